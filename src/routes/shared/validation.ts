@@ -1,0 +1,96 @@
+/**
+ * Input validation shared by the vendors: one ajv instance per coercion mode, and a translation
+ * of ajv's errors into `{ field: message }` pairs that each vendor words in its own format.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsImport from 'ajv-formats';
+import type { TSchema, Static } from '@sinclair/typebox';
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
+const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as (ajv: Ajv) => Ajv;
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({ allErrors: true, coerceTypes: coerce, useDefaults: true, strict: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+/** Values from query strings and form bodies are strings: coerce them to the schema's types. */
+export const coercingAjv = makeAjv(true);
+/** For typed bodies (JSON, XML) where a wrong type must be refused. */
+export const strictAjv = makeAjv(false);
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** Turn ajv errors into one message per field (the first error for a field wins). */
+export function fieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
+  const out: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const e of errors ?? []) {
+    let field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    let message: string;
+    switch (e.keyword) {
+      case 'required':
+        field = field ? `${field}.${(e.params as { missingProperty: string }).missingProperty}` : (e.params as { missingProperty: string }).missingProperty;
+        message = `${field} is required`;
+        break;
+      case 'type':
+        message = `${field || 'value'} must be ${typeWord((e.params as { type: string }).type)}`;
+        break;
+      case 'enum':
+        message = `${field} must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).join(', ')}`;
+        break;
+      case 'additionalProperties':
+        field = field ? `${field}.${(e.params as { additionalProperty: string }).additionalProperty}` : (e.params as { additionalProperty: string }).additionalProperty;
+        message = `${field} is not a known field`;
+        break;
+      case 'maxLength':
+        message = `${field} must be at most ${(e.params as { limit: number }).limit} characters`;
+        break;
+      case 'minLength':
+        message = (e.params as { limit: number }).limit === 1 ? `${field} cannot be empty` : `${field} must be at least ${(e.params as { limit: number }).limit} characters`;
+        break;
+      case 'minimum':
+      case 'maximum':
+        message = `${field} must be ${e.keyword === 'minimum' ? '>=' : '<='} ${(e.params as { limit: number }).limit}`;
+        break;
+      case 'minItems':
+        message = `${field} needs at least ${(e.params as { limit: number }).limit} item${(e.params as { limit: number }).limit === 1 ? '' : 's'}`;
+        break;
+      case 'format':
+        message = `${field} must be a valid ${(e.params as { format: string }).format}`;
+        break;
+      case 'pattern':
+        message = `${field} has an invalid format`;
+        break;
+      default:
+        message = `${field || 'value'} ${e.message ?? 'is invalid'}`;
+    }
+    if (!field) field = 'body';
+    if (seen.has(field)) continue;
+    seen.add(field);
+    out.push({ field, message });
+  }
+  return out;
+}
+
+function typeWord(t: string): string {
+  switch (t) {
+    case 'integer': return 'an integer';
+    case 'number': return 'a number';
+    case 'string': return 'a string';
+    case 'boolean': return 'a boolean';
+    case 'array': return 'an array';
+    case 'object': return 'an object';
+    default: return t;
+  }
+}
+
+export type Validator<S extends TSchema> = ValidateFunction<Static<S>>;
+
+export function compile<S extends TSchema>(schema: S, coerce = true): Validator<S> {
+  return (coerce ? coercingAjv : strictAjv).compile(schema) as Validator<S>;
+}

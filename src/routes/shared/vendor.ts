@@ -1,0 +1,70 @@
+/**
+ * What a vendor contributes to the emulator. The app, the store, the fixtures loader and the
+ * control plane only ever talk to vendors through this shape, so adding a vendor (or covering
+ * it with the journal, faults, sessions and snapshots) needs no code outside its own folder
+ * beyond one line in src/vendors.ts.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { OptionSpec, Config } from '../../server/config.js';
+
+export interface VendorTable {
+  /** SQLite table name, prefixed with the vendor name (e.g. `rackcorp_customers`). */
+  name: string;
+  /** CREATE TABLE / CREATE INDEX statements. Run once on a new database, in order. */
+  ddl: string;
+  /**
+   * Rows of this table are messages the real vendor would have sent (emails, password resets);
+   * the control plane lists them at /_emulator/outbox. Needs `id` and a creation time column.
+   */
+  outbox?: boolean;
+}
+
+/** A canned answer in the vendor's own wire format, for fault injection. */
+export interface FaultPresetAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+export interface FaultPresetInput {
+  /** The request's Accept header (vendors that negotiate use it to pick XML or JSON). */
+  accept?: string;
+  /** Optional message from the fault rule, to override the preset's default text. */
+  message?: string;
+}
+
+export interface VendorPluginOptions {
+  config: Config;
+}
+
+export interface VendorModule {
+  name: 'rackcorp' | 'emailsrvr' | 'ispcrm' | 'mgmt';
+  /** Human title for the README/dashboard. */
+  title: string;
+  /**
+   * The prefix the vendor's plugin is mounted under (its routes, error handler and not-found
+   * handler apply below it). Several public paths can reach it through `rewriteUrl`.
+   */
+  prefix: string;
+  /** Public base paths a client may use (for the README, the journal and the dashboard). */
+  basePaths: string[];
+  /**
+   * Map a public URL onto the mounted prefix (e.g. RackCorp `/api/v1.2/customers` to
+   * `/api/rest/v2.9/customers`), or return undefined when the URL is not this vendor's.
+   * Runs before routing, after the `/_sessions/<id>` prefix is stripped.
+   */
+  rewriteUrl?(url: string): string | undefined;
+  /**
+   * Tables in dependency order. Fixtures are read from `<fixtures>/<vendor>/<table>.json` (an array
+   * of row objects, keys = column names) in this order; reset and export use the same order.
+   */
+  tables: VendorTable[];
+  /** Runs after the fixture rows are inserted, in the same transaction (e.g. to set id sequences). */
+  afterFixtures?(db: import('better-sqlite3').Database): void;
+  /** Extra command-line options of this vendor (read by src/server/config.ts, nowhere else). */
+  options?: OptionSpec[];
+  /** Named error presets for fault injection: the vendor's real error, byte for byte. */
+  faultPresets?: Record<string, (input: FaultPresetInput) => FaultPresetAnswer>;
+  /** The vendor's routes, error handler and not-found handler, registered under `prefix`. */
+  plugin: FastifyPluginAsync<VendorPluginOptions>;
+}

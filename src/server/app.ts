@@ -1,0 +1,116 @@
+/**
+ * buildApp(options): the whole emulator as a Fastify instance, ready for `inject` or `listen`.
+ * It opens the store, loads the fixtures, mounts one plugin per vendor and the control plane.
+ * It never listens; src/server/start.ts and the CLI do.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import type { IncomingMessage } from 'node:http';
+import { resolveConfig, type Config } from './config.js';
+import { vendors } from '../vendors.js';
+import { StateRegistry, SESSION_ID_PATTERN, type EmulatorState } from '../store/state.js';
+import { registerControlPlane } from './control/index.js';
+
+export const SESSION_HEADER = 'x-emulator-session';
+const SESSION_PREFIX = /^\/_sessions\/([^/?#]*)(\/[^?#]*)?(.*)$/;
+
+/** Per-request emulator data, set before routing. */
+export interface RequestEmulatorInfo {
+  state: EmulatorState;
+  /** The session the request asked for (null = default state). */
+  sessionId: string | null;
+  /** Filled in by the vendor plugin that answers. */
+  vendor: string | null;
+  operation: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    registry: StateRegistry;
+  }
+  interface FastifyRequest {
+    emulator: RequestEmulatorInfo;
+  }
+}
+
+interface RawWithSession extends IncomingMessage {
+  emulatorSession?: string;
+}
+
+/** Strip `/_sessions/<id>` and apply each vendor's own URL normalisation. */
+function rewriteUrl(req: RawWithSession): string {
+  let url = req.url ?? '/';
+  const m = SESSION_PREFIX.exec(url);
+  if (m) {
+    req.emulatorSession = decodeURIComponent(m[1]);
+    url = (m[2] ?? '/') + m[3];
+  }
+  for (const v of vendors) {
+    const r = v.rewriteUrl?.(url);
+    if (r !== undefined) return r;
+  }
+  return url;
+}
+
+export function sessionIdOf(request: FastifyRequest): string | null {
+  const fromPath = (request.raw as RawWithSession).emulatorSession;
+  if (fromPath !== undefined) return fromPath;
+  const h = request.headers[SESSION_HEADER];
+  const v = Array.isArray(h) ? h[0] : h;
+  return v === undefined || v === '' ? null : v;
+}
+
+export async function buildApp(options: Partial<Config> = {}): Promise<FastifyInstance> {
+  const config = resolveConfig(options);
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: config.maxBodyBytes,
+    rewriteUrl,
+    // A client that never finishes its request must not pin a connection forever.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+  });
+
+  const registry = new StateRegistry({ vendors, fixturesDir: config.fixtures, dbFile: config.db });
+  app.decorate('config', config);
+  app.decorate('registry', registry);
+  app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
+  app.addHook('onClose', async () => registry.close());
+
+  app.addHook('onRequest', async (request, reply) => {
+    const sessionId = sessionIdOf(request);
+    if (sessionId !== null && !SESSION_ID_PATTERN.test(sessionId)) {
+      return reply.code(400).send({ error: 'Bad Request', message: `Invalid session id "${sessionId}": use 1-64 letters, digits, '.', '_' or '-'` });
+    }
+    const state = registry.get(sessionId);
+    state.lastUsedAt = Date.now();
+    request.emulator = { state, sessionId, vendor: null, operation: null };
+  });
+
+  await app.register(formbody);
+  for (const v of vendors) {
+    await app.register(async (scope) => {
+      scope.addHook('onRequest', async (request) => {
+        request.emulator.vendor = v.name;
+      });
+      await scope.register(v.plugin, { config });
+    }, { prefix: v.prefix });
+  }
+  await registerControlPlane(app);
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'Not Found', message: `Nothing is served at ${request.method} ${request.url.split('?')[0]}; see the README for the vendor base paths` });
+  });
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) request.log.error({ err }, 'unhandled error');
+    reply.code(status).send({ error: status === 500 ? 'Internal Server Error' : 'Bad Request', message: err.message });
+  });
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,160 @@
+/**
+ * The one place that reads flags and environment variables.
+ *
+ * Every option is a row in one table: its flag, its environment variable, its type, its
+ * default and its help line. Vendors contribute rows of their own through `VendorModule.options`
+ * (so a vendor's knobs live beside the vendor), but this module is still the only one that
+ * reads `process.argv` and `process.env`; everything else receives a plain `Config` object.
+ */
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { vendorOptionSpecs } from '../vendors.js';
+
+export type OptionType = 'string' | 'integer' | 'boolean';
+
+export interface OptionSpec {
+  /** Key in the Config object (camelCase). */
+  key: string;
+  /** Long flag, without the leading dashes. */
+  flag: string;
+  /** Environment variable. */
+  env: string;
+  type: OptionType;
+  default: string | number | boolean | null;
+  help: string;
+  /** Flag that sets a boolean option to false (e.g. `lenient` for `strict`). */
+  negatedBy?: string;
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The fixtures folder that ships with the package (works from src/ and from dist/). */
+export const DEFAULT_FIXTURES_DIR = path.resolve(here, '..', '..', 'fixtures');
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const coreOptionSpecs: OptionSpec[] = [
+  { key: 'port', flag: 'port', env: 'PORT', type: 'integer', default: 8080, min: 0, max: 65535,
+    help: 'TCP port to listen on (0 = any free port)' },
+  { key: 'host', flag: 'host', env: 'HOST', type: 'string', default: '127.0.0.1',
+    help: 'address to listen on (the Docker image uses 0.0.0.0)' },
+  { key: 'db', flag: 'db', env: 'EMULATOR_DB', type: 'string', default: null,
+    help: 'keep the default store in this SQLite file (WAL); a new file is seeded from the fixtures once' },
+  { key: 'fixtures', flag: 'fixtures', env: 'EMULATOR_FIXTURES', type: 'string', default: DEFAULT_FIXTURES_DIR,
+    help: 'fixtures folder to seed from (same layout as ./fixtures)' },
+  { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', type: 'string', default: 'warn', choices: LOG_LEVELS,
+    help: `log level (${LOG_LEVELS.join(', ')})` },
+  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'EMULATOR_MAX_BODY_BYTES', type: 'integer', default: 1_048_576,
+    min: 1024, help: 'largest request body accepted, in bytes (larger ones get the vendor\'s error)' },
+  { key: 'controlToken', flag: 'control-token', env: 'EMULATOR_CONTROL_TOKEN', type: 'string', default: null,
+    help: 'require "Authorization: Bearer <token>" on every /_emulator route but health' },
+  { key: 'jwtTtl', flag: 'jwt-ttl', env: 'EMULATOR_JWT_TTL', type: 'integer', default: 3600, min: 1,
+    help: 'lifetime of RackCorp session JWTs, in seconds' },
+];
+
+/** Everything the app needs to run. Vendor options are carried in the same object by key. */
+export interface Config {
+  port: number;
+  host: string;
+  db: string | null;
+  fixtures: string;
+  logLevel: string;
+  maxBodyBytes: number;
+  jwtTtl: number;
+  controlToken: string | null;
+  [vendorKey: string]: unknown;
+}
+
+export function allOptionSpecs(): OptionSpec[] {
+  return [...coreOptionSpecs, ...vendorOptionSpecs()];
+}
+
+export class ConfigError extends Error {}
+
+function convert(spec: OptionSpec, raw: string, source: string): string | number | boolean {
+  if (spec.type === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(`${source}: expected true or false, got "${raw}"`);
+  }
+  if (spec.type === 'integer') {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${source}: expected a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (spec.min !== undefined && n < spec.min) throw new ConfigError(`${source}: must be at least ${spec.min}`);
+    if (spec.max !== undefined && n > spec.max) throw new ConfigError(`${source}: must be at most ${spec.max}`);
+    return n;
+  }
+  if (spec.choices && !spec.choices.includes(raw)) {
+    throw new ConfigError(`${source}: must be one of ${spec.choices.join(', ')}`);
+  }
+  return raw;
+}
+
+/** Defaults for every option, as a Config. */
+export function defaultConfig(): Config {
+  const out: Record<string, unknown> = {};
+  for (const spec of allOptionSpecs()) out[spec.key] = spec.default;
+  return out as Config;
+}
+
+/** Defaults overlaid with what a caller of `buildApp` / `startEmulator` passed. */
+export function resolveConfig(overrides: Partial<Config> = {}): Config {
+  const cfg = defaultConfig();
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) cfg[k] = v;
+  return cfg;
+}
+
+export interface ParsedArgs {
+  config: Config;
+  help: boolean;
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
+  const specs = allOptionSpecs();
+  const cfg = defaultConfig();
+  for (const spec of specs) {
+    const raw = env[spec.env];
+    if (raw !== undefined && raw !== '') cfg[spec.key] = convert(spec, raw, spec.env);
+  }
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') { help = true; continue; }
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (see --help)`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const negated = specs.find((s) => s.negatedBy === name);
+    if (negated) { cfg[negated.key] = false; continue; }
+    const spec = specs.find((s) => s.flag === name);
+    if (!spec) throw new ConfigError(`unknown option --${name} (see --help)`);
+    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (value === undefined) {
+      if (spec.type === 'boolean') { cfg[spec.key] = true; continue; }
+      value = argv[++i];
+      if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+    }
+    cfg[spec.key] = convert(spec, value, `--${name}`);
+  }
+  return { config: cfg, help };
+}
+
+export function helpText(): string {
+  const lines = [
+    'Usage: vendor-api-emulator [options]',
+    '',
+    'Serves the RackCorp, Rackspace Email & Apps, NeuCRM and UniPay customer APIs on one port.',
+    '',
+    'Options (flag / environment variable, default):',
+  ];
+  for (const spec of allOptionSpecs()) {
+    const flag = `--${spec.flag}${spec.type === 'boolean' ? '' : ' <value>'}`;
+    const neg = spec.negatedBy ? ` | --${spec.negatedBy}` : '';
+    const def = spec.default === null ? 'unset' : spec.key === 'fixtures' ? './fixtures' : String(spec.default);
+    lines.push(`  ${(flag + neg).padEnd(34)} ${spec.env.padEnd(28)} ${spec.help} (default: ${def})`);
+  }
+  lines.push('  --help, -h                         print this help');
+  return lines.join('\n');
+}

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { makeApp } from '../helpers.js';
+import { buildApp } from '../../src/server/app.js';
+
+describe('health', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+
+  it('answers ok with the version and every vendor once the fixtures are loaded', async () => {
+    const res = await app.inject({ method: 'GET', url: '/_emulator/health' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.status).toBe('ok');
+    expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(body.store).toBe('memory');
+    expect(body.vendors.map((v: { name: string }) => v.name)).toEqual(['rackcorp', 'emailsrvr', 'ispcrm', 'mgmt']);
+  });
+
+  it('answers 503 when the store is not open', async () => {
+    const other = await makeApp();
+    other.registry.defaultState.db.close();
+    const res = await other.inject({ method: 'GET', url: '/_emulator/health' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().status).toBe('starting');
+    await other.close();
+  });
+
+  it('answers unknown paths with a JSON 404, not a stack trace', async () => {
+    const res = await app.inject({ method: 'GET', url: '/nothing/here' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().message).toContain('/nothing/here');
+  });
+
+  it('refuses to start on a fixtures folder that does not exist', async () => {
+    await expect(buildApp({ logLevel: 'silent', fixtures: path.join(os.tmpdir(), 'no-such-fixtures-dir') })).rejects.toThrow(/fixtures folder not found/);
+  });
+});
