@@ -1,10 +1,134 @@
-import type { VendorModule } from '../shared/vendor.js';
+/**
+ * The RackCorp plugin. Every operation of the table answers:
+ *   - at its REST path below /api/rest/<ver> and /api/<ver> (any `v<major>[.<minor>]`; both are
+ *     rewritten onto the mounted prefix /api/rest/v2.9 before routing);
+ *   - through json.php: GET with `?cmd=NAME&...`, POST with a JSON (or form) body `{ "cmd": NAME, ... }`.
+ * Both bindings read the same operation table and run the same pipeline (operation.ts).
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { VendorModule, VendorPluginOptions } from '../shared/vendor.js';
+import { rackcorpCustomerTables } from '../../store/rackcorp.js';
+import { rackcorpBillingTables } from '../../store/rackcorp-billing.js';
+import { customerOperations } from './customers.js';
+import { billingOperations } from './billing.js';
+import { prepareOperations, runOperation, type PreparedOperation, type RackcorpOperation } from './operation.js';
+import { TokenService, type Credentials } from './auth.js';
+import { RackcorpFault, faultBody, faultOf, okBody } from './envelope.js';
+
+export const MOUNT = '/api/rest/v2.9';
+export const operations: RackcorpOperation[] = [...customerOperations, ...billingOperations];
+
+/** `/api/rest/<ver>/...` and `/api/<ver>/...`, any `v<major>[.<minor>]` except UniPay's `v01`. */
+const VERSIONED = /^\/api\/(?:rest\/)?(v\d+(?:\.\d+)?)(?=\/|\?|$)/;
+
+export function rewriteRackcorpUrl(url: string): string | undefined {
+  const m = VERSIONED.exec(url);
+  if (!m || m[1] === 'v01') return undefined;
+  return MOUNT + url.slice(m[0].length);
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function credentialsOf(request: FastifyRequest): Credentials {
+  return {
+    authorization: header(request, 'authorization'),
+    cookie: header(request, 'cookie'),
+    headerUuid: header(request, 'apiuuid'),
+    headerSecret: header(request, 'apisecret'),
+  };
+}
+
+function objectOrEmpty(v: unknown): Record<string, unknown> {
+  if (v === undefined || v === null || v === '') return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new RackcorpFault('The request body must be a JSON object', { body: 'must be a JSON object' });
+  return v as Record<string, unknown>;
+}
 
 export const rackcorp: VendorModule = {
   name: 'rackcorp',
   title: 'RackCorp REST API v2.9',
-  prefix: '/api/rest/v2.9',
+  prefix: MOUNT,
   basePaths: ['/api/rest/v2.9', '/api/v2.9', '/api/rest/v2.9/json.php'],
-  tables: [],
-  plugin: async () => {},
+  tables: [...rackcorpCustomerTables, ...rackcorpBillingTables],
+  rewriteUrl: rewriteRackcorpUrl,
+  faultPresets: {
+    fault: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Internal error, please try again later', undefined, 'Server')) }),
+    auth: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Authentication failed', undefined, 'Auth')) }),
+  },
+  async plugin(scope, opts: VendorPluginOptions) {
+    const config = opts.config;
+    const tokens = new TokenService(config.jwtTtl);
+    const table = prepareOperations(operations);
+
+    // Clients send JSON with odd or missing content types (text/plain, none): try JSON, else FAULT.
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+      const text = (body as string).trim();
+      if (text === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(text));
+      } catch {
+        done(new RackcorpFault('The request body is not valid JSON', { body: 'not valid JSON' }), undefined);
+      }
+    });
+
+    async function answer(prepared: PreparedOperation, params: Record<string, unknown>, request: FastifyRequest, reply: FastifyReply) {
+      request.emulator.operation = prepared.op.cmd;
+      const result = await runOperation(prepared, { params, credentials: credentialsOf(request) }, { state: request.emulator.state, tokens, config });
+      for (const [name, value] of Object.entries(result.cookies ?? {})) {
+        reply.header('set-cookie', `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax`);
+      }
+      return reply.code(200).send(okBody(result.body));
+    }
+
+    // REST: one route per binding of every operation.
+    for (const prepared of table.values()) {
+      for (const rest of prepared.op.rest) {
+        scope.route({
+          method: rest.method,
+          url: rest.path,
+          handler: async (request, reply) => {
+            const params = { ...(request.query as Record<string, unknown>), ...objectOrEmpty(request.body), ...(request.params as Record<string, unknown>) };
+            return answer(prepared, params, request, reply);
+          },
+        });
+      }
+    }
+
+    // The json.php dispatcher.
+    const dispatch = async (request: FastifyRequest, reply: FastifyReply) => {
+      const params = { ...(request.query as Record<string, unknown>), ...objectOrEmpty(request.body) };
+      const cmd = params.cmd;
+      if (cmd === undefined || cmd === '') throw new RackcorpFault('No command given: pass cmd', { cmd: 'cmd is required' });
+      const prepared = typeof cmd === 'string' ? table.get(cmd) : undefined;
+      if (!prepared) {
+        request.emulator.operation = 'unknown';
+        throw new RackcorpFault(`Unknown command: ${String(cmd)}`, { cmd: `unknown command ${String(cmd)}` });
+      }
+      return answer(prepared, params, request, reply);
+    };
+    scope.get('/json.php', dispatch);
+    scope.post('/json.php', dispatch);
+
+    scope.setNotFoundHandler((request, reply) => {
+      reply.code(200).send(faultBody(`Unknown API path: ${request.method} ${request.url.split('?')[0]}`, { path: 'no such API path' }));
+    });
+
+    scope.setErrorHandler((err: FastifyError | RackcorpFault, request, reply) => {
+      if (err instanceof RackcorpFault) return reply.code(err.httpStatus).send(faultOf(err));
+      const code = (err as FastifyError).code;
+      if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        return reply.code(413).send(faultBody(`Request body is larger than ${config.maxBodyBytes} bytes`, { body: 'too large' }));
+      }
+      if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err instanceof SyntaxError)) {
+        return reply.code(200).send(faultBody('The request body is not valid JSON', { body: 'not valid JSON' }));
+      }
+      const status = (err as FastifyError).statusCode;
+      if (status && status >= 400 && status < 500) return reply.code(200).send(faultBody(err.message, { request: err.message }));
+      request.log.error({ err }, 'RackCorp operation failed');
+      return reply.code(500).send(faultBody('Internal error', undefined, 'Server'));
+    });
+  },
 };

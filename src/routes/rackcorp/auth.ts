@@ -1,0 +1,109 @@
+/**
+ * RackCorp authentication, any one of:
+ *   Authorization: Bearer <JWT>            (from cmd=session.login)
+ *   Cookie: JWTSESSIONID=<JWT>             (set by session.login)
+ *   APIUUID / APISECRET in the body or query, or as headers of those names
+ *   Authorization: Basic base64(uuid:secret)
+ * JWTs are HS256, signed with a key made per emulator instance, with an expiry read from the
+ * request state's clock.
+ */
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../shared/clock.js';
+import type { RackcorpStore } from '../../store/rackcorp.js';
+import { RackcorpFault, AUTH_FAILED } from './envelope.js';
+
+export interface RackcorpAuth {
+  customerId: number;
+  via: 'bearer' | 'cookie' | 'apikey-body' | 'apikey-header' | 'basic';
+  userId?: number;
+}
+
+export interface Credentials {
+  authorization?: string;
+  cookie?: string;
+  headerUuid?: string;
+  headerSecret?: string;
+  bodyUuid?: unknown;
+  bodySecret?: unknown;
+}
+
+const ISSUER = 'vendor-api-emulator/rackcorp';
+
+export class TokenService {
+  private readonly key = new Uint8Array(randomBytes(32));
+
+  constructor(private readonly ttlSeconds: number) {}
+
+  async sign(userId: number, customerId: number, clock: Clock): Promise<string> {
+    const iat = clock.nowSeconds();
+    return new SignJWT({ cid: customerId })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(String(userId))
+      .setIssuer(ISSUER)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + this.ttlSeconds)
+      .sign(this.key);
+  }
+
+  /** The token's user and customer, or null when it is forged, malformed or expired. */
+  async verify(token: string, clock: Clock): Promise<{ userId: number; customerId: number } | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'], currentDate: clock.nowDate() });
+      const userId = Number(payload.sub);
+      const customerId = Number(payload.cid);
+      if (!Number.isInteger(userId) || !Number.isInteger(customerId)) return null;
+      return { userId, customerId };
+    } catch (e) {
+      if (e instanceof joseErrors.JOSEError || e instanceof TypeError) return null;
+      throw e;
+    }
+  }
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/** Find and check the request's credentials; throws the RackCorp FAULT when none are valid. */
+export async function authenticate(creds: Credentials, store: RackcorpStore, tokens: TokenService, clock: Clock): Promise<RackcorpAuth> {
+  const byKey = (uuid: unknown, secret: unknown, via: RackcorpAuth['via']): RackcorpAuth => {
+    if (typeof uuid !== 'string' || typeof secret !== 'string') throw new RackcorpFault(`${AUTH_FAILED}: APIUUID and APISECRET must both be given`, undefined, 'Auth');
+    const key = store.apiKey(uuid);
+    if (!key || key.secret !== secret) throw new RackcorpFault(`${AUTH_FAILED}: invalid API key`, undefined, 'Auth');
+    return { customerId: key.customerId, via };
+  };
+  const byToken = async (token: string, via: 'bearer' | 'cookie'): Promise<RackcorpAuth> => {
+    const claims = await tokens.verify(token, clock);
+    if (!claims) throw new RackcorpFault(`${AUTH_FAILED}: the session token is invalid or has expired`, undefined, 'Auth');
+    const user = store.userById(claims.userId);
+    if (!user || user.status !== 'ACTIVE' || user.customerId !== claims.customerId) {
+      throw new RackcorpFault(`${AUTH_FAILED}: the session user is no longer active`, undefined, 'Auth');
+    }
+    return { customerId: claims.customerId, via, userId: claims.userId };
+  };
+
+  const auth = creds.authorization?.trim();
+  if (auth) {
+    const [scheme, ...rest] = auth.split(/\s+/);
+    const value = rest.join(' ');
+    if (/^bearer$/i.test(scheme) && value) return byToken(value, 'bearer');
+    if (/^basic$/i.test(scheme) && value) {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) throw new RackcorpFault(`${AUTH_FAILED}: Basic credentials must be uuid:secret`, undefined, 'Auth');
+      return byKey(decoded.slice(0, colon), decoded.slice(colon + 1), 'basic');
+    }
+  }
+  if (creds.bodyUuid !== undefined || creds.bodySecret !== undefined) return byKey(creds.bodyUuid, creds.bodySecret, 'apikey-body');
+  if (creds.headerUuid !== undefined || creds.headerSecret !== undefined) return byKey(creds.headerUuid, creds.headerSecret, 'apikey-header');
+  const cookie = cookieValue(creds.cookie, 'JWTSESSIONID');
+  if (cookie) return byToken(cookie, 'cookie');
+  if (auth) throw new RackcorpFault(`${AUTH_FAILED}: unsupported Authorization scheme`, undefined, 'Auth');
+  throw new RackcorpFault(`${AUTH_FAILED}: no credentials were given`, undefined, 'Auth');
+}

@@ -1,0 +1,319 @@
+/**
+ * RackCorp customer data: customers in a parent/child tree, their locations and contacts, API
+ * keys and portal users, reseller portals, and the contact e-mails the API "sends".
+ * Column names follow the API's field names, so fixtures read like API objects.
+ */
+import type { DB } from './db.js';
+import type { VendorTable } from '../routes/shared/vendor.js';
+
+export const rackcorpCustomerTables: VendorTable[] = [
+  {
+    name: 'rackcorp_customers',
+    ddl: `CREATE TABLE rackcorp_customers (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      parentID INTEGER REFERENCES rackcorp_customers(id),
+      companyName TEXT NOT NULL DEFAULT '',
+      firstName TEXT NOT NULL DEFAULT '',
+      lastName TEXT NOT NULL DEFAULT '',
+      stdName TEXT NOT NULL DEFAULT '',
+      companyABN TEXT NOT NULL DEFAULT '',
+      companyACN TEXT NOT NULL DEFAULT '',
+      customID TEXT NOT NULL DEFAULT '',
+      status TEXT NOT NULL DEFAULT 'ACTIVE',
+      currency TEXT NOT NULL DEFAULT 'AUD',
+      customerTierID TEXT NOT NULL DEFAULT 'DEFAULT',
+      isreseller INTEGER NOT NULL DEFAULT 0,
+      autobilling INTEGER NOT NULL DEFAULT 0,
+      promoCode TEXT NOT NULL DEFAULT '',
+      partnerCode TEXT UNIQUE,
+      dateCreated INTEGER NOT NULL,
+      dateModified INTEGER NOT NULL
+    );
+    CREATE INDEX rackcorp_customers_parent ON rackcorp_customers(parentID);
+    CREATE INDEX rackcorp_customers_stdname ON rackcorp_customers(stdName);`,
+  },
+  {
+    name: 'rackcorp_locations',
+    ddl: `CREATE TABLE rackcorp_locations (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      customerId INTEGER NOT NULL REFERENCES rackcorp_customers(id) ON DELETE CASCADE,
+      typeOfAddress TEXT NOT NULL DEFAULT 'primary',
+      addressLine1 TEXT NOT NULL DEFAULT '',
+      addressLine2 TEXT NOT NULL DEFAULT '',
+      addressLine3 TEXT NOT NULL DEFAULT '',
+      suburb TEXT NOT NULL DEFAULT '',
+      state TEXT NOT NULL DEFAULT '',
+      postcode TEXT NOT NULL DEFAULT '',
+      country TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX rackcorp_locations_customer ON rackcorp_locations(customerId);`,
+  },
+  {
+    name: 'rackcorp_contacts',
+    ddl: `CREATE TABLE rackcorp_contacts (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      customerId INTEGER NOT NULL REFERENCES rackcorp_customers(id) ON DELETE CASCADE,
+      typeOfContact TEXT NOT NULL DEFAULT 'administrative',
+      name TEXT NOT NULL DEFAULT '',
+      phoneNumber TEXT NOT NULL DEFAULT '',
+      mobileNumber TEXT NOT NULL DEFAULT '',
+      faxNumber TEXT NOT NULL DEFAULT '',
+      email TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX rackcorp_contacts_customer ON rackcorp_contacts(customerId);`,
+  },
+  {
+    name: 'rackcorp_api_keys',
+    ddl: `CREATE TABLE rackcorp_api_keys (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      uuid TEXT NOT NULL UNIQUE,
+      secret TEXT NOT NULL,
+      customerId INTEGER NOT NULL REFERENCES rackcorp_customers(id),
+      description TEXT NOT NULL DEFAULT ''
+    );`,
+  },
+  {
+    name: 'rackcorp_users',
+    ddl: `CREATE TABLE rackcorp_users (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      customerId INTEGER NOT NULL REFERENCES rackcorp_customers(id),
+      login TEXT NOT NULL UNIQUE,
+      password TEXT NOT NULL,
+      status TEXT NOT NULL DEFAULT 'ACTIVE',
+      dateCreated INTEGER NOT NULL
+    );`,
+  },
+  {
+    name: 'rackcorp_reseller_portals',
+    ddl: `CREATE TABLE rackcorp_reseller_portals (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      customerId INTEGER NOT NULL REFERENCES rackcorp_customers(id),
+      name TEXT NOT NULL,
+      url TEXT NOT NULL,
+      dateCreated INTEGER NOT NULL
+    );`,
+  },
+  {
+    name: 'rackcorp_contact_emails',
+    outbox: true,
+    ddl: `CREATE TABLE rackcorp_contact_emails (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      customerId INTEGER NOT NULL,
+      companyname TEXT NOT NULL,
+      name TEXT NOT NULL,
+      email TEXT NOT NULL,
+      phone TEXT NOT NULL DEFAULT '',
+      message TEXT NOT NULL,
+      dateCreated INTEGER NOT NULL
+    );`,
+  },
+];
+
+export interface CustomerRow {
+  id: number;
+  parentID: number | null;
+  companyName: string;
+  firstName: string;
+  lastName: string;
+  stdName: string;
+  companyABN: string;
+  companyACN: string;
+  customID: string;
+  status: string;
+  currency: string;
+  customerTierID: string;
+  isreseller: number;
+  autobilling: number;
+  promoCode: string;
+  partnerCode: string | null;
+  dateCreated: number;
+  dateModified: number;
+}
+
+export interface LocationInput {
+  typeOfAddress?: string;
+  addressLine1?: string;
+  addressLine2?: string;
+  addressLine3?: string;
+  suburb?: string;
+  state?: string;
+  postcode?: string;
+  country?: string;
+}
+
+export interface ContactInput {
+  typeOfContact?: string;
+  name?: string;
+  phoneNumber?: string;
+  mobileNumber?: string;
+  faxNumber?: string;
+  email?: string;
+}
+
+export interface NewCustomer {
+  parentID: number | null;
+  companyName: string;
+  firstName: string;
+  lastName: string;
+  customID: string;
+  status: string;
+  currency: string;
+  customerTierID: string;
+  autobilling: number;
+  promoCode: string;
+  now: number;
+  locations: LocationInput[];
+  contacts: ContactInput[];
+}
+
+export interface CustomerFilter {
+  id?: number;
+  keyword?: string;
+  stdName?: string;
+  companyName?: string;
+  status?: string;
+  customerParentId?: number;
+}
+
+/** The standard name RackCorp shows: the company name, or "First Last" for a person. */
+export function standardName(c: { companyName?: string; firstName?: string; lastName?: string }): string {
+  const company = (c.companyName ?? '').trim();
+  if (company) return company;
+  return `${(c.firstName ?? '').trim()} ${(c.lastName ?? '').trim()}`.trim();
+}
+
+/** Escape LIKE metacharacters so user text matches literally (used with ESCAPE '\'). */
+export function likeLiteral(s: string): string {
+  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
+}
+
+/** `WITH RECURSIVE` that lists a customer and every descendant through parentID. */
+const TREE = `WITH RECURSIVE tree(id) AS (
+  SELECT id FROM rackcorp_customers WHERE id = @root
+  UNION ALL SELECT c.id FROM rackcorp_customers c JOIN tree t ON c.parentID = t.id)`;
+
+export function createRackcorpStore(db: DB) {
+  const s = {
+    byId: db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
+    inTree: db.prepare<{ root: number; id: number }, { id: number }>(`${TREE} SELECT id FROM tree WHERE id = @id`),
+    locations: db.prepare<[number], Record<string, unknown>>(
+      'SELECT id, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
+    contacts: db.prepare<[number], Record<string, unknown>>(
+      'SELECT id, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id'),
+    keyByUuid: db.prepare<[string], { uuid: string; secret: string; customerId: number }>('SELECT uuid, secret, customerId FROM rackcorp_api_keys WHERE uuid = ?'),
+    userByLogin: db.prepare<[string], { id: number; customerId: number; login: string; password: string; status: string }>(
+      'SELECT id, customerId, login, password, status FROM rackcorp_users WHERE login = ? COLLATE NOCASE'),
+    userById: db.prepare<[number], { id: number; customerId: number; status: string }>('SELECT id, customerId, status FROM rackcorp_users WHERE id = ?'),
+    partner: db.prepare<[string], { id: number }>('SELECT id FROM rackcorp_customers WHERE partnerCode = ?'),
+    insertCustomer: db.prepare(`INSERT INTO rackcorp_customers
+      (parentID, companyName, firstName, lastName, stdName, customID, status, currency, customerTierID, autobilling, promoCode, dateCreated, dateModified)
+      VALUES (@parentID, @companyName, @firstName, @lastName, @stdName, @customID, @status, @currency, @customerTierID, @autobilling, @promoCode, @now, @now)`),
+    insertLocation: db.prepare(`INSERT INTO rackcorp_locations
+      (customerId, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country)
+      VALUES (@customerId, @typeOfAddress, @addressLine1, @addressLine2, @addressLine3, @suburb, @state, @postcode, @country)`),
+    insertContact: db.prepare(`INSERT INTO rackcorp_contacts
+      (customerId, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email)
+      VALUES (@customerId, @typeOfContact, @name, @phoneNumber, @mobileNumber, @faxNumber, @email)`),
+    insertUser: db.prepare('INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)'),
+    markReseller: db.prepare('UPDATE rackcorp_customers SET isreseller = 1, dateModified = ? WHERE id = ?'),
+    insertPortal: db.prepare('INSERT INTO rackcorp_reseller_portals (customerId, name, url, dateCreated) VALUES (?, ?, ?, ?)'),
+    portals: db.prepare<[number], { id: number; customerId: number; name: string; url: string; dateCreated: number }>(
+      `${TREE.replace('@root', '?')} SELECT p.id, p.customerId, c.stdName, p.name, p.url, p.dateCreated FROM rackcorp_reseller_portals p
+       JOIN tree t ON t.id = p.customerId JOIN rackcorp_customers c ON c.id = p.customerId ORDER BY p.id`),
+    insertEmail: db.prepare(`INSERT INTO rackcorp_contact_emails (customerId, companyname, name, email, phone, message, dateCreated)
+      VALUES (@customerId, @companyname, @name, @email, @phone, @message, @now)`),
+  };
+
+  const fillLocation = (customerId: number, l: LocationInput) => ({
+    customerId, typeOfAddress: l.typeOfAddress ?? 'primary', addressLine1: l.addressLine1 ?? '', addressLine2: l.addressLine2 ?? '',
+    addressLine3: l.addressLine3 ?? '', suburb: l.suburb ?? '', state: l.state ?? '', postcode: l.postcode ?? '', country: l.country ?? '',
+  });
+  const fillContact = (customerId: number, c: ContactInput) => ({
+    customerId, typeOfContact: c.typeOfContact ?? 'administrative', name: c.name ?? '', phoneNumber: c.phoneNumber ?? '',
+    mobileNumber: c.mobileNumber ?? '', faxNumber: c.faxNumber ?? '', email: c.email ?? '',
+  });
+
+  function filterSql(root: number, f: CustomerFilter): { where: string; params: Record<string, unknown> } {
+    const clauses: string[] = [];
+    const params: Record<string, unknown> = { root };
+    if (f.id !== undefined) { clauses.push('c.id = @id'); params.id = f.id; }
+    if (f.stdName !== undefined) { clauses.push('c.stdName = @stdName COLLATE NOCASE'); params.stdName = f.stdName; }
+    if (f.companyName !== undefined) { clauses.push('c.companyName = @companyName COLLATE NOCASE'); params.companyName = f.companyName; }
+    if (f.status !== undefined) { clauses.push('c.status = @status COLLATE NOCASE'); params.status = f.status; }
+    if (f.customerParentId !== undefined) { clauses.push('c.parentID = @parent'); params.parent = f.customerParentId; }
+    if (f.keyword !== undefined && f.keyword !== '') {
+      clauses.push(`(c.stdName LIKE @kw ESCAPE '\\' OR c.companyName LIKE @kw ESCAPE '\\' OR c.firstName LIKE @kw ESCAPE '\\'
+        OR c.lastName LIKE @kw ESCAPE '\\' OR (c.firstName || ' ' || c.lastName) LIKE @kw ESCAPE '\\'
+        OR c.customID LIKE @kw ESCAPE '\\' OR c.companyABN LIKE @kw ESCAPE '\\' OR c.companyACN LIKE @kw ESCAPE '\\')`);
+      params.kw = `%${likeLiteral(f.keyword)}%`;
+    }
+    return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+  const listCache = new Map<string, { count: import('better-sqlite3').Statement; page: import('better-sqlite3').Statement }>();
+
+  return {
+    get(id: number): CustomerRow | undefined {
+      return s.byId.get(id);
+    },
+    /** True when `id` is `root` or one of its descendants. */
+    visible(root: number, id: number): boolean {
+      return s.inTree.get({ root, id }) !== undefined;
+    },
+    locations: (id: number) => s.locations.all(id),
+    contacts: (id: number) => s.contacts.all(id),
+    apiKey: (uuid: string) => s.keyByUuid.get(uuid),
+    userByLogin: (login: string) => s.userByLogin.get(login),
+    userById: (id: number) => s.userById.get(id),
+    partnerCustomer: (code: string) => s.partner.get(code)?.id,
+    /** Customers of `root`'s tree matching the filter: total count and one page, ordered by id. */
+    list(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerRow[] } {
+      const { where, params } = filterSql(root, f);
+      let st = listCache.get(where);
+      if (!st) {
+        const from = `${TREE} SELECT %COLS% FROM rackcorp_customers c JOIN tree t ON t.id = c.id ${where}`;
+        st = {
+          count: db.prepare(from.replace('%COLS%', 'COUNT(*) AS n')),
+          page: db.prepare(`${from.replace('%COLS%', 'c.*')} ORDER BY c.id LIMIT @limit OFFSET @offset`),
+        };
+        listCache.set(where, st);
+      }
+      const count = (st.count.get(params) as { n: number }).n;
+      const rows = st.page.all({ ...params, limit: window, offset: start }) as CustomerRow[];
+      return { count, rows };
+    },
+    create(c: NewCustomer): number {
+      return db.transaction(() => {
+        const id = Number(s.insertCustomer.run({ ...c, stdName: standardName(c) }).lastInsertRowid);
+        for (const l of c.locations) s.insertLocation.run(fillLocation(id, l));
+        for (const ct of c.contacts) s.insertContact.run(fillContact(id, ct));
+        return id;
+      })();
+    },
+    createWithUser(c: NewCustomer, login: string, password: string): { customerId: number; userId: number } {
+      return db.transaction(() => {
+        const customerId = this.create(c);
+        const userId = Number(s.insertUser.run(customerId, login, password, 'INACTIVE', c.now).lastInsertRowid);
+        return { customerId, userId };
+      })();
+    },
+    /** Set the given columns (already validated names) and dateModified. */
+    update(id: number, fields: Partial<CustomerRow>, now: number): void {
+      const cols = Object.keys(fields);
+      const merged = { ...s.byId.get(id)!, ...fields };
+      const set = [...cols.map((c) => `"${c}" = @${c}`), 'stdName = @stdName', 'dateModified = @now'];
+      db.prepare(`UPDATE rackcorp_customers SET ${set.join(', ')} WHERE id = @id`).run({ ...fields, stdName: standardName(merged), now, id });
+    },
+    createPortal(customerId: number, name: string, url: string, now: number): number {
+      return db.transaction(() => {
+        s.markReseller.run(now, customerId);
+        return Number(s.insertPortal.run(customerId, name, url, now).lastInsertRowid);
+      })();
+    },
+    portals: (root: number) => s.portals.all(root),
+    recordContactEmail(e: { customerId: number; companyname: string; name: string; email: string; phone: string; message: string; now: number }): number {
+      return Number(s.insertEmail.run(e).lastInsertRowid);
+    },
+  };
+}
+
+export type RackcorpStore = ReturnType<typeof createRackcorpStore>;
