@@ -64,6 +64,7 @@ export const rackcorp: VendorModule = {
     const table = prepareOperations(operations);
 
     // Clients send JSON with odd or missing content types (text/plain, none): try JSON, else FAULT.
+    scope.removeContentTypeParser('text/plain');
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
       const text = (body as string).trim();
       if (text === '') return done(null, undefined);
