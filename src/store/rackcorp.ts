@@ -249,6 +249,8 @@ export function createRackcorpStore(db: DB) {
     }
     return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
+  // Statements built from a filter or column set are prepared once per shape and reused.
+  const updateCache = new Map<string, import('better-sqlite3').Statement>();
   const listCache = new Map<string, { count: import('better-sqlite3').Statement; page: import('better-sqlite3').Statement }>();
 
   return {
@@ -300,8 +302,14 @@ export function createRackcorpStore(db: DB) {
     update(id: number, fields: Partial<CustomerRow>, now: number): void {
       const cols = Object.keys(fields);
       const merged = { ...s.byId.get(id)!, ...fields };
-      const set = [...cols.map((c) => `"${c}" = @${c}`), 'stdName = @stdName', 'dateModified = @now'];
-      db.prepare(`UPDATE rackcorp_customers SET ${set.join(', ')} WHERE id = @id`).run({ ...fields, stdName: standardName(merged), now, id });
+      const key = cols.sort().join(',');
+      let stmt = updateCache.get(key);
+      if (!stmt) {
+        const set = [...cols.map((c) => `"${c}" = @${c}`), 'stdName = @stdName', 'dateModified = @now'];
+        stmt = db.prepare(`UPDATE rackcorp_customers SET ${set.join(', ')} WHERE id = @id`);
+        updateCache.set(key, stmt);
+      }
+      stmt.run({ ...fields, stdName: standardName(merged), now, id });
     },
     createPortal(customerId: number, name: string, url: string, now: number): number {
       return db.transaction(() => {
