@@ -39,4 +39,24 @@ describe('health', () => {
   it('refuses to start on a fixtures folder that does not exist', async () => {
     await expect(buildApp({ logLevel: 'silent', fixtures: path.join(os.tmpdir(), 'no-such-fixtures-dir') })).rejects.toThrow(/fixtures folder not found/);
   });
+
+  it('refuses a fixtures file that is not JSON, naming it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-'));
+    fs.mkdirSync(path.join(dir, 'rackcorp'));
+    fs.writeFileSync(path.join(dir, 'rackcorp', 'rackcorp_customers.json'), '[{"id": 1,');
+    await expect(buildApp({ logLevel: 'silent', fixtures: dir })).rejects.toThrow(/rackcorp_customers\.json: not valid JSON/);
+  });
+
+  it('loads another fixtures folder with --fixtures: tables without a file start empty', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-'));
+    fs.mkdirSync(path.join(dir, 'rackcorp'));
+    fs.writeFileSync(path.join(dir, 'rackcorp', 'rackcorp_customers.json'), JSON.stringify([
+      { id: 7, parentID: null, companyName: 'Seven Ltd', stdName: 'Seven Ltd', dateCreated: 1, dateModified: 1 },
+    ]));
+    fs.writeFileSync(path.join(dir, 'rackcorp', 'rackcorp_api_keys.json'), JSON.stringify([{ uuid: 'u', secret: 's', customerId: 7 }]));
+    const custom = await buildApp({ logLevel: 'silent', fixtures: dir });
+    const res = await custom.inject({ method: 'GET', url: '/api/rest/v2.9/json.php?cmd=customer.getall&APIUUID=u&APISECRET=s' });
+    expect(res.json()).toEqual({ code: 'OK', count: 1, customers: [expect.objectContaining({ id: 7, stdName: 'Seven Ltd' })] });
+    await custom.close();
+  });
 });
