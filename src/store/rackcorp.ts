@@ -217,7 +217,7 @@ export function createRackcorpStore(db: DB) {
     insertUser: db.prepare('INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)'),
     markReseller: db.prepare('UPDATE rackcorp_customers SET isreseller = 1, dateModified = ? WHERE id = ?'),
     insertPortal: db.prepare('INSERT INTO rackcorp_reseller_portals (customerId, name, url, dateCreated) VALUES (?, ?, ?, ?)'),
-    portals: db.prepare<[number], { id: number; customerId: number; name: string; url: string; dateCreated: number }>(
+    portals: db.prepare<[number], { id: number; customerId: number; stdName: string; name: string; url: string; dateCreated: number }>(
       `${TREE.replace('@root', '?')} SELECT p.id, p.customerId, c.stdName, p.name, p.url, p.dateCreated FROM rackcorp_reseller_portals p
        JOIN tree t ON t.id = p.customerId JOIN rackcorp_customers c ON c.id = p.customerId ORDER BY p.id`),
     insertEmail: db.prepare(`INSERT INTO rackcorp_contact_emails (customerId, companyname, name, email, phone, message, dateCreated)

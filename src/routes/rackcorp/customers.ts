@@ -254,7 +254,7 @@ export const customerOperations: RackcorpOperation[] = [
     input: Type.Object({}),
     handler(_input, ctx) {
       const data = ctx.store.portals(ctx.auth.customerId).map((p) => ({
-        id: p.id, customerid: p.customerId, stdName: (p as unknown as { stdName: string }).stdName, name: p.name, url: p.url, dateCreated: p.dateCreated,
+        id: p.id, customerid: p.customerId, stdName: p.stdName, name: p.name, url: p.url, dateCreated: p.dateCreated,
       }));
       return { body: { message: 'Resellers Data retrieved successfully', data } };
     },
