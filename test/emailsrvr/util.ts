@@ -1,4 +1,4 @@
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { signatureHeader, formatTimestamp } from '../../src/routes/emailsrvr/auth.js';
 
 export const SANDBOX = { userKey: 'emailsrvr-sandbox-user-key', secretKey: 'emailsrvr-sandbox-secret-key', account: 460180 };
@@ -16,16 +16,12 @@ export function signed(app: FastifyInstance, key = SANDBOX, extra: Record<string
 }
 
 /** A signed request; `accept` defaults to JSON. */
-export function call(app: FastifyInstance, opts: InjectOptions & { key?: typeof SANDBOX; session?: string; accept?: string }) {
+export function call(app: FastifyInstance, opts: InjectOptions & { key?: typeof SANDBOX; session?: string; accept?: string }): Promise<LightMyRequestResponse> {
   const { key, session, accept, headers, ...rest } = opts;
   return app.inject({ ...rest, headers: { ...signed(app, key ?? SANDBOX, { accept: accept ?? 'application/json' }, session), ...(headers as Record<string, string> | undefined) } });
 }
 
-/** Count of the sandbox reseller's customers, read straight from the store. */
-export function countRows(app: FastifyInstance, session?: string): number {
-  return (app.registry.get(session ?? null).db.prepare('SELECT COUNT(*) AS n FROM emailsrvr_accounts').get() as { n: number }).n;
-}
-
+/** Every account row, as text: equal before and after means nothing changed. */
 export function dump(app: FastifyInstance, session?: string): string {
   return JSON.stringify(app.registry.get(session ?? null).db.prepare('SELECT * FROM emailsrvr_accounts ORDER BY account_number').all());
 }
