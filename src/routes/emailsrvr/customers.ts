@@ -78,7 +78,7 @@ export function readCustomerFields(body: unknown, xml: boolean): CustomerFields 
     }
   }
   const out: CustomerFields = {};
-  if ('name' in obj && obj.name !== undefined) {
+  if ('name' in obj && obj.name !== undefined && obj.name !== null) {
     if (typeof obj.name !== 'string') throw faults.validation('Invalid value for field: name', 'name must be a string');
     out.name = obj.name;
   }

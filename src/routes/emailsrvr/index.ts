@@ -130,6 +130,9 @@ export const emailsrvr: VendorModule = {
 
     // Format first (a 406 needs no credentials), then the signature and the throttle.
     scope.addHook('onRequest', async (request) => {
+      // Name the operation before anything can refuse the request, so the journal says what was tried.
+      const op = operations.find((o) => o.method === request.method && PREFIX + (o.url === '/' ? '' : o.url) === request.routeOptions.url);
+      if (op) request.emulator.operation = op.name;
       const format = formatFor(request.headers.accept);
       if (format === null) {
         request.emailsrvr = { format: formatOrDefault(undefined) };
