@@ -163,6 +163,11 @@ describe('read operations', () => {
     const xml = await call(app, { method: 'GET', url: '/v1/customers?size=abc', accept: 'text/xml' });
     expect(xml.statusCode).toBe(400);
     expect(xml.body).toBe(xmlFault('validationFault', 400, 'Invalid value for size', 'size must be an integer'));
+    const huge = await call(app, { method: 'GET', url: '/v0/customers?offset=100000000000000000000' });
+    expect(huge.statusCode).toBe(400);
+    expect(huge.json().validationFault).toEqual({ code: 400, message: 'Invalid value for offset', details: 'offset must be <= 2147483647' });
+    const far = (await call(app, { method: 'GET', url: '/v0/customers?page=2147483647&size=250' })).json();
+    expect(far).toMatchObject({ offset: 2147483646 * 250, size: 250, total: SANDBOX_CUSTOMERS, customers: [] });
   });
 
   it('searches with startswith on name, account number and reference number', async () => {

@@ -18,10 +18,13 @@ export interface Context {
   me: AccountRow;
 }
 
+/** Bounds that keep every offset a safe SQLite integer. */
+const MAX_INT32 = 2_147_483_647;
+
 export const IndexQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1 })),
-  size: Type.Optional(Type.Integer({ minimum: 1 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32 })),
+  size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INT32 })),
   startswith: Type.Optional(Type.String()),
   contains: Type.Optional(Type.String()),
   referenceNumber: Type.Optional(Type.String()),
