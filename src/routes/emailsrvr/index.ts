@@ -1,11 +1,203 @@
-/** Rackspace Email & Apps API: not emulated yet (its issue is open). Mounted so the table of vendors is complete. */
-import type { VendorModule } from '../shared/vendor.js';
+/**
+ * Rackspace Email & Apps API v0/v1: the customers resource.
+ *
+ * Public paths `/v0/customers...`, `/v1/customers...` and `/customers...` (the documentation's
+ * add/edit form) all reach this plugin, mounted at `/v0/customers`. Every request goes through
+ * one pipeline: negotiate the format (406 when nothing in Accept can be served), authenticate
+ * the X-Api-Signature (403), throttle per user key (403), then the operation; every failure,
+ * body-parse errors and unknown paths included, answers a Rackspace fault in the negotiated format.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { VendorModule, FaultPresetAnswer } from '../shared/vendor.js';
+import { addXmlBodyParser, XmlError } from '../shared/xml.js';
+import { createEmailsrvrStore, emailsrvrTables } from '../../store/emailsrvr.js';
+import { authenticate, throttle, type AuthSettings } from './auth.js';
+import { operations, type Context, type Result } from './customers.js';
+import {
+  EmailsrvrFault, faults, faultBody, formatFor, formatOrDefault, customerBody, customerListBody,
+  type Format,
+} from './envelope.js';
+
+export const PREFIX = '/v0/customers';
+const PUBLIC_PATH = /^(\/v[01])?\/customers(?=$|[/?#])/;
+
+/** `/v1/customers...` and `/customers...` -> `/v0/customers...` (query kept); other URLs untouched. */
+export function rewriteUrl(url: string): string | undefined {
+  const m = PUBLIC_PATH.exec(url);
+  if (!m) return undefined;
+  return PREFIX + url.slice(m[0].length);
+}
+
+export const DEFAULT_SKEW_SECONDS = 86_400;
+
+interface EmailsrvrRequestData {
+  format: Format;
+  /** The authenticated account, once the signature is checked. */
+  accountNumber?: number;
+}
+declare module 'fastify' {
+  interface FastifyRequest {
+    emailsrvr?: EmailsrvrRequestData;
+  }
+}
+
+/** The format for an answer to this request (the fallback when negotiation failed or never ran). */
+function formatOf(request: FastifyRequest): Format {
+  return request.emailsrvr?.format ?? formatOrDefault(request.headers.accept);
+}
+
+function sendFault(request: FastifyRequest, reply: FastifyReply, f: EmailsrvrFault): FastifyReply {
+  const body = faultBody(f.fault, f.code, f.message, f.details, formatOf(request));
+  return reply.code(f.code).headers(f.headers).type(body.contentType).send(body.payload);
+}
+
+/** Where the client can find an account: the path form it used (and its session prefix), plus the number. */
+function locationOf(request: FastifyRequest, accountNumber: number): string {
+  const path = request.originalUrl.split('?')[0];
+  const m = /^(.*?)((?:\/v[01])?\/customers)(?=$|\/)/.exec(path);
+  return m ? `${m[1]}${m[2]}/${accountNumber}` : `${PREFIX}/${accountNumber}`;
+}
+
+function sendResult(request: FastifyRequest, reply: FastifyReply, result: Result): FastifyReply {
+  const format = formatOf(request);
+  switch (result.kind) {
+    case 'list': {
+      const b = customerListBody(result.list, format);
+      return reply.code(200).type(b.contentType).send(b.payload);
+    }
+    case 'customer': {
+      const b = customerBody(result.customer, format);
+      return reply.code(200).type(b.contentType).send(b.payload);
+    }
+    case 'created': {
+      const b = customerBody(result.customer, format);
+      return reply.code(200).header('location', locationOf(request, result.customer.accountNumber)).type(b.contentType).send(b.payload);
+    }
+    case 'deleted':
+      return reply.code(200).send();
+  }
+}
+
+/** Route shapes below the prefix, to tell an unknown path (404) from a wrong method (405). */
+function allowedMethods(url: string): string[] | null {
+  const path = url.split('?')[0].replace(/\/+$/, '');
+  if (path === PREFIX) return ['GET', 'POST'];
+  if (/^\/v0\/customers\/[^/]+$/.test(path)) return ['GET', 'PUT', 'DELETE'];
+  return null;
+}
+
+function preset(fault: EmailsrvrFault) {
+  return (input: { accept?: string; message?: string }): FaultPresetAnswer => {
+    const body = faultBody(fault.fault, fault.code, input.message ?? fault.message, input.message ?? fault.details, formatOrDefault(input.accept));
+    return { status: fault.code, headers: { 'content-type': body.contentType }, body: body.payload };
+  };
+}
 
 export const emailsrvr: VendorModule = {
   name: 'emailsrvr',
   title: 'Rackspace Email & Apps API',
-  prefix: '/v0/customers',
-  basePaths: ["/v0/customers", "/v1/customers", "/customers"],
-  tables: [],
-  plugin: async () => {},
+  prefix: PREFIX,
+  basePaths: ['/v0/customers', '/v1/customers', '/customers'],
+  rewriteUrl,
+  tables: emailsrvrTables,
+  options: [
+    { key: 'emailsrvrSkewSeconds', flag: 'emailsrvr-skew-seconds', env: 'EMAILSRVR_SKEW_SECONDS', type: 'integer',
+      default: DEFAULT_SKEW_SECONDS, min: 0,
+      help: 'Rackspace: allowed difference between the X-Api-Signature timestamp and the server clock, seconds, each way' },
+    { key: 'emailsrvrRateLimit', flag: 'emailsrvr-rate-limit', env: 'EMAILSRVR_RATE_LIMIT', type: 'integer',
+      default: 0, min: 0,
+      help: 'Rackspace: requests per user key per minute before 403 "Exceeded request limits" (0 = no limit)' },
+  ],
+  faultPresets: {
+    throttle: preset(faults.throttled()),
+    appsFault: preset(faults.apps()),
+    unauthorized: preset(faults.unauthorized('Invalid X-Api-Signature hash')),
+  },
+  plugin: async (scope, opts) => {
+    const settings: AuthSettings = {
+      skewSeconds: Number(opts.config.emailsrvrSkewSeconds ?? DEFAULT_SKEW_SECONDS),
+      rateLimit: Number(opts.config.emailsrvrRateLimit ?? 0),
+    };
+
+    addXmlBodyParser(scope);
+    // Some clients send `Content-Type: application/json` with no body (even on DELETE): that is no body.
+    const jsonParser = scope.getDefaultJsonParser('error', 'error');
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      if ((body as string).trim() === '') { done(null, undefined); return; }
+      jsonParser(req, body as string, done);
+    });
+
+    // Format first (a 406 needs no credentials), then the signature and the throttle.
+    scope.addHook('onRequest', async (request) => {
+      // Name the operation before anything can refuse the request, so the journal says what was tried.
+      const op = operations.find((o) => o.method === request.method && PREFIX + (o.url === '/' ? '' : o.url) === request.routeOptions.url);
+      if (op) request.emulator.operation = op.name;
+      const format = formatFor(request.headers.accept);
+      if (format === null) {
+        request.emailsrvr = { format: formatOrDefault(undefined) };
+        throw new EmailsrvrFault('badRequestFault', 406, 'Invalid format', `Accept "${request.headers.accept}" names no format served: use text/xml, application/xml or application/json`);
+      }
+      request.emailsrvr = { format };
+      const state = request.emulator.state;
+      const store = state.use(createEmailsrvrStore);
+      const sig = request.headers['x-api-signature'];
+      const { account, userKey } = authenticate(store, state.clock.now(), Array.isArray(sig) ? sig[0] : sig, request.headers['user-agent'], settings);
+      throttle(state, userKey, settings.rateLimit);
+      request.emailsrvr.accountNumber = account.account_number;
+    });
+
+    for (const op of operations) {
+      scope.route({
+        method: op.method,
+        url: op.url,
+        handler: async (request, reply) => {
+          request.emulator.operation = op.name;
+          const state = request.emulator.state;
+          const store = state.use(createEmailsrvrStore);
+          const me = store.account(request.emailsrvr?.accountNumber ?? -1);
+          if (!me) throw faults.unauthorized('Unknown user key');
+          const ctx: Context = { store, me };
+          const ct = String(request.headers['content-type'] ?? '');
+          const input = op.input({
+            params: request.params as Record<string, string>,
+            query: request.query,
+            body: request.body,
+            xmlBody: /xml/i.test(ct),
+          });
+          return sendResult(request, reply, op.handler(input, ctx));
+        },
+      });
+    }
+
+    scope.setNotFoundHandler(async (request, reply) => {
+      request.emulator.operation = 'notFound';
+      const allowed = allowedMethods(request.url);
+      if (allowed) {
+        return sendFault(request, reply, new EmailsrvrFault('badRequestFault', 405, 'Method not allowed',
+          `${request.method} is not supported here; use ${allowed.join(', ')}`, { allow: allowed.join(', ') }));
+      }
+      return sendFault(request, reply, faults.notFound('Resource not found', `Nothing is served at ${request.method} ${request.originalUrl.split('?')[0]}`));
+    });
+
+    scope.setErrorHandler(async (err: FastifyError, request, reply) => {
+      if (request.emulator && request.emulator.operation === null) request.emulator.operation = 'error';
+      if (err instanceof EmailsrvrFault) return sendFault(request, reply, err);
+      if (err instanceof XmlError) return sendFault(request, reply, faults.badRequest('Invalid XML body', err.message));
+      switch (err.code) {
+        case 'FST_ERR_CTP_BODY_TOO_LARGE':
+          return sendFault(request, reply, new EmailsrvrFault('badRequestFault', 413, 'Request body too large', err.message));
+        case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+          return sendFault(request, reply, new EmailsrvrFault('badRequestFault', 415, 'Unsupported Content-Type',
+            `Send application/x-www-form-urlencoded, application/json or text/xml, not "${request.headers['content-type'] ?? ''}"`));
+        case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+          return sendFault(request, reply, faults.badRequest('Invalid request body', err.message));
+      }
+      const status = err.statusCode ?? 500;
+      if (status >= 400 && status < 500) return sendFault(request, reply, new EmailsrvrFault('badRequestFault', status, 'Bad request', err.message));
+      request.log.error({ err }, 'unhandled error');
+      return sendFault(request, reply, faults.apps('An internal error occurred', err.message));
+    });
+  },
 };

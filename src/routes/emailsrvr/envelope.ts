@@ -1,0 +1,134 @@
+/**
+ * Rackspace Email & Apps wire format, in one place: the customer and customer-list documents and
+ * the fault bodies, as XML (byte for byte the documentation's form) or JSON.
+ *
+ * XML documents start with the `<?xml version="1.0" encoding="utf-8"?>` declaration and put the
+ * `xmlns:xsd` attribute on a second line indented by one space, exactly as the documentation
+ * shows (that is how .NET's XmlSerializer writes them); children are indented by two spaces.
+ */
+import { buildXml } from '../shared/xml.js';
+import { negotiate } from '../shared/negotiate.js';
+
+export type Format = 'xml' | 'json';
+
+/**
+ * Accept -> format. `text/xml` and `application/xml` give XML, `application/json` gives JSON.
+ * No Accept (or `*\/*`) gives XML, the format every example of the documentation asks for.
+ */
+export const DEFAULT_FORMAT: Format = 'xml';
+const OFFERS: Record<string, Format> = { 'text/xml': 'xml', 'application/xml': 'xml', 'application/json': 'json', 'text/json': 'json' };
+
+/** The negotiated format, or null when the Accept header names nothing we serve (406). */
+export function formatFor(accept: string | undefined): Format | null {
+  return negotiate(accept, OFFERS, DEFAULT_FORMAT);
+}
+
+/** Like formatFor, but never null: an unservable Accept falls back to the default format. */
+export function formatOrDefault(accept: string | undefined): Format {
+  return formatFor(accept) ?? DEFAULT_FORMAT;
+}
+
+export const CONTENT_TYPES: Record<Format, string> = {
+  xml: 'text/xml; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+};
+
+const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+const XSD = 'http://www.w3.org/2001/XMLSchema';
+const DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';
+
+/** A customer as the operations return it. */
+export interface Customer {
+  name: string;
+  accountNumber: number;
+  referenceNumber: string | null;
+}
+
+export interface CustomerList {
+  offset: number;
+  size: number;
+  total: number;
+  customers: Customer[];
+}
+
+/** A serialized answer: status is decided by the caller, this is the body and its type. */
+export interface Body {
+  contentType: string;
+  payload: string;
+}
+
+/** `referenceNumber` is left out when the account has none (XmlSerializer omits null strings). */
+function customerFields(c: Customer): Record<string, string> {
+  const out: Record<string, string> = { name: c.name, accountNumber: String(c.accountNumber) };
+  if (c.referenceNumber !== null) out.referenceNumber = c.referenceNumber;
+  return out;
+}
+
+function xmlDocument(root: string, namespace: string, children: Record<string, unknown>): string {
+  const text = buildXml({ [root]: { '@_xmlns:xsi': XSI, '@_xmlns:xsd': XSD, '@_xmlns': namespace, ...children } }).trimEnd();
+  // The documentation breaks the root's attributes after xmlns:xsi.
+  const firstLineEnd = text.indexOf('>');
+  const head = text.slice(0, firstLineEnd).replace(` xmlns:xsd="${XSD}"`, `\n xmlns:xsd="${XSD}"`);
+  return `${DECLARATION}\n${head}${text.slice(firstLineEnd)}`;
+}
+
+export function customerBody(c: Customer, format: Format): Body {
+  if (format === 'json') return { contentType: CONTENT_TYPES.json, payload: JSON.stringify(customerFields(c)) };
+  return { contentType: CONTENT_TYPES.xml, payload: xmlDocument('customer', 'urn:xml:customer', customerFields(c)) };
+}
+
+export function customerListBody(list: CustomerList, format: Format): Body {
+  if (format === 'json') {
+    return {
+      contentType: CONTENT_TYPES.json,
+      payload: JSON.stringify({ offset: list.offset, size: list.size, total: list.total, customers: list.customers.map(customerFields) }),
+    };
+  }
+  return {
+    contentType: CONTENT_TYPES.xml,
+    payload: xmlDocument('customerList', 'urn:xml:customerList', {
+      offset: list.offset,
+      size: list.size,
+      total: list.total,
+      customers: list.customers.length === 0 ? '' : { customer: list.customers.map(customerFields) },
+    }),
+  };
+}
+
+/** The fault root elements real clients recognise, with their HTTP status. */
+export type FaultType = 'badRequestFault' | 'validationFault' | 'unauthorizedFault' | 'itemNotFoundFault' | 'appsFault';
+
+/** A failure an operation reports; the plugin's error handler turns it into a fault body. */
+export class EmailsrvrFault extends Error {
+  constructor(
+    readonly fault: FaultType,
+    readonly code: number,
+    message: string,
+    readonly details: string = message,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const faults = {
+  badRequest: (message: string, details?: string) => new EmailsrvrFault('badRequestFault', 400, message, details),
+  validation: (message: string, details?: string) => new EmailsrvrFault('validationFault', 400, message, details),
+  unauthorized: (message: string, details?: string) => new EmailsrvrFault('unauthorizedFault', 403, message, details),
+  notFound: (message: string, details?: string) => new EmailsrvrFault('itemNotFoundFault', 404, message, details),
+  invalidAccount: (accountNumber: string) => new EmailsrvrFault('itemNotFoundFault', 404, 'Invalid account number', `Invalid account number: ${accountNumber}`),
+  throttled: () => new EmailsrvrFault('unauthorizedFault', 403, 'Exceeded request limits', 'Exceeded request limits'),
+  apps: (message = 'An internal error occurred', details?: string) => new EmailsrvrFault('appsFault', 500, message, details),
+};
+
+/**
+ * A fault body: XML `<badRequestFault code="400"><message/><details/></badRequestFault>` (after
+ * the declaration, two-space indentation), JSON `{"badRequestFault":{"code":400,"message":..,"details":..}}`.
+ */
+export function faultBody(fault: FaultType, code: number, message: string, details: string, format: Format): Body {
+  if (format === 'json') {
+    return { contentType: CONTENT_TYPES.json, payload: JSON.stringify({ [fault]: { code, message, details } }) };
+  }
+  const xml = buildXml({ [fault]: { '@_code': String(code), message, details } }).trimEnd();
+  return { contentType: CONTENT_TYPES.xml, payload: `${DECLARATION}\n${xml}` };
+}

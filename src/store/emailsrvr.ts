@@ -1,0 +1,124 @@
+/**
+ * Rackspace Email & Apps store: accounts (resellers and their customers, one table) and the API
+ * keys that sign requests. Account numbers are the rowid with AUTOINCREMENT, so the account the
+ * next Add makes is always the next number after the highest one ever used.
+ */
+import type { DB } from './db.js';
+import type { VendorTable } from '../routes/shared/vendor.js';
+
+export const emailsrvrTables: VendorTable[] = [
+  {
+    name: 'emailsrvr_accounts',
+    ddl: `CREATE TABLE emailsrvr_accounts (
+      account_number INTEGER PRIMARY KEY AUTOINCREMENT,
+      name TEXT NOT NULL,
+      reference_number TEXT,
+      -- The reseller this account is a customer of; NULL for a top-level (reseller) account.
+      reseller_account INTEGER REFERENCES emailsrvr_accounts(account_number),
+      is_reseller INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX emailsrvr_accounts_reseller ON emailsrvr_accounts (reseller_account, name COLLATE NOCASE);`,
+  },
+  {
+    name: 'emailsrvr_api_keys',
+    ddl: `CREATE TABLE emailsrvr_api_keys (
+      user_key TEXT PRIMARY KEY,
+      secret_key TEXT NOT NULL,
+      account_number INTEGER NOT NULL REFERENCES emailsrvr_accounts(account_number)
+    );`,
+  },
+];
+
+export interface AccountRow {
+  account_number: number;
+  name: string;
+  reference_number: string | null;
+  reseller_account: number | null;
+  is_reseller: number;
+}
+
+export interface ApiKeyRow {
+  user_key: string;
+  secret_key: string;
+  account_number: number;
+}
+
+export interface CustomerSearch {
+  startswith?: string;
+  contains?: string;
+}
+
+function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export function createEmailsrvrStore(db: DB) {
+  const byKey = db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?');
+  const byNumber = db.prepare<[number], AccountRow>('SELECT * FROM emailsrvr_accounts WHERE account_number = ?');
+  const customerOf = db.prepare<[number, number], AccountRow>(
+    'SELECT * FROM emailsrvr_accounts WHERE account_number = ? AND reseller_account = ?');
+  const byReference = db.prepare<[number, string], AccountRow>(
+    'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1');
+  // One condition per search parameter; each matches the name, the account number or the reference number.
+  const where = `reseller_account = @reseller
+      AND (@sw IS NULL OR name LIKE @sw ESCAPE '\\' OR CAST(account_number AS TEXT) LIKE @sw ESCAPE '\\' OR reference_number LIKE @sw ESCAPE '\\')
+      AND (@ct IS NULL OR name LIKE @ct ESCAPE '\\' OR CAST(account_number AS TEXT) LIKE @ct ESCAPE '\\' OR reference_number LIKE @ct ESCAPE '\\')`;
+  const countStmt = db.prepare<Record<string, unknown>, { n: number }>(`SELECT COUNT(*) AS n FROM emailsrvr_accounts WHERE ${where}`);
+  const pageStmt = db.prepare<Record<string, unknown>, AccountRow>(
+    `SELECT * FROM emailsrvr_accounts WHERE ${where} ORDER BY name COLLATE NOCASE, name, account_number LIMIT @limit OFFSET @offset`);
+  const insert = db.prepare<[string, string | null, number]>(
+    'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)');
+  const updateName = db.prepare<[string, number]>('UPDATE emailsrvr_accounts SET name = ? WHERE account_number = ?');
+  const updateRef = db.prepare<[string | null, number]>('UPDATE emailsrvr_accounts SET reference_number = ? WHERE account_number = ?');
+  const remove = db.prepare<[number]>('DELETE FROM emailsrvr_accounts WHERE account_number = ?');
+  const removeKeys = db.prepare<[number]>('DELETE FROM emailsrvr_api_keys WHERE account_number = ?');
+
+  const edit = db.transaction((accountNumber: number, changes: { name?: string; referenceNumber?: string | null }) => {
+    if (changes.name !== undefined) updateName.run(changes.name, accountNumber);
+    if (changes.referenceNumber !== undefined) updateRef.run(changes.referenceNumber, accountNumber);
+  });
+  const del = db.transaction((accountNumber: number) => {
+    removeKeys.run(accountNumber);
+    remove.run(accountNumber);
+  });
+
+  return {
+    apiKey(userKey: string): ApiKeyRow | undefined {
+      return byKey.get(userKey);
+    },
+    account(accountNumber: number): AccountRow | undefined {
+      return byNumber.get(accountNumber);
+    },
+    /** A customer of the given reseller, or undefined (unknown, or someone else's). */
+    customer(reseller: number, accountNumber: number): AccountRow | undefined {
+      return customerOf.get(accountNumber, reseller);
+    },
+    customerByReference(reseller: number, referenceNumber: string): AccountRow | undefined {
+      return byReference.get(reseller, referenceNumber);
+    },
+    /** One page of the reseller's customers, ordered by name (then account number), and the total. */
+    customers(reseller: number, search: CustomerSearch, offset: number, limit: number): { total: number; rows: AccountRow[] } {
+      const params = {
+        reseller,
+        sw: search.startswith !== undefined ? `${likeEscape(search.startswith)}%` : null,
+        ct: search.contains !== undefined ? `%${likeEscape(search.contains)}%` : null,
+      };
+      const total = countStmt.get(params)!.n;
+      const rows = pageStmt.all({ ...params, limit, offset });
+      return { total, rows };
+    },
+    addCustomer(reseller: number, name: string, referenceNumber: string | null): AccountRow {
+      const r = insert.run(name, referenceNumber, reseller);
+      return byNumber.get(Number(r.lastInsertRowid))!;
+    },
+    editAccount(accountNumber: number, changes: { name?: string; referenceNumber?: string | null }): AccountRow {
+      edit(accountNumber, changes);
+      return byNumber.get(accountNumber)!;
+    },
+    deleteAccount(accountNumber: number): void {
+      del(accountNumber);
+    },
+  };
+}
+
+export type EmailsrvrStore = ReturnType<typeof createEmailsrvrStore>;
