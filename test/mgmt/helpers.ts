@@ -19,7 +19,7 @@ export interface FixtureCustomer {
 export const fixtureCustomers: FixtureCustomer[] = JSON.parse(fs.readFileSync(path.join(here, '../../fixtures/mgmt/mgmt_customers.json'), 'utf8'));
 
 export function countCustomers(app: FastifyInstance): number {
-  return app.registry.defaultState.db.prepare('SELECT COUNT(*) AS n FROM mgmt_customers').get().n as number;
+  return (app.registry.defaultState.db.prepare('SELECT COUNT(*) AS n FROM mgmt_customers').get() as { n: number }).n;
 }
 
 /** A request as the sandbox user (unless headers say otherwise). */
