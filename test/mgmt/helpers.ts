@@ -2,7 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+
+type Res = Promise<LightMyRequestResponse>;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -23,17 +25,17 @@ export function countCustomers(app: FastifyInstance): number {
 }
 
 /** A request as the sandbox user (unless headers say otherwise). */
-export function req(app: FastifyInstance, opts: InjectOptions & { auth?: string | null }) {
+export function req(app: FastifyInstance, opts: InjectOptions & { auth?: string | null }): Res {
   const headers: Record<string, string> = { ...(opts.headers as Record<string, string> | undefined) };
   if (opts.auth !== null) headers.authorization = opts.auth ?? SANDBOX;
   const { auth: _a, ...rest } = opts;
   return app.inject({ ...rest, headers });
 }
 
-export function putJson(app: FastifyInstance, body: unknown, headers: Record<string, string> = {}, auth?: string) {
+export function putJson(app: FastifyInstance, body: unknown, headers: Record<string, string> = {}, auth?: string): Res {
   return req(app, { method: 'PUT', url: '/api/v01/customers', headers: { 'content-type': 'application/json', ...headers }, payload: typeof body === 'string' ? body : JSON.stringify(body), auth });
 }
 
-export function putXml(app: FastifyInstance, xml: string, headers: Record<string, string> = {}) {
+export function putXml(app: FastifyInstance, xml: string, headers: Record<string, string> = {}): Res {
   return req(app, { method: 'PUT', url: '/api/v01/customers', headers: { 'content-type': 'application/xml', ...headers }, payload: xml });
 }
