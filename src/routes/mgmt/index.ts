@@ -126,7 +126,9 @@ export const mgmt: VendorModule = {
       });
     }
 
-    scope.setNotFoundHandler((request, reply) => {
+    // Unknown paths and unsupported methods are answered before any body is read, so a broken body
+    // never hides the 404/405 (the not-found handler alone would parse the body first).
+    const notFound = (request: FastifyRequest, reply: FastifyReply) => {
       const path = pathOf(request.url);
       const resource = RESOURCES.find((r) => r.pattern.test(path));
       const format = answerFormat(request);
@@ -136,7 +138,11 @@ export const mgmt: VendorModule = {
       }
       request.emulator.operation = 'notFound';
       return send(reply, renderMgmtError(new MgmtError('E404', `No resource at ${path}: the Management API serves ${PREFIX}/customers and ${PREFIX}/customers/{id}`), format));
+    };
+    scope.addHook('onRequest', async (request, reply) => {
+      if (request.is404) return notFound(request, reply);
     });
+    scope.setNotFoundHandler(notFound);
 
     scope.setErrorHandler((err: FastifyError, request, reply) => {
       const format = answerFormat(request);
