@@ -1,11 +1,164 @@
-/** Payment gateway Management API (UniPay): not emulated yet (its issue is open). Mounted so the table of vendors is complete. */
+/**
+ * Payment gateway Management API (UniPay), customers resource: `PUT/GET /api/v01/customers` and
+ * `GET /api/v01/customers/{id}`. The plugin binds the operations of customers.ts, authenticates
+ * (HTTP Basic service users), negotiates formats, and answers every failure, its own and
+ * Fastify's, in the UniPay error body of envelope.ts.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
+import { addXmlBodyParser, XmlError } from '../shared/xml.js';
+import { createMgmtStore, mgmtTables } from '../../store/mgmt.js';
+import { authenticate } from './auth.js';
+import { operations, type MgmtContext } from './customers.js';
+import { MgmtError } from './errors.js';
+import { bodyFormatOf, customerFromXml, formatFor, renderError, renderMgmtError, renderResult, type Format, type WireAnswer } from './envelope.js';
+
+export const PREFIX = '/api/v01';
+
+/** XML customer bodies are small: refuse anything bigger or deeper long before the app-wide body limit. */
+const XML_LIMITS = { maxDepth: 8, maxBytes: 65_536 };
+
+/** Resources and the methods they support, for 405 answers (`Allow`) from the not-found handler. */
+const RESOURCES: { pattern: RegExp; allow: string }[] = [
+  { pattern: /^\/api\/v01\/customers$/, allow: 'GET, PUT' },
+  { pattern: /^\/api\/v01\/customers\/[^/]+$/, allow: 'GET' },
+];
+
+function send(reply: FastifyReply, a: WireAnswer): FastifyReply {
+  return reply.code(a.status).headers(a.headers).send(a.body);
+}
+
+/** The format to answer in: what Accept asks for, or JSON when it asks for something we cannot serve. */
+function answerFormat(request: FastifyRequest): Format {
+  return formatFor(request.headers.accept) ?? 'json';
+}
+
+function pathOf(url: string): string {
+  const p = url.split('?')[0].replace(/\/{2,}/g, '/');
+  return p.length > 1 ? p.replace(/\/$/, '') : p;
+}
+
+/** Fastify's own failures (body parsing, media types, sizes) -> UniPay errors. */
+function toMgmtError(err: FastifyError): MgmtError | null {
+  if (err instanceof MgmtError) return err;
+  if (err instanceof XmlError) return new MgmtError('E400', `Malformed XML body: ${err.message}`, 'customer');
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new MgmtError('E413', 'Request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new MgmtError('E415', 'Unsupported Content-Type: send the Customer as application/json or application/xml');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new MgmtError('E400', 'A Customer object is required in the request body', 'customer');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new MgmtError('E400', 'Content-Length does not match the body');
+    default:
+      break;
+  }
+  if (err.statusCode === 400) {
+    // Fastify's JSON parser: syntax errors and prototype-poisoning keys.
+    const json = err instanceof SyntaxError || /JSON|__proto__|constructor/i.test(err.message);
+    return new MgmtError('E400', json ? `Malformed JSON body: ${err.message}` : err.message, json ? 'customer' : undefined);
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    const code = (`E${err.statusCode}` in { E401: 1, E403: 1, E404: 1, E405: 1, E406: 1, E413: 1, E415: 1 } ? `E${err.statusCode}` : 'E400') as MgmtError['code'];
+    return new MgmtError(code, err.message);
+  }
+  return null;
+}
 
 export const mgmt: VendorModule = {
   name: 'mgmt',
   title: 'Payment gateway Management API (UniPay)',
-  prefix: '/api/v01',
-  basePaths: ["/api/v01/customers"],
-  tables: [],
-  plugin: async () => {},
+  prefix: PREFIX,
+  basePaths: ['/api/v01/customers'],
+  tables: mgmtTables,
+  faultPresets: {
+    /** A validation failure as the gateway words one. */
+    badRequest: (input) => renderError('E400', 400, input.message ?? 'lastName must be at most 125 characters', formatFor(input.accept) ?? 'json', input.message ? undefined : 'lastName'),
+    unauthorized: (input) => renderError('E401', 401, input.message ?? 'Invalid login or password', formatFor(input.accept) ?? 'json', undefined,
+      { 'WWW-Authenticate': 'Basic realm="UniPay Management API", charset="UTF-8"' }),
+    notFound: (input) => renderError('E404', 404, input.message ?? 'Customer not found', formatFor(input.accept) ?? 'json', 'id'),
+    serverError: (input) => renderError('E500', 500, input.message ?? 'Internal error: the request could not be processed', formatFor(input.accept) ?? 'json'),
+    unavailable: (input) => renderError('E503', 503, input.message ?? 'Service temporarily unavailable, try again later', formatFor(input.accept) ?? 'json',
+      undefined, { 'Retry-After': '5' }),
+  },
+  plugin: async (scope) => {
+    addXmlBodyParser(scope, XML_LIMITS);
+    scope.decorateRequest('emulatorMgmtAuth', undefined);
+
+    for (const op of operations) {
+      scope.route({
+        method: op.method,
+        url: op.url,
+        exposeHeadRoute: false,
+        onRequest: async (request) => {
+          request.emulator.operation = op.name;
+          // Order: who you are, then what you can read, then what you sent. Nothing is parsed before all three pass.
+          request.emulatorMgmtAuth = authenticate(request.headers.authorization, request.emulator.state.use(createMgmtStore));
+          if (formatFor(request.headers.accept) === null) {
+            throw new MgmtError('E406', `Cannot produce ${request.headers.accept}: ask for application/json or application/xml`);
+          }
+          if (op.consumesBody) {
+            const ct = request.headers['content-type'];
+            const hasBody = (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') || request.headers['transfer-encoding'] !== undefined;
+            if (bodyFormatOf(ct) === null && (ct !== undefined || hasBody)) {
+              throw new MgmtError('E415', `Unsupported Content-Type ${ct ?? '(none)'}: send the Customer as application/json or application/xml`);
+            }
+          }
+        },
+        handler: async (request, reply) => {
+          const format = formatFor(request.headers.accept) ?? 'json';
+          const ctx: MgmtContext = {
+            store: request.emulator.state.use(createMgmtStore),
+            auth: request.emulatorMgmtAuth!,
+            clock: request.emulator.state.clock,
+          };
+          let body: unknown = request.body;
+          if (op.consumesBody && bodyFormatOf(request.headers['content-type']) === 'xml' && body !== undefined) {
+            body = customerFromXml(body as Record<string, unknown>);
+          }
+          const input = op.input({ body, query: request.query, params: request.params as Record<string, string> });
+          const result = op.handler(input, ctx);
+          const extra: Record<string, string> = {};
+          if (op.name === 'create' && result.kind === 'customer') extra.Location = `${PREFIX}/customers/${result.customer.id}`;
+          return send(reply, renderResult(result, format, 200, extra));
+        },
+      });
+    }
+
+    // Unknown paths and unsupported methods are answered before any body is read, so a broken body
+    // never hides the 404/405 (the not-found handler alone would parse the body first).
+    const notFound = (request: FastifyRequest, reply: FastifyReply) => {
+      const path = pathOf(request.url);
+      const resource = RESOURCES.find((r) => r.pattern.test(path));
+      const format = answerFormat(request);
+      if (resource) {
+        request.emulator.operation = 'methodNotAllowed';
+        return send(reply, renderMgmtError(new MgmtError('E405', `Method ${request.method} is not supported by ${path}; allowed: ${resource.allow}`, undefined, { Allow: resource.allow }), format));
+      }
+      request.emulator.operation = 'notFound';
+      return send(reply, renderMgmtError(new MgmtError('E404', `No resource at ${path}: the Management API serves ${PREFIX}/customers and ${PREFIX}/customers/{id}`), format));
+    };
+    scope.addHook('onRequest', async (request, reply) => {
+      if (request.is404) return notFound(request, reply);
+    });
+    scope.setNotFoundHandler(notFound);
+
+    scope.setErrorHandler((err: FastifyError, request, reply) => {
+      const format = answerFormat(request);
+      const e = toMgmtError(err);
+      if (e === null) {
+        request.log.error({ err }, 'unhandled error in the UniPay emulator');
+        return send(reply, renderError('E500', 500, 'Internal error', format));
+      }
+      return send(reply, renderMgmtError(e, format));
+    });
+  },
 };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated UniPay service user (set by the route's onRequest hook). */
+    emulatorMgmtAuth?: import('./auth.js').MgmtAuth;
+  }
+}

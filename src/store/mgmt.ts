@@ -1,0 +1,204 @@
+/**
+ * UniPay Management API store: merchant accounts, service users (and which accounts each may act
+ * on), and customers. Prepared statements only; no HTTP here.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { DB } from './db.js';
+import type { VendorTable } from '../routes/shared/vendor.js';
+
+export const mgmtTables: VendorTable[] = [
+  {
+    name: 'mgmt_accounts',
+    ddl: `CREATE TABLE mgmt_accounts (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      name TEXT NOT NULL
+    )`,
+  },
+  {
+    name: 'mgmt_users',
+    // password_hash is `scrypt$<N>$<salt hex>$<key hex>`: no plaintext passwords in a store that can be exported.
+    ddl: `CREATE TABLE mgmt_users (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      login TEXT NOT NULL UNIQUE,
+      password_hash TEXT NOT NULL,
+      active INTEGER NOT NULL DEFAULT 1
+    )`,
+  },
+  {
+    name: 'mgmt_user_accounts',
+    ddl: `CREATE TABLE mgmt_user_accounts (
+      user_id INTEGER NOT NULL REFERENCES mgmt_users(id),
+      account_id INTEGER NOT NULL REFERENCES mgmt_accounts(id),
+      PRIMARY KEY (user_id, account_id)
+    )`,
+  },
+  {
+    name: 'mgmt_customers',
+    ddl: `CREATE TABLE mgmt_customers (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      code TEXT NOT NULL,
+      account_id INTEGER NOT NULL REFERENCES mgmt_accounts(id),
+      title TEXT,
+      first_name TEXT,
+      middle_name TEXT,
+      last_name TEXT,
+      suffix TEXT,
+      birth_date TEXT,
+      gender TEXT,
+      organization_name TEXT,
+      email TEXT,
+      phone TEXT,
+      street TEXT,
+      city TEXT,
+      state TEXT,
+      zip_code TEXT,
+      country_code TEXT,
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX mgmt_customers_account ON mgmt_customers(account_id, id)`,
+  },
+];
+
+/** A customer as stored, in API field names. Absent fields are null. */
+export interface MgmtCustomer {
+  id: number;
+  code: string;
+  accountId: number;
+  title: string | null;
+  firstName: string | null;
+  middleName: string | null;
+  lastName: string | null;
+  suffix: string | null;
+  birthDate: string | null;
+  gender: string | null;
+  organizationName: string | null;
+  email: string | null;
+  phone: string | null;
+  street: string | null;
+  city: string | null;
+  state: string | null;
+  zipCode: string | null;
+  countryCode: string | null;
+}
+
+/** API field name -> column, in the documented order (also the output order). */
+export const CUSTOMER_COLUMNS = {
+  id: 'id',
+  code: 'code',
+  accountId: 'account_id',
+  title: 'title',
+  firstName: 'first_name',
+  middleName: 'middle_name',
+  lastName: 'last_name',
+  suffix: 'suffix',
+  birthDate: 'birth_date',
+  gender: 'gender',
+  organizationName: 'organization_name',
+  email: 'email',
+  phone: 'phone',
+  street: 'street',
+  city: 'city',
+  state: 'state',
+  zipCode: 'zip_code',
+  countryCode: 'country_code',
+} as const satisfies Record<keyof MgmtCustomer, string>;
+
+export type NewCustomer = Omit<MgmtCustomer, 'id' | 'code'> & { code: string | null };
+
+/** How a find filter matches: `contains` = case-insensitive substring, `exact` = case-insensitive equality. */
+export type MatchKind = 'contains' | 'exact';
+
+export interface CustomerFilter {
+  field: keyof typeof CUSTOMER_COLUMNS;
+  match: MatchKind;
+  value: string;
+}
+
+export interface MgmtUser {
+  id: number;
+  login: string;
+  passwordHash: string;
+  active: boolean;
+}
+
+const SELECT_COLUMNS = Object.entries(CUSTOMER_COLUMNS).map(([api, col]) => `${col} AS "${api}"`).join(', ');
+
+/** Make a user's text literal inside a LIKE pattern (escape character `\`). */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export function createMgmtStore(db: DB) {
+  // Unicode-aware case folding (SQLite's own lower()/LIKE only fold ASCII).
+  db.function('mgmt_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
+
+  const userByLogin = db.prepare('SELECT id, login, password_hash AS passwordHash, active FROM mgmt_users WHERE login = ?');
+  const accountsOfUser = db.prepare('SELECT account_id AS id FROM mgmt_user_accounts WHERE user_id = ? ORDER BY account_id').pluck();
+  const byId = db.prepare(`SELECT ${SELECT_COLUMNS} FROM mgmt_customers WHERE id = ?`);
+  const insert = db.prepare(`INSERT INTO mgmt_customers (code, account_id, title, first_name, middle_name, last_name, suffix,
+      birth_date, gender, organization_name, email, phone, street, city, state, zip_code, country_code, created_at)
+    VALUES (@code, @accountId, @title, @firstName, @middleName, @lastName, @suffix, @birthDate, @gender, @organizationName,
+      @email, @phone, @street, @city, @state, @zipCode, @countryCode, @createdAt)`);
+  const setCode = db.prepare('UPDATE mgmt_customers SET code = ? WHERE id = ?');
+  const findStatements = new Map<string, { count: Statement; page: Statement }>();
+
+  const insertTx = db.transaction((c: NewCustomer, createdAt: string): number => {
+    const id = Number(insert.run({ ...c, code: c.code ?? '', createdAt }).lastInsertRowid);
+    if (c.code === null) setCode.run(String(id), id);
+    return id;
+  });
+
+  return {
+    userByLogin(login: string): MgmtUser | undefined {
+      const row = userByLogin.get(login) as { id: number; login: string; passwordHash: string; active: number } | undefined;
+      return row ? { ...row, active: row.active === 1 } : undefined;
+    },
+
+    accountsOf(userId: number): number[] {
+      return accountsOfUser.all(userId) as number[];
+    },
+
+    get(id: number): MgmtCustomer | undefined {
+      return byId.get(id) as MgmtCustomer | undefined;
+    },
+
+    /** Insert a customer; a null code becomes the new id. Returns the stored customer. */
+    create(c: NewCustomer, createdAt: string): MgmtCustomer {
+      const id = insertTx(c, createdAt);
+      return byId.get(id) as MgmtCustomer;
+    },
+
+    /** Customers of the given accounts matching every filter, by id, one page of them plus the total. */
+    find(accountIds: number[], filters: CustomerFilter[], offset: number, limit: number): { total: number; items: MgmtCustomer[] } {
+      if (accountIds.length === 0) return { total: 0, items: [] };
+      const where: string[] = [`account_id IN (${accountIds.map(() => '?').join(', ')})`];
+      const params: unknown[] = [...accountIds];
+      for (const f of filters) {
+        const col = CUSTOMER_COLUMNS[f.field];
+        if (f.match === 'exact') {
+          where.push(`mgmt_fold(${col}) = mgmt_fold(?)`);
+          params.push(f.value);
+        } else {
+          where.push(`mgmt_fold(${col}) LIKE ? ESCAPE '\\'`);
+          params.push(`%${escapeLike(f.value.toLowerCase())}%`);
+        }
+      }
+      const clause = where.join(' AND ');
+      let stmts = findStatements.get(clause);
+      if (stmts === undefined) {
+        // The shape depends only on which filters are present (column names from a fixed table), so
+        // there are few distinct statements: prepare each once per database.
+        stmts = {
+          count: db.prepare(`SELECT COUNT(*) FROM mgmt_customers WHERE ${clause}`).pluck(),
+          page: db.prepare(`SELECT ${SELECT_COLUMNS} FROM mgmt_customers WHERE ${clause} ORDER BY id LIMIT ? OFFSET ?`),
+        };
+        findStatements.set(clause, stmts);
+      }
+      const total = stmts.count.get(...params) as number;
+      const items = stmts.page.all(...params, limit, offset) as MgmtCustomer[];
+      return { total, items };
+    },
+  };
+}
+
+export type MgmtStore = ReturnType<typeof createMgmtStore>;
