@@ -5,7 +5,7 @@ import { SANDBOX, call, creds, everything, fail, fx, ids, ok, visible, INACTIVE,
 
 const NEW = { type: 'Individual', name: 'Scope Test', mobile: '9000000001', email: 'scope@example.in', zipcode: '403001', state: 'Goa', city: 'Panaji', street: '1 Main Road' };
 const ops = ['list', 'create', 'update', 'delete'] as const;
-const someFields = (op: string) => (op === 'create' ? { resellerid: '1', ...NEW } : op === 'list' ? {} : { customerid: String(visible(R1).find((c) => !fx.services.some((s) => s.customerid === c.id))!.id), name: 'Changed' });
+const someFields = (op: string): Record<string, string> => (op === 'create' ? { resellerid: '1', ...NEW } : op === 'list' ? {} : { customerid: String(visible(R1).find((c) => !fx.services.some((s) => s.customerid === c.id))!.id), name: 'Changed' });
 
 describe('ISP CRM authentication', () => {
   let app: FastifyInstance;
