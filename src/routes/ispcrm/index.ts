@@ -1,11 +1,97 @@
-/** ISP CRM (NeuCRM) API: not emulated yet (its issue is open). Mounted so the table of vendors is complete. */
+/**
+ * ISP CRM (NeuCRM) customers API under /api/customer: list, create, update, delete.
+ *
+ * One pipeline for every operation: read the fields (form or JSON), authenticate `userid` +
+ * `api_key`, run the operation's handler, wrap the result in NeuCRM's envelope. Every failure,
+ * including the transport-level ones (wrong method, unknown path, unreadable, unsupported or
+ * oversized body), answers in the same envelope; see envelope.ts for the status codes.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
+import { createIspcrmStore, ispcrmAfterFixtures, ispcrmTables } from '../../store/ispcrm.js';
+import { operations, type IspcrmOperation } from './customers.js';
+import { IspcrmError, JSON_CONTENT_TYPE, failure, failureBody, success } from './envelope.js';
+import { Input } from './input.js';
+
+const PREFIX = '/api/customer';
+
+function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) {
+  return reply.code(status).headers(headers).type(JSON_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+/** `userid` + `api_key` on every call: checked before anything else, so a stranger learns nothing. */
+function authenticate(input: Input, request: FastifyRequest) {
+  const store = request.emulator.state.use(createIspcrmStore);
+  const rawId = input.required('userid');
+  if (!/^[0-9]{1,10}$/.test(rawId)) throw new IspcrmError('Invalid userid. userid must be numeric');
+  const apiKey = input.required('api_key');
+  const user = store.authenticate(Number(rawId), apiKey);
+  if (!user) throw new IspcrmError('Invalid userid or api_key');
+  return { store, user };
+}
+
+function run(op: IspcrmOperation, request: FastifyRequest): unknown {
+  const input = Input.from(request.body);
+  const { store, user } = authenticate(input, request);
+  return op.handler(input, { store, user, clock: request.emulator.state.clock });
+}
+
+/** The operation a path below the prefix names (trailing slashes ignored), if any. */
+function operationAt(url: string): IspcrmOperation | undefined {
+  const path = url.split('?')[0].replace(/\/+$/, '');
+  return operations.find((op) => PREFIX + op.path === path);
+}
 
 export const ispcrm: VendorModule = {
   name: 'ispcrm',
   title: 'ISP CRM (NeuCRM) API',
-  prefix: '/api/customer',
-  basePaths: ["/api/customer"],
-  tables: [],
-  plugin: async () => {},
+  prefix: PREFIX,
+  basePaths: [PREFIX],
+  tables: ispcrmTables,
+  afterFixtures: ispcrmAfterFixtures,
+  faultPresets: {
+    /** NeuCRM's error envelope with any description (HTTP 200, as every NeuCRM error). */
+    error: (input) => ({ status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: failureBody(input.message ?? 'Something went wrong. Please try again later') }),
+    /** What a revoked or mistyped API key gets. */
+    auth: (input) => ({ status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: failureBody(input.message ?? 'Invalid userid or api_key') }),
+    /** The service failing outright (still in the envelope, with HTTP 500). */
+    server_error: (input) => ({ status: 500, headers: { 'content-type': JSON_CONTENT_TYPE }, body: failureBody(input.message ?? 'Internal server error') }),
+  },
+  plugin: async (scope, opts) => {
+    const bodyLimit = opts.config.maxBodyBytes;
+    scope.setErrorHandler((err: FastifyError, request, reply) => {
+      if (err instanceof IspcrmError) return send(reply, err.status, failure(err.message), err.headers);
+      switch (err.code) {
+        case 'FST_ERR_CTP_BODY_TOO_LARGE':
+          return send(reply, 413, failure(`Request body too large. Maximum ${bodyLimit} bytes allowed`));
+        case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+          return send(reply, 415, failure(`Unsupported Content-Type "${request.headers['content-type'] ?? ''}". Send application/x-www-form-urlencoded or application/json`));
+        case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+          return send(reply, 400, failure('Invalid request: the JSON body is empty'));
+      }
+      if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+        return send(reply, err.statusCode, failure(`Invalid request: ${err.message}`));
+      }
+      request.log.error({ err }, 'ispcrm: unhandled error');
+      return send(reply, 500, failure('Internal server error'));
+    });
+
+    scope.setNotFoundHandler((request, reply) => {
+      const op = operationAt(request.url);
+      if (op) {
+        request.emulator.operation = op.name;
+        return send(reply, 405, failure(`Method ${request.method} not allowed. Use POST ${PREFIX}${op.path}`), { allow: 'POST' });
+      }
+      request.emulator.operation = 'notFound';
+      const path = request.url.split('?')[0];
+      return send(reply, 404, failure(`Unknown API method ${path}. Available: ${operations.map((o) => PREFIX + o.path).join(', ')}`));
+    });
+
+    for (const op of operations) {
+      scope.post(op.path, async (request, reply) => {
+        request.emulator.operation = op.name;
+        return send(reply, 200, success(run(op, request)));
+      });
+    }
+  },
 };
