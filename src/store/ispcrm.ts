@@ -210,23 +210,8 @@ const SORT_SQL: Record<IspcrmSortField, string> = {
   email: 'c.email COLLATE NOCASE',
 };
 
-export interface NewCustomer {
-  ispid: number;
-  resellerid: number;
-  type: string;
-  name: string;
-  surname: string | null;
-  dob: string | null;
-  mobile: string;
-  email: string;
-  uniqueid: string | null;
-  zipcode: string;
-  state: string;
-  city: string;
-  street: string;
-  notes: string | null;
-  created: string;
-}
+/** A customer row before the store gives it an id (created and updated are the same instant). */
+export type NewCustomer = Omit<IspcrmCustomerRow, 'id' | 'updated' | 'type'> & { type: string };
 
 export interface PasswordReset {
   customerid: number;
