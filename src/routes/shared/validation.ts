@@ -41,7 +41,8 @@ export function fieldErrors(errors: ErrorObject[] | null | undefined): FieldErro
         message = `${field || 'value'} must be ${typeWord((e.params as { type: string }).type)}`;
         break;
       case 'enum':
-        message = `${field} must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).join(', ')}`;
+        // Dedupe by text: a flag accepting true/"true"/1/"1" reads as "true, false, 1, 0".
+        message = `${field} must be one of ${[...new Set((e.params as { allowedValues: unknown[] }).allowedValues.map(String))].filter((v) => v !== '').join(', ')}`;
         break;
       case 'additionalProperties':
         field = field ? `${field}.${(e.params as { additionalProperty: string }).additionalProperty}` : (e.params as { additionalProperty: string }).additionalProperty;
