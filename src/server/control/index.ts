@@ -13,6 +13,7 @@
  * `Authorization: Bearer <token>` (401 otherwise).
  */
 import { timingSafeEqual } from 'node:crypto';
+import { Ajv } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
@@ -35,10 +36,13 @@ declare module 'fastify' {
   }
 }
 
-/** The hooks every vendor scope gets: journal first (so it sees the final answer), then faults. */
+/**
+ * The hooks every vendor scope gets. Faults first: their onSend replaces the answer before the
+ * journal's onSend keeps it (hooks of one kind run in the order they were added).
+ */
 export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config): void {
-  installJournalHooks(scope, config);
   installFaultHooks(scope, vendor, (request) => record(request, null, config));
+  installJournalHooks(scope, config);
 }
 
 function tokenMatches(request: FastifyRequest, token: string): boolean {
@@ -54,6 +58,11 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
   app.decorate('snapshots', new SnapshotStore(app.registry));
 
   await app.register(async (scope) => {
+    // Control bodies are typed JSON (refused on a wrong type or an unknown field); query strings and
+    // path parameters are text, coerced to the schema's types.
+    const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, strict: false });
+    const textAjv = new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, strict: false });
+    scope.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
     scope.setErrorHandler((err: FastifyError | ControlError, request, reply) => {
       let status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
       if ((err as FastifyError).validation) status = 400;
