@@ -60,12 +60,46 @@ export class SnapshotStore {
   }
 }
 
+/**
+ * Rows of a table that points at itself (a customer's parent) in an order the fixtures loader can
+ * insert one by one with foreign keys on: every referenced row before the rows referring to it.
+ */
+function parentsFirst(db: DB, table: string, rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  const fks = (db.pragma(`foreign_key_list(${table})`) as { table: string; from: string; to: string | null }[]).filter((f) => f.table === table);
+  if (fks.length === 0 || rows.length === 0) return rows;
+  const byKey = new Map<string, Map<unknown, Record<string, unknown>>>();
+  for (const f of fks) {
+    const to = f.to ?? 'rowid';
+    if (!byKey.has(to)) byKey.set(to, new Map(rows.map((r) => [r[to], r])));
+  }
+  const out: Record<string, unknown>[] = [];
+  const state = new Map<Record<string, unknown>, 1 | 2>();
+  const visit = (r: Record<string, unknown>) => {
+    if (state.get(r)) return; // done, or a cycle (left to the loader to refuse)
+    state.set(r, 1);
+    for (const f of fks) {
+      const v = r[f.from];
+      if (v === null || v === undefined) continue;
+      const parent = byKey.get(f.to ?? 'rowid')!.get(v);
+      if (parent && parent !== r) visit(parent);
+    }
+    state.set(r, 2);
+    out.push(r);
+  };
+  for (const r of rows) visit(r);
+  return out;
+}
+
 /** The fixtures-folder content of an image: `{ <vendor>: { <table>: rows } }`. */
 export function fixturesOfImage(registry: StateRegistry, image: Buffer): Record<string, VendorFixtures> {
   const db = openImage(image);
   try {
     const out: Record<string, VendorFixtures> = {};
-    for (const v of registry.vendors) out[v.name] = exportVendorFixtures(db, v);
+    for (const v of registry.vendors) {
+      const tables = exportVendorFixtures(db, v);
+      for (const [t, rows] of Object.entries(tables)) tables[t] = parentsFirst(db, t, rows);
+      out[v.name] = tables;
+    }
     return out;
   } finally {
     db.close();
