@@ -8,8 +8,8 @@ import formbody from '@fastify/formbody';
 import type { IncomingMessage } from 'node:http';
 import { resolveConfig, type Config } from './config.js';
 import { vendors } from '../vendors.js';
-import { StateRegistry, SESSION_ID_PATTERN, type EmulatorState } from '../store/state.js';
-import { registerControlPlane } from './control/index.js';
+import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, type EmulatorState } from '../store/state.js';
+import { registerControlPlane, installVendorHooks } from './control/index.js';
 
 export const SESSION_HEADER = 'x-emulator-session';
 const SESSION_PREFIX = /^\/_sessions\/([^/?#]*)(\/[^?#]*)?(.*)$/;
@@ -75,7 +75,10 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
   });
 
-  const registry = new StateRegistry({ vendors, fixturesDir: config.fixtures, dbFile: config.db });
+  const registry = new StateRegistry({
+    vendors, fixturesDir: config.fixtures, dbFile: config.db,
+    sessionIdleMs: config.sessionIdleSeconds * 1000, maxSessions: config.maxSessions,
+  });
   app.decorate('config', config);
   app.decorate('registry', registry);
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
@@ -86,8 +89,25 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     if (sessionId !== null && !SESSION_ID_PATTERN.test(sessionId)) {
       return reply.code(400).send({ error: 'Bad Request', message: `Invalid session id "${sessionId}": use 1-64 letters, digits, '.', '_' or '-'` });
     }
-    const state = registry.get(sessionId);
-    state.lastUsedAt = Date.now();
+    let state: EmulatorState;
+    try {
+      state = registry.get(sessionId);
+    } catch (e) {
+      if (e instanceof SessionLimitError) return reply.code(503).header('retry-after', '1').send({ error: 'Service Unavailable', message: e.message });
+      throw e;
+    }
+    // The state counts the request as running until its answer is out (or the client is gone):
+    // a state with requests running is never evicted, and a dropped one closes after them.
+    state.acquire();
+    let released = false;
+    const release = () => {
+      if (!released) {
+        released = true;
+        state.release();
+      }
+    };
+    reply.raw.once('close', release);
+    reply.raw.once('finish', release);
     request.emulator = { state, sessionId, vendor: null, operation: null };
   });
 
@@ -97,6 +117,8 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
       scope.addHook('onRequest', async (request) => {
         request.emulator.vendor = v.name;
       });
+      // Journal and fault injection, the same for every vendor.
+      installVendorHooks(scope, v, config);
       await scope.register(v.plugin, { config });
     }, { prefix: v.prefix });
   }

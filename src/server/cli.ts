@@ -26,13 +26,7 @@ async function main(): Promise<void> {
     process.stderr.write(`vendor-api-emulator: cannot start: ${(e as Error).message}\n`);
     process.exit(1);
   }
-  const store = config.db ? `store ${config.db}` : 'in-memory store';
-  const loopback = /^(127\.|::1$|localhost$)/.test(config.host);
-  const warn = !loopback && !config.controlToken
-    ? ' WARNING: listening beyond loopback without --control-token: anyone who reaches this port can reset or read it.'
-    : '';
-  process.stdout.write(`vendor-api-emulator listening on ${running.url} (${store}); sandbox credentials: README.md#sandbox-credentials${warn}\n`);
-
+  // Handlers first: a supervisor may send SIGTERM as soon as it reads the start line.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -48,6 +42,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const store = config.db ? `store ${config.db}` : 'in-memory store';
+  const loopback = /^(127\.|::1$|localhost$)/.test(config.host);
+  const warn = !loopback && !config.controlToken
+    ? ' WARNING: listening beyond loopback without --control-token: anyone who reaches this port can reset or read it.'
+    : '';
+  process.stdout.write(`vendor-api-emulator listening on ${running.url} (${store}); sandbox credentials: README.md#sandbox-credentials${warn}\n`);
 }
 
 void main();

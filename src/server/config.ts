@@ -50,6 +50,14 @@ export const coreOptionSpecs: OptionSpec[] = [
     min: 1024, help: 'largest request body accepted, in bytes (larger ones get the vendor\'s error)' },
   { key: 'controlToken', flag: 'control-token', env: 'EMULATOR_CONTROL_TOKEN', type: 'string', default: null,
     help: 'require "Authorization: Bearer <token>" on every /_emulator route but health' },
+  { key: 'maxSessions', flag: 'max-sessions', env: 'EMULATOR_MAX_SESSIONS', type: 'integer', default: 100, min: 1,
+    help: 'most isolated sessions alive at once; at the limit the least recently used idle one is dropped' },
+  { key: 'sessionIdleSeconds', flag: 'session-idle-seconds', env: 'EMULATOR_SESSION_IDLE_SECONDS', type: 'integer', default: 1800, min: 0,
+    help: 'drop a session unused for this many seconds (0 = never)' },
+  { key: 'journalSize', flag: 'journal-size', env: 'EMULATOR_JOURNAL_SIZE', type: 'integer', default: 1000, min: 0,
+    help: 'requests kept in each session\'s journal (a ring: the oldest go first; 0 = no journal)' },
+  { key: 'journalBodyBytes', flag: 'journal-body-bytes', env: 'EMULATOR_JOURNAL_BODY_BYTES', type: 'integer', default: 65536, min: 0,
+    help: 'request and response bodies are kept in the journal up to this many bytes each' },
   { key: 'jwtTtl', flag: 'jwt-ttl', env: 'EMULATOR_JWT_TTL', type: 'integer', default: 3600, min: 1,
     help: 'lifetime of RackCorp session JWTs, in seconds' },
 ];
@@ -64,6 +72,10 @@ export interface Config {
   maxBodyBytes: number;
   jwtTtl: number;
   controlToken: string | null;
+  maxSessions: number;
+  sessionIdleSeconds: number;
+  journalSize: number;
+  journalBodyBytes: number;
   [vendorKey: string]: unknown;
 }
 

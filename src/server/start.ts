@@ -3,14 +3,30 @@ import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
+import { ControlClient } from './control/client.js';
 
-export interface RunningEmulator {
+export { ControlClient, ControlRequestError } from './control/client.js';
+export type { FaultRule, RequestFilter, ClockChange } from './control/client.js';
+
+/**
+ * A running emulator. Besides its URL it carries the control plane as methods (the same as the
+ * /_emulator routes, acting on the default state): `reset()`, `snapshot(name)`, `restore(name)`,
+ * `requests(filter)`, `addFault(rule)`, `setClock(...)`, ... and `session(id)` returns the same
+ * methods acting on one session (plus `url`, the base URL that joins it through /_sessions/<id>).
+ */
+export interface RunningEmulator extends ControlClient {
   /** Base URL it really listens on, e.g. http://127.0.0.1:43127 */
   url: string;
   port: number;
   app: FastifyInstance;
   /** Stop accepting connections, let in-flight requests finish, close the store. */
   close(): Promise<void>;
+  session(id: string): SessionControl;
+}
+
+export interface SessionControl extends ControlClient {
+  /** Base URL that puts a vendor client into this session: `<url>/_sessions/<id>`. */
+  url: string;
 }
 
 export async function startEmulator(options: Partial<Config> = {}): Promise<RunningEmulator> {
@@ -18,11 +34,17 @@ export async function startEmulator(options: Partial<Config> = {}): Promise<Runn
   await app.listen({ port: app.config.port, host: app.config.host });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
   let closing: Promise<void> | null = null;
-  return {
-    url: `http://${host}:${addr.port}`,
+  const control = ControlClient.inject(app, app.config.controlToken);
+  const running = Object.assign(control, {
+    url,
     port: addr.port,
     app,
     close: () => (closing ??= app.close().then(() => undefined)),
-  };
+    session(id: string): SessionControl {
+      return Object.assign(ControlClient.prototype.session.call(control, id), { url: `${url}/_sessions/${encodeURIComponent(id)}` });
+    },
+  });
+  return running as RunningEmulator;
 }

@@ -27,6 +27,8 @@ export class EmulatorState {
   private repos = new Map<RepoFactory<unknown>, unknown>();
   /** Attachments owned by other subsystems (the control plane keeps its per-state data here). */
   readonly extras = new Map<string, unknown>();
+  /** Dropped while requests were still running in it: closed when the last one ends. */
+  private retired = false;
 
   constructor(readonly id: string, private _db: DB) {}
 
@@ -52,16 +54,54 @@ export class EmulatorState {
     if (old !== db) old.close();
   }
 
+  /** The per-state attachment under `key`, made by `make()` on first use. */
+  extra<T>(key: string, make: () => T): T {
+    let v = this.extras.get(key) as T | undefined;
+    if (v === undefined) {
+      v = make();
+      this.extras.set(key, v);
+    }
+    return v;
+  }
+
+  /** A request starts running in this state. */
+  acquire(): void {
+    this.inFlight++;
+    this.lastUsedAt = Date.now();
+  }
+
+  /** A request that ran in this state is over (answered, failed or aborted). */
+  release(): void {
+    if (this.inFlight > 0) this.inFlight--;
+    this.lastUsedAt = Date.now();
+    if (this.retired && this.inFlight === 0) this.close();
+  }
+
+  /** Close now, or once the requests still running in it are over. */
+  retire(): void {
+    this.retired = true;
+    if (this.inFlight === 0) this.close();
+  }
+
   close(): void {
     this.repos.clear();
     if (this._db.open) this._db.close();
   }
 }
 
+/** Raised when a new session is needed, the maximum is reached and every session is busy. */
+export class SessionLimitError extends Error {
+  readonly statusCode = 503;
+}
+
 export interface StateRegistryOptions {
   vendors: readonly VendorModule[];
   fixturesDir: string;
   dbFile: string | null;
+  /** Sessions unused for this long are dropped (0 = never). */
+  sessionIdleMs?: number;
+  /** At most this many sessions live at once (the default state is not counted). */
+  maxSessions?: number;
 }
 
 export class StateRegistry {
@@ -71,9 +111,18 @@ export class StateRegistry {
   readonly sessions = new Map<string, EmulatorState>();
   readonly vendors: readonly VendorModule[];
   readonly persistent: boolean;
+  readonly sessionIdleMs: number;
+  readonly maxSessions: number;
+  /** Sessions dropped because of the limit (least recently used first) or idleness. */
+  evicted = 0;
+  expired = 0;
+  private sweeper: NodeJS.Timeout | null = null;
+  private lastSweep = 0;
 
   constructor(opts: StateRegistryOptions) {
     this.vendors = opts.vendors;
+    this.sessionIdleMs = opts.sessionIdleMs ?? 30 * 60_000;
+    this.maxSessions = opts.maxSessions ?? 100;
     const seed = openMemory(opts.vendors);
     loadAllFixtures(seed, opts.fixturesDir, opts.vendors);
     this.image = seed.serialize();
@@ -89,6 +138,25 @@ export class StateRegistry {
     }
     this.persistent = !!opts.dbFile;
     this.defaultState = new EmulatorState(DEFAULT_STATE_ID, db);
+    if (this.sessionIdleMs > 0) {
+      this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, Math.max(1000, Math.floor(this.sessionIdleMs / 2))));
+      this.sweeper.unref();
+    }
+  }
+
+  /** Drop the sessions idle for longer than the idle limit (none with requests running). */
+  sweep(now = Date.now()): number {
+    this.lastSweep = now;
+    if (this.sessionIdleMs <= 0) return 0;
+    let n = 0;
+    for (const [id, s] of this.sessions) {
+      if (s.inFlight === 0 && now - s.lastUsedAt > this.sessionIdleMs) {
+        this.drop(id);
+        n++;
+      }
+    }
+    this.expired += n;
+    return n;
   }
 
   /** A new in-memory database holding the fixtures. */
@@ -99,23 +167,42 @@ export class StateRegistry {
   /** The state for a session id (made on first use), or the default state. */
   get(sessionId?: string | null): EmulatorState {
     if (!sessionId || sessionId === DEFAULT_STATE_ID) return this.defaultState;
+    const now = Date.now();
+    if (now - this.lastSweep > 1000) this.sweep(now);
     let s = this.sessions.get(sessionId);
     if (!s) {
+      if (this.sessions.size >= this.maxSessions) this.evictOne();
       s = new EmulatorState(sessionId, this.freshDb());
       this.sessions.set(sessionId, s);
     }
     return s;
   }
 
+  /** At the limit: drop the least recently used session with no request running, or refuse. */
+  private evictOne(): void {
+    let victim: EmulatorState | null = null;
+    for (const s of this.sessions.values()) {
+      if (s.inFlight === 0 && (victim === null || s.lastUsedAt < victim.lastUsedAt)) victim = s;
+    }
+    if (!victim) {
+      throw new SessionLimitError(`All ${this.maxSessions} sessions are busy (the maximum, see --max-sessions); retry later or DELETE /_emulator/sessions/<id> one you no longer need`);
+    }
+    this.drop(victim.id);
+    this.evicted++;
+  }
+
+  /** Forget a session; its database closes once the requests still running in it are over. */
   drop(sessionId: string): boolean {
     const s = this.sessions.get(sessionId);
     if (!s) return false;
-    s.close();
     this.sessions.delete(sessionId);
+    s.retire();
     return true;
   }
 
   close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
     for (const s of this.sessions.values()) s.close();
     this.sessions.clear();
     this.defaultState.close();

@@ -1,28 +1,161 @@
 /**
- * The control plane: everything under /_emulator. Health lives here; the rest (sessions, reset,
- * snapshots, journal, faults, clock) joins it in the control-plane work.
+ * The control plane: everything under /_emulator, JSON in and out.
+ *   health                      GET                 (never needs the token, never delayed by faults)
+ *   sessions                    GET, DELETE /:id
+ *   reset                       POST [?vendor=]
+ *   snapshots                   GET, POST /:name, POST /:name/restore, GET /:name/fixtures, DELETE /:name
+ *   requests                    GET, GET /count, DELETE
+ *   faults                      GET, POST, DELETE, DELETE /:id
+ *   clock                       GET, PUT
+ *   outbox                      GET
+ * Routes acting on one state take it from `X-Emulator-Session` or `?session=` (default state without).
+ * Bad requests get 400 `{ error, message }`; with --control-token every route but health needs
+ * `Authorization: Bearer <token>` (401 otherwise).
  */
-import type { FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { Ajv } from 'ajv';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
 import { VERSION } from '../version.js';
+import type { Config } from '../config.js';
+import type { VendorModule } from '../../routes/shared/vendor.js';
+import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';
+import { resetState } from './data.js';
+import { faultRoutes, faultsOf, installFaultHooks } from './faults.js';
+import { installJournalHooks, journalOf, journalRoutes, record } from './journal.js';
+import { SnapshotStore, snapshotRoutes } from './snapshots.js';
+import { clockRoutes } from './clock.js';
+import { outboxRoutes } from './outbox.js';
+
+export { ControlError } from './common.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    snapshots: SnapshotStore;
+  }
+}
+
+/**
+ * The hooks every vendor scope gets. Faults first: their onSend replaces the answer before the
+ * journal's onSend keeps it (hooks of one kind run in the order they were added).
+ */
+export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config): void {
+  installFaultHooks(scope, vendor, (request) => record(request, null, config));
+  installJournalHooks(scope, config);
+}
+
+function tokenMatches(request: FastifyRequest, token: string): boolean {
+  const h = request.headers.authorization;
+  const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null;
+  if (!m) return false;
+  const a = Buffer.from(m[1]);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 export async function registerControlPlane(app: FastifyInstance): Promise<void> {
-  app.get('/_emulator/health', async (_request, reply) => {
-    const db = app.registry.defaultState.db;
-    // Ready means: the store answers a query and the fixtures were loaded into it.
-    let seeded = false;
-    try {
-      seeded = !!db.open && !!db.prepare("SELECT value FROM _emulator_meta WHERE key = 'seeded'").get();
-    } catch {
-      seeded = false;
+  app.decorate('snapshots', new SnapshotStore(app.registry));
+
+  await app.register(async (scope) => {
+    // Control bodies are typed JSON (refused on a wrong type or an unknown field); query strings and
+    // path parameters are text, coerced to the schema's types.
+    const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, strict: false });
+    const textAjv = new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, strict: false });
+    scope.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+    scope.setErrorHandler((err: FastifyError | ControlError, request, reply) => {
+      let status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      if ((err as FastifyError).validation) status = 400;
+      if (status >= 500 && !(err instanceof ControlError)) request.log.error({ err }, 'control request failed');
+      const message = (err as FastifyError).validation
+        ? `Invalid ${(err as FastifyError).validationContext ?? 'request'}: ${err.message.replace(/^(querystring|body|params|headers)\/?/, '')}`
+        : err.message;
+      reply.code(status).send({ error: STATUS_TEXT[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request'), message });
+    });
+    scope.setNotFoundHandler((request, reply) => {
+      reply.code(404).send({ error: 'Not Found', message: `No control route ${request.method} ${request.url.split('?')[0]}; see the README section "Control plane"` });
+    });
+
+    const token = app.config.controlToken;
+    if (token) {
+      scope.addHook('onRequest', async (request, reply) => {
+        if (request.url.split('?')[0].replace(/\/$/, '') === '/_emulator/health') return;
+        if (!tokenMatches(request, token)) {
+          return reply.code(401).header('www-authenticate', 'Bearer realm="vendor-api-emulator control plane"')
+            .send({ error: 'Unauthorized', message: 'This emulator requires "Authorization: Bearer <control token>" on /_emulator routes (see --control-token)' });
+        }
+      });
     }
-    if (!seeded) return reply.code(503).send({ status: 'starting', version: VERSION });
-    return {
-      status: 'ok',
-      version: VERSION,
-      store: app.registry.persistent ? 'file' : 'memory',
-      sessions: app.registry.sessions.size,
-      vendors: vendors.map((v) => ({ name: v.name, title: v.title, basePaths: v.basePaths })),
-    };
-  });
+
+    scope.get('/health', async (_request, reply) => {
+      const db = app.registry.defaultState.db;
+      // Ready means: the store answers a query and the fixtures were loaded into it.
+      let seeded = false;
+      try {
+        seeded = !!db.open && !!db.prepare("SELECT value FROM _emulator_meta WHERE key = 'seeded'").get();
+      } catch {
+        seeded = false;
+      }
+      if (!seeded) return reply.code(503).send({ status: 'starting', version: VERSION });
+      return {
+        status: 'ok',
+        version: VERSION,
+        store: app.registry.persistent ? 'file' : 'memory',
+        sessions: app.registry.sessions.size,
+        vendors: vendors.map((v) => ({ name: v.name, title: v.title, basePaths: v.basePaths })),
+      };
+    });
+
+    // Sessions.
+    scope.get('/sessions', async () => {
+      const r = app.registry;
+      return {
+        max: r.maxSessions,
+        idleSeconds: Math.round(r.sessionIdleMs / 1000),
+        evicted: r.evicted,
+        expired: r.expired,
+        sessions: [...r.sessions.values()].map((s) => ({
+          id: s.id,
+          createdAt: new Date(s.createdAt).toISOString(),
+          lastUsedAt: new Date(s.lastUsedAt).toISOString(),
+          inFlight: s.inFlight,
+          requests: journalOf(s, app.config).length,
+          faults: faultsOf(s).size,
+          clock: s.clock.describe(),
+        })),
+      };
+    });
+    scope.delete('/sessions/:id', { schema: { params: Type.Object({ id: Type.String({ minLength: 1 }) }) } }, async (request) => {
+      const { id } = request.params as { id: string };
+      if (!app.registry.drop(id)) throw new ControlError(404, `No session "${id}"`);
+      return { deleted: id };
+    });
+
+    // Reset.
+    scope.post('/reset', {
+      schema: { querystring: Type.Object({ vendor: Type.Optional(Type.String()), session: Type.Optional(Type.String()) }) },
+    }, async (request) => {
+      const { vendor: vendorName } = request.query as { vendor?: string };
+      const state = controlState(app, request);
+      let vendor: VendorModule | undefined;
+      if (vendorName !== undefined) {
+        vendor = vendors.find((v) => v.name === vendorName);
+        if (!vendor) throw new ControlError(400, `Unknown vendor "${vendorName}"; one of ${vendors.map((v) => v.name).join(', ')}`);
+      }
+      resetState(app.registry, state, vendor);
+      if (!vendor) {
+        // A full reset makes the state exactly like a new one: fixtures, real clock, empty journal, no faults.
+        state.clock.real();
+        journalOf(state, app.config).clear();
+        faultsOf(state).clear();
+      }
+      return { reset: vendor ? vendor.name : 'all', session: controlSessionId(request) };
+    });
+
+    await snapshotRoutes(app, scope, app.snapshots);
+    await journalRoutes(app, scope);
+    await faultRoutes(app, scope);
+    await clockRoutes(app, scope);
+    await outboxRoutes(app, scope);
+  }, { prefix: '/_emulator' });
 }
