@@ -83,6 +83,8 @@ export function loadAllFixtures(db: DB, dir: string, vendors: readonly VendorMod
   if (!fs.existsSync(dir)) throw new FixtureError(`fixtures folder not found: ${dir}`);
   const all = vendors.map((v) => [v, readVendorFixtures(dir, v)] as const);
   db.transaction(() => {
+    // Foreign keys are checked at commit, so a fixture file may list children before parents.
+    db.pragma('defer_foreign_keys = ON');
     for (const [v, f] of all) loadVendorFixtures(db, v, f);
     setMeta(db, 'seeded', new Date(0).toISOString());
     setMeta(db, 'fixtures', path.resolve(dir));

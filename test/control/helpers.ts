@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { LightMyRequestResponse, FastifyInstance } from 'fastify';
 import { API_SECRET, API_UUID, basic } from '../rackcorp/helpers.js';
 
 export const JSON_PHP = '/api/rest/v2.9/json.php';
@@ -11,7 +11,7 @@ export const newCustomer = {
 };
 
 /** A RackCorp json.php call, in a session (header) or the default state. */
-export async function rc(app: FastifyInstance, cmd: string, params: Record<string, unknown> = {}, session?: string) {
+export async function rc(app: FastifyInstance, cmd: string, params: Record<string, unknown> = {}, session?: string): Promise<LightMyRequestResponse> {
   const res = await app.inject({
     method: 'POST', url: JSON_PHP, payload: { cmd, APIUUID: API_UUID, APISECRET: API_SECRET, ...params },
     headers: session ? { 'x-emulator-session': session } : {},

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { operations } from '../../src/routes/rackcorp/index.js';
 import { API_SECRET, API_UUID, LOGIN, OTHER_SECRET, OTHER_UUID, apiKeyHeaders, basic, call, digest, login } from './helpers.js';
@@ -73,7 +73,7 @@ describe('RackCorp customer API', () => {
             const isGet = rest.method === 'GET';
             const qs = isGet ? toQuery(remaining) : '';
             const res = await call(app, {
-              method: rest.method, url: `${prefix}${url}${qs ? `?${qs}` : ''}`, payload: isGet ? undefined : remaining,
+              method: rest.method as InjectOptions["method"], url: `${prefix}${url}${qs ? `?${qs}` : ''}`, payload: isGet ? undefined : remaining,
               headers: { authorization: `Bearer ${token}`, 'x-emulator-session': session() },
             });
             expect(res.status).toBe(200);

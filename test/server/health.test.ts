@@ -59,4 +59,25 @@ describe('health', () => {
     expect(res.json()).toEqual({ code: 'OK', count: 1, customers: [expect.objectContaining({ id: 7, stdName: 'Seven Ltd' })] });
     await custom.close();
   });
+
+  it('loads fixture rows that list a child before its parent', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-'));
+    fs.mkdirSync(path.join(dir, 'rackcorp'));
+    fs.writeFileSync(path.join(dir, 'rackcorp', 'rackcorp_customers.json'), JSON.stringify([
+      { id: 8, parentID: 7, companyName: 'Child', stdName: 'Child', dateCreated: 1, dateModified: 1 },
+      { id: 7, parentID: null, companyName: 'Parent', stdName: 'Parent', dateCreated: 1, dateModified: 1 },
+    ]));
+    const custom = await buildApp({ logLevel: 'silent', fixtures: dir });
+    expect(custom.registry.defaultState.db.prepare('SELECT COUNT(*) AS n FROM rackcorp_customers').get()).toEqual({ n: 2 });
+    await custom.close();
+  });
+
+  it('still refuses fixtures whose parent is missing altogether', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-'));
+    fs.mkdirSync(path.join(dir, 'rackcorp'));
+    fs.writeFileSync(path.join(dir, 'rackcorp', 'rackcorp_customers.json'), JSON.stringify([
+      { id: 8, parentID: 77, companyName: 'Orphan', stdName: 'Orphan', dateCreated: 1, dateModified: 1 },
+    ]));
+    await expect(buildApp({ logLevel: 'silent', fixtures: dir })).rejects.toThrow(/FOREIGN KEY/);
+  });
 });

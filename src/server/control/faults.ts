@@ -10,7 +10,7 @@
  *   - `drop`: close the connection without answering.
  * A fault that answers does so before the vendor's handler touches the store, so it changes nothing.
  *
- * Rules naming no operation are checked before the handler runs (preHandler). Rules naming an
+ * Rules naming no operation are checked when the request arrives (onRequest, before the vendor's own hooks). Rules naming an
  * operation are checked when the vendor plugin names the operation (`request.emulator.operation = ...`,
  * the first thing its handlers do): the handler is stopped by an exception and the fault's answer
  * replaces whatever the vendor's error handler made of it (onSend).
@@ -240,10 +240,9 @@ export function installFaultHooks(scope: FastifyInstance, vendor: VendorModule, 
         throw new FaultInjected();
       },
     });
-  });
-
-  scope.addHook('preHandler', async (request, reply) => {
-    const set = request.emulator.state.extras.get('faults') as FaultSet | undefined;
+    // Rules naming no operation fire here, before the vendor's own onRequest hooks (its
+    // authentication, negotiation, throttling), so a fault answers whatever the request holds.
+    const set = info.state.extras.get('faults') as FaultSet | undefined;
     if (!set || set.size === 0) return;
     const rule = set.pick({ vendor: vendor.name, method: request.method, path: publicPath(request) });
     if (!rule) return;
