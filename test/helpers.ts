@@ -4,5 +4,6 @@ import type { Config } from '../src/server/config.js';
 
 /** A fresh emulator per test file (or per test): default fixtures, in-memory, silent. */
 export async function makeApp(options: Partial<Config> = {}): Promise<FastifyInstance> {
-  return buildApp({ logLevel: 'silent', ...options });
+  // Responses are checked against the vendors' OpenAPI contracts in every test: drift fails loudly.
+  return buildApp({ logLevel: 'silent', validateResponses: true, ...options });
 }

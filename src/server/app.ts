@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { resolveConfig, type Config } from './config.js';
 import { vendors } from '../vendors.js';
 import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, type EmulatorState } from '../store/state.js';
+import { ResponseChecker } from './control/openapi.js';
 import { registerControlPlane, installVendorHooks } from './control/index.js';
 
 export const SESSION_HEADER = 'x-emulator-session';
@@ -22,6 +23,11 @@ export interface RequestEmulatorInfo {
   /** Filled in by the vendor plugin that answers. */
   vendor: string | null;
   operation: string | null;
+  /**
+   * Deviations `--lenient` accepted (unknown fields, coerced types, ...). Vendors push a message here
+   * where `--strict` would refuse the request; the journal entry carries them as `warnings`.
+   */
+  warnings: string[];
 }
 
 declare module 'fastify' {
@@ -81,6 +87,8 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   });
   app.decorate('config', config);
   app.decorate('registry', registry);
+  const contracts = new ResponseChecker(vendors);
+  app.decorate('contracts', contracts);
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
   app.addHook('onClose', async () => registry.close());
 
@@ -108,7 +116,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     };
     reply.raw.once('close', release);
     reply.raw.once('finish', release);
-    request.emulator = { state, sessionId, vendor: null, operation: null };
+    request.emulator = { state, sessionId, vendor: null, operation: null, warnings: [] };
   });
 
   await app.register(formbody);
@@ -118,7 +126,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
         request.emulator.vendor = v.name;
       });
       // Journal and fault injection, the same for every vendor.
-      installVendorHooks(scope, v, config);
+      installVendorHooks(scope, v, config, contracts);
       await scope.register(v.plugin, { config });
     }, { prefix: v.prefix });
   }

@@ -58,6 +58,10 @@ export const coreOptionSpecs: OptionSpec[] = [
     help: 'requests kept in each session\'s journal (a ring: the oldest go first; 0 = no journal)' },
   { key: 'journalBodyBytes', flag: 'journal-body-bytes', env: 'EMULATOR_JOURNAL_BODY_BYTES', type: 'integer', default: 65536, min: 0,
     help: 'request and response bodies are kept in the journal up to this many bytes each' },
+  { key: 'strict', flag: 'strict', env: 'EMULATOR_STRICT', type: 'boolean', default: true, negatedBy: 'lenient',
+    help: 'refuse what the real vendor refuses (unknown fields, wrong types); --lenient accepts what it can and records a journal warning' },
+  { key: 'validateResponses', flag: 'validate-responses', env: 'EMULATOR_VALIDATE_RESPONSES', type: 'boolean', default: false,
+    help: 'check every vendor response against its OpenAPI schema; a violation is logged and answered as a 500 naming it' },
   { key: 'jwtTtl', flag: 'jwt-ttl', env: 'EMULATOR_JWT_TTL', type: 'integer', default: 3600, min: 1,
     help: 'lifetime of RackCorp session JWTs, in seconds' },
 ];
@@ -76,6 +80,8 @@ export interface Config {
   sessionIdleSeconds: number;
   journalSize: number;
   journalBodyBytes: number;
+  strict: boolean;
+  validateResponses: boolean;
   [vendorKey: string]: unknown;
 }
 

@@ -18,7 +18,7 @@ describe('operation names', () => {
     app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
     const seen: Array<string | null> = [];
     app.addHook('onRequest', async (request) => {
-      request.emulator = { state: registry.get(request.headers['x-emulator-session'] as string | undefined), sessionId: null, vendor: 'emailsrvr', operation: null };
+      request.emulator = { state: registry.get(request.headers['x-emulator-session'] as string | undefined), sessionId: null, vendor: 'emailsrvr', operation: null, warnings: [] };
     });
     app.addHook('onResponse', async (request) => { seen.push(request.emulator.operation); });
     await app.register(formbody);

@@ -128,7 +128,7 @@ describe('ISP CRM sessions, fixtures and fault presets', () => {
     await f.register(formbody);
     f.decorateRequest('emulator', null as never);
     const seen: (string | null)[] = [];
-    f.addHook('onRequest', async (req) => { req.emulator = { state: app.registry.defaultState, sessionId: null, vendor: 'ispcrm', operation: null }; });
+    f.addHook('onRequest', async (req) => { req.emulator = { state: app.registry.defaultState, sessionId: null, vendor: 'ispcrm', operation: null, warnings: [] }; });
     f.addHook('onResponse', async (req) => { seen.push(req.emulator.operation); });
     await f.register(async (scope) => { await scope.register(ispcrm.plugin, { config: app.config }); }, { prefix: '/api/customer' });
     await f.ready();

@@ -65,6 +65,11 @@ export interface VendorModule {
   options?: OptionSpec[];
   /** Named error presets for fault injection: the vendor's real error, byte for byte. */
   faultPresets?: Record<string, (input: FaultPresetInput) => FaultPresetAnswer>;
+  /**
+   * The vendor's OpenAPI contract (paths built from its own schemas, examples for the self-check),
+   * served at /_emulator/openapi/<vendor>.json and used by --validate-responses.
+   */
+  contract?: import('./contract.js').VendorContract;
   /** The vendor's routes, error handler and not-found handler, registered under `prefix`. */
   plugin: FastifyPluginAsync<VendorPluginOptions>;
 }

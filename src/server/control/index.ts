@@ -29,6 +29,8 @@ import { clockRoutes } from './clock.js';
 import { outboxRoutes } from './outbox.js';
 
 export { ControlError } from './common.js';
+import { ResponseChecker, installResponseValidation, openapiRoutes } from './openapi.js';
+export { ResponseChecker };
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,8 +42,10 @@ declare module 'fastify' {
  * The hooks every vendor scope gets. Faults first: their onSend replaces the answer before the
  * journal's onSend keeps it (hooks of one kind run in the order they were added).
  */
-export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config): void {
+export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker): void {
   installFaultHooks(scope, vendor, (request) => record(request, null, config));
+  // After faults (an injected answer is not checked), before the journal (which keeps what was sent).
+  if (config.validateResponses) installResponseValidation(scope, vendor, contracts);
   installJournalHooks(scope, config);
 }
 
@@ -157,5 +161,6 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     await faultRoutes(app, scope);
     await clockRoutes(app, scope);
     await outboxRoutes(app, scope);
+    await openapiRoutes(app, scope, vendors);
   }, { prefix: '/_emulator' });
 }

@@ -43,6 +43,8 @@ export interface JournalEntry {
   fault?: number;
   /** The connection was dropped without an answer (a `drop` fault). */
   dropped?: boolean;
+  /** What `--lenient` let through that `--strict` would have refused (see request.emulator.warn). */
+  warnings?: string[];
 }
 
 export class Journal {
@@ -137,6 +139,7 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
     session: info.sessionId,
     vendor: info.vendor ?? '',
     operation: info.operation,
+    ...(info.warnings.length ? { warnings: [...info.warnings] } : {}),
     method: request.method,
     url,
     path,

@@ -1,0 +1,179 @@
+/**
+ * OpenAPI 3.1 documents, one per vendor and one for all, assembled from each vendor's contract
+ * (src/routes/shared/contract.ts), and the response checker behind `--validate-responses` and the
+ * contract self-check test: a live response is matched to its documented operation by
+ * `request.emulator.operation` (`x-operation` in the document), status and media type, and
+ * validated against the documented schema (XML through the schema's `xml` annotations).
+ */
+import type { FastifyInstance, FastifyRequest, FastifyReply } from 'fastify';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
+import type { VendorModule } from '../../routes/shared/vendor.js';
+import { resolveRef, xmlRootName, xmlToJson, type JsonSchema, type OpenApiOperation } from '../../routes/shared/contract.js';
+import { parseXml } from '../../routes/shared/xml.js';
+import { VERSION } from '../version.js';
+import { captureOf } from './journal.js';
+
+export type OpenApiDocument = Record<string, unknown> & {
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, unknown> };
+};
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head'] as const;
+
+/** The document of some vendors (one vendor, or all of them for /_emulator/openapi.json). */
+export function buildDocument(list: readonly VendorModule[], title?: string): OpenApiDocument {
+  const doc: OpenApiDocument = {
+    openapi: '3.1.0',
+    info: {
+      title: title ?? (list.length === 1 ? `${list[0].title} (vendor-api-emulator)` : 'vendor-api-emulator: every vendor'),
+      version: VERSION,
+      description: list.map((v) => `**${v.title}**: ${v.contract?.description ?? 'no contract published'}`).join('\n\n'),
+    },
+    servers: [{ url: '/', description: 'this emulator; each vendor answers under its own base path' }],
+    tags: list.map((v) => ({ name: v.name, description: v.title })),
+    paths: {},
+    components: { schemas: {}, securitySchemes: {} },
+  };
+  for (const v of list) {
+    const c = v.contract;
+    if (!c) continue;
+    for (const [path, item] of Object.entries(c.paths)) {
+      const target = (doc.paths[path] ??= {});
+      for (const [k, op] of Object.entries(item)) {
+        if (target[k] !== undefined) throw new Error(`${v.name}: ${k.toUpperCase()} ${path} is documented twice`);
+        const withSecurity = op && typeof op === 'object' && (METHODS as readonly string[]).includes(k) && c.security && !(op as OpenApiOperation).security
+          ? { ...op, security: c.security }
+          : op;
+        target[k] = withSecurity;
+      }
+    }
+    Object.assign(doc.components.schemas, c.components.schemas ?? {});
+    Object.assign(doc.components.securitySchemes, c.components.securitySchemes ?? {});
+  }
+  return doc;
+}
+
+interface Documented {
+  responses: OpenApiOperation['responses'];
+}
+
+export interface CheckResult {
+  ok: boolean;
+  errors: string[];
+}
+
+/** Validates live responses against the documents. */
+export class ResponseChecker {
+  private readonly byOperation = new Map<string, Documented>();
+  private readonly ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+  private readonly compiled = new Map<JsonSchema, ValidateFunction>();
+  readonly documents = new Map<string, OpenApiDocument>();
+
+  constructor(vendors: readonly VendorModule[]) {
+    for (const v of vendors) {
+      if (!v.contract) continue;
+      const doc = buildDocument([v]);
+      this.documents.set(v.name, doc);
+      for (const item of Object.values(doc.paths)) {
+        for (const m of METHODS) {
+          const op = item[m] as OpenApiOperation | undefined;
+          if (!op) continue;
+          const key = `${v.name} ${op['x-operation']}`;
+          // REST and json.php bindings of one operation document the same responses; keep the first.
+          if (!this.byOperation.has(key)) this.byOperation.set(key, { responses: op.responses });
+        }
+      }
+    }
+  }
+
+  /** Does this vendor publish a contract (else its responses are not checked)? */
+  covers(vendor: string): boolean {
+    return this.documents.has(vendor);
+  }
+
+  private validator(schema: JsonSchema, doc: OpenApiDocument): ValidateFunction {
+    let fn = this.compiled.get(schema);
+    if (!fn) {
+      // Compile with the document's components beside the schema so `#/components/...` refs resolve.
+      fn = this.ajv.compile({ ...schema, components: doc.components });
+      this.compiled.set(schema, fn);
+    }
+    return fn;
+  }
+
+  check(vendor: string, operation: string | null, status: number, contentType: string | undefined, body: string): CheckResult {
+    const doc = this.documents.get(vendor);
+    if (!doc) return { ok: true, errors: [] };
+    if (!operation) return { ok: false, errors: ['the response names no operation'] };
+    const documented = this.byOperation.get(`${vendor} ${operation}`);
+    if (!documented) return { ok: false, errors: [`operation ${operation} is not in the ${vendor} contract`] };
+    const r = documented.responses[String(status)] ?? documented.responses[`${String(status)[0]}XX`] ?? documented.responses.default;
+    if (!r) return { ok: false, errors: [`status ${status} is not documented for ${operation}`] };
+    if (!r.content || Object.keys(r.content).length === 0) {
+      return body.length === 0 ? { ok: true, errors: [] } : { ok: false, errors: [`${operation} ${status} is documented without a body but has one`] };
+    }
+    const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
+    const media = r.content[mediaType];
+    if (!media) return { ok: false, errors: [`media type "${mediaType}" is not documented for ${operation} ${status} (documented: ${Object.keys(r.content).join(', ')})`] };
+    let value: unknown;
+    try {
+      if (/xml/.test(mediaType)) {
+        const parsed = parseXml(body);
+        const rootName = xmlRootName(media.schema, doc);
+        if (!rootName) return { ok: false, errors: [`the XML schema of ${operation} ${status} names no root element`] };
+        if (!(rootName in parsed)) return { ok: false, errors: [`root element <${rootName}> expected, got <${Object.keys(parsed).filter((k) => !k.startsWith('?')).join(', ')}>`] };
+        value = xmlToJson(parsed[rootName], media.schema, doc);
+      } else if (/json/.test(mediaType)) {
+        value = JSON.parse(body);
+      } else {
+        value = body;
+      }
+    } catch (e) {
+      return { ok: false, errors: [`the body is not valid ${/xml/.test(mediaType) ? 'XML' : 'JSON'}: ${(e as Error).message}`] };
+    }
+    const fn = this.validator(media.schema, doc);
+    if (fn(value)) return { ok: true, errors: [] };
+    return { ok: false, errors: (fn.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String((e.params as { additionalProperty: string }).additionalProperty)}` : ''}`) };
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    contracts: ResponseChecker;
+  }
+}
+
+/** With --validate-responses: every vendor answer is checked; a violation becomes a 500 naming it. */
+export function installResponseValidation(scope: FastifyInstance, vendor: VendorModule, checker: ResponseChecker): void {
+  if (!checker.covers(vendor.name)) return;
+  scope.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (captureOf(request)?.fault !== undefined) return payload; // an injected fault answers on purpose
+    const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : null;
+    if (body === null) return payload; // a stream: not checked
+    const result = checker.check(vendor.name, request.emulator.operation, reply.statusCode, reply.getHeader('content-type') as string | undefined, body);
+    if (result.ok) return payload;
+    request.log.error({ vendor: vendor.name, operation: request.emulator.operation, status: reply.statusCode, violations: result.errors }, 'response does not match the contract');
+    reply.code(500).header('content-type', 'application/json; charset=utf-8');
+    return JSON.stringify({
+      error: 'Response validation failed',
+      message: `The ${vendor.name} response to ${request.emulator.operation ?? 'an unnamed operation'} (status ${reply.statusCode}) does not match its OpenAPI schema`,
+      violations: result.errors,
+    });
+  });
+}
+
+export async function openapiRoutes(app: FastifyInstance, scope: FastifyInstance, vendors: readonly VendorModule[]): Promise<void> {
+  const all = buildDocument(vendors);
+  scope.get('/openapi.json', async () => all);
+  scope.get('/openapi/:file', async (request, reply) => {
+    const { file } = request.params as { file: string };
+    const name = file.replace(/\.json$/, '');
+    const doc = app.contracts.documents.get(name);
+    if (!doc) {
+      return reply.code(404).send({ error: 'Not Found', message: `No OpenAPI document "${file}": use one of ${[...app.contracts.documents.keys()].map((n) => `${n}.json`).join(', ') || '(none yet)'}` });
+    }
+    return doc;
+  });
+}
+
