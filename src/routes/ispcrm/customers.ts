@@ -17,8 +17,19 @@ import {
   type IspcrmUser,
   likePattern,
 } from '../../store/ispcrm.js';
+import type { TObject } from '@sinclair/typebox';
 import { IspcrmError } from './envelope.js';
 import { datetime, type Input } from './input.js';
+import {
+  CreateRequest,
+  CreateResult,
+  DeleteRequest,
+  DoneResult,
+  ListRequest,
+  ListResult,
+  MAX_ROWS_LIMIT,
+  UpdateRequest,
+} from './schemas.js';
 
 export interface IspcrmContext {
   store: IspcrmStore;
@@ -26,32 +37,24 @@ export interface IspcrmContext {
   user: IspcrmUser;
 }
 
-export interface IspcrmOperation {
-  /** Journal name. */
+export interface IspcrmOperation<S extends TObject = TObject> {
+  /** Journal name (`x-operation` in the OpenAPI document). */
   name: string;
+  /** OpenAPI operationId. */
+  operationId: string;
+  summary: string;
   /** Path below the /api/customer prefix. */
   path: string;
-  handler(input: Input, ctx: IspcrmContext): unknown;
+  /** The request fields: drives the checks (input.ts) and the document (contract.ts). */
+  request: S;
+  /** The success envelope. */
+  result: TObject;
+  handler(input: Input<S>, ctx: IspcrmContext): unknown;
 }
 
-export const CUSTOMER_TYPES = ['Individual', 'Organisation'] as const;
-export const SORT_FIELDS = ['id', 'name', 'mobile', 'email'] as const satisfies readonly IspcrmSortField[];
-export const SORT_ORDERS = ['asc', 'desc'] as const satisfies readonly IspcrmSortOrder[];
-export const DEFAULT_ROWS_LIMIT = 10;
-export const MAX_ROWS_LIMIT = 100;
-
-/** NeuCRM's column lengths for the free-text fields. */
-const MAX: Record<Exclude<CustomerField, 'type' | 'dob' | 'email'>, number> = {
-  name: 100,
-  surname: 100,
-  mobile: 20,
-  uniqueid: 50,
-  zipcode: 12,
-  state: 50,
-  city: 50,
-  street: 255,
-  notes: 1000,
-};
+/** Fields with the ids and filters every scoped call shares. */
+type Scoped = { get(field: 'ispid' | 'resellerid'): number | undefined };
+type WithCustomer = { get(field: 'customerid'): number | undefined };
 
 /** What the user can see: a reseller's user its reseller, an ISP's user the whole ISP. */
 export function scopeOf(user: IspcrmUser): IspcrmScope {
@@ -59,17 +62,20 @@ export function scopeOf(user: IspcrmUser): IspcrmScope {
 }
 
 /** `ispid` may only name the user's own ISP (every user belongs to exactly one). */
-function checkIsp(input: Input, user: IspcrmUser): number | undefined {
-  const ispid = input.id('ispid');
+function checkIsp(input: Scoped, user: IspcrmUser): number | undefined {
+  const ispid = input.get('ispid');
   if (ispid !== undefined && ispid !== user.ispid) throw new IspcrmError('Invalid ispid');
   return ispid;
 }
 
 /** `resellerid` may name the user's own reseller, or (for an ISP user) any reseller of its ISP. */
-function checkReseller(input: Input, ctx: IspcrmContext, required: boolean): number | undefined {
+function checkReseller(input: Scoped, ctx: IspcrmContext, required: boolean): number | undefined {
   const { user } = ctx;
-  const resellerid = input.id('resellerid', required);
-  if (resellerid === undefined) return undefined;
+  const resellerid = input.get('resellerid');
+  if (resellerid === undefined) {
+    if (required) throw new IspcrmError('resellerid is required');
+    return undefined;
+  }
   if (user.resellerid !== null) {
     if (resellerid !== user.resellerid) throw new IspcrmError('Invalid resellerid');
   } else if (ctx.store.reseller(resellerid)?.ispid !== user.ispid) {
@@ -79,8 +85,8 @@ function checkReseller(input: Input, ctx: IspcrmContext, required: boolean): num
 }
 
 /** The customer named by `customerid`, if the user may see it; another tenant's id reads as missing. */
-function ownCustomer(input: Input, ctx: IspcrmContext): IspcrmCustomerRow {
-  const id = input.id('customerid', true)!;
+function ownCustomer(input: WithCustomer, ctx: IspcrmContext): IspcrmCustomerRow {
+  const id = input.get('customerid')!;
   const c = ctx.store.customer(scopeOf(ctx.user), id);
   if (!c) throw new IspcrmError('Invalid customerid. Customer not found');
   return c;
@@ -109,45 +115,52 @@ function present(c: IspcrmCustomerRow, ctx: IspcrmContext) {
   };
 }
 
-const list: IspcrmOperation = {
+const list: IspcrmOperation<typeof ListRequest> = {
   name: 'customer.list',
+  operationId: 'ispcrmCustomerList',
+  summary: 'List customers (or count them with show_count=1)',
   path: '/list',
+  request: ListRequest,
+  result: ListResult,
   handler(input, ctx) {
-    const like = (field: string) => {
-      const v = input.text(field, 100);
-      return v === undefined ? null : likePattern(v);
-    };
+    const like = (v: string | undefined) => (v === undefined ? null : likePattern(v));
     const filter: IspcrmListFilter = {
       ispid: checkIsp(input, ctx.user) ?? null,
       resellerid: checkReseller(input, ctx, false) ?? null,
-      customerid: input.id('customerid') ?? null,
-      serviceid: input.id('serviceid') ?? null,
-      username: like('username'),
-      type: input.choice('type', CUSTOMER_TYPES) ?? null,
-      name: like('name'),
-      mobile: input.text('mobile', 100) ?? null,
-      email: input.text('email', 100) ?? null,
-      zipcode: input.text('zipcode', 100) ?? null,
-      state: input.text('state', 100) ?? null,
-      city: input.text('city', 100) ?? null,
-      createdFrom: input.date('created_from') ?? null,
-      createdUpto: input.date('created_upto') ?? null,
+      customerid: input.get('customerid') ?? null,
+      serviceid: input.get('serviceid') ?? null,
+      username: like(input.get('username')),
+      type: input.get('type') ?? null,
+      name: like(input.get('name')),
+      mobile: input.get('mobile') ?? null,
+      email: input.get('email') ?? null,
+      zipcode: input.get('zipcode') ?? null,
+      state: input.get('state') ?? null,
+      city: input.get('city') ?? null,
+      createdFrom: input.get('created_from') ?? null,
+      createdUpto: input.get('created_upto') ?? null,
     };
-    const showCount = input.choice('show_count', ['0', '1'] as const) === '1';
-    // show_count=1 ignores rows_limit and rows_offset entirely (they are not even checked).
-    const limit = showCount ? 0 : Math.min(input.int('rows_limit', 1, 'Expected a number of 1 or more') ?? DEFAULT_ROWS_LIMIT, MAX_ROWS_LIMIT);
-    const offset = showCount ? 0 : input.int('rows_offset', 0, 'Expected a number of 0 or more') ?? 0;
-    const sort = input.choice('sort_field', SORT_FIELDS) ?? 'id';
-    const order = input.choice('sort_order', SORT_ORDERS) ?? 'asc';
+    const showCount = input.get('show_count') === '1';
     const scope = scopeOf(ctx.user);
+    // show_count=1 ignores rows_limit and rows_offset entirely (they are not even checked).
     if (showCount) return ctx.store.count(scope, filter);
+    const asked = input.get('rows_limit') ?? ListRequest.properties.rows_limit.default;
+    if (asked > MAX_ROWS_LIMIT) input.note(`rows_limit ${asked} counts as ${MAX_ROWS_LIMIT} (NeuCRM's maximum)`);
+    const limit = Math.min(asked, MAX_ROWS_LIMIT);
+    const offset = input.get('rows_offset') ?? ListRequest.properties.rows_offset.default;
+    const sort: IspcrmSortField = input.get('sort_field') ?? 'id';
+    const order: IspcrmSortOrder = input.get('sort_order') ?? 'asc';
     return ctx.store.page(scope, filter, sort, order, limit, offset).map((c) => present(c, ctx));
   },
 };
 
-const create: IspcrmOperation = {
+const create: IspcrmOperation<typeof CreateRequest> = {
   name: 'customer.create',
+  operationId: 'ispcrmCustomerCreate',
+  summary: 'Create a customer; answers its new id',
   path: '/create',
+  request: CreateRequest,
+  result: CreateResult,
   handler(input, ctx) {
     const { user } = ctx;
     checkIsp(input, user);
@@ -156,54 +169,54 @@ const create: IspcrmOperation = {
     const c = {
       ispid: user.ispid,
       resellerid,
-      type: input.choice('type', CUSTOMER_TYPES, true)!,
-      name: input.text('name', MAX.name, true)!,
-      surname: input.text('surname', MAX.surname) ?? null,
-      dob: input.date('dob') ?? null,
-      mobile: input.text('mobile', MAX.mobile, true)!,
-      email: input.email('email', true)!,
-      uniqueid: input.text('uniqueid', MAX.uniqueid) ?? null,
-      zipcode: input.text('zipcode', MAX.zipcode, true)!,
-      state: input.text('state', MAX.state, true)!,
-      city: input.text('city', MAX.city, true)!,
-      street: input.text('street', MAX.street, true)!,
-      notes: input.text('notes', MAX.notes) ?? null,
+      type: input.get('type')!,
+      name: input.get('name')!,
+      surname: input.get('surname') ?? null,
+      dob: input.get('dob') ?? null,
+      mobile: input.get('mobile')!,
+      email: input.get('email')!,
+      uniqueid: input.get('uniqueid') ?? null,
+      zipcode: input.get('zipcode')!,
+      state: input.get('state')!,
+      city: input.get('city')!,
+      street: input.get('street')!,
+      notes: input.get('notes') ?? null,
       created: datetime(ctx.clock.now()),
     };
     return ctx.store.create(c);
   },
 };
 
-/** Fields a customer must always have: sending them empty on update is refused, not a clear. */
-const KEPT: ReadonlySet<CustomerField> = new Set(['type', 'name', 'mobile', 'email', 'zipcode', 'state', 'city', 'street']);
-
-const update: IspcrmOperation = {
+const update: IspcrmOperation<typeof UpdateRequest> = {
   name: 'customer.update',
+  operationId: 'ispcrmCustomerUpdate',
+  summary: 'Change the fields sent of one customer (optionally reset its portal password)',
   path: '/update',
+  request: UpdateRequest,
+  result: DoneResult,
   handler(input, ctx) {
     const customer = ownCustomer(input, ctx);
     const changes: Partial<Record<CustomerField, string | null>> = {};
-    const take = (field: CustomerField, read: () => string | undefined) => {
-      const v = read();
-      if (v !== undefined) changes[field] = v;
-      else if (input.sent(field)) {
-        if (KEPT.has(field)) throw new IspcrmError(`${field} cannot be empty`);
-        changes[field] = null;
-      }
+    // A mandatory column sent empty is refused by its schema (minLength 1: `<field> cannot be
+    // empty`); an optional one sent empty is cleared.
+    const take = (field: CustomerField & keyof typeof UpdateRequest.properties) => {
+      const v = input.get(field);
+      if (v !== undefined) changes[field] = String(v);
+      else if (input.sent(field)) changes[field] = null;
     };
-    take('type', () => input.choice('type', CUSTOMER_TYPES));
-    take('name', () => input.text('name', MAX.name));
-    take('surname', () => input.text('surname', MAX.surname));
-    take('dob', () => input.date('dob'));
-    take('mobile', () => input.text('mobile', MAX.mobile));
-    take('email', () => input.email('email'));
-    take('uniqueid', () => input.text('uniqueid', MAX.uniqueid));
-    const reset = input.choice('reset_password', ['Y', 'N'] as const) === 'Y';
-    take('zipcode', () => input.text('zipcode', MAX.zipcode));
-    take('state', () => input.text('state', MAX.state));
-    take('city', () => input.text('city', MAX.city));
-    take('street', () => input.text('street', MAX.street));
-    take('notes', () => input.text('notes', MAX.notes));
+    take('type');
+    take('name');
+    take('surname');
+    take('dob');
+    take('mobile');
+    take('email');
+    take('uniqueid');
+    const reset = input.get('reset_password') === 'Y';
+    take('zipcode');
+    take('state');
+    take('city');
+    take('street');
+    take('notes');
 
     if (Object.keys(changes).length === 0 && !reset) return 'done';
     const now = ctx.clock.now();
@@ -230,9 +243,13 @@ function passwordReset(c: IspcrmCustomerRow, userid: number, nowMs: number, stam
   };
 }
 
-const remove: IspcrmOperation = {
+const remove: IspcrmOperation<typeof DeleteRequest> = {
   name: 'customer.delete',
+  operationId: 'ispcrmCustomerDelete',
+  summary: 'Delete a customer without Active services',
   path: '/delete',
+  request: DeleteRequest,
+  result: DoneResult,
   handler(input, ctx) {
     const customer = ownCustomer(input, ctx);
     // NeuCRM provisions PPPoE (RADIUS) accounts from services: a customer with a live service
@@ -246,4 +263,5 @@ const remove: IspcrmOperation = {
   },
 };
 
-export const operations: readonly IspcrmOperation[] = [list, create, update, remove];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const operations: readonly IspcrmOperation<any>[] = [list, create, update, remove];

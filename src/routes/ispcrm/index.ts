@@ -12,6 +12,8 @@ import { createIspcrmStore, ispcrmAfterFixtures, ispcrmTables } from '../../stor
 import { operations, type IspcrmOperation } from './customers.js';
 import { IspcrmError, JSON_CONTENT_TYPE, failure, failureBody, success } from './envelope.js';
 import { Input } from './input.js';
+import type { AnyRequest } from './schemas.js';
+import { ispcrmContract } from './contract.js';
 
 const PREFIX = '/api/customer';
 
@@ -20,19 +22,19 @@ function send(reply: FastifyReply, status: number, body: unknown, headers: Recor
 }
 
 /** `userid` + `api_key` on every call: checked before anything else, so a stranger learns nothing. */
-function authenticate(input: Input, request: FastifyRequest) {
+function authenticate(input: Input<typeof AnyRequest>, request: FastifyRequest) {
   const store = request.emulator.state.use(createIspcrmStore);
-  const rawId = input.required('userid');
-  if (!/^[0-9]{1,10}$/.test(rawId)) throw new IspcrmError('Invalid userid. userid must be numeric');
-  const apiKey = input.required('api_key');
-  const user = store.authenticate(Number(rawId), apiKey);
+  const userid = input.get('userid')!;
+  const apiKey = input.get('api_key')!;
+  const user = store.authenticate(userid, apiKey);
   if (!user) throw new IspcrmError('Invalid userid or api_key');
   return { store, user };
 }
 
-function run(op: IspcrmOperation, request: FastifyRequest): unknown {
-  const input = Input.from(request.body);
-  const { store, user } = authenticate(input, request);
+function run(op: IspcrmOperation, request: FastifyRequest, strict: boolean): unknown {
+  const warnings = request.emulator.warnings;
+  const input = Input.from(request.body, op.request, { strict, warn: (m) => warnings.push(m) });
+  const { store, user } = authenticate(input as unknown as Input<typeof AnyRequest>, request);
   return op.handler(input, { store, user, clock: request.emulator.state.clock });
 }
 
@@ -57,9 +59,13 @@ export const ispcrm: VendorModule = {
     /** The service failing outright (still in the envelope, with HTTP 500). */
     server_error: (input) => ({ status: 500, headers: { 'content-type': JSON_CONTENT_TYPE }, body: failureBody(input.message ?? 'Internal server error') }),
   },
+  contract: ispcrmContract,
   plugin: async (scope, opts) => {
     const bodyLimit = opts.config.maxBodyBytes;
+    const strict = opts.config.strict !== false;
     scope.setErrorHandler((err: FastifyError, request, reply) => {
+      // Body-level failures happen before the handler names the call: name it from the path.
+      request.emulator.operation ??= operationAt(request.url)?.name ?? 'notFound';
       if (err instanceof IspcrmError) return send(reply, err.status, failure(err.message), err.headers);
       switch (err.code) {
         case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -90,7 +96,7 @@ export const ispcrm: VendorModule = {
     for (const op of operations) {
       scope.post(op.path, async (request, reply) => {
         request.emulator.operation = op.name;
-        return send(reply, 200, success(run(op, request)));
+        return send(reply, 200, success(run(op, request, strict)));
       });
     }
   },

@@ -1,102 +1,165 @@
 /**
- * NeuCRM input: the form fields (or a JSON object of the same fields) of one call, read one
- * field at a time with the vendor's wording for each failure. Every error names its field.
+ * NeuCRM input: the form fields (or a JSON object of the same fields) of one call, read one field
+ * at a time through the field's TypeBox schema in the operation's request schema (schemas.ts), so
+ * the checks and the OpenAPI document are the same objects. Handlers read the fields in the doc's
+ * table order and the first problem is the answer, worded as NeuCRM words it, naming the field.
  *
  * Values are trimmed; an empty value counts as not given (what PHP's `empty()` does), so
  * `-d name=` neither filters nor satisfies a required field. JSON numbers are accepted where a
- * string is expected (clients send ids as numbers); arrays and objects are refused per field.
+ * string is expected and numeric strings where a number is (form values are all strings).
  * Unknown fields are ignored, as NeuCRM ignores them.
+ *
+ * `--strict` (default) refuses what NeuCRM refuses. `--lenient` reads what it can and records a
+ * warning for each deviation (request.emulator.warnings): a field sent twice (the last value, as
+ * PHP does), an enum value in another case (`individual`, `DESC`), a date written `yyyy/m/d`, an
+ * unreadable value of a field that has a default (the default), and unknown fields (named).
  */
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import type { ErrorObject } from 'ajv';
+import { compile } from '../shared/validation.js';
 import { IspcrmError } from './envelope.js';
 
-const INVALID = Symbol('invalid');
-type Raw = string | typeof INVALID;
+export interface InputMode {
+  /** false with --lenient. */
+  strict: boolean;
+  /** Records a warning on the journal entry. */
+  warn(message: string): void;
+}
 
-export class Input {
-  private constructor(private readonly fields: Map<string, Raw>) {}
+type Fields<S extends TObject> = Static<S>;
+type Scalar = string | number;
 
-  static from(body: unknown): Input {
-    const fields = new Map<string, Raw>();
-    if (body === undefined || body === null || body === '') return new Input(fields);
-    if (typeof body !== 'object' || Array.isArray(body)) {
-      throw new IspcrmError('Invalid request: send the fields as form data or as a JSON object');
-    }
-    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-      if (v === null || v === undefined) continue;
-      if (typeof v === 'string') fields.set(k, v.trim());
-      else if (typeof v === 'number' && Number.isFinite(v)) fields.set(k, String(v));
-      else fields.set(k, INVALID);
-    }
-    return new Input(fields);
+const validators = new WeakMap<TSchema, ReturnType<typeof compile>>();
+function validatorOf(schema: TSchema) {
+  let v = validators.get(schema);
+  if (!v) validators.set(schema, (v = compile(schema, false)));
+  return v;
+}
+
+const isScalar = (v: unknown): v is Scalar => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+const isIntegerSchema = (s: TSchema) => s.type === 'integer';
+const show = (v: unknown) => JSON.stringify(v);
+
+export class Input<S extends TObject> {
+  private readonly required: ReadonlySet<string>;
+
+  private constructor(
+    private readonly schema: S,
+    private readonly fields: Map<string, unknown>,
+    private readonly mode: InputMode,
+  ) {
+    this.required = new Set(schema.required ?? []);
   }
 
-  /** True when the field was sent with a (non-empty) value. */
-  has(field: string): boolean {
-    const v = this.fields.get(field);
-    return v !== undefined && v !== '';
+  /** The fields of a body; anything but an object (or nothing) is refused. */
+  static from<S extends TObject>(body: unknown, schema: S, mode: InputMode): Input<S> {
+    const fields = new Map<string, unknown>();
+    if (body !== undefined && body !== null && body !== '') {
+      if (typeof body !== 'object' || Array.isArray(body)) {
+        throw new IspcrmError('Invalid request: send the fields as form data or as a JSON object');
+      }
+      for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+        if (v === null || v === undefined) continue;
+        fields.set(k, typeof v === 'string' ? v.trim() : v);
+      }
+    }
+    const input = new Input(schema, fields, mode);
+    if (!mode.strict) {
+      const unknown = [...fields.keys()].filter((k) => !(k in schema.properties));
+      if (unknown.length) input.note(`unknown field${unknown.length === 1 ? '' : 's'} ${unknown.map(show).join(', ')} ignored (NeuCRM ignores unknown fields in both modes)`);
+    }
+    return input;
   }
 
-  /** True when the field was sent at all, even empty (update uses it to clear optional fields). */
-  sent(field: string): boolean {
+  /** A warning, recorded with --lenient only (strict answers or ignores exactly as NeuCRM does). */
+  note(message: string): void {
+    if (!this.mode.strict) this.mode.warn(message);
+  }
+
+  get lenient(): boolean {
+    return !this.mode.strict;
+  }
+
+  /** True when the field was sent at all, even empty (update clears optional fields with it). */
+  sent(field: keyof Fields<S> & string): boolean {
     return this.fields.has(field);
   }
 
-  /** The raw text of a field, undefined when absent or empty; a non-scalar JSON value is refused. */
-  raw(field: string): string | undefined {
-    const v = this.fields.get(field);
-    if (v === INVALID) throw new IspcrmError(`Invalid ${field}`);
-    return v === undefined || v === '' ? undefined : v;
+  /**
+   * The field's value checked against its schema: undefined when absent or empty (unless the
+   * schema requires it or forbids empty), else the value or the vendor's error for it.
+   */
+  get<K extends keyof Fields<S> & string>(field: K): Exclude<Fields<S>[K], undefined> | undefined {
+    const schema = this.schema.properties[field] as TSchema | undefined;
+    if (!schema) throw new Error(`ispcrm: field ${field} is not in the request schema`);
+    let raw = this.fields.get(field);
+    if (Array.isArray(raw)) {
+      // A form field sent twice (or a JSON array). PHP keeps the last value; NeuCRM's checks refuse.
+      const last = raw.length ? raw[raw.length - 1] : undefined;
+      if (this.mode.strict || !isScalar(last)) throw new IspcrmError(`Invalid ${field}`);
+      this.note(`${field} was sent ${raw.length} times; the last value ${show(last)} is used`);
+      raw = typeof last === 'string' ? last.trim() : last;
+    }
+    if (raw !== undefined && !isScalar(raw)) throw new IspcrmError(`Invalid ${field}`);
+    if (raw === undefined || raw === '') {
+      if (this.required.has(field)) throw new IspcrmError(`${field} is required`);
+      if (raw === '' && typeof schema.minLength === 'number' && schema.minLength >= 1) throw new IspcrmError(`${field} cannot be empty`);
+      return undefined;
+    }
+    const value = decode(raw, schema);
+    const check = validatorOf(schema);
+    if (check(value)) return value as Exclude<Fields<S>[K], undefined>;
+    const message = messageFor(field, schema, check.errors ?? []);
+    if (!this.mode.strict) {
+      const fixed = lenientValue(field, raw, schema, message, (m) => this.note(m));
+      if (fixed !== undefined) return fixed as Exclude<Fields<S>[K], undefined>;
+    }
+    throw new IspcrmError(message);
   }
+}
 
-  required(field: string): string {
-    const v = this.raw(field);
-    if (v === undefined) throw new IspcrmError(`${field} is required`);
-    return v;
-  }
+/** Form values are text: a whole number where the schema wants one, text where it wants text. */
+function decode(raw: Scalar, schema: TSchema): Scalar {
+  if (isIntegerSchema(schema)) return typeof raw === 'string' && /^[0-9]{1,10}$/.test(raw) ? Number(raw) : raw;
+  return typeof raw === 'number' ? String(raw) : raw;
+}
 
-  /** A free-text field with NeuCRM's column length. */
-  text(field: string, max: number, required = false): string | undefined {
-    const v = required ? this.required(field) : this.raw(field);
-    if (v !== undefined && v.length > max) throw new IspcrmError(`${field} is too long. Maximum ${max} characters allowed`);
-    return v;
+/** NeuCRM's wording for a value its schema refuses. */
+function messageFor(field: string, schema: TSchema, errors: ErrorObject[]): string {
+  const has = (k: string) => errors.some((e) => e.keyword === k);
+  if (has('maxLength') && !has('type')) {
+    return `${field} is too long. Maximum ${schema.maxLength as number} characters allowed`;
   }
+  if (Array.isArray(schema.enum)) return `Invalid ${field}. Allowed values are: ${(schema.enum as string[]).join(', ')}`;
+  const custom = schema['x-ispcrm-error'];
+  return typeof custom === 'string' ? custom.replace('{field}', field) : `Invalid ${field}`;
+}
 
-  /** A positive whole number (ids). */
-  id(field: string, required = false): number | undefined {
-    const v = required ? this.required(field) : this.raw(field);
-    if (v === undefined) return undefined;
-    if (!/^[0-9]{1,10}$/.test(v) || Number(v) < 1 || Number(v) > 2_147_483_647) throw new IspcrmError(`Invalid ${field}`);
-    return Number(v);
+/** What --lenient makes of a value strict refuses, or undefined when nothing sensible. */
+function lenientValue(field: string, raw: Scalar, schema: TSchema, refusal: string, note: (m: string) => void): unknown {
+  const text = String(raw).trim();
+  if (Array.isArray(schema.enum)) {
+    const match = (schema.enum as string[]).find((v) => v.toLowerCase() === text.toLowerCase());
+    if (match !== undefined) {
+      note(`${field} ${show(raw)} read as ${show(match)} (NeuCRM accepts only ${(schema.enum as string[]).join(', ')})`);
+      return match;
+    }
   }
-
-  /** A whole number within bounds (paging). */
-  int(field: string, min: number, what: string): number | undefined {
-    const v = this.raw(field);
-    if (v === undefined) return undefined;
-    if (!/^[0-9]{1,10}$/.test(v) || Number(v) < min) throw new IspcrmError(`Invalid ${field}. ${what}`);
-    return Number(v);
+  if (schema.format === 'date' || (schema.anyOf as TSchema[] | undefined)?.some((s) => s.format === 'date')) {
+    const m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(text);
+    if (m) {
+      const iso = `${m[1]}-${m[2].padStart(2, '0')}-${m[3].padStart(2, '0')}`;
+      if (isDate(iso)) {
+        note(`${field} ${show(raw)} read as ${show(iso)} (NeuCRM accepts only yyyy-mm-dd)`);
+        return iso;
+      }
+    }
   }
-
-  choice<T extends string>(field: string, allowed: readonly T[], required = false): T | undefined {
-    const v = required ? this.required(field) : this.raw(field);
-    if (v === undefined) return undefined;
-    if (!(allowed as readonly string[]).includes(v)) throw new IspcrmError(`Invalid ${field}. Allowed values are: ${allowed.join(', ')}`);
-    return v as T;
+  if (schema.default !== undefined) {
+    note(`${field} ${show(raw)} ignored, the default ${show(schema.default)} is used (NeuCRM answers "${refusal}")`);
+    return schema.default;
   }
-
-  /** A calendar date in yyyy-mm-dd format. */
-  date(field: string): string | undefined {
-    const v = this.raw(field);
-    if (v === undefined) return undefined;
-    if (!isDate(v)) throw new IspcrmError(`Invalid ${field}. Date must be a valid date in yyyy-mm-dd format`);
-    return v;
-  }
-
-  email(field: string, required = false): string | undefined {
-    const v = this.text(field, 100, required);
-    if (v !== undefined && !/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(v)) throw new IspcrmError(`Invalid ${field}. Please provide a valid email address`);
-    return v;
-  }
+  return undefined;
 }
 
 export function isDate(v: string): boolean {
