@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
+import { signed } from '../emailsrvr/util.js';
 
 const BASIC = `Basic ${Buffer.from('11111111-2222-4333-8444-555555555555:rackcorp-sandbox-secret').toString('base64')}`;
 
@@ -26,5 +27,13 @@ describe('hardening regressions', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.code, res.body).toBe('OK');
+  });
+
+  it('Rackspace: a startswith/contains longer than SQLite\'s LIKE limit answers an empty list, not a 500', async () => {
+    for (const p of ['startswith', 'contains']) {
+      const res = await app.inject({ method: 'GET', url: `/v1/customers?${p}=${'x'.repeat(60_000)}`, headers: signed(app, undefined, { accept: 'application/json' }) });
+      expect(res.statusCode, res.body.slice(0, 200)).toBe(200);
+      expect(res.json()).toMatchObject({ total: 0, customers: [] });
+    }
   });
 });
