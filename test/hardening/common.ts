@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
+import { expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { DB } from '../../src/store/db.js';
 
@@ -158,3 +159,55 @@ export const malformedBody: fc.Arbitrary<{ contentType: string | undefined; payl
 );
 
 export const isServerError = (status: number) => status >= 500;
+
+/** One generated request: built for a session (sessions rotate so writes never pile up). */
+export type CaseBuilder = (session: string) => import('fastify').InjectOptions;
+
+/**
+ * The shared property: never a 5xx, `classify` accepts the answer as the vendor's own success or
+ * error format (it throws otherwise), and a refused request leaves the vendor's tables unchanged.
+ */
+export async function fuzzVendor(app: FastifyInstance, opts: {
+  prefix: string; name: string; cases: fc.Arbitrary<CaseBuilder>; runs?: number;
+  classify: (res: import('fastify').LightMyRequestResponse, req: import('fastify').InjectOptions) => 'ok' | 'refused';
+}): Promise<void> {
+  let n = 0;
+  let session = '';
+  let watcher: ChangeWatcher | null = null;
+  await fc.assert(fc.asyncProperty(opts.cases, async (build) => {
+    if (n++ % 250 === 0 || watcher === null) {
+      session = `fuzz-${opts.name}-${n}`;
+      app.registry.get(session);
+      watcher = new ChangeWatcher(app, opts.prefix, session);
+    }
+    const req = build(session);
+    const res = await app.inject(req);
+    const what = `${req.method} ${String(req.url).slice(0, 300)} ${JSON.stringify(req.headers).slice(0, 400)} ${String(req.payload ?? '').slice(0, 200)} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
+    expect(res.statusCode, what).toBeLessThan(500);
+    let kind: 'ok' | 'refused';
+    try { kind = opts.classify(res, req); } catch (e) { throw new Error(`${what}\n${(e as Error).message}`); }
+    const changed = watcher.changed();
+    if (kind === 'refused') expect(changed, `refused but wrote: ${what}`).toBe(false);
+  }), fcParams(opts.runs));
+}
+
+/** Fields -> a body in one of the common encodings. */
+export function encodeBody(fields: Record<string, unknown>, as: 'json' | 'form' | 'xml', root = 'customer'): { contentType: string; payload: string } {
+  if (as === 'json') return { contentType: 'application/json', payload: JSON.stringify(fields) };
+  if (as === 'form') return { contentType: 'application/x-www-form-urlencoded', payload: toQuery(fields) };
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const inner = Object.entries(fields).map(([k, v]) => {
+    const tag = /^[A-Za-z_][\w.-]*$/.test(k) ? k : 'x';
+    const vals = Array.isArray(v) ? v : [v];
+    return vals.map((x) => `<${tag}>${esc(typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x ?? ''))}</${tag}>`).join('');
+  }).join('');
+  return { contentType: 'application/xml', payload: `<?xml version="1.0" encoding="UTF-8"?><${root}>${inner}</${root}>` };
+}
+
+/** Apply an optional broken body to a request that carries one. */
+export function withBroken(req: import('fastify').InjectOptions, broken: { contentType: string | undefined; payload: string | Buffer } | null): import('fastify').InjectOptions {
+  if (!broken || req.method === 'GET' || req.method === 'DELETE') return req;
+  const headers = { ...(req.headers as Record<string, string>) };
+  if (broken.contentType) headers['content-type'] = broken.contentType; else delete headers['content-type'];
+  return { ...req, headers, payload: broken.payload };
+}
