@@ -36,4 +36,23 @@ describe('hardening regressions', () => {
       expect(res.json()).toMatchObject({ total: 0, customers: [] });
     }
   });
+
+  // Fastify's router answered these itself (400 FST_ERR_BAD_URL, 414 FST_ERR_MAX_PARAM_LENGTH) in its own JSON, not the vendor's.
+  const long = 'x'.repeat(2000);
+  it.each([
+    ['rackcorp', `/api/rest/v2.9/customers/${long}`, { authorization: BASIC }, (r: any) => expect(r.json()).toMatchObject({ code: 'FAULT' })],
+    ['rackcorp', '/api/rest/v2.9/customers/%zz', { authorization: BASIC }, (r: any) => expect(r.json()).toMatchObject({ code: 'FAULT' })],
+    ['rackcorp', '/api/rest/v2.9/customers/%ff', { authorization: BASIC }, (r: any) => expect(r.json()).toMatchObject({ code: 'FAULT' })],
+    ['mgmt', `/api/v01/customers/${long}`, { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` }, (r: any) => expect(r.json().response.code).toBe('E404')],
+    ['mgmt', '/api/v01/customers/%zz', { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` }, (r: any) => expect(r.json().response.code).toMatch(/^E4/)],
+    ['emailsrvr', `/v1/customers/${long}`, null, (r: any) => expect(Object.keys(r.json())[0]).toMatch(/Fault$/)],
+    ['emailsrvr', '/v1/customers/%E0%A4%A', null, (r: any) => expect(Object.keys(r.json())[0]).toMatch(/Fault$/)],
+    ['ispcrm', '/api/customer/%zz', {}, (r: any) => expect(r.json()).toMatchObject({ result: null })],
+  ])('%s: an over-long or undecodable path segment is answered by the vendor (%#)', async (_v, url, headers, check) => {
+    const h = headers ?? signed(app, undefined, { accept: 'application/json' });
+    const res = await app.inject({ method: 'GET', url, headers: { accept: 'application/json', ...h } });
+    expect(res.statusCode, res.body.slice(0, 200)).toBeLessThan(500);
+    expect(res.json().code === 'FST_ERR_BAD_URL' || res.json().code === 'FST_ERR_MAX_PARAM_LENGTH').toBe(false);
+    check(res);
+  });
 });
