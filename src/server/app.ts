@@ -72,9 +72,13 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     logger: { level: config.logLevel },
     bodyLimit: config.maxBodyBytes,
     rewriteUrl,
-    // A client that never finishes its request must not pin a connection forever.
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    // A client that never finishes its request must not pin a connection forever. Node checks
+    // for overdue requests every connectionsCheckingInterval, so keep that well below the timeout.
+    requestTimeout: config.requestTimeout as number,
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor((config.requestTimeout as number) / 4))) },
+    // Node's requestTimeout does not fire once Fastify is reading a body (a client that promises a
+    // Content-Length and stops is never cut by it), so the socket idle timeout backs it up.
+    connectionTimeout: 2 * (config.requestTimeout as number),
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     // No router-level cap on a path parameter: Fastify would answer a bare 414 in its own format;

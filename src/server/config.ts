@@ -50,6 +50,8 @@ export const coreOptionSpecs: OptionSpec[] = [
     min: 1024, help: 'largest request body accepted, in bytes (larger ones get the vendor\'s error)' },
   { key: 'controlToken', flag: 'control-token', env: 'EMULATOR_CONTROL_TOKEN', type: 'string', default: null,
     help: 'require "Authorization: Bearer <token>" on every /_emulator route but health' },
+  { key: 'requestTimeout', flag: 'request-timeout', env: 'EMULATOR_REQUEST_TIMEOUT', type: 'integer', default: 30_000, min: 100,
+    help: 'milliseconds a client may take to send a whole request before the connection is cut' },
   { key: 'jwtTtl', flag: 'jwt-ttl', env: 'EMULATOR_JWT_TTL', type: 'integer', default: 3600, min: 1,
     help: 'lifetime of RackCorp session JWTs, in seconds' },
 ];
