@@ -32,7 +32,7 @@ const customerFields = {
   mobile: text(['12344444']), email: text(['abc@email.com']), uniqueid: text(['U1']), zipcode: text(['403001']), state: text(['Goa']),
   city: text(['Panaji']), street: text(['3rd street']), notes: text(['n']), resellerid: text(['1', '2', '3']), ispid: text(['1', '2']),
 };
-const required = ['type', 'name', 'mobile', 'email', 'zipcode', 'state', 'city', 'street'];
+const required = ['type', 'name', 'mobile', 'email', 'zipcode', 'state', 'city', 'street'] as (keyof typeof customerFields)[];
 const listFields = {
   customerid: customerId, serviceid: fc.oneof(fc.constantFrom('5001', '5002'), absurdNumber), type: text(['Individual']), name: text(['xyz%', '%Traders', 'R_K%']),
   username: text(['xyz_%', 'abc_1094']), mobile: text(['1']), email: text(['a@b.c']), zipcode: text(['1']), state: text(['Goa']), city: text(['Margao']),
