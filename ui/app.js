@@ -23,10 +23,10 @@
       else if (k === 'class') el.className = v;
       else if (v !== undefined && v !== null && v !== false) el.setAttribute(k, v === true ? '' : String(v));
     }
-    for (const c of kids.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+    for (const c of kids.flat(Infinity)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
     return el;
   }
-  const fill = (el, ...kids) => el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined));
+  const fill = (el, ...kids) => el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined));
   function changed(key, value) {
     const s = JSON.stringify(value);
     if (last[key] === s) return false;

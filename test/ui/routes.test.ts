@@ -105,3 +105,15 @@ describe('with --control-token', () => {
     }
   });
 });
+
+describe('the journal the dashboard shows', () => {
+  it('records a request a fault answers before routing (a rule naming no operation)', async () => {
+    const s = 'ui-fault-journal';
+    await ctl(app, 'POST', `/_emulator/faults?session=${s}`, { vendor: 'rackcorp', status: 503, body: { error: 'down' } });
+    const res = await app.inject({ method: 'GET', url: `/_sessions/${s}/api/rest/v2.9/json.php?cmd=customer.get&id=123` });
+    expect(res.statusCode).toBe(503);
+    const journal = (await ctl(app, 'GET', `/_emulator/requests?session=${s}`)).body;
+    expect(journal.count).toBe(1);
+    expect(journal.requests[0]).toMatchObject({ vendor: 'rackcorp', status: 503, fault: 1, responseBody: '{"error":"down"}' });
+  });
+});

@@ -26,7 +26,7 @@ import type { VendorModule } from '../../routes/shared/vendor.js';
 import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';
 import { dataRoutes, resetState } from './data.js';
 import { faultRoutes, faultsOf, installFaultHooks } from './faults.js';
-import { installJournalHooks, journalOf, journalRoutes, record } from './journal.js';
+import { installJournalCapture, installJournalHooks, journalOf, journalRoutes, record } from './journal.js';
 import { SnapshotStore, snapshotRoutes } from './snapshots.js';
 import { clockRoutes } from './clock.js';
 import { outboxRoutes } from './outbox.js';
@@ -41,10 +41,12 @@ declare module 'fastify' {
 }
 
 /**
- * The hooks every vendor scope gets. Faults first: their onSend replaces the answer before the
+ * The hooks every vendor scope gets. The journal's capture starts first (a fault answering in its
+ * onRequest hook skips the later ones); then faults, whose onSend replaces the answer before the
  * journal's onSend keeps it (hooks of one kind run in the order they were added).
  */
 export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config): void {
+  installJournalCapture(scope, config);
   installFaultHooks(scope, vendor, (request) => record(request, null, config));
   installJournalHooks(scope, config);
 }
