@@ -83,7 +83,7 @@
     return out.join('\n');
   }
   function pretty(text) {
-    if (text === null || text === undefined || text === '') return '(empty)';
+    if (text === null || text === undefined || text === '') return '(none)';
     const t = text.trim();
     if (/^[[{"]/.test(t)) { try { return JSON.stringify(JSON.parse(t), null, 2); } catch { /* not JSON */ } }
     if (t.startsWith('<')) return indentXml(t);
@@ -143,8 +143,9 @@
       h('h3', {}, `${e.method} ${e.url} → ${e.dropped ? 'dropped' : e.status}`),
       h('p', { class: 'muted' }, `${e.time} · ${e.vendor} ${e.operation ?? ''} · session ${e.session ?? 'default'}` +
         (e.fault ? ` · fault rule ${e.fault}` : '') + (e.credentials.length ? ` · credentials: ${e.credentials.join(', ')}` : '')),
-      pre('Request headers', headerText(e.headers)), h('div', { id: 'request-body' }, pre('Request body', pretty(e.body), e.bodyTruncated)),
-      pre('Response headers', headerText(e.responseHeaders)), h('div', { id: 'response-body' }, pre('Response body', pretty(e.responseBody), e.responseBodyTruncated)));
+      h('div', { id: 'request-body' }, pre('Request body', pretty(e.body), e.bodyTruncated)),
+      h('div', { id: 'response-body' }, pre('Response body', pretty(e.responseBody), e.responseBodyTruncated)),
+      pre('Request headers', headerText(e.headers)), pre('Response headers', headerText(e.responseHeaders)));
   }
 
   function describeFault(f) {
