@@ -138,6 +138,8 @@ describe('dashboard in headless Chromium', () => {
       expect(await page.locator('#token-msg').textContent()).toContain('control token');
       expect(await page.locator('#status').textContent()).toContain('401');
       expect(await page.locator('#vendors .card').count()).toBe(0);
+      mkdirSync('test-output', { recursive: true });
+      await page.screenshot({ path: 'test-output/dashboard-token.png' });
 
       await page.fill('#token', 'wrong-token');
       await page.click('#token-form button[type=submit]');
