@@ -108,6 +108,10 @@ export const emailsrvr: VendorModule = {
       default: 0, min: 0,
       help: 'Rackspace: requests per user key per minute before 403 "Exceeded request limits" (0 = no limit)' },
   ],
+  sandbox: [
+    { label: 'X-Api-Signature user key / secret key (account 460180)', value: 'emailsrvr-sandbox-user-key / emailsrvr-sandbox-secret-key' },
+    { label: 'Other reseller (account 460100)', value: 'emailsrvr-other-user-key / emailsrvr-other-secret-key' },
+  ],
   faultPresets: {
     throttle: preset(faults.throttled()),
     appsFault: preset(faults.apps()),

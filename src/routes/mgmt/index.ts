@@ -72,6 +72,10 @@ export const mgmt: VendorModule = {
   prefix: PREFIX,
   basePaths: ['/api/v01/customers'],
   tables: mgmtTables,
+  sandbox: [
+    { label: 'HTTP Basic (accounts 2001, 2002)', value: 'api-sandbox / mgmt-sandbox-password' },
+    { label: 'HTTP Basic (account 3001)', value: 'api-other / mgmt-other-password' },
+  ],
   faultPresets: {
     /** A validation failure as the gateway words one. */
     badRequest: (input) => renderError('E400', 400, input.message ?? 'lastName must be at most 125 characters', formatFor(input.accept) ?? 'json', input.message ? undefined : 'lastName'),
