@@ -36,7 +36,7 @@ RUN mkdir -p fixtures \
  && cd /app \
  && node -e "const D=require('better-sqlite3'); new D(':memory:').prepare('select 1').get()"
 
-# Final stage: production dependencies, compiled JS, fixtures and package.json only.
+# Final stage: production dependencies, compiled JS, fixtures, the dashboard's files (ui/) and package.json only.
 FROM node:22-bookworm-slim
 
 ENV NODE_ENV=production \
@@ -48,6 +48,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/fixtures ./fixtures
+COPY --from=build /app/ui ./ui
 # The app's files stay root-owned (read-only to the server); /data is where a store file
 # (EMULATOR_DB=/data/emulator.db) can live, on a volume.
 RUN mkdir -p /data && chown node:node /data

@@ -47,6 +47,11 @@ interface RawWithSession extends IncomingMessage {
 /** Strip `/_sessions/<id>` and apply each vendor's own URL normalisation. */
 function rewriteUrl(req: RawWithSession): string {
   let url = req.url ?? '/';
+  // A path the router cannot decode (`%zz`, `%ff`) would get Fastify's own 400 before any vendor
+  // sees it; read such a path literally instead, so the vendor answers in its own format.
+  const q = url.search(/[?#]/);
+  const pathPart = q === -1 ? url : url.slice(0, q);
+  try { decodeURIComponent(pathPart); } catch { url = pathPart.replace(/%/g, '%25') + (q === -1 ? '' : url.slice(q)); }
   const m = SESSION_PREFIX.exec(url);
   if (m) {
     req.emulatorSession = decodeURIComponent(m[1]);
@@ -73,12 +78,18 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     logger: { level: config.logLevel },
     bodyLimit: config.maxBodyBytes,
     rewriteUrl,
-    // A client that never finishes its request must not pin a connection forever.
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    // A client that never finishes its request must not pin a connection forever. Node checks
+    // for overdue requests every connectionsCheckingInterval, so keep that well below the timeout.
+    requestTimeout: config.requestTimeout,
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.requestTimeout / 4))) },
+    // Node's requestTimeout does not fire once Fastify is reading a body (a client that promises a
+    // Content-Length and stops is never cut by it), so the socket idle timeout backs it up.
+    connectionTimeout: 2 * config.requestTimeout,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+    // No router-level cap on a path parameter: Fastify would answer a bare 414 in its own format;
+    // Node's header size limit already bounds the URL, and each vendor refuses a bad id its own way.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: Number.MAX_SAFE_INTEGER },
   });
 
   const registry = new StateRegistry({

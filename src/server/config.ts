@@ -62,6 +62,8 @@ export const coreOptionSpecs: OptionSpec[] = [
     help: 'refuse what the real vendor refuses (unknown fields, wrong types); --lenient accepts what it can and records a journal warning' },
   { key: 'validateResponses', flag: 'validate-responses', env: 'EMULATOR_VALIDATE_RESPONSES', type: 'boolean', default: false,
     help: 'check every vendor response against its OpenAPI schema; a violation is logged and answered as a 500 naming it' },
+  { key: 'requestTimeout', flag: 'request-timeout', env: 'EMULATOR_REQUEST_TIMEOUT', type: 'integer', default: 30_000, min: 100,
+    help: 'milliseconds a client may take to send a whole request before the connection is cut' },
   { key: 'jwtTtl', flag: 'jwt-ttl', env: 'EMULATOR_JWT_TTL', type: 'integer', default: 3600, min: 1,
     help: 'lifetime of RackCorp session JWTs, in seconds' },
 ];
@@ -82,6 +84,7 @@ export interface Config {
   journalBodyBytes: number;
   strict: boolean;
   validateResponses: boolean;
+  requestTimeout: number;
   [vendorKey: string]: unknown;
 }
 

@@ -48,9 +48,6 @@ export interface CustomerSearch {
   contains?: string;
 }
 
-function likeEscape(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 export function createEmailsrvrStore(db: DB) {
   const byKey = db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?');
@@ -60,9 +57,15 @@ export function createEmailsrvrStore(db: DB) {
   const byReference = db.prepare<[number, string], AccountRow>(
     'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1');
   // One condition per search parameter; each matches the name, the account number or the reference number.
+  // Plain string functions, not LIKE: the text is literal (no escaping), and a search longer than
+  // SQLite's LIKE pattern limit (50,000 bytes) is just a search that matches nothing, not an error.
+  // lower() folds ASCII only, as LIKE's case-insensitivity does.
+  const starts = (col: string) => `substr(lower(${col}), 1, length(@sw)) = lower(@sw)`;
+  const has = (col: string) => `instr(lower(${col}), lower(@ct)) > 0`;
+  const cols = ['name', 'CAST(account_number AS TEXT)', 'reference_number'];
   const where = `reseller_account = @reseller
-      AND (@sw IS NULL OR name LIKE @sw ESCAPE '\\' OR CAST(account_number AS TEXT) LIKE @sw ESCAPE '\\' OR reference_number LIKE @sw ESCAPE '\\')
-      AND (@ct IS NULL OR name LIKE @ct ESCAPE '\\' OR CAST(account_number AS TEXT) LIKE @ct ESCAPE '\\' OR reference_number LIKE @ct ESCAPE '\\')`;
+      AND (@sw IS NULL OR ${cols.map(starts).join(' OR ')})
+      AND (@ct IS NULL OR ${cols.map(has).join(' OR ')})`;
   const countStmt = db.prepare<Record<string, unknown>, { n: number }>(`SELECT COUNT(*) AS n FROM emailsrvr_accounts WHERE ${where}`);
   const pageStmt = db.prepare<Record<string, unknown>, AccountRow>(
     `SELECT * FROM emailsrvr_accounts WHERE ${where} ORDER BY name COLLATE NOCASE, name, account_number LIMIT @limit OFFSET @offset`);
@@ -100,8 +103,8 @@ export function createEmailsrvrStore(db: DB) {
     customers(reseller: number, search: CustomerSearch, offset: number, limit: number): { total: number; rows: AccountRow[] } {
       const params = {
         reseller,
-        sw: search.startswith !== undefined ? `${likeEscape(search.startswith)}%` : null,
-        ct: search.contains !== undefined ? `%${likeEscape(search.contains)}%` : null,
+        sw: search.startswith ?? null,
+        ct: search.contains ?? null,
       };
       const total = countStmt.get(params)!.n;
       const rows = pageStmt.all({ ...params, limit, offset });

@@ -16,24 +16,35 @@ export interface Context {
   store: EmailsrvrStore;
   /** The authenticated (reseller) account. */
   me: AccountRow;
+  /** Record a deviation on the journal entry. */
+  warn(message: string): void;
 }
 
 /** Bounds that keep every offset a safe SQLite integer. */
 const MAX_INT32 = 2_147_483_647;
 
+/** Query parameters of Index (v0 pages by `page`, v1 by `offset`; both work everywhere). */
 export const IndexQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32 })),
-  size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INT32 })),
-  startswith: Type.Optional(Type.String()),
-  contains: Type.Optional(Type.String()),
-  referenceNumber: Type.Optional(Type.String()),
-});
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32, description: 'v0 paging: 1-based page number (default 1); ignored when `offset` is given' })),
+  size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32, description: `Page size (default ${DEFAULT_PAGE_SIZE}); a larger value than ${MAX_PAGE_SIZE} is served as ${MAX_PAGE_SIZE} and the answer's \`size\` says so` })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INT32, description: 'v1 paging: 0-based offset of the first customer; wins over `page`' })),
+  startswith: Type.Optional(Type.String({ description: 'Customers whose name, account number or reference number starts with this (case-insensitive; % and _ are literal)' })),
+  contains: Type.Optional(Type.String({ description: 'Customers whose name, account number or reference number contains this (case-insensitive)' })),
+  referenceNumber: Type.Optional(Type.String({ description: 'Exact reference number: answers one customer like Show (lowest account number when several share it), 404 when none; wins over the other parameters' })),
+}, { additionalProperties: true });
 export type IndexQuery = Static<typeof IndexQuery>;
 const validateIndexQuery = compile(IndexQuery, true);
 
-/** Query string -> validated input, or a 400 validationFault naming the parameter. */
-export function parseIndexQuery(query: unknown): IndexQuery {
+/** How the request is read: `--strict` refuses what the real service refuses; `--lenient` repairs and warns. */
+export interface Leniency {
+  strict: boolean;
+  warn(message: string): void;
+}
+
+const INTEGER_PARAMS = ['page', 'size', 'offset'] as const;
+
+/** Query string -> validated input, or a 400 validationFault naming the parameter (lenient: repaired, with a warning). */
+export function parseIndexQuery(query: unknown, mode: Leniency = { strict: true, warn: () => undefined }): IndexQuery {
   const q: Record<string, unknown> = {};
   for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
     // A repeated parameter: the first one wins (as ASP.NET-style query readers do).
@@ -41,7 +52,28 @@ export function parseIndexQuery(query: unknown): IndexQuery {
   }
   if (!validateIndexQuery(q)) {
     const e = fieldErrors(validateIndexQuery.errors)[0];
-    throw faults.validation(`Invalid value for ${e.field}`, e.message);
+    if (mode.strict || !(INTEGER_PARAMS as readonly string[]).includes(e.field)) throw faults.validation(`Invalid value for ${e.field}`, e.message);
+    // Lenient: a number is truncated and brought into range, anything else is ignored (the default applies).
+    for (const name of INTEGER_PARAMS) {
+      const raw = q[name];
+      if (raw === undefined) continue;
+      const schema = IndexQuery.properties[name] as { minimum: number; maximum: number };
+      const n = Number(String(raw).trim());
+      if (String(raw).trim() === '' || !Number.isFinite(n)) {
+        delete q[name];
+        mode.warn(`${name}=${JSON.stringify(String(raw))} is not a whole number: ignored (--strict answers 400 validationFault)`);
+        continue;
+      }
+      const fixed = Math.min(Math.max(Math.trunc(n), schema.minimum), schema.maximum);
+      if (fixed !== n || typeof raw !== 'number') {
+        if (fixed !== n) mode.warn(`${name}=${JSON.stringify(String(raw))} read as ${fixed} (--strict answers 400 validationFault)`);
+        q[name] = fixed;
+      }
+    }
+    if (!validateIndexQuery(q)) {
+      const again = fieldErrors(validateIndexQuery.errors)[0];
+      throw faults.validation(`Invalid value for ${again.field}`, again.message);
+    }
   }
   return q as IndexQuery;
 }
@@ -65,11 +97,28 @@ export interface CustomerFields {
   referenceNumber?: string | null;
 }
 
+const NameField = Type.String({ description: "The customer's display name; cannot be empty or start with a space" });
+const ReferenceField = Type.Union([Type.String(), Type.Number(), Type.Null()], {
+  description: 'The reference number of this account (a number is taken as its text); empty or null clears it on Edit',
+});
 /**
- * The add/edit body, whichever way it came (form fields, a JSON object, or an XML document whose
- * root element holds `name` and `referenceNumber`), as plain fields. Unknown fields are ignored.
+ * The Add body: form fields, a JSON object, or an XML document whose root element (any name;
+ * `customer` by convention) holds `name` and `referenceNumber` child elements. Other fields are
+ * ignored, as the real service ignores them.
  */
-export function readCustomerFields(body: unknown, xml: boolean): CustomerFields {
+export const AddBody = Type.Object({ name: NameField, referenceNumber: Type.Optional(ReferenceField) }, { additionalProperties: true });
+/** The Edit body: the fields to change, nothing else required. */
+export const EditBody = Type.Object({ name: Type.Optional(NameField), referenceNumber: Type.Optional(ReferenceField) }, { additionalProperties: true });
+const validateAddBody = compile(AddBody, false);
+const validateEditBody = compile(EditBody, false);
+const BODY_FIELDS = ['name', 'referenceNumber'] as const;
+
+/**
+ * The add/edit body, whichever way it came, as plain fields. `--strict` refuses a field of the
+ * wrong type (400 validationFault); `--lenient` takes a number or boolean as its text and the first
+ * of a repeated field, with a warning. Unknown fields are ignored in both modes.
+ */
+export function readCustomerFields(body: unknown, xml: boolean, forAdd: boolean, mode: Leniency = { strict: true, warn: () => undefined }): CustomerFields {
   let obj: Record<string, unknown> = {};
   if (body !== undefined && body !== null && body !== '') {
     if (typeof body !== 'object' || Array.isArray(body)) throw faults.badRequest('Invalid request body', 'Expected form fields, a JSON object or an XML customer document');
@@ -80,17 +129,36 @@ export function readCustomerFields(body: unknown, xml: boolean): CustomerFields 
       obj = inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? inner as Record<string, unknown> : {};
     }
   }
-  const out: CustomerFields = {};
-  if ('name' in obj && obj.name !== undefined && obj.name !== null) {
-    if (typeof obj.name !== 'string') throw faults.validation('Invalid value for field: name', 'name must be a string');
-    out.name = obj.name;
+  const fields: Record<string, unknown> = {};
+  for (const k of BODY_FIELDS) if (k in obj && obj[k] !== undefined) fields[k] = obj[k];
+  // A null name is no name (Add: "Missing required field").
+  if (fields.name === null) delete fields.name;
+  if (!mode.strict) {
+    for (const k of BODY_FIELDS) {
+      let v = fields[k];
+      if (Array.isArray(v) && v.length > 0 && (typeof v[0] !== 'object' || v[0] === null)) {
+        mode.warn(`${k} was given ${v.length} times: the first is used (--strict answers 400 validationFault)`);
+        v = fields[k] = v[0];
+      }
+      if ((k === 'name' && typeof v === 'number') || typeof v === 'boolean') {
+        mode.warn(`${k} ${JSON.stringify(v)} is not a string: read as "${String(v)}" (--strict answers 400 validationFault)`);
+        fields[k] = String(v);
+      }
+    }
   }
-  if ('referenceNumber' in obj && obj.referenceNumber !== undefined) {
-    const r = obj.referenceNumber;
-    if (r === null || r === '') out.referenceNumber = null;
-    else if (typeof r === 'string') out.referenceNumber = r;
-    else if (typeof r === 'number' && Number.isFinite(r)) out.referenceNumber = String(r);
-    else throw faults.validation('Invalid value for field: referenceNumber', 'referenceNumber must be a string');
+  const validate = forAdd ? validateAddBody : validateEditBody;
+  if (!validate(fields)) {
+    // A field of the wrong type is reported before a missing name.
+    const typeErrors = (validate.errors ?? []).filter((e) => e.keyword !== 'required');
+    if (typeErrors.length === 0) throw faults.badRequest('Missing required field: name', 'name');
+    const field = fieldErrors(typeErrors)[0].field;
+    throw faults.validation(`Invalid value for field: ${field}`, `${field} must be a string`);
+  }
+  const out: CustomerFields = {};
+  if (typeof fields.name === 'string') out.name = fields.name;
+  if ('referenceNumber' in fields) {
+    const r = fields.referenceNumber;
+    out.referenceNumber = r === null || r === '' ? null : String(r);
   }
   return out;
 }
@@ -111,7 +179,7 @@ export interface Operation<I> {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path below the mounted prefix (`/v0/customers`). */
   url: string;
-  input(req: { params: Record<string, string>; query: unknown; body: unknown; xmlBody: boolean }): I;
+  input(req: { params: Record<string, string>; query: unknown; body: unknown; xmlBody: boolean; mode: Leniency }): I;
   handler(input: I, ctx: Context): Result;
 }
 
@@ -119,7 +187,7 @@ const index: Operation<IndexQuery> = {
   name: 'customers.index',
   method: 'GET',
   url: '/',
-  input: (req) => parseIndexQuery(req.query),
+  input: (req) => parseIndexQuery(req.query, req.mode),
   handler(q, ctx) {
     // ?referenceNumber=X is an exact lookup that answers like Show.
     if (q.referenceNumber !== undefined) {
@@ -128,6 +196,8 @@ const index: Operation<IndexQuery> = {
       return { kind: 'customer', customer: toCustomer(row) };
     }
     const size = Math.min(q.size ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    // Capped, not refused (as the real service serves at most 250); the answer's `size` and the journal say so.
+    if (q.size !== undefined && q.size > MAX_PAGE_SIZE) ctx.warn(`size=${q.size} is above ${MAX_PAGE_SIZE}: served as ${MAX_PAGE_SIZE}`);
     // v1 pages by offset, v0 by 1-based page; offset wins when both are given.
     const offset = q.offset ?? ((q.page ?? 1) - 1) * size;
     const { total, rows } = ctx.store.customers(ctx.me.account_number, { startswith: q.startswith, contains: q.contains }, offset, size);
@@ -147,7 +217,7 @@ const add: Operation<CustomerFields> = {
   name: 'customers.add',
   method: 'POST',
   url: '/',
-  input: (req) => readCustomerFields(req.body, req.xmlBody),
+  input: (req) => readCustomerFields(req.body, req.xmlBody, true, req.mode),
   handler(fields, ctx) {
     if (fields.name === undefined) throw faults.badRequest('Missing required field: name', 'name');
     checkName(fields.name);
@@ -160,7 +230,7 @@ const edit: Operation<{ account: string; fields: CustomerFields }> = {
   name: 'customers.edit',
   method: 'PUT',
   url: '/:account',
-  input: (req) => ({ account: req.params.account, fields: readCustomerFields(req.body, req.xmlBody) }),
+  input: (req) => ({ account: req.params.account, fields: readCustomerFields(req.body, req.xmlBody, false, req.mode) }),
   handler({ account, fields }, ctx) {
     const row = resolveAccount(ctx, account);
     if (fields.name !== undefined) checkName(fields.name);

@@ -13,6 +13,7 @@ import { addXmlBodyParser, XmlError } from '../shared/xml.js';
 import { createEmailsrvrStore, emailsrvrTables } from '../../store/emailsrvr.js';
 import { authenticate, throttle, type AuthSettings } from './auth.js';
 import { operations, type Context, type Result } from './customers.js';
+import { emailsrvrContract } from './contract.js';
 import {
   EmailsrvrFault, faults, faultBody, formatFor, formatOrDefault, customerBody, customerListBody,
   type Format,
@@ -100,6 +101,7 @@ export const emailsrvr: VendorModule = {
   basePaths: ['/v0/customers', '/v1/customers', '/customers'],
   rewriteUrl,
   tables: emailsrvrTables,
+  contract: emailsrvrContract,
   options: [
     { key: 'emailsrvrSkewSeconds', flag: 'emailsrvr-skew-seconds', env: 'EMAILSRVR_SKEW_SECONDS', type: 'integer',
       default: DEFAULT_SKEW_SECONDS, min: 0,
@@ -107,6 +109,10 @@ export const emailsrvr: VendorModule = {
     { key: 'emailsrvrRateLimit', flag: 'emailsrvr-rate-limit', env: 'EMAILSRVR_RATE_LIMIT', type: 'integer',
       default: 0, min: 0,
       help: 'Rackspace: requests per user key per minute before 403 "Exceeded request limits" (0 = no limit)' },
+  ],
+  sandbox: [
+    { label: 'X-Api-Signature user key / secret key (account 460180)', value: 'emailsrvr-sandbox-user-key / emailsrvr-sandbox-secret-key' },
+    { label: 'Other reseller (account 460100)', value: 'emailsrvr-other-user-key / emailsrvr-other-secret-key' },
   ],
   faultPresets: {
     throttle: preset(faults.throttled()),
@@ -118,6 +124,7 @@ export const emailsrvr: VendorModule = {
       skewSeconds: Number(opts.config.emailsrvrSkewSeconds ?? DEFAULT_SKEW_SECONDS),
       rateLimit: Number(opts.config.emailsrvrRateLimit ?? 0),
     };
+    const strict = opts.config.strict !== false;
 
     addXmlBodyParser(scope);
     // Some clients send `Content-Type: application/json` with no body (even on DELETE): that is no body.
@@ -157,15 +164,20 @@ export const emailsrvr: VendorModule = {
           const store = state.use(createEmailsrvrStore);
           const me = store.account(request.emailsrvr?.accountNumber ?? -1);
           if (!me) throw faults.unauthorized('Unknown user key');
-          const ctx: Context = { store, me };
+          const ctx: Context = { store, me, warn: (m) => { request.emulator.warnings.push(m); } };
           const ct = String(request.headers['content-type'] ?? '');
+          const warnings = request.emulator.warnings;
           const input = op.input({
             params: request.params as Record<string, string>,
             query: request.query,
             body: request.body,
             xmlBody: /xml/i.test(ct),
+            mode: { strict, warn: (m) => { warnings.push(m); } },
           });
-          return sendResult(request, reply, op.handler(input, ctx));
+          const result = op.handler(input, ctx);
+          // ?referenceNumber= answers a Show: journal (and check) it as one.
+          if (op.name === 'customers.index' && result.kind === 'customer') request.emulator.operation = 'customers.show';
+          return sendResult(request, reply, result);
         },
       });
     }
@@ -181,7 +193,8 @@ export const emailsrvr: VendorModule = {
     });
 
     scope.setErrorHandler(async (err: FastifyError, request, reply) => {
-      if (request.emulator && request.emulator.operation === null) request.emulator.operation = 'error';
+      // No operation yet: the request matched no route (refused before the not-found handler ran).
+      if (request.emulator && request.emulator.operation === null) request.emulator.operation = 'notFound';
       if (err instanceof EmailsrvrFault) return sendFault(request, reply, err);
       if (err instanceof XmlError) return sendFault(request, reply, faults.badRequest('Invalid XML body', err.message));
       switch (err.code) {

@@ -37,15 +37,22 @@ export const LENGTHS = {
 const str = (field: keyof typeof LENGTHS, extra: Record<string, unknown> = {}) =>
   Type.Optional(Type.String({ minLength: 1, maxLength: LENGTHS[field], ...extra }));
 
+/** OpenAPI `xml` annotation: this field travels as an attribute of <customer> (ajv ignores `xml`). */
+export const XML_ATTRIBUTE = { xml: { attribute: true } } as const;
+
+/**
+ * The Customer a create takes, in JSON and (through the `xml` annotations) XML alike. The routes
+ * validate with it and contract.ts publishes it as `MgmtCustomerInput`: one definition.
+ */
 export const CustomerInputSchema = Type.Object({
-  code: str('code'),
-  accountId: Type.Integer({ minimum: 1 }),
+  code: str('code', { ...XML_ATTRIBUTE, description: 'Create-only; defaults to the new id (as a string).' }),
+  accountId: Type.Integer({ minimum: 1, ...XML_ATTRIBUTE, description: 'The merchant account (one the service user may act on).' }),
   title: str('title'),
   firstName: str('firstName'),
   middleName: str('middleName'),
   lastName: str('lastName'),
   suffix: str('suffix'),
-  birthDate: Type.Optional(Type.String({ pattern: '^[0-9]{8}$' })),
+  birthDate: Type.Optional(Type.String({ pattern: '^[0-9]{8}$', description: 'yyyyMMdd, a real date.' })),
   gender: Type.Optional(Type.Union([Type.Literal('M'), Type.Literal('F')])),
   organizationName: str('organizationName'),
   email: str('email', { format: 'email' }),
@@ -54,8 +61,13 @@ export const CustomerInputSchema = Type.Object({
   city: str('city'),
   state: str('state'),
   zipCode: str('zipCode'),
-  countryCode: str('countryCode', { pattern: '^[A-Za-z]{2}$' }),
-}, { additionalProperties: false });
+  countryCode: str('countryCode', { pattern: '^[A-Za-z]{2}$', description: 'ISO 3166 alpha-2; stored upper-case.' }),
+}, {
+  additionalProperties: false,
+  xml: { name: 'customer' },
+  description: 'A Customer to create. In XML, `code` and `accountId` are attributes of <customer>, the other fields child elements. ' +
+    'An empty value ("", null, <title/>) means "not given". `id` is read-only: giving it is a 400 (ignored with a warning under --lenient).',
+});
 export type CustomerInput = Static<typeof CustomerInputSchema>;
 
 /** Every Customer field, in the documented order (input checks report the first bad one in this order). */
@@ -101,6 +113,8 @@ export const FindQuerySchema = Type.Object({
 export type FindQuery = Static<typeof FindQuerySchema>;
 
 const validateCustomer = compile(CustomerInputSchema, false);
+/** The same schema with ajv's type coercion: --lenient only ("2001" for accountId, 2125551000 for phone). */
+const validateCustomerCoercing = compile(CustomerInputSchema, true);
 const validateQuery = compile(FindQuerySchema, true);
 
 /** Friendlier words than ajv's for the fields with a format. */
@@ -125,37 +139,91 @@ function isRealDate(yyyymmdd: string): boolean {
   return y >= 1800 && date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
+/**
+ * Strict (`--strict`, the default) refuses what the gateway refuses. Lenient (`--lenient`) lets the
+ * shape deviations through (unknown fields and parameters ignored, a repeated parameter or element
+ * taken once, misplaced XML attributes/elements, wrong JSON types coerced when they can be) and
+ * records one warning per deviation on the journal entry. Values stay checked in both modes:
+ * lengths, formats, ranges and required fields are the gateway's own limits.
+ */
+export interface InputMode {
+  strict: boolean;
+  warn(message: string): void;
+}
+
+export const STRICT: InputMode = { strict: true, warn: () => {} };
+
+/** Refuse (strict) or let through with a warning (lenient). */
+export function deviation(mode: InputMode, field: string, refusal: string, warning: string): void {
+  if (mode.strict) throw fieldError(field, refusal);
+  mode.warn(warning);
+}
+
+const describe = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
 /** A Customer body (JSON, or XML already turned into the same plain shape) -> validated create input. */
-export function parseCustomerInput(body: unknown): CustomerInput {
+export function parseCustomerInput(body: unknown, mode: InputMode = STRICT): CustomerInput {
   if (body === undefined || body === null || (typeof body === 'string' && body === '')) {
     throw fieldError('customer', 'A Customer object is required in the request body');
   }
   if (typeof body !== 'object' || Array.isArray(body)) throw fieldError('customer', 'The request body must be a Customer object');
   const input: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-    if (!(CUSTOMER_FIELDS as readonly string[]).includes(k)) throw fieldError(k, `${k} is not a known field of Customer`);
-    if (READ_ONLY.has(k)) throw fieldError(k, `${k} is read-only: the gateway assigns it`);
+    if (!(CUSTOMER_FIELDS as readonly string[]).includes(k)) {
+      deviation(mode, k, `${k} is not a known field of Customer`, `${k} is not a known field of Customer: ignored`);
+      continue;
+    }
+    if (READ_ONLY.has(k)) {
+      deviation(mode, k, `${k} is read-only: the gateway assigns it`, `${k} is read-only: ignored (the gateway assigns it)`);
+      continue;
+    }
     // An empty value means "not given" (XML's <title/> and JSON's null alike).
     if (v === null || v === '') continue;
     input[k] = v;
   }
-  if (!validateCustomer(input)) throw firstError(fieldErrors(validateCustomer.errors), CUSTOMER_FIELDS);
+  if (!validateCustomer(input)) {
+    if (mode.strict) throw firstError(fieldErrors(validateCustomer.errors), CUSTOMER_FIELDS);
+    // Lenient: coerce the types that can be coerced, then check everything else as strictly as ever.
+    const coerced: Record<string, unknown> = { ...input };
+    if (!(validateCustomerCoercing as (data: unknown) => boolean)(coerced)) throw firstError(fieldErrors(validateCustomerCoercing.errors), CUSTOMER_FIELDS);
+    for (const f of CUSTOMER_FIELDS) {
+      if (f in input && typeof input[f] !== typeof coerced[f]) {
+        mode.warn(`${f} ${describe(input[f])} is not ${f === 'accountId' ? 'an integer' : 'a string'}: taken as ${describe(coerced[f])}`);
+      }
+    }
+    Object.assign(input, coerced);
+  }
   const c = input as CustomerInput;
   if (c.birthDate !== undefined && !isRealDate(c.birthDate)) throw fieldError('birthDate', `birthDate ${c.birthDate} is not a valid date (yyyyMMdd)`);
   if (c.countryCode !== undefined) c.countryCode = c.countryCode.toUpperCase();
   return c;
 }
 
-/** Query string -> validated find query (unknown, repeated or malformed parameters are refused). */
-export function parseFindQuery(raw: unknown): FindQuery {
+const INTEGER_PARAMS = new Set(['offset', 'limit', 'accountId']);
+
+/** Query string -> validated find query (unknown, repeated or malformed parameters are refused when strict). */
+export function parseFindQuery(raw: unknown, mode: InputMode = STRICT): FindQuery {
   const query: Record<string, unknown> = {};
   const known = Object.keys(FindQuerySchema.properties);
-  for (const [k, v] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    if (!known.includes(k)) throw fieldError(k, `${k} is not a known parameter of find`);
-    if (Array.isArray(v)) throw fieldError(k, `${k} must be given at most once`);
+  for (const [k, given] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
+    if (!known.includes(k)) {
+      deviation(mode, k, `${k} is not a known parameter of find`, `${k} is not a known parameter of find: ignored`);
+      continue;
+    }
+    let v = given;
+    if (Array.isArray(v)) {
+      deviation(mode, k, `${k} must be given at most once`, `${k} was given ${v.length} times: the first value (${describe(v[0])}) was used`);
+      v = v[0];
+    }
     if (v === '') continue;
-    if ((k === 'offset' || k === 'limit' || k === 'accountId') && !/^[0-9]{1,16}$/.test(String(v))) {
-      throw fieldError(k, k === 'limit' ? `limit must be an integer between 1 and ${MAX_LIMIT}` : `${k} must be a non-negative integer`);
+    if (INTEGER_PARAMS.has(k) && !/^[0-9]{1,16}$/.test(String(v))) {
+      // Lenient: " 20", "+20" and "20.0" are 20; "abc", "2.5" and "-1" stay errors.
+      const m = /^\s*\+?0*([0-9]{1,16})(\.0*)?\s*$/.exec(String(v));
+      if (mode.strict || !m) {
+        throw fieldError(k, k === 'limit' ? `limit must be an integer between 1 and ${MAX_LIMIT}` : `${k} must be a non-negative integer`);
+      }
+      mode.warn(`${k} ${describe(v)} is not a plain integer: taken as ${m[1]}`);
+      v = m[1];
     }
     query[k] = v;
   }
@@ -182,7 +250,7 @@ export interface Operation<I> {
   url: string;
   /** Whether the operation reads a request body (Content-Type checked, 415 otherwise). */
   consumesBody: boolean;
-  input(parts: { body: unknown; query: unknown; params: Record<string, string> }): I;
+  input(parts: { body: unknown; query: unknown; params: Record<string, string> }, mode: InputMode): I;
   handler(input: I, ctx: MgmtContext): OperationResult;
 }
 
@@ -191,7 +259,7 @@ const create: Operation<CustomerInput> = {
   method: 'PUT',
   url: '/customers',
   consumesBody: true,
-  input: ({ body }) => parseCustomerInput(body),
+  input: ({ body }, mode) => parseCustomerInput(body, mode),
   handler(input, { store, auth, clock }) {
     if (!auth.accountIds.includes(input.accountId)) {
       throw new MgmtError('E403', `accountId ${input.accountId} is not an account user ${auth.login} may act on`, 'accountId');
@@ -224,7 +292,7 @@ const find: Operation<FindQuery> = {
   method: 'GET',
   url: '/customers',
   consumesBody: false,
-  input: ({ query }) => parseFindQuery(query),
+  input: ({ query }, mode) => parseFindQuery(query, mode),
   handler(q, { store, auth }) {
     // A merchant outside the user's reach is filtered out like any other non-match: never an error, never a row.
     const accounts = q.accountId === undefined ? auth.accountIds : auth.accountIds.filter((a) => a === q.accountId);

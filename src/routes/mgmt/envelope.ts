@@ -6,7 +6,7 @@
 import { buildXml } from '../shared/xml.js';
 import { negotiate } from '../shared/negotiate.js';
 import type { MgmtCustomer } from '../../store/mgmt.js';
-import { ATTRIBUTE_FIELDS, CUSTOMER_FIELDS, type CustomerList, type OperationResult } from './customers.js';
+import { ATTRIBUTE_FIELDS, CUSTOMER_FIELDS, STRICT, deviation, type CustomerList, type InputMode, type OperationResult } from './customers.js';
 import { MgmtError, fieldError, type MgmtErrorCode } from './errors.js';
 
 export type Format = 'json' | 'xml';
@@ -109,7 +109,7 @@ export function renderMgmtError(e: MgmtError, format: Format): WireAnswer {
  * operations take. Attributes become id/code/accountId (accountId made a number when it is one);
  * anything that is not the documented shape is a 400 naming the culprit.
  */
-export function customerFromXml(doc: Record<string, unknown>): Record<string, unknown> {
+export function customerFromXml(doc: Record<string, unknown>, mode: InputMode = STRICT): Record<string, unknown> {
   const roots = Object.keys(doc).filter((k) => !k.startsWith('?'));
   if (roots.length !== 1 || roots[0] !== 'customer') {
     throw fieldError('customer', `The XML root element must be <customer>, not <${roots[0] ?? ''}>`);
@@ -120,21 +120,37 @@ export function customerFromXml(doc: Record<string, unknown>): Record<string, un
     throw fieldError('customer', '<customer> must hold child elements, not text');
   }
   const out: Record<string, unknown> = {};
+  const put = (name: string, v: unknown) => {
+    out[name] = name === 'accountId' && /^[0-9]{1,15}$/.test(String(v)) ? Number(v) : v;
+  };
   for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
     if (k === '#text') throw fieldError('customer', '<customer> must hold child elements, not text');
     if (k.startsWith('@_')) {
       const name = k.slice(2);
       if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
       if (!(ATTRIBUTE_FIELDS as readonly string[]).includes(name)) {
-        if ((CUSTOMER_FIELDS as readonly string[]).includes(name)) throw fieldError(name, `${name} must be a child element of <customer>, not an attribute`);
-        throw fieldError(name, `${name} is not a known attribute of <customer>`);
+        if ((CUSTOMER_FIELDS as readonly string[]).includes(name)) {
+          deviation(mode, name, `${name} must be a child element of <customer>, not an attribute`, `${name} was sent as an attribute of <customer>, not a child element: accepted`);
+          if (!(name in out)) out[name] = v;
+          continue;
+        }
+        deviation(mode, name, `${name} is not a known attribute of <customer>`, `${name} is not a known attribute of <customer>: ignored`);
+        continue;
       }
-      out[name] = name === 'accountId' && /^[0-9]{1,15}$/.test(String(v)) ? Number(v) : v;
+      put(name, v);
       continue;
     }
-    if ((ATTRIBUTE_FIELDS as readonly string[]).includes(k)) throw fieldError(k, `${k} must be an attribute of <customer>, not a child element`);
-    if (Array.isArray(v)) throw fieldError(k, `${k} must be given at most once`);
-    out[k] = v;
+    let value = v;
+    if (Array.isArray(value)) {
+      deviation(mode, k, `${k} must be given at most once`, `<${k}> was given ${value.length} times: the first one was used`);
+      value = value[0];
+    }
+    if ((ATTRIBUTE_FIELDS as readonly string[]).includes(k)) {
+      deviation(mode, k, `${k} must be an attribute of <customer>, not a child element`, `${k} was sent as a child element of <customer>, not an attribute: accepted`);
+      if (!(k in out)) put(k, value);
+      continue;
+    }
+    out[k] = value;
   }
   return out;
 }

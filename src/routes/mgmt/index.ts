@@ -9,8 +9,9 @@ import type { VendorModule } from '../shared/vendor.js';
 import { addXmlBodyParser, XmlError } from '../shared/xml.js';
 import { createMgmtStore, mgmtTables } from '../../store/mgmt.js';
 import { authenticate } from './auth.js';
-import { operations, type MgmtContext } from './customers.js';
+import { operations, type InputMode, type MgmtContext } from './customers.js';
 import { MgmtError } from './errors.js';
+import { mgmtContract } from './contract.js';
 import { bodyFormatOf, customerFromXml, formatFor, renderError, renderMgmtError, renderResult, type Format, type WireAnswer } from './envelope.js';
 
 export const PREFIX = '/api/v01';
@@ -72,6 +73,10 @@ export const mgmt: VendorModule = {
   prefix: PREFIX,
   basePaths: ['/api/v01/customers'],
   tables: mgmtTables,
+  sandbox: [
+    { label: 'HTTP Basic (accounts 2001, 2002)', value: 'api-sandbox / mgmt-sandbox-password' },
+    { label: 'HTTP Basic (account 3001)', value: 'api-other / mgmt-other-password' },
+  ],
   faultPresets: {
     /** A validation failure as the gateway words one. */
     badRequest: (input) => renderError('E400', 400, input.message ?? 'lastName must be at most 125 characters', formatFor(input.accept) ?? 'json', input.message ? undefined : 'lastName'),
@@ -82,7 +87,9 @@ export const mgmt: VendorModule = {
     unavailable: (input) => renderError('E503', 503, input.message ?? 'Service temporarily unavailable, try again later', formatFor(input.accept) ?? 'json',
       undefined, { 'Retry-After': '5' }),
   },
-  plugin: async (scope) => {
+  contract: mgmtContract,
+  plugin: async (scope, opts) => {
+    const strict = opts.config.strict !== false;
     addXmlBodyParser(scope, XML_LIMITS);
     scope.decorateRequest('emulatorMgmtAuth', undefined);
 
@@ -113,11 +120,12 @@ export const mgmt: VendorModule = {
             auth: request.emulatorMgmtAuth!,
             clock: request.emulator.state.clock,
           };
+          const mode: InputMode = { strict, warn: (message) => { request.emulator.warnings.push(message); } };
           let body: unknown = request.body;
           if (op.consumesBody && bodyFormatOf(request.headers['content-type']) === 'xml' && body !== undefined) {
-            body = customerFromXml(body as Record<string, unknown>);
+            body = customerFromXml(body as Record<string, unknown>, mode);
           }
-          const input = op.input({ body, query: request.query, params: request.params as Record<string, string> });
+          const input = op.input({ body, query: request.query, params: request.params as Record<string, string> }, mode);
           const result = op.handler(input, ctx);
           const extra: Record<string, string> = {};
           if (op.name === 'create' && result.kind === 'customer') extra.Location = `${PREFIX}/customers/${result.customer.id}`;

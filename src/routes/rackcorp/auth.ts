@@ -65,7 +65,11 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const raw = part.slice(eq + 1).trim();
+      // A malformed %-escape is a bad token (Auth FAULT), not a server error.
+      try { return decodeURIComponent(raw); } catch { return raw; }
+    }
   }
   return undefined;
 }

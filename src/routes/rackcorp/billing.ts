@@ -35,6 +35,8 @@ export const money = (cents: number) => cents / 100;
 /** `cents * basisPoints / 10000`, rounded once, half-up (amounts are never negative). */
 export const percentOf = (cents: number, basisPoints: number) => Math.floor((cents * basisPoints + 5000) / 10000);
 const window = (w: number | undefined) => Math.min(w ?? DEFAULT_WINDOW, MAX_WINDOW);
+/** An offset past any table is just "past the end"; beyond 2^53 SQLite cannot take it as an integer. */
+const start = (s: number | undefined) => Math.min(s ?? 0, Number.MAX_SAFE_INTEGER);
 
 function fault(fields: Record<string, string>): never {
   throw new RackcorpFault(`Invalid parameters: ${Object.values(fields).join('; ')}`, fields);
@@ -337,7 +339,7 @@ export const billingOperations: RackcorpOperation[] = [
     input: Type.Object({ ...Paging }),
     handler(input, ctx) {
       const b = billingOf(ctx);
-      const { count, rows } = b.history(ctx.auth.customerId, input.resStart ?? 0, window(input.resWindow));
+      const { count, rows } = b.history(ctx.auth.customerId, start(input.resStart), window(input.resWindow));
       const history = rows.map((h) => {
         if (h.kind === 'INVOICE') {
           const paid = h.paidCents ?? 0;
@@ -362,7 +364,7 @@ export const billingOperations: RackcorpOperation[] = [
     input: Type.Object({ ...Paging }),
     handler(input, ctx) {
       const b = billingOf(ctx);
-      const { count, rows } = b.quotes(ctx.auth.customerId, input.resStart ?? 0, window(input.resWindow));
+      const { count, rows } = b.quotes(ctx.auth.customerId, start(input.resStart), window(input.resWindow));
       const quotations = rows.map((q) => {
         const lines = b.quoteLines(q.id).map((l) => ({ ...l, totalCents: l.quantity * l.unitPriceCents }));
         return {
@@ -502,7 +504,7 @@ export const billingOperations: RackcorpOperation[] = [
     input: Type.Object({ customerid: Type.Optional(Id), ...Paging }),
     handler(input, ctx) {
       if (input.customerid !== undefined) visible(ctx, input.customerid, 'customerid');
-      const { count, rows } = billingOf(ctx).services(ctx.auth.customerId, input.customerid ?? null, input.resStart ?? 0, window(input.resWindow));
+      const { count, rows } = billingOf(ctx).services(ctx.auth.customerId, input.customerid ?? null, start(input.resStart), window(input.resWindow));
       const servicebilling = rows.map((s) => ({
         ...contractOf(ctx, s), name: s.name, customerId: s.customerId, customerName: s.customerName, productName: s.productName,
         category: s.category, status: s.status, usageResource: s.usageProductCode,

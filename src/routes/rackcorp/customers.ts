@@ -80,7 +80,8 @@ const ListInput = Type.Object({
 });
 
 function listCustomers(input: typeof ListInput.static, ctx: RackcorpContext, minimal: boolean) {
-  const start = input.resStart ?? 0;
+  // Past 2^53 SQLite cannot take the offset as an integer; any such offset is past the end anyway.
+  const start = Math.min(input.resStart ?? 0, Number.MAX_SAFE_INTEGER);
   const window = Math.min(Math.max(input.resWindow ?? MIN_WINDOW, MIN_WINDOW), MAX_WINDOW);
   const { count, rows } = ctx.store.list(ctx.auth.customerId, input, start, window);
   const customers = minimal ? rows.map((c) => ({ id: c.id, stdName: c.stdName })) : rows.map(summary);

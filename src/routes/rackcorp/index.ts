@@ -54,6 +54,11 @@ export const rackcorp: VendorModule = {
   basePaths: ['/api/rest/v2.9', '/api/v2.9', '/api/rest/v2.9/json.php'],
   tables: [...rackcorpCustomerTables, ...rackcorpBillingTables],
   rewriteUrl: rewriteRackcorpUrl,
+  sandbox: [
+    { label: 'API key (APIUUID / APISECRET, headers, body or HTTP Basic)', value: '11111111-2222-4333-8444-555555555555 / rackcorp-sandbox-secret' },
+    { label: 'Login (cmd=session.login, jwt: 1)', value: 'sandbox@example.com / rackcorp-sandbox-password' },
+    { label: 'Other tenant (customer 900)', value: '99999999-8888-4777-8666-555555555555 / rackcorp-other-secret' },
+  ],
   faultPresets: {
     fault: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Internal error, please try again later', undefined, 'Server')) }),
     auth: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Authentication failed', undefined, 'Auth')) }),

@@ -33,6 +33,14 @@ export interface FaultPresetInput {
   message?: string;
 }
 
+/** One sandbox credential, as shown on the dashboard (`GET /_emulator/vendors`). */
+export interface SandboxCredential {
+  /** What it is, e.g. "API key (APIUUID / APISECRET)". */
+  label: string;
+  /** The value(s) to use, e.g. "<uuid> / <secret>". */
+  value: string;
+}
+
 export interface VendorPluginOptions {
   config: Config;
 }
@@ -70,6 +78,8 @@ export interface VendorModule {
    * served at /_emulator/openapi/<vendor>.json and used by --validate-responses.
    */
   contract?: import('./contract.js').VendorContract;
+  /** Sandbox credentials that work against the fixtures (the dashboard lists them). */
+  sandbox?: SandboxCredential[];
   /** The vendor's routes, error handler and not-found handler, registered under `prefix`. */
   plugin: FastifyPluginAsync<VendorPluginOptions>;
 }

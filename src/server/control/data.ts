@@ -4,11 +4,14 @@
  * the file-backed default state (`--db`) keeps its file and has its vendor tables rewritten in
  * one transaction, so it stays persistent.
  */
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
 import type { DB } from '../../store/db.js';
 import { openImage } from '../../store/db.js';
 import { clearVendor } from '../../store/fixtures.js';
 import type { EmulatorState, StateRegistry } from '../../store/state.js';
 import type { VendorModule } from '../../routes/shared/vendor.js';
+import { ControlError, controlSessionId, controlState } from './common.js';
 
 function realTables(db: DB, vendor: VendorModule): string[] {
   return vendor.tables
@@ -86,4 +89,51 @@ export function restoreImage(registry: StateRegistry, state: EmulatorState, imag
   } finally {
     src.close();
   }
+}
+
+// ---- routes: the data browser (read only) ----
+
+const DataQuery = Type.Object({
+  session: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: false });
+
+/** A row as JSON: BLOBs become a short description (their bytes are no use in a browser). */
+function plainRow(row: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(row)) if (Buffer.isBuffer(v)) row[k] = `[blob, ${v.length} bytes]`;
+  return row;
+}
+
+/**
+ *   GET /_emulator/data                          row counts: `{ session, vendors: { <vendor>: { <table>: n } } }`
+ *   GET /_emulator/data/<vendor>/<table>         `{ vendor, table, columns, total, limit, offset, rows }` (rowid order)
+ * Only tables a vendor declares can be named, so the name is safe to put in SQL.
+ */
+export async function dataRoutes(app: FastifyInstance, scope: FastifyInstance): Promise<void> {
+  scope.get('/data', { schema: { querystring: Type.Object({ session: Type.Optional(Type.String()) }, { additionalProperties: false }) } }, async (request) => {
+    const db = controlState(app, request).db;
+    const out: Record<string, Record<string, number>> = {};
+    for (const v of app.registry.vendors) {
+      out[v.name] = {};
+      for (const t of v.tables) out[v.name][t.name] = (db.prepare(`SELECT COUNT(*) AS n FROM "${t.name}"`).get() as { n: number }).n;
+    }
+    return { session: controlSessionId(request), vendors: out };
+  });
+  scope.get('/data/:vendor/:table', {
+    schema: { params: Type.Object({ vendor: Type.String(), table: Type.String() }), querystring: DataQuery },
+  }, async (request) => {
+    const { vendor: name, table } = request.params as { vendor: string; table: string };
+    const { limit = 50, offset = 0 } = request.query as Static<typeof DataQuery>;
+    const vendor = app.registry.vendors.find((v) => v.name === name);
+    if (!vendor) throw new ControlError(404, `Unknown vendor "${name}"; one of ${app.registry.vendors.map((v) => v.name).join(', ')}`);
+    if (!vendor.tables.some((t) => t.name === table)) {
+      throw new ControlError(404, `Vendor ${name} has no table "${table}"; its tables: ${vendor.tables.map((t) => t.name).join(', ')}`);
+    }
+    const db = controlState(app, request).db;
+    const stmt = db.prepare(`SELECT * FROM "${table}" ORDER BY rowid LIMIT ? OFFSET ?`);
+    const rows = (stmt.all(limit, offset) as Record<string, unknown>[]).map(plainRow);
+    const total = (db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get() as { n: number }).n;
+    return { session: controlSessionId(request), vendor: name, table, columns: stmt.columns().map((c) => c.name), total, limit, offset, rows };
+  });
 }

@@ -8,6 +8,9 @@
  *   faults                      GET, POST, DELETE, DELETE /:id
  *   clock                       GET, PUT
  *   outbox                      GET
+ *   vendors                     GET                 (names, base paths, tables, sandbox credentials)
+ *   data                        GET, GET /:vendor/:table   (row counts; rows of one table)
+ *   ui                          GET                 (the dashboard page and its assets: no token needed)
  * Routes acting on one state take it from `X-Emulator-Session` or `?session=` (default state without).
  * Bad requests get 400 `{ error, message }`; with --control-token every route but health needs
  * `Authorization: Bearer <token>` (401 otherwise).
@@ -21,12 +24,13 @@ import { VERSION } from '../version.js';
 import type { Config } from '../config.js';
 import type { VendorModule } from '../../routes/shared/vendor.js';
 import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';
-import { resetState } from './data.js';
+import { dataRoutes, resetState } from './data.js';
 import { faultRoutes, faultsOf, installFaultHooks } from './faults.js';
-import { installJournalHooks, journalOf, journalRoutes, record } from './journal.js';
+import { installJournalCapture, installJournalHooks, journalOf, journalRoutes, record } from './journal.js';
 import { SnapshotStore, snapshotRoutes } from './snapshots.js';
 import { clockRoutes } from './clock.js';
 import { outboxRoutes } from './outbox.js';
+import { isUiAsset, uiRoutes } from './ui.js';
 
 export { ControlError } from './common.js';
 import { ResponseChecker, installResponseValidation, openapiRoutes } from './openapi.js';
@@ -39,10 +43,12 @@ declare module 'fastify' {
 }
 
 /**
- * The hooks every vendor scope gets. Faults first: their onSend replaces the answer before the
+ * The hooks every vendor scope gets. The journal's capture starts first (a fault answering in its
+ * onRequest hook skips the later ones); then faults, whose onSend replaces the answer before the
  * journal's onSend keeps it (hooks of one kind run in the order they were added).
  */
 export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker): void {
+  installJournalCapture(scope, config);
   installFaultHooks(scope, vendor, (request) => record(request, null, config));
   // After faults (an injected answer is not checked), before the journal (which keeps what was sent).
   if (config.validateResponses) installResponseValidation(scope, vendor, contracts);
@@ -83,7 +89,8 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     const token = app.config.controlToken;
     if (token) {
       scope.addHook('onRequest', async (request, reply) => {
-        if (request.url.split('?')[0].replace(/\/$/, '') === '/_emulator/health') return;
+        const path = request.url.split('?')[0];
+        if (path.replace(/\/$/, '') === '/_emulator/health' || isUiAsset(path)) return;
         if (!tokenMatches(request, token)) {
           return reply.code(401).header('www-authenticate', 'Bearer realm="vendor-api-emulator control plane"')
             .send({ error: 'Unauthorized', message: 'This emulator requires "Authorization: Bearer <control token>" on /_emulator routes (see --control-token)' });
@@ -162,5 +169,7 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     await clockRoutes(app, scope);
     await outboxRoutes(app, scope);
     await openapiRoutes(app, scope, vendors);
+    await dataRoutes(app, scope);
+    await uiRoutes(app, scope);
   }, { prefix: '/_emulator' });
 }

@@ -163,16 +163,25 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
   journalOf(info.state, config).add(entry);
 }
 
-/** Hooks of one vendor's scope: tee the request body, keep the response body, record. */
-export function installJournalHooks(scope: FastifyInstance, config: Config): void {
+/**
+ * First hook of one vendor's scope: start the journal entry. It runs before the fault hooks, so a
+ * request that a fault answers from its onRequest hook (which skips every later onRequest hook) is
+ * journaled too.
+ */
+export function installJournalCapture(scope: FastifyInstance, config: Config): void {
   if (config.journalSize <= 0) return;
-  const max = config.journalBodyBytes;
   scope.addHook('onRequest', async (request) => {
     (request as WithCapture)[CAPTURE] = {
       startedAt: performance.now(), time: request.emulator.state.clock.nowDate().toISOString(),
       chunks: [], bytes: 0, truncated: false, responseBody: null, responseTruncated: false, recorded: false,
     };
   });
+}
+
+/** Hooks of one vendor's scope, after the fault hooks: tee the request body, keep the response body, record. */
+export function installJournalHooks(scope: FastifyInstance, config: Config): void {
+  if (config.journalSize <= 0) return;
+  const max = config.journalBodyBytes;
   scope.addHook('preParsing', async (request, _reply, payload) => {
     const cap = captureOf(request);
     const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
