@@ -134,13 +134,13 @@ export const rackcorp: VendorModule = {
     scope.post('/json.php', dispatch);
 
     scope.setNotFoundHandler((request, reply) => {
-      request.emulator.operation = UNKNOWN_PATH_OPERATION;
+      if (request.emulator) request.emulator.operation = UNKNOWN_PATH_OPERATION;
       reply.code(200).send(faultBody(`Unknown API path: ${request.method} ${request.url.split('?')[0]}`, { path: 'no such API path' }));
     });
 
     scope.setErrorHandler((err: FastifyError | RackcorpFault, request, reply) => {
       // A request refused before its handler ran (bad JSON, oversized body) still names its operation.
-      if (!request.emulator.operation) {
+      if (request.emulator && !request.emulator.operation) {
         const route = request.routeOptions?.url ?? '';
         request.emulator.operation = route.endsWith('/json.php') ? JSON_PHP_OPERATION : routeOperation.get(`${request.method} ${route}`) ?? UNKNOWN_PATH_OPERATION;
       }
