@@ -17,6 +17,10 @@ const contract: VendorContract = {
         responses: {
           200: { description: 'a thing', content: { 'application/json': { schema: { $ref: '#/components/schemas/FakeThing' } }, 'application/xml': { schema: { $ref: '#/components/schemas/FakeThing' } } } },
           404: { description: 'none' },
+          400: { description: 'one of two faults', content: { 'application/xml': { schema: { anyOf: [
+            { type: 'object', xml: { name: 'badFault' }, required: ['message'], properties: { code: { type: 'integer', xml: { attribute: true } }, message: { type: 'string' } } },
+            { type: 'object', xml: { name: 'otherFault' }, required: ['message'], properties: { message: { type: 'string' } } },
+          ] } } } },
         },
       },
     },
@@ -44,6 +48,13 @@ describe('ResponseChecker', () => {
     expect(checker.check('fake', 'things.get', 200, 'application/xml', '<other/>').errors[0]).toMatch(/root element <thing> expected/);
   });
 
+  it('picks the anyOf branch whose root element the XML body has', () => {
+    expect(checker.check('fake', 'things.get', 400, 'application/xml', '<badFault code="400"><message>x</message></badFault>').errors).toEqual([]);
+    expect(checker.check('fake', 'things.get', 400, 'application/xml', '<otherFault><message>y</message></otherFault>').errors).toEqual([]);
+    expect(checker.check('fake', 'things.get', 400, 'application/xml', '<otherFault/>').errors).toEqual(["(root) must have required property 'message'"]);
+    expect(checker.check('fake', 'things.get', 400, 'application/xml', '<thirdFault/>').errors[0]).toMatch(/root element <badFault> or <otherFault> expected/);
+  });
+
   it('refuses undocumented statuses, media types, operations, and bodies where none is documented', () => {
     expect(checker.check('fake', 'things.get', 500, 'application/json', '{}').errors).toEqual(['status 500 is not documented for things.get']);
     expect(checker.check('fake', 'things.get', 200, 'text/html', '<p>').errors[0]).toMatch(/media type "text\/html" is not documented/);
@@ -64,7 +75,7 @@ describe('ResponseChecker', () => {
     expect((await app.inject({ url: '/fake/things/1' })).statusCode).toBe(200);
     const bad = await app.inject({ url: '/fake/things/2' });
     expect(bad.statusCode).toBe(500);
-    expect(bad.json()).toMatchObject({ error: 'Response validation failed', violations: ["(root) must have required property 'name'"] });
+    expect(bad.json()).toMatchObject({ error: 'Response validation failed', message: 'The fake response to things.get (status 200) does not match its OpenAPI schema', violations: ["(root) must have required property 'name'"] });
     await app.close();
   });
 

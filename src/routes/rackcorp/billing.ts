@@ -29,6 +29,31 @@ const Paging = {
   resWindow: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_WINDOW })),
 };
 
+// Response schemas (the fields of the OK envelope after `code`): the contract publishes them.
+const Str = Type.String();
+const Int = Type.Integer();
+const Num = Type.Number({ description: 'Currency units (cents / 100)' });
+const NullStr = Type.Union([Str, Type.Null()]);
+const strict = { additionalProperties: false } as const;
+const Message = (text: string) => Type.String({ description: text, examples: [text] });
+const PromoOut = Type.Object({
+  id: Int, code: Str, description: Str, type: Enum(PROMO_TYPES), discount: Type.Number({ description: 'Percent (PERCENTAGE) or currency units (FIXED)' }),
+  currencycode: Str, expires: NullStr, maxUses: Int, timesUsed: Int, status: Enum(['ACTIVE', 'EXPIRED', 'USED_UP'] as const),
+  serviceCategory: NullStr, campaign: NullStr,
+}, strict);
+const ContractOut = Type.Object({
+  serviceId: Int, product: Str, monthlyPrice: Num, discount: Num, monthlyTotal: Num, currency: Str, contractMonths: Int,
+  dateStart: Str, dateEnd: NullStr, promocode: NullStr,
+}, strict);
+const ContractFields = ContractOut.properties;
+const UsageRow = Type.Object({
+  serviceId: Type.Optional(Int), serviceName: Type.Optional(Str), customerId: Int, customerName: Str, product: Type.Optional(Str),
+  resource: NullStr, unit: NullStr, currency: Str, days: Type.Optional(Int), serviceCount: Type.Optional(Int),
+  quantity: Type.Optional(Type.Number()), cost: Type.Optional(Num), amount: Type.Optional(Num),
+  services: Type.Optional(Type.Array(Type.Object({ serviceId: Int, serviceName: Str, quantity: Type.Number(), cost: Num }, strict))),
+  contracts: Type.Optional(Type.Array(ContractOut)),
+}, { ...strict, description: 'summary=services: one row per service (serviceId, serviceName, product, days); summary=customer_resource: one per customer, resource and currency (serviceCount)' });
+
 const billingOf = (ctx: RackcorpContext) => ctx.state.use(createRackcorpBillingStore);
 /** Cents as a number of currency units (two decimals at most). */
 export const money = (cents: number) => cents / 100;
@@ -257,6 +282,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.currency.get',
     summary: 'Currencies available for billing',
     rest: [{ method: 'GET', path: '/billing/currencies' }],
+    output: Type.Object({ message: Message('Currencies Retrieved Successfully'), currencies: Type.Array(Type.Object({ code: Str, name: Str, symbol: Str }, strict)) }),
     input: Type.Object({}),
     handler(_input, ctx) {
       return { body: { message: 'Currencies Retrieved Successfully', currencies: billingOf(ctx).currencies() } };
@@ -266,6 +292,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'pricing.get',
     summary: "A customer's price list: its currency, its tier's price (DEFAULT tier when its tier has none)",
     rest: [{ method: 'GET', path: '/billing/pricing' }],
+    output: Type.Object({ message: Message('Pricing List Retrieved Successfully'), pricing: Type.Object({ customerId: Int, currency: Str, customerTierID: Str, prices: Type.Array(Type.Object({ productId: Int, code: Str, name: Str, category: Str, billingType: Str, unit: Str, price: Num, currency: Str, tier: Str }, strict)) }, strict) }),
     input: Type.Object({ customerId: Id }),
     handler(input, ctx) {
       return { body: { message: 'Pricing List Retrieved Successfully', pricing: pricingList(ctx, input.customerId) } };
@@ -275,6 +302,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.pricing.getall',
     summary: "Every product with the customer's tier price in every currency (customerId defaults to the caller)",
     rest: [{ method: 'GET', path: '/billing/:customerId' }],
+    output: Type.Object({ message: Message('Pricing Retrieved Successfully'), customerId: Int, pricing: Type.Array(Type.Object({ productId: Int, code: Str, name: Str, category: Str, billingType: Str, unit: Str, customerTierID: Str, prices: Type.Array(Type.Object({ currency: Str, price: Num, tier: Str }, strict)) }, strict)) }),
     input: Type.Object({ customerId: Type.Optional(Id) }),
     handler(input, ctx) {
       const c = visible(ctx, input.customerId ?? ctx.auth.customerId, 'customerId');
@@ -291,6 +319,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.pricing.options',
     summary: 'Pricing options: currencies, tiers, billing types, contract terms, product categories',
     rest: [{ method: 'GET', path: '/billing/options' }, { method: 'GET', path: '/billing/pricing/options' }],
+    output: Type.Object({ message: Message('Pricing Options Retrieved Successfully'), pricing: Type.Array(Type.Object({ option: Str, values: Type.Array(Type.Union([Str, Int])) }, strict)) }),
     input: Type.Object({}),
     handler(_input, ctx) {
       return { body: { message: 'Pricing Options Retrieved Successfully', pricing: pricingOptions(ctx) } };
@@ -300,6 +329,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.statistics.get',
     summary: 'Per month and currency: invoiced, paid, outstanding, usage cost (the caller, or a visible customerid)',
     rest: [{ method: 'GET', path: '/billing/statistics' }],
+    output: Type.Object({ message: Message('Statistics Retrieved Successfully'), customerId: Int, statistics: Type.Array(Type.Object({ period: Type.String({ description: 'YYYY-MM' }), currency: Str, invoices: Int, invoiced: Num, recurring: Num, usage: Num, paid: Num, outstanding: Num, usageCost: Num }, strict)), totals: Type.Array(Type.Object({ currency: Str, invoices: Int, invoiced: Num, paid: Num, outstanding: Num, usageCost: Num }, strict)) }),
     input: Type.Object({ customerid: Type.Optional(Id) }),
     handler(input, ctx) {
       const customer = visible(ctx, input.customerid ?? ctx.auth.customerId, 'customerid').id;
@@ -336,6 +366,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.history.get',
     summary: "The caller's invoices and payments, newest first, paged by resStart/resWindow",
     rest: [{ method: 'GET', path: '/billing/history' }],
+    output: Type.Object({ message: Message('Billing History Retrieved Successfully'), matches: Int, history: Type.Array(Type.Union([Type.Object({ type: Type.Literal('INVOICE'), id: Int, reference: Str, description: Str, date: Int, dateDue: Type.Union([Int, Type.Null()]), amount: Num, paid: Num, balance: Num, currency: Str, status: Enum(['PAID', 'PARTIAL', 'UNPAID'] as const) }, strict), Type.Object({ type: Type.Literal('PAYMENT'), id: Int, reference: Str, description: Str, date: Int, amount: Num, currency: Str, invoiceId: Type.Union([Int, Type.Null()]), invoiceNumber: NullStr }, strict)])) }),
     input: Type.Object({ ...Paging }),
     handler(input, ctx) {
       const b = billingOf(ctx);
@@ -361,6 +392,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.quotes.get',
     summary: "The caller's quotations with lines and totals, newest first",
     rest: [{ method: 'GET', path: '/billing/quotes' }],
+    output: Type.Object({ message: Message('Quotation Retrieved Successfully'), matches: Int, quotations: Type.Array(Type.Object({ id: Int, reference: Str, name: Str, status: Str, customerId: Int, currency: Str, dateCreated: Int, dateExpires: Int, lines: Type.Array(Type.Object({ productCode: Str, description: Str, quantity: Type.Number(), unitPrice: Num, total: Num }, strict)), total: Num }, strict)) }),
     input: Type.Object({ ...Paging }),
     handler(input, ctx) {
       const b = billingOf(ctx);
@@ -381,6 +413,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.promo.validate',
     summary: 'Whether a promo code is usable (exists for the caller, not expired, not used up)',
     rest: [{ method: 'GET', path: '/billing/promocode/validate' }],
+    output: Type.Object({ message: Message('Promo Code is valid'), promocode: Type.Object({ id: Int, code: Str, discount: Type.Number(), type: Enum(PROMO_TYPES), currencycode: Str, expires: NullStr }, strict) }),
     input: Type.Object({ promocode: Type.String({ minLength: 1, maxLength: 64 }), customerid: Type.Optional(Id) }),
     handler(input, ctx) {
       if (input.customerid !== undefined) visible(ctx, input.customerid, 'customerid');
@@ -396,6 +429,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.promo.getall',
     summary: 'Promo codes offered to the caller (its own and its ancestors\'), each with its id',
     rest: [{ method: 'GET', path: '/billing/promocode' }],
+    output: Type.Object({ message: Message('Promo Codes Retrieved Successfully'), promocodes: Type.Array(PromoOut) }),
     input: Type.Object({}),
     handler(_input, ctx) {
       const promocodes = billingOf(ctx).promosAvailable(ctx.auth.customerId).map((p) => promoOut(ctx, p));
@@ -406,6 +440,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.promo.create',
     summary: 'Create a promo code owned by the caller',
     rest: [{ method: 'POST', path: '/billing/promocode' }],
+    output: Type.Object({ message: Message('Promo Code Created Successfully'), id: Int }),
     input: PromoCreateInput,
     handler(input, ctx) {
       const b = billingOf(ctx);
@@ -428,6 +463,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.promo.update',
     summary: 'Update a promo code owned by the caller or a descendant; only the fields given change',
     rest: [{ method: 'PUT', path: '/billing/promocode/:id' }],
+    output: Type.Object({ message: Message('Promo Code Updated Successfully') }),
     input: PromoUpdateInput,
     handler(input, ctx) {
       const b = billingOf(ctx);
@@ -456,6 +492,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.promo.addcode',
     summary: 'Apply a promo code to a customer of the caller\'s tree (counts one use)',
     rest: [{ method: 'POST', path: '/billing/promocode/add' }],
+    output: Type.Object({ message: Message('Promo Code Added Successfully') }),
     input: Type.Object({ promocode: Type.String({ minLength: 1, maxLength: 64 }), customerid: Id }),
     handler(input, ctx) {
       visible(ctx, input.customerid, 'customerid');
@@ -474,6 +511,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.promo.types',
     summary: 'Promo code types',
     rest: [{ method: 'GET', path: '/billing/promo/types' }],
+    output: Type.Object({ message: Message('Promo Types Retrieved Successfully'), promotypes: Type.Array(Type.Object({ type: Enum(PROMO_TYPES), description: Str }, strict)) }),
     input: Type.Object({}),
     handler() {
       return {
@@ -491,6 +529,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.service.promo',
     summary: 'Campaign promo codes that apply to a service category, offered to the caller',
     rest: [{ method: 'GET', path: '/billing/service/promo' }],
+    output: Type.Object({ message: Message('Campaign Promo Codes Retrieved Successfully'), servicepromos: Type.Array(PromoOut) }),
     input: Type.Object({}),
     handler(_input, ctx) {
       const servicepromos = billingOf(ctx).promosAvailable(ctx.auth.customerId).filter((p) => p.serviceCategory !== null).map((p) => promoOut(ctx, p));
@@ -501,6 +540,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.services.get',
     summary: "Billing of the services of the caller's tree (or of a visible customerid): monthly price, promo, contract",
     rest: [{ method: 'GET', path: '/billing/services' }],
+    output: Type.Object({ message: Message('Service Billing retrieved successfully'), matches: Int, servicebilling: Type.Array(Type.Object({ ...ContractFields, name: Str, customerId: Int, customerName: Str, productName: Str, category: Str, status: Str, usageResource: NullStr }, strict)) }),
     input: Type.Object({ customerid: Type.Optional(Id), ...Paging }),
     handler(input, ctx) {
       if (input.customerid !== undefined) visible(ctx, input.customerid, 'customerid');
@@ -516,6 +556,7 @@ export const billingOperations: RackcorpOperation[] = [
     cmd: 'billing.usage.get',
     summary: 'Usage quantities (type=usage) or costs (type=billing) from the daily usage records, by service or by customer and resource',
     rest: [{ method: 'GET', path: '/billing/usage' }],
+    output: Type.Object({ message: Message('Billing usage retrieved successfully'), type: Enum(USAGE_TYPES), summary: Enum(USAGE_SUMMARIES), time_start: Str, time_finish: Str, usage: Type.Array(UsageRow), totals: Type.Optional(Type.Array(Type.Object({ currency: Str, amount: Num }, strict))) }),
     input: UsageInput,
     handler: usage,
   }),

@@ -67,6 +67,30 @@ function detail(ctx: RackcorpContext, c: CustomerRow) {
   };
 }
 
+// Response schemas (the fields of the OK envelope after `code`): the contract publishes them.
+const Str = Type.String();
+const Int = Type.Integer();
+const strict = { additionalProperties: false } as const;
+export const CustomerSummary = Type.Object({
+  id: Int, companyName: Str, stdName: Str, firstName: Str, lastName: Str, status: Str,
+  dateCreated: Type.Integer({ description: 'Unix seconds' }), dateModified: Type.Integer({ description: 'Unix seconds' }), currency: Str, isreseller: Type.Boolean(),
+}, strict);
+export const CustomerMin = Type.Object({ id: Int, stdName: Str }, strict);
+const LocationOut = Type.Object({
+  typeOfAddress: Str, addressLine1: Str, addressLine2: Str, addressLine3: Str, suburb: Str, state: Str, postcode: Str, country: Str,
+}, strict);
+const ContactOut = Type.Object({
+  typeOfContact: Str, name: Str, phoneNumber: Str, mobileNumber: Str, faxNumber: Str, email: Str,
+}, strict);
+export const CustomerDetail = Type.Object({
+  id: Int, companyName: Str, stdName: Str, firstName: Str, lastName: Str, companyABN: Str, companyACN: Str, customID: Str, status: Str,
+  parentID: Type.Union([Int, Type.Null()]), parentStdName: Type.Union([Str, Type.Null()]),
+  dateCreated: Int, dateModified: Int, currency: Str, isreseller: Type.Boolean(),
+  locations: Type.Array(LocationOut), contacts: Type.Array(ContactOut),
+}, strict);
+const Message = (text: string) => Type.String({ description: text, examples: [text] });
+const CustomerList = Type.Object({ count: Type.Integer({ description: 'All matches, not only this page' }), customers: Type.Array(Type.Union([CustomerSummary, CustomerMin])) });
+
 const ListInput = Type.Object({
   resStart: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
   resWindow: Type.Optional(Type.Integer({ minimum: 1, default: MIN_WINDOW })),
@@ -194,6 +218,7 @@ export const customerOperations: RackcorpOperation[] = [
     summary: 'Log in with a portal user; answers a JWT in the body and the JWTSESSIONID cookie',
     rest: [{ method: 'POST', path: '/session/login' }],
     public: true,
+    output: Type.Object({ message: Message('Login successful'), sessionId: Type.String({ description: 'The JWT' }), token: Type.String({ description: 'The JWT (same as sessionId)' }), customerId: Int, userId: Int, expires: Type.Integer({ description: 'Unix seconds' }) }),
     input: Type.Object({
       username: Type.String({ minLength: 1, maxLength: 255 }),
       password: Type.String({ minLength: 1, maxLength: 255 }),
@@ -214,6 +239,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.get',
     summary: 'Get one customer by id',
     rest: [{ method: 'GET', path: '/customers/:id' }],
+    output: Type.Object({ customer: CustomerDetail }),
     input: Type.Object({ id: Id }),
     handler(input, ctx) {
       return { body: { customer: detail(ctx, visibleCustomer(ctx, input.id)) } };
@@ -223,6 +249,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.getall',
     summary: 'List customers (the caller and its descendants) with filters and paging',
     rest: [{ method: 'GET', path: '/customers' }],
+    output: CustomerList,
     input: ListInput,
     handler(input, ctx) {
       return listCustomers(input, ctx, isTrue(input.minimal));
@@ -232,6 +259,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.getall.min',
     summary: 'List customers, id and stdName only',
     rest: [{ method: 'GET', path: '/customers/min' }],
+    output: Type.Object({ count: Int, customers: Type.Array(CustomerMin) }),
     input: ListInput,
     handler(input, ctx) {
       return listCustomers(input, ctx, true);
@@ -241,6 +269,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.partner.check',
     summary: 'Validate a partner registration code',
     rest: [{ method: 'GET', path: '/customer/partner' }],
+    output: Type.Object({ message: Message('Partner Code is valid'), partnercheck: Type.Object({ customerid: Int }, strict) }),
     input: Type.Object({ CODE: Type.String({ minLength: 1, maxLength: 64 }) }),
     handler(input, ctx) {
       const customerid = ctx.store.partnerCustomer(input.CODE);
@@ -252,6 +281,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.reseller.get',
     summary: 'Reseller portals of the authenticated customer and its descendants',
     rest: [{ method: 'GET', path: '/customers/reseller' }],
+    output: Type.Object({ message: Message('Resellers Data retrieved successfully'), data: Type.Array(Type.Object({ id: Int, customerid: Int, stdName: Str, name: Str, url: Str, dateCreated: Int }, strict)) }),
     input: Type.Object({}),
     handler(_input, ctx) {
       const data = ctx.store.portals(ctx.auth.customerId).map((p) => ({
@@ -264,6 +294,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.create',
     summary: 'Create a customer under the caller (or a visible parentID)',
     rest: [{ method: 'POST', path: '/customers' }],
+    output: Type.Object({ message: Message('Customer Created Successfully'), customerid: Int }),
     input: CreateInput,
     handler(input, ctx) {
       const customerid = ctx.store.create(newCustomer(input, ctx));
@@ -274,6 +305,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.signup',
     summary: 'Create a customer and an INACTIVE portal user',
     rest: [{ method: 'POST', path: '/customers/signup' }],
+    output: Type.Object({ message: Message('Customer Created Successfully'), customer: Type.Object({ customerid: Int, userid: Int }, strict) }),
     input: SignupInput,
     handler(input, ctx) {
       if (ctx.store.userByLogin(input.userLogin)) {
@@ -287,6 +319,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.reseller.create',
     summary: 'Create a reseller portal for a customer',
     rest: [{ method: 'POST', path: '/customers/reseller' }],
+    output: Type.Object({ message: Message('Reseller Created Successfully') }),
     input: Type.Object({
       customerid: Id,
       name: Type.String({ minLength: 1, maxLength: 255 }),
@@ -310,6 +343,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.contact.send',
     summary: 'Send a contact/sales e-mail for a customer (recorded in the outbox, not sent)',
     rest: [{ method: 'POST', path: '/customers/:id/contact' }],
+    output: Type.Object({ message: Message('Email send successfully.\\nOne of our sales team will contact you soon. Thanks for your enquiry') }),
     input: Type.Object({
       id: Id,
       companyname: Type.String({ minLength: 1, maxLength: 255 }),
@@ -331,6 +365,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.update',
     summary: 'Update a customer; only the fields given change',
     rest: [{ method: 'PUT', path: '/customers/:id' }],
+    output: Type.Object({ message: Message('Customer Updated Successfully') }),
     input: UpdateInput,
     handler(input, ctx) {
       const current = visibleCustomer(ctx, input.id);

@@ -14,6 +14,7 @@ import { billingOperations } from './billing.js';
 import { prepareOperations, runOperation, type PreparedOperation, type RackcorpOperation } from './operation.js';
 import { TokenService, type Credentials } from './auth.js';
 import { RackcorpFault, faultBody, faultOf, okBody } from './envelope.js';
+import { rackcorpContract, JSON_PHP_OPERATION, UNKNOWN_PATH_OPERATION } from './contract.js';
 
 export const MOUNT = '/api/rest/v2.9';
 export const operations: RackcorpOperation[] = [...customerOperations, ...billingOperations];
@@ -41,6 +42,12 @@ function credentialsOf(request: FastifyRequest): Credentials {
   };
 }
 
+/** The names of the body's fields when the body is JSON (typed), none when it is a form (text). */
+function typedFields(request: FastifyRequest, body: Record<string, unknown>): Set<string> {
+  const type = header(request, 'content-type') ?? '';
+  return /application\/x-www-form-urlencoded/i.test(type) ? new Set() : new Set(Object.keys(body));
+}
+
 function objectOrEmpty(v: unknown): Record<string, unknown> {
   if (v === undefined || v === null || v === '') return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw new RackcorpFault('The request body must be a JSON object', { body: 'must be a JSON object' });
@@ -59,6 +66,7 @@ export const rackcorp: VendorModule = {
     { label: 'Login (cmd=session.login, jwt: 1)', value: 'sandbox@example.com / rackcorp-sandbox-password' },
     { label: 'Other tenant (customer 900)', value: '99999999-8888-4777-8666-555555555555 / rackcorp-other-secret' },
   ],
+  contract: rackcorpContract(operations),
   faultPresets: {
     fault: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Internal error, please try again later', undefined, 'Server')) }),
     auth: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Authentication failed', undefined, 'Auth')) }),
@@ -67,6 +75,9 @@ export const rackcorp: VendorModule = {
     const config = opts.config;
     const tokens = new TokenService(config.jwtTtl);
     const table = prepareOperations(operations);
+    const strict = config.strict !== false;
+    /** `METHOD /route` -> cmd, to name the operation of a request that fails before its handler (bad JSON, 413). */
+    const routeOperation = new Map<string, string>();
 
     // Clients send JSON with odd or missing content types (text/plain, none): try JSON, else FAULT.
     scope.removeContentTypeParser('text/plain');
@@ -80,9 +91,13 @@ export const rackcorp: VendorModule = {
       }
     });
 
-    async function answer(prepared: PreparedOperation, params: Record<string, unknown>, request: FastifyRequest, reply: FastifyReply) {
+    async function answer(prepared: PreparedOperation, params: Record<string, unknown>, typed: Set<string>, request: FastifyRequest, reply: FastifyReply) {
       request.emulator.operation = prepared.op.cmd;
-      const result = await runOperation(prepared, { params, credentials: credentialsOf(request) }, { state: request.emulator.state, tokens, config });
+      const result = await runOperation(
+        prepared,
+        { params, typed, credentials: credentialsOf(request), strict, warnings: request.emulator.warnings },
+        { state: request.emulator.state, tokens, config },
+      );
       for (const [name, value] of Object.entries(result.cookies ?? {})) {
         reply.header('set-cookie', `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax`);
       }
@@ -92,12 +107,16 @@ export const rackcorp: VendorModule = {
     // REST: one route per binding of every operation.
     for (const prepared of table.values()) {
       for (const rest of prepared.op.rest) {
+        routeOperation.set(`${rest.method} ${MOUNT}${rest.path}`, prepared.op.cmd);
         scope.route({
           method: rest.method,
           url: rest.path,
           handler: async (request, reply) => {
-            const params = { ...(request.query as Record<string, unknown>), ...objectOrEmpty(request.body), ...(request.params as Record<string, unknown>) };
-            return answer(prepared, params, request, reply);
+            const body = objectOrEmpty(request.body);
+            const params = { ...(request.query as Record<string, unknown>), ...body, ...(request.params as Record<string, unknown>) };
+            const typed = typedFields(request, body);
+            for (const k of Object.keys(request.params as object)) typed.delete(k);
+            return answer(prepared, params, typed, request, reply);
           },
         });
       }
@@ -105,24 +124,31 @@ export const rackcorp: VendorModule = {
 
     // The json.php dispatcher.
     const dispatch = async (request: FastifyRequest, reply: FastifyReply) => {
-      const params = { ...(request.query as Record<string, unknown>), ...objectOrEmpty(request.body) };
+      request.emulator.operation = JSON_PHP_OPERATION;
+      const body = objectOrEmpty(request.body);
+      const params = { ...(request.query as Record<string, unknown>), ...body };
       const cmd = params.cmd;
       if (cmd === undefined || cmd === '') throw new RackcorpFault('No command given: pass cmd', { cmd: 'cmd is required' });
       const prepared = typeof cmd === 'string' ? table.get(cmd) : undefined;
       if (!prepared) {
-        request.emulator.operation = 'unknown';
         throw new RackcorpFault(`Unknown command: ${String(cmd)}`, { cmd: `unknown command ${String(cmd)}` });
       }
-      return answer(prepared, params, request, reply);
+      return answer(prepared, params, typedFields(request, body), request, reply);
     };
     scope.get('/json.php', dispatch);
     scope.post('/json.php', dispatch);
 
     scope.setNotFoundHandler((request, reply) => {
+      if (request.emulator) request.emulator.operation = UNKNOWN_PATH_OPERATION;
       reply.code(200).send(faultBody(`Unknown API path: ${request.method} ${request.url.split('?')[0]}`, { path: 'no such API path' }));
     });
 
     scope.setErrorHandler((err: FastifyError | RackcorpFault, request, reply) => {
+      // A request refused before its handler ran (bad JSON, oversized body) still names its operation.
+      if (request.emulator && !request.emulator.operation) {
+        const route = request.routeOptions?.url ?? '';
+        request.emulator.operation = route.endsWith('/json.php') ? JSON_PHP_OPERATION : routeOperation.get(`${request.method} ${route}`) ?? UNKNOWN_PATH_OPERATION;
+      }
       if (err instanceof RackcorpFault) return reply.code(err.httpStatus).send(faultOf(err));
       const code = (err as FastifyError).code;
       if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -5,6 +5,7 @@
  * differently depending on how it was reached.
  */
 import { Type, type TObject, type Static } from '@sinclair/typebox';
+import type { ErrorObject } from 'ajv';
 import type { HTTPMethods } from 'fastify';
 import type { Config } from '../../server/config.js';
 import type { EmulatorState } from '../../store/state.js';
@@ -42,6 +43,11 @@ export interface RackcorpOperation<S extends TObject = TObject> {
   summary: string;
   rest: RestBinding[];
   input: S;
+  /**
+   * The fields of the OK envelope after `code` (the contract's response schema is
+   * `{ code: "OK", ...output }`; tests and --validate-responses hold the handler to it).
+   */
+  output: TObject;
   /** No credentials needed. */
   public?: boolean;
   handler(input: Static<S>, ctx: RackcorpContext): OperationResult | Promise<OperationResult>;
@@ -53,7 +59,13 @@ export function defineOperation<S extends TObject>(op: RackcorpOperation<S>): Ra
 }
 
 /** Booleans as PHP clients send them: true/false, 1/0, "true"/"false", "1"/"0". */
-export const Flag = Type.Unsafe<boolean | number | string>({ type: ['boolean', 'integer', 'string'], enum: [true, false, 1, 0, 'true', 'false', '1', '0', ''] });
+export const Flag = Type.Unsafe<boolean | number | string>({
+  type: ['boolean', 'integer', 'string'], enum: [true, false, 1, 0, 'true', 'false', '1', '0', ''],
+  description: 'A flag: true/false, 1/0, "true"/"false", "1"/"0" ("" is false). With --lenient also "yes"/"no", "on"/"off" (with a warning).',
+});
+const isFlag = (s: Record<string, unknown>) => Array.isArray(s.enum) && s.enum.includes(true) && s.enum.includes('true');
+/** Words --lenient accepts for a flag, with a warning. */
+const LENIENT_FLAG_WORDS: Record<string, boolean> = { yes: true, no: false, on: true, off: false, y: true, n: false };
 export function isTrue(v: unknown): boolean {
   return v === true || v === 1 || v === 'true' || v === '1';
 }
@@ -63,14 +75,17 @@ const CREDENTIAL_FIELDS = ['APIUUID', 'APISECRET'] as const;
 
 export interface PreparedOperation {
   op: RackcorpOperation;
+  /** The whole input, coercing (query strings and form fields are text on the wire). */
   validate: ReturnType<typeof compile>;
+  /** The JSON body's fields alone, not coercing, nothing required: where strict refuses a wrong JSON type. */
+  validateTyped: ReturnType<typeof compile>;
 }
 
 export function prepareOperations(ops: RackcorpOperation[]): Map<string, PreparedOperation> {
   const out = new Map<string, PreparedOperation>();
   for (const op of ops) {
     if (out.has(op.cmd)) throw new Error(`RackCorp operation ${op.cmd} defined twice`);
-    out.set(op.cmd, { op, validate: compile(op.input, true) });
+    out.set(op.cmd, { op, validate: compile(op.input, true), validateTyped: compile(Type.Partial(op.input), false) });
   }
   return out;
 }
@@ -78,7 +93,75 @@ export function prepareOperations(ops: RackcorpOperation[]): Map<string, Prepare
 export interface RunInput {
   /** Query, body and path parameters merged (path wins). */
   params: Record<string, unknown>;
+  /** The names of `params` whose values came from a JSON body (typed on the wire, not text). */
+  typed?: ReadonlySet<string>;
   credentials: Credentials;
+  /** --strict (default) or --lenient. */
+  strict?: boolean;
+  /** Where --lenient records what --strict would have refused. */
+  warnings?: string[];
+}
+
+type Schema = Record<string, unknown>;
+const schemaTypes = (s: Schema): string[] => (Array.isArray(s.type) ? (s.type as string[]) : typeof s.type === 'string' ? [s.type] : []);
+const branches = (s: Schema): Schema[] => [s, ...(((s.anyOf ?? s.oneOf) as Schema[] | undefined) ?? [])];
+const NUMERIC = /^\s*-?\d+(\.\d+)?\s*$/;
+
+/**
+ * What the PHP service does with a typed (JSON) value before any check, in both modes: a number
+ * where a string is expected is read as its text ("postcode": 2000), and a numeric string where a
+ * number is expected as the number (ids sent as "123", vendor-notes.md). With --lenient, flag words
+ * ("yes"/"no", "on"/"off") become booleans, with a warning (strict refuses them: not a flag value).
+ */
+function normalize(value: unknown, schema: Schema, path: string, typed: boolean, strict: boolean, warnings: string[]): unknown {
+  if (isFlag(schema)) {
+    if (!strict && typeof value === 'string' && value.trim().toLowerCase() in LENIENT_FLAG_WORDS) {
+      const b = LENIENT_FLAG_WORDS[value.trim().toLowerCase()];
+      warnings.push(`${path}: "${value}" is not a flag value (true/false, 1/0); read as ${b} (--lenient)`);
+      return b;
+    }
+    return value;
+  }
+  if (!typed) return value; // text values are coerced by the schema (ajv coerceTypes)
+  const types = branches(schema).flatMap(schemaTypes);
+  if (typeof value === 'number' && !types.includes('number') && !types.includes('integer') && types.includes('string')) return String(value);
+  if (typeof value === 'string' && NUMERIC.test(value) && !types.includes('string') && (types.includes('integer') || types.includes('number'))) return Number(value);
+  if (Array.isArray(value) && schema.items) return value.map((v, i) => normalize(v, schema.items as Schema, `${path}.${i}`, typed, strict, warnings));
+  if (value && typeof value === 'object' && !Array.isArray(value) && schema.properties) {
+    const props = schema.properties as Record<string, Schema>;
+    const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(out)) if (props[k]) out[k] = normalize(v, props[k], path ? `${path}.${k}` : k, typed, strict, warnings);
+    return out;
+  }
+  return value;
+}
+
+function invalid(errors: ErrorObject[] | null | undefined): RackcorpFault {
+  const errs = fieldErrors(errors);
+  const fields = Object.fromEntries(errs.map((e) => [e.field, e.message]));
+  return new RackcorpFault(`Invalid parameters: ${errs.map((e) => e.message).join('; ')}`, fields);
+}
+
+/**
+ * Check an operation's input. Unknown fields are ignored in both modes (the PHP service ignores
+ * them). Text values (query, path, form) are coerced to the schema's types as before. JSON values
+ * are typed: after `normalize`, a JSON value of the wrong type (true or null for a number or a
+ * string, a string for a flag, ...) is refused by --strict with the usual FAULT; --lenient lets
+ * ajv coerce it and records a warning per field. What cannot be coerced ("abc" for an integer)
+ * is refused in both modes.
+ */
+export function checkInput(prepared: PreparedOperation, raw: Record<string, unknown>, typed: ReadonlySet<string>, strict: boolean, warnings: string[]): Record<string, unknown> {
+  const props = (prepared.op.input.properties ?? {}) as Record<string, Schema>;
+  const params: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) params[k] = props[k] ? normalize(v, props[k], k, typed.has(k), strict, warnings) : v;
+  const typedPart: Record<string, unknown> = {};
+  for (const k of typed) if (k in params && props[k]) typedPart[k] = structuredClone(params[k]);
+  if (Object.keys(typedPart).length > 0 && !prepared.validateTyped(typedPart)) {
+    if (strict) throw invalid(prepared.validateTyped.errors);
+    for (const e of fieldErrors(prepared.validateTyped.errors)) warnings.push(`${e.field}: ${e.message}; the JSON value was coerced (--lenient)`);
+  }
+  if (!prepared.validate(params)) throw invalid(prepared.validate.errors);
+  return params;
 }
 
 /** Authenticate, validate, run: the one pipeline behind every binding. */
@@ -87,7 +170,7 @@ export async function runOperation(
   input: RunInput,
   base: { state: EmulatorState; tokens: TokenService; config: Config },
 ): Promise<OperationResult> {
-  const { op, validate } = prepared;
+  const { op } = prepared;
   const params: Record<string, unknown> = { ...input.params };
   const credentials: Credentials = { ...input.credentials, bodyUuid: params.APIUUID, bodySecret: params.APISECRET };
   for (const f of CREDENTIAL_FIELDS) delete params[f];
@@ -97,10 +180,6 @@ export async function runOperation(
   const clock = base.state.clock;
   const auth = op.public ? (undefined as unknown as RackcorpAuth) : await authenticate(credentials, store, base.tokens, clock);
 
-  if (!validate(params)) {
-    const errs = fieldErrors(validate.errors);
-    const fields = Object.fromEntries(errs.map((e) => [e.field, e.message]));
-    throw new RackcorpFault(`Invalid parameters: ${errs.map((e) => e.message).join('; ')}`, fields);
-  }
-  return op.handler(params as Static<TObject>, { state: base.state, store, clock, auth, tokens: base.tokens, config: base.config });
+  const checked = checkInput(prepared, params, input.typed ?? new Set(), input.strict ?? true, input.warnings ?? []);
+  return op.handler(checked as Static<TObject>, { state: base.state, store, clock, auth, tokens: base.tokens, config: base.config });
 }

@@ -117,13 +117,18 @@ export class ResponseChecker {
     const media = r.content[mediaType];
     if (!media) return { ok: false, errors: [`media type "${mediaType}" is not documented for ${operation} ${status} (documented: ${Object.keys(r.content).join(', ')})`] };
     let value: unknown;
+    let schema = media.schema;
     try {
       if (/xml/.test(mediaType)) {
         const parsed = parseXml(body);
-        const rootName = xmlRootName(media.schema, doc);
-        if (!rootName) return { ok: false, errors: [`the XML schema of ${operation} ${status} names no root element`] };
-        if (!(rootName in parsed)) return { ok: false, errors: [`root element <${rootName}> expected, got <${Object.keys(parsed).filter((k) => !k.startsWith('?')).join(', ')}>`] };
-        value = xmlToJson(parsed[rootName], media.schema, doc);
+        // The schema, or (when its own root is absent) the anyOf/oneOf branch whose root element is present.
+        const candidates = [media.schema, ...(((resolveRef(media.schema, doc).anyOf ?? resolveRef(media.schema, doc).oneOf) ?? []) as JsonSchema[])];
+        const names = candidates.map((c) => xmlRootName(c, doc)).filter((n): n is string => !!n);
+        if (names.length === 0) return { ok: false, errors: [`the XML schema of ${operation} ${status} names no root element`] };
+        const hit = candidates.find((c) => { const n = xmlRootName(c, doc); return n !== undefined && n in parsed; });
+        if (!hit) return { ok: false, errors: [`root element <${names.join('> or <')}> expected, got <${Object.keys(parsed).filter((k) => !k.startsWith('?')).join(', ')}>`] };
+        schema = hit;
+        value = xmlToJson(parsed[xmlRootName(hit, doc)!], hit, doc);
       } else if (/json/.test(mediaType)) {
         value = JSON.parse(body);
       } else {
@@ -132,7 +137,7 @@ export class ResponseChecker {
     } catch (e) {
       return { ok: false, errors: [`the body is not valid ${/xml/.test(mediaType) ? 'XML' : 'JSON'}: ${(e as Error).message}`] };
     }
-    const fn = this.validator(media.schema, doc);
+    const fn = this.validator(schema, doc);
     if (fn(value)) return { ok: true, errors: [] };
     return { ok: false, errors: (fn.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String((e.params as { additionalProperty: string }).additionalProperty)}` : ''}`) };
   }
@@ -148,16 +153,19 @@ declare module 'fastify' {
 export function installResponseValidation(scope: FastifyInstance, vendor: VendorModule, checker: ResponseChecker): void {
   if (!checker.covers(vendor.name)) return;
   scope.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    // Answered before the request reached the vendor (a bad session id, every session busy): not a vendor answer.
+    if (!request.emulator) return payload;
     if (captureOf(request)?.fault !== undefined) return payload; // an injected fault answers on purpose
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : null;
     if (body === null) return payload; // a stream: not checked
-    const result = checker.check(vendor.name, request.emulator.operation, reply.statusCode, reply.getHeader('content-type') as string | undefined, body);
+    const status = reply.statusCode;
+    const result = checker.check(vendor.name, request.emulator.operation, status, reply.getHeader('content-type') as string | undefined, body);
     if (result.ok) return payload;
-    request.log.error({ vendor: vendor.name, operation: request.emulator.operation, status: reply.statusCode, violations: result.errors }, 'response does not match the contract');
+    request.log.error({ vendor: vendor.name, operation: request.emulator.operation, status, violations: result.errors }, 'response does not match the contract');
     reply.code(500).header('content-type', 'application/json; charset=utf-8');
     return JSON.stringify({
       error: 'Response validation failed',
-      message: `The ${vendor.name} response to ${request.emulator.operation ?? 'an unnamed operation'} (status ${reply.statusCode}) does not match its OpenAPI schema`,
+      message: `The ${vendor.name} response to ${request.emulator.operation ?? 'an unnamed operation'} (status ${status}) does not match its OpenAPI schema`,
       violations: result.errors,
     });
   });
