@@ -16,6 +16,10 @@ describe('OpenAPI contracts', () => {
   beforeAll(async () => { app = await makeApp({ validateResponses: false }); });
   afterAll(async () => { await app.close(); });
 
+  it('has a contract for every vendor', () => {
+    expect(published.map((v) => v.name)).toEqual(vendors.map((v) => v.name));
+  });
+
   it('serves the combined document and one per vendor', async () => {
     const all = await app.inject({ method: 'GET', url: '/_emulator/openapi.json' });
     expect(all.statusCode).toBe(200);
