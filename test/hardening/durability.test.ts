@@ -4,7 +4,7 @@
  * must be there after the restart, nothing half-written may be visible (a RackCorp customer
  * always has its location and contact), and ids are never handed out twice.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,14 +18,6 @@ const CLI = path.join(ROOT, 'dist/server/cli.js');
 const CYCLES = Number(process.env.DURABILITY_CYCLES ?? 20);
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
 
-function newestMtime(dir: string): number {
-  let max = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    max = Math.max(max, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
-  }
-  return max;
-}
 
 function start(db: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
@@ -82,9 +74,6 @@ async function write(url: string, vendor: Ack['vendor'], tag: string): Promise<A
 describe('durability with --db under SIGKILL', () => {
   let dir: string;
   beforeAll(() => {
-    if (!fs.existsSync(CLI) || fs.statSync(CLI).mtimeMs < newestMtime(path.join(ROOT, 'src'))) {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-    }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-durability-'));
   }, 120_000);
   afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });

@@ -3,33 +3,14 @@
  * fixed set of sessions. Zero errors, and the server's memory stays where it settled after the
  * warm-up. The long soak is `npm run soak` (5 minutes; same checks).
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain ESM script without types
 import { runSoak, memoryHeld } from '../../scripts/soak.mjs';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'dist/server/cli.js');
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 12);
 
-function newestMtime(dir: string): number {
-  let max = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    max = Math.max(max, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
-  }
-  return max;
-}
 
 describe('bounded load', () => {
-  beforeAll(() => {
-    if (!fs.existsSync(CLI) || fs.statSync(CLI).mtimeMs < newestMtime(path.join(ROOT, 'src'))) {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-    }
-  }, 120_000);
-
   it(`${SECONDS} s of mixed load on four vendors and three sessions: no errors, memory holds`, async () => {
     // A journal of 100 per session fills within the warm-up, so the bound is what the memory check sees.
     const r = await runSoak({ seconds: SECONDS, warmup: 3, connections: 4, sessions: 3, journalSize: 100, log: () => {} });

@@ -171,17 +171,8 @@ const PromoCreateInput = Type.Object({
   campaign: Type.Optional(Type.String({ maxLength: 255 })),
 });
 
-const PromoUpdateInput = Type.Object({
-  id: Id,
-  discount: Type.Optional(Type.Number()),
-  type: Type.Optional(Enum(PROMO_TYPES)),
-  currencycode: Type.Optional(Enum(CURRENCY_CODES)),
-  expires: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  maxUses: Type.Optional(Type.Integer({ minimum: 0 })),
-  description: Type.Optional(Type.String({ maxLength: 255 })),
-  serviceCategory: Type.Optional(Type.String({ maxLength: 64 })),
-  campaign: Type.Optional(Type.String({ maxLength: 255 })),
-});
+/** Update takes the create fields but `code`, each optional, plus the id from the path. */
+const PromoUpdateInput = Type.Object({ id: Id, ...Type.Partial(Type.Omit(PromoCreateInput, ['code'])).properties });
 
 /** Checks shared by create and update on the merged code; adds messages to `fields`. */
 function checkPromoFields(ctx: RackcorpContext, f: { type: string; discount: number; expires: string | null; serviceCategory: string | null }, given: Record<string, unknown>, fields: Record<string, string>) {
