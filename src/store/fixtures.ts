@@ -1,6 +1,7 @@
 /**
  * Fixtures: `<dir>/<vendor>/<table>.json`, each an array of row objects whose keys are column
- * names. One layout for every vendor, so loading, per-vendor reset and export (snapshots as a
+ * names, or `<table>.jsonl` (JSON Lines: one row object per line) for big tables: a JSON Lines
+ * file is streamed into the table, so a million rows never sit in memory as one string. One layout for every vendor, so loading, per-vendor reset and export (snapshots as a
  * fixtures folder) are the same generic code. Rows load in the vendor's table order, in one
  * transaction; a missing file means an empty table.
  */
@@ -14,12 +15,73 @@ export class FixtureError extends Error {}
 
 export type VendorFixtures = Record<string, Record<string, unknown>[]>;
 
+/** The fixture file of one table: `.json`, `.jsonl`, or null when there is none. */
+function fixtureFile(dir: string, vendor: VendorModule, table: string): { file: string; lines: boolean } | null {
+  const json = path.join(dir, vendor.name, `${table}.json`);
+  const jsonl = path.join(dir, vendor.name, `${table}.jsonl`);
+  const hasJson = fs.existsSync(json);
+  const hasLines = fs.existsSync(jsonl);
+  if (hasJson && hasLines) throw new FixtureError(`${json} and ${jsonl} both exist: keep one`);
+  if (hasLines) return { file: jsonl, lines: true };
+  return hasJson ? { file: json, lines: false } : null;
+}
+
+/** Call `each` for every row of a JSON Lines file, reading it in large chunks. Blank lines are skipped. */
+export function forEachJsonLine(file: string, each: (row: Record<string, unknown>) => void): void {
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(1 << 24);
+  let rest = '';
+  let lineNo = 0;
+  const handle = (line: string) => {
+    lineNo++;
+    if (line.trim() === '') return;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch (e) {
+      throw new FixtureError(`${file}:${lineNo}: not valid JSON (${(e as Error).message})`);
+    }
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new FixtureError(`${file}:${lineNo}: expected a row object`);
+    each(row as Record<string, unknown>);
+  };
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      // Cut at the last newline so a multi-byte character or a row never straddles two chunks.
+      const end = buf.lastIndexOf(10, n - 1);
+      if (end < 0) {
+        rest += buf.toString('utf8', 0, n);
+        continue;
+      }
+      const text = rest + buf.toString('utf8', 0, end);
+      rest = buf.toString('utf8', end + 1, n);
+      let start = 0;
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', start)) {
+        handle(text.slice(start, i));
+        start = i + 1;
+      }
+      handle(text.slice(start));
+    }
+    if (rest !== '') handle(rest);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Read one vendor's fixture files (table name -> rows). */
 export function readVendorFixtures(dir: string, vendor: VendorModule): VendorFixtures {
   const out: VendorFixtures = {};
   for (const t of vendor.tables) {
-    const file = path.join(dir, vendor.name, `${t.name}.json`);
-    if (!fs.existsSync(file)) continue;
+    const found = fixtureFile(dir, vendor, t.name);
+    if (!found) continue;
+    const file = found.file;
+    if (found.lines) {
+      const rows: Record<string, unknown>[] = [];
+      forEachJsonLine(file, (r) => rows.push(r));
+      out[t.name] = rows;
+      continue;
+    }
     let rows: unknown;
     try {
       rows = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -37,6 +99,28 @@ function toSqlValue(v: unknown): unknown {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (v !== null && typeof v === 'object') return JSON.stringify(v);
   return v;
+}
+
+/**
+ * Insert rows one by one, streaming: one prepared statement per distinct set of keys (a missing
+ * key takes the column's default, as with `.json`, where absent keys of a row insert NULL only when
+ * another row names the column). Used for `.jsonl`, where the rows are not all known in advance.
+ */
+function rowInserter(db: DB, table: string): (r: Record<string, unknown>) => void {
+  const stmts = new Map<string, { cols: string[]; stmt: import('better-sqlite3').Statement }>();
+  return (r) => {
+    const cols = Object.keys(r);
+    const key = cols.join(',');
+    let s = stmts.get(key);
+    if (!s) {
+      for (const c of cols) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(c)) throw new FixtureError(`${table}: bad column name "${c}"`);
+      s = { cols, stmt: db.prepare(`INSERT INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`) };
+      stmts.set(key, s);
+    }
+    const vals = new Array<unknown>(s.cols.length);
+    for (let i = 0; i < vals.length; i++) vals[i] = toSqlValue(r[s.cols[i]]);
+    s.stmt.run(vals);
+  };
 }
 
 /** Insert rows into one table; columns are the union of the rows' keys. */
@@ -78,12 +162,36 @@ export function loadVendorFixtures(db: DB, vendor: VendorModule, fixtures: Vendo
   vendor.afterFixtures?.(db);
 }
 
+/** Load one vendor's fixtures straight from its folder, streaming `.jsonl` tables. Runs inside the caller's transaction. */
+function streamVendorFixtures(db: DB, dir: string, vendor: VendorModule, parsed: VendorFixtures): void {
+  for (const t of vendor.tables) {
+    const found = fixtureFile(dir, vendor, t.name);
+    if (!found) continue;
+    if (!found.lines) {
+      loadVendorFixtures(db, { ...vendor, tables: [t], afterFixtures: undefined }, parsed);
+      continue;
+    }
+    const insert = rowInserter(db, t.name);
+    try {
+      forEachJsonLine(found.file, insert);
+    } catch (e) {
+      if (e instanceof FixtureError) throw e;
+      throw new FixtureError(`fixtures ${vendor.name}/${t.name}.jsonl: ${(e as Error).message}`);
+    }
+  }
+  vendor.afterFixtures?.(db);
+}
+
 /** Load every vendor's fixtures from a folder, in one transaction, and mark the store seeded. */
 export function loadAllFixtures(db: DB, dir: string, vendors: readonly VendorModule[]): void {
   if (!fs.existsSync(dir)) throw new FixtureError(`fixtures folder not found: ${dir}`);
-  const all = vendors.map((v) => [v, readVendorFixtures(dir, v)] as const);
+  // Small (.json) tables are read and parsed up front, so a malformed file fails before any write.
+  const parsed = vendors.map((v) => {
+    const small = v.tables.filter((t) => fixtureFile(dir, v, t.name)?.lines === false);
+    return readVendorFixtures(dir, { ...v, tables: small });
+  });
   db.transaction(() => {
-    for (const [v, f] of all) loadVendorFixtures(db, v, f);
+    vendors.forEach((v, i) => streamVendorFixtures(db, dir, v, parsed[i]));
     setMeta(db, 'seeded', new Date(0).toISOString());
     setMeta(db, 'fixtures', path.resolve(dir));
   })();

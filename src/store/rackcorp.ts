@@ -6,6 +6,15 @@
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 
+/**
+ * The text the keyword index holds for one customer: every field `keyword` searches, joined by a
+ * separator. A trigram FTS5 index over it finds the candidates of a keyword of three or more
+ * characters without scanning the table; the exact LIKE test then runs on those candidates only,
+ * so matches are exactly those of the plain LIKE scan (the index folds case at least as widely).
+ */
+const KEYWORD_TEXT = (r: string) => `${r}.stdName || char(31) || ${r}.companyName || char(31) || ${r}.firstName || ' ' || ${r}.lastName
+      || char(31) || ${r}.customID || char(31) || ${r}.companyABN || char(31) || ${r}.companyACN`;
+
 export const rackcorpCustomerTables: VendorTable[] = [
   {
     name: 'rackcorp_customers',
@@ -30,7 +39,18 @@ export const rackcorpCustomerTables: VendorTable[] = [
       dateModified INTEGER NOT NULL
     );
     CREATE INDEX rackcorp_customers_parent ON rackcorp_customers(parentID);
-    CREATE INDEX rackcorp_customers_stdname ON rackcorp_customers(stdName);`,
+    CREATE INDEX rackcorp_customers_stdname ON rackcorp_customers(stdName);
+    CREATE VIRTUAL TABLE fts_rackcorp_customers USING fts5(text, content='', contentless_delete=1, tokenize='trigram');
+    CREATE TRIGGER fts_rackcorp_customers_ai AFTER INSERT ON rackcorp_customers BEGIN
+      INSERT INTO fts_rackcorp_customers (rowid, text) VALUES (new.id, ${KEYWORD_TEXT('new')});
+    END;
+    CREATE TRIGGER fts_rackcorp_customers_ad AFTER DELETE ON rackcorp_customers BEGIN
+      DELETE FROM fts_rackcorp_customers WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER fts_rackcorp_customers_au AFTER UPDATE ON rackcorp_customers BEGIN
+      DELETE FROM fts_rackcorp_customers WHERE rowid = old.id;
+      INSERT INTO fts_rackcorp_customers (rowid, text) VALUES (new.id, ${KEYWORD_TEXT('new')});
+    END;`,
   },
   {
     name: 'rackcorp_locations',
@@ -188,6 +208,11 @@ export function likeLiteral(s: string): string {
 }
 
 /** `WITH RECURSIVE` that lists a customer and every descendant through parentID. */
+/** Walk up from @id through parentID: visible when @root is met (cheap however large the tree is). */
+const ANCESTORS = `WITH RECURSIVE up(id) AS (
+  SELECT id FROM rackcorp_customers WHERE id = @id
+  UNION SELECT c.parentID FROM rackcorp_customers c JOIN up ON c.id = up.id WHERE c.parentID IS NOT NULL)`;
+
 const TREE = `WITH RECURSIVE tree(id) AS (
   SELECT id FROM rackcorp_customers WHERE id = @root
   UNION ALL SELECT c.id FROM rackcorp_customers c JOIN tree t ON c.parentID = t.id)`;
@@ -195,7 +220,8 @@ const TREE = `WITH RECURSIVE tree(id) AS (
 export function createRackcorpStore(db: DB) {
   const s = {
     byId: db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
-    inTree: db.prepare<{ root: number; id: number }, { id: number }>(`${TREE} SELECT id FROM tree WHERE id = @id`),
+    inTree: db.prepare<{ root: number; id: number }, { id: number }>(`${ANCESTORS} SELECT id FROM up WHERE id = @root`),
+    parentOf: db.prepare<[number], { parentID: number | null }>('SELECT parentID FROM rackcorp_customers WHERE id = ?'),
     locations: db.prepare<[number], Record<string, unknown>>(
       'SELECT id, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
     contacts: db.prepare<[number], Record<string, unknown>>(
@@ -252,6 +278,44 @@ export function createRackcorpStore(db: DB) {
   // Statements built from a filter or column set are prepared once per shape and reused.
   const updateCache = new Map<string, import('better-sqlite3').Statement>();
   const listCache = new Map<string, { count: import('better-sqlite3').Statement; page: import('better-sqlite3').Statement }>();
+  const ftsCache = new Map<string, import('better-sqlite3').Statement>();
+
+  /** Whether `id` is `root` or below it, with the parent links read once per call. */
+  function visibleWith(parents: Map<number, number | null>, root: number, id: number): boolean {
+    const seen = new Set<number>();
+    let cur: number | null = id;
+    while (cur !== null && !seen.has(cur)) {
+      if (cur === root) return true;
+      seen.add(cur);
+      let p = parents.get(cur);
+      if (p === undefined) {
+        p = s.parentOf.get(cur)?.parentID ?? null;
+        parents.set(cur, p);
+      }
+      cur = p;
+    }
+    return false;
+  }
+
+  /**
+   * A keyword list through the trigram index: the candidates matching every filter, by id, then
+   * the visibility test walking up the parent links (no walk of the caller's whole tree).
+   */
+  function listByKeyword(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerRow[] } {
+    const { where, params } = filterSql(root, f);
+    let stmt = ftsCache.get(where);
+    if (!stmt) {
+      stmt = db.prepare(`SELECT c.id AS id FROM fts_rackcorp_customers x CROSS JOIN rackcorp_customers c ON c.id = x.rowid
+        ${where} AND x.text MATCH @fts ORDER BY c.id`).pluck();
+      ftsCache.set(where, stmt);
+    }
+    delete params.root;
+    params.fts = `"${f.keyword!.replace(/"/g, '""')}"`;
+    const parents = new Map<number, number | null>();
+    const ids = (stmt.all(params) as number[]).filter((id) => visibleWith(parents, root, id));
+    const rows = ids.slice(start, start + window).map((id) => s.byId.get(id)!);
+    return { count: ids.length, rows };
+  }
 
   return {
     get(id: number): CustomerRow | undefined {
@@ -269,6 +333,8 @@ export function createRackcorpStore(db: DB) {
     partnerCustomer: (code: string) => s.partner.get(code)?.id,
     /** Customers of `root`'s tree matching the filter: total count and one page, ordered by id. */
     list(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerRow[] } {
+      // A trigram index needs three characters; shorter keywords take the scan below.
+      if (f.keyword !== undefined && [...f.keyword].length >= 3) return listByKeyword(root, f, start, window);
       const { where, params } = filterSql(root, f);
       let st = listCache.get(where);
       if (!st) {
