@@ -28,6 +28,8 @@ const CONNECTIONS = Number(opt('--connections', '50'));
 const SCALE = flag('--scale');
 const SCALE_SIZES = opt('--scale-sizes', '10000,1000000').split(',').map(Number);
 const ONLY = opt('--only', null);
+/** --cpu-prof DIR: the long-lived emulator of the throughput phase writes a V8 CPU profile there. */
+const CPU_PROF = opt('--cpu-prof', null);
 
 // ---- pinning: re-exec the load generator on CPU 1, servers go on CPU 0 ----
 const canPin = os.cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
@@ -47,8 +49,8 @@ const rssKb = (pid) => { const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 
 /** Spawn a server; resolves with {proc, url, spawnedAt} once it printed its listening line. */
-function startServer(kind, extra = []) {
-  const argv = kind === 'emulator' ? [CLI, '--port', '0', '--log-level', 'warn', ...extra] : [CEILING, '--port', '0', ...extra];
+function startServer(kind, extra = [], nodeArgs = []) {
+  const argv = [...nodeArgs, ...(kind === 'emulator' ? [CLI, '--port', '0', '--log-level', 'warn', ...extra] : [CEILING, '--port', '0', ...extra])];
   const [cmd, a] = serverCmd(argv);
   const spawnedAt = performance.now();
   const proc = spawn(cmd, a, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -207,7 +209,7 @@ async function main() {
   // 2. Spawn to first 200 (alternating), RSS idle.
   const startup = { emulator: [], ceiling: [] };
   const idle = { emulator: [], ceiling: [] };
-  for (let i = 0; i < Math.max(RUNS, 5); i++) {
+  for (let i = 0; i < (ONLY ? 1 : Math.max(RUNS, 5)); i++) {
     for (const kind of ['emulator', 'ceiling']) {
       const { ms, server } = await spawnToFirst200(kind, kind === 'ceiling' ? ceilArgs : [], probe);
       startup[kind].push(ms);
@@ -220,7 +222,7 @@ async function main() {
   log(`spawn to first 200: emulator ${median(startup.emulator).toFixed(0)} ms, ceiling ${median(startup.ceiling).toFixed(0)} ms`);
 
   // 3. Throughput: one long-lived emulator and ceiling, scenario by scenario, runs alternating.
-  const emu = await startServer('emulator');
+  const emu = await startServer('emulator', [], CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF)] : []);
   const ceil = await startServer('ceiling', ceilArgs);
   const emuToken = await rackcorpToken(emu.url);
   for (const sc of scenarios(emuToken)) {

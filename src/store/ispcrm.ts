@@ -7,6 +7,7 @@
  */
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
+import { trigramIndexDdl, trigramQuery } from './trigram.js';
 
 /** The doc's create example answers 1243 on a fresh start: new customer ids never start below. */
 export const ISPCRM_FIRST_NEW_CUSTOMER_ID = 1243;
@@ -62,7 +63,7 @@ export const ispcrmTables: VendorTable[] = [
       updated TEXT NOT NULL
     );
     CREATE INDEX ispcrm_customers_scope ON ispcrm_customers(ispid, resellerid);
-    CREATE VIRTUAL TABLE fts_ispcrm_customers USING fts5(name, content='', contentless_delete=1, tokenize='trigram');
+    ${trigramIndexDdl('fts_ispcrm_customers', ['name'])};
     CREATE TRIGGER fts_ispcrm_customers_ai AFTER INSERT ON ispcrm_customers BEGIN
       INSERT INTO fts_ispcrm_customers (rowid, name) VALUES (new.id, new.name);
     END;
@@ -231,7 +232,7 @@ function trigramPhrase(pattern: string): string | null {
   }
   runs.push(cur);
   const best = runs.reduce((a, b) => ([...b].length > [...a].length ? b : a), '');
-  return [...best].length >= 3 ? `"${best.replace(/"/g, '""')}"` : null;
+  return trigramQuery(best);
 }
 
 const SORT_SQL: Record<IspcrmSortField, string> = {
@@ -259,8 +260,8 @@ export function createIspcrmStore(db: DB) {
   const resellerById = db.prepare('SELECT id, ispid, name FROM ispcrm_resellers WHERE id = ?');
   const countStmt = db.prepare(`SELECT COUNT(*) AS n FROM ispcrm_customers c WHERE ${WHERE}`);
   // The same with the name candidates from the trigram index first (CROSS JOIN keeps that order).
-  const FTS_FROM = 'fts_ispcrm_customers x CROSS JOIN ispcrm_customers c ON c.id = x.rowid';
-  const countFtsStmt = db.prepare(`SELECT COUNT(*) AS n FROM ${FTS_FROM} WHERE x.name MATCH @fts AND ${WHERE}`);
+  const FTS_FROM = 'fts_ispcrm_customers CROSS JOIN ispcrm_customers c ON c.id = fts_ispcrm_customers.rowid';
+  const countFtsStmt = db.prepare(`SELECT COUNT(*) AS n FROM ${FTS_FROM} WHERE fts_ispcrm_customers MATCH @fts AND ${WHERE}`);
   const pageStmts = new Map<string, ReturnType<DB['prepare']>>();
   const servicesOf = db.prepare('SELECT id, customerid, username, plan, status, created FROM ispcrm_services WHERE customerid = ? ORDER BY id');
   const customerInScope = db.prepare(`SELECT * FROM ispcrm_customers c
@@ -285,7 +286,7 @@ export function createIspcrmStore(db: DB) {
     if (!stmt) {
       const dir = order === 'desc' ? 'DESC' : 'ASC';
       const tie = field === 'id' ? '' : `, c.id ${dir}`;
-      const from = fts ? `${FTS_FROM} WHERE x.name MATCH @fts AND` : 'ispcrm_customers c WHERE';
+      const from = fts ? `${FTS_FROM} WHERE fts_ispcrm_customers MATCH @fts AND` : 'ispcrm_customers c WHERE';
       stmt = db.prepare(`SELECT c.* FROM ${from} ${WHERE} ORDER BY ${SORT_SQL[field]} ${dir}${tie} LIMIT @limit OFFSET @offset`);
       pageStmts.set(key, stmt);
     }

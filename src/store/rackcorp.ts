@@ -5,6 +5,7 @@
  */
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
+import { trigramIndexDdl, trigramQuery } from './trigram.js';
 
 /**
  * The text the keyword index holds for one customer: every field `keyword` searches, joined by a
@@ -12,7 +13,8 @@ import type { VendorTable } from '../routes/shared/vendor.js';
  * characters without scanning the table; the exact LIKE test then runs on those candidates only,
  * so matches are exactly those of the plain LIKE scan (the index folds case at least as widely).
  */
-const KEYWORD_TEXT = (r: string) => `${r}.stdName || char(31) || ${r}.companyName || char(31) || ${r}.firstName || ' ' || ${r}.lastName
+const KEYWORD_TEXT = (r: string) => `(CASE WHEN ${r}.stdName IN (${r}.companyName, ${r}.firstName || ' ' || ${r}.lastName) THEN '' ELSE ${r}.stdName END)
+      || char(31) || ${r}.companyName || char(31) || ${r}.firstName || ' ' || ${r}.lastName
       || char(31) || ${r}.customID || char(31) || ${r}.companyABN || char(31) || ${r}.companyACN`;
 
 export const rackcorpCustomerTables: VendorTable[] = [
@@ -40,7 +42,7 @@ export const rackcorpCustomerTables: VendorTable[] = [
     );
     CREATE INDEX rackcorp_customers_parent ON rackcorp_customers(parentID);
     CREATE INDEX rackcorp_customers_stdname ON rackcorp_customers(stdName);
-    CREATE VIRTUAL TABLE fts_rackcorp_customers USING fts5(text, content='', contentless_delete=1, tokenize='trigram');
+    ${trigramIndexDdl('fts_rackcorp_customers', ['text'])};
     CREATE TRIGGER fts_rackcorp_customers_ai AFTER INSERT ON rackcorp_customers BEGIN
       INSERT INTO fts_rackcorp_customers (rowid, text) VALUES (new.id, ${KEYWORD_TEXT('new')});
     END;
@@ -305,12 +307,12 @@ export function createRackcorpStore(db: DB) {
     const { where, params } = filterSql(root, f);
     let stmt = ftsCache.get(where);
     if (!stmt) {
-      stmt = db.prepare(`SELECT c.id AS id FROM fts_rackcorp_customers x CROSS JOIN rackcorp_customers c ON c.id = x.rowid
-        ${where} AND x.text MATCH @fts ORDER BY c.id`).pluck();
+      stmt = db.prepare(`SELECT c.id AS id FROM fts_rackcorp_customers CROSS JOIN rackcorp_customers c ON c.id = fts_rackcorp_customers.rowid
+        ${where} AND fts_rackcorp_customers MATCH @fts ORDER BY c.id`).pluck();
       ftsCache.set(where, stmt);
     }
     delete params.root;
-    params.fts = `"${f.keyword!.replace(/"/g, '""')}"`;
+    params.fts = trigramQuery(f.keyword!);
     const parents = new Map<number, number | null>();
     const ids = (stmt.all(params) as number[]).filter((id) => visibleWith(parents, root, id));
     const rows = ids.slice(start, start + window).map((id) => s.byId.get(id)!);
@@ -334,7 +336,7 @@ export function createRackcorpStore(db: DB) {
     /** Customers of `root`'s tree matching the filter: total count and one page, ordered by id. */
     list(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerRow[] } {
       // A trigram index needs three characters; shorter keywords take the scan below.
-      if (f.keyword !== undefined && [...f.keyword].length >= 3) return listByKeyword(root, f, start, window);
+      if (f.keyword !== undefined && trigramQuery(f.keyword) !== null) return listByKeyword(root, f, start, window);
       const { where, params } = filterSql(root, f);
       let st = listCache.get(where);
       if (!st) {
