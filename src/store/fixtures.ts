@@ -162,6 +162,20 @@ export function loadVendorFixtures(db: DB, vendor: VendorModule, fixtures: Vendo
   vendor.afterFixtures?.(db);
 }
 
+const BULKABLE_TRIGGER = /^CREATE\s+TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?\S+\s+AFTER\s+INSERT\s+ON\s+"?(\w+)"?\s+BEGIN\s+INSERT\s+INTO\s+(\w+)\s*\(([^()]*)\)\s*VALUES\s*\(([\s\S]*)\)\s*;\s*END$/i;
+
+/** The table's AFTER INSERT triggers whose whole body is one `INSERT INTO x (cols) VALUES (exprs of new.*)`. */
+function bulkableTriggers(db: DB, table: string): { name: string; sql: string; target: string; cols: string; values: string }[] {
+  const rows = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?").all(table) as { name: string; sql: string }[];
+  const out = [];
+  for (const r of rows) {
+    const m = BULKABLE_TRIGGER.exec(r.sql.trim());
+    // A body with a second statement would not match: `[\s\S]*` then must end in exactly one `); END`.
+    if (m && m[1] === table && !/;/.test(m[4])) out.push({ name: r.name, sql: r.sql, target: m[2], cols: m[3], values: m[4] });
+  }
+  return out;
+}
+
 /** Load one vendor's fixtures straight from its folder, streaming `.jsonl` tables. Runs inside the caller's transaction. */
 function streamVendorFixtures(db: DB, dir: string, vendor: VendorModule, parsed: VendorFixtures): void {
   for (const t of vendor.tables) {
@@ -176,6 +190,12 @@ function streamVendorFixtures(db: DB, dir: string, vendor: VendorModule, parsed:
     const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
       .all(t.name) as { name: string; sql: string }[];
     for (const ix of indexes) db.exec(`DROP INDEX "${ix.name}"`);
+    // Likewise an AFTER INSERT trigger made of one INSERT ... VALUES (a search index kept in step)
+    // runs once over all the new rows instead of once per row (ten times faster for FTS5).
+    const triggers = bulkableTriggers(db, t.name);
+    for (const tr of triggers) db.exec(`DROP TRIGGER "${tr.name}"`);
+    const before = (db.prepare(`SELECT COALESCE(MAX(rowid), 0) AS m FROM ${t.name}`).get() as { m: number }).m;
+    const tRows = Date.now();
     const insert = rowInserter(db, t.name);
     try {
       forEachJsonLine(found.file, insert);
@@ -183,7 +203,13 @@ function streamVendorFixtures(db: DB, dir: string, vendor: VendorModule, parsed:
       if (e instanceof FixtureError) throw e;
       throw new FixtureError(`fixtures ${vendor.name}/${t.name}.jsonl: ${(e as Error).message}`);
     }
+    const tIx = Date.now();
     for (const ix of indexes) db.exec(ix.sql);
+    for (const tr of triggers) {
+      db.prepare(`INSERT INTO ${tr.target} (${tr.cols}) SELECT ${tr.values} FROM ${t.name} AS new WHERE new.rowid > ?`).run(before);
+      db.exec(tr.sql);
+    }
+    if (process.env.EMULATOR_LOAD_TIMING) process.stderr.write(`${t.name}: ${tIx - tRows} ms rows, ${Date.now() - tIx} ms indexes\n`);
   }
   vendor.afterFixtures?.(db);
 }
