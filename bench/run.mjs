@@ -25,7 +25,8 @@ const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] :
 const DURATION = Number(opt('--duration', '5'));
 const RUNS = Number(opt('--runs', '3'));
 const CONNECTIONS = Number(opt('--connections', '50'));
-const SCALE = flag('--scale');
+const SCALE_ONLY = flag('--scale-only');
+const SCALE = flag('--scale') || SCALE_ONLY;
 const SCALE_SIZES = opt('--scale-sizes', '10000,1000000').split(',').map(Number);
 const ONLY = opt('--only', null);
 /** --cpu-prof DIR: the long-lived emulator of the throughput phase writes a V8 CPU profile there. */
@@ -186,6 +187,17 @@ async function main() {
   log(`bench: ${config.pinning}; ${config.load_generator}; ${RUNS} runs x ${DURATION}s at ${CONNECTIONS} connections`);
   const results = { date: started.toISOString(), machine, config, scenarios: [], startup: null, session: null, rss: null, scale: null };
 
+  if (!SCALE_ONLY) await throughput(results);
+  if (SCALE) results.scale = await scale();
+
+  const outDir = path.join(ROOT, 'bench/results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(results, null, 2));
+  process.stdout.write(table(results) + `\nJSON: ${path.relative(ROOT, file)}\n`);
+}
+
+async function throughput(results) {
   // 1. Capture every scenario's emulator responses (a fresh emulator), for the ceiling.
   const probe = req('probe', 'GET', '/api/rest/v2.9/json.php?cmd=customer.get&id=123', { authorization: RC_BASIC });
   const cap = await startServer('emulator');
@@ -272,14 +284,6 @@ async function main() {
   await stopServer(emu);
   await stopServer(ceil);
   fs.rmSync(routesFile, { force: true });
-
-  if (SCALE) results.scale = await scale();
-
-  const outDir = path.join(ROOT, 'bench/results');
-  fs.mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify(results, null, 2));
-  process.stdout.write(table(results) + `\nJSON: ${path.relative(ROOT, file)}\n`);
 }
 
 // ---- scale: generated fixture sets ----
@@ -335,6 +339,7 @@ function table(r) {
   const lines = [];
   lines.push(`vendor-api-emulator bench ${r.date} | ${r.machine.cpus} x ${r.machine.model} | node ${r.machine.node} | ${r.config.pinning}`);
   lines.push(`load generator: ${r.config.load_generator}; ${r.config.runs} runs x ${r.config.duration_s}s, ${r.config.connections} connections; ratio = emulator/ceiling, median (min-max)`);
+  if (r.scenarios.length) {
   lines.push('');
   lines.push('| scenario | emulator rps | ceiling rps | ratio | target | emu p50 / p99 ms | ceil p50 / p99 ms | |');
   lines.push('|---|---|---|---|---|---|---|---|');
@@ -349,6 +354,7 @@ function table(r) {
   lines.push(`| RSS idle, MB | ${mm(r.rss.idle_emulator_mb, 1)} | ${mm(r.rss.idle_ceiling_mb, 1)} | ${f(r.rss.idle_ratio, 2)} | <= 1.5 | ${ok(r.rss.idle_ratio <= 1.5)} |`);
   lines.push(`| RSS after load, MB | ${f(r.rss.after_load_emulator_mb, 1)} | ${f(r.rss.after_load_ceiling_mb, 1)} | ${r.rss.sessions_alive_after_load} sessions made | bounded | |`);
   lines.push(`| new session: first request, ms | ${mm(r.session.first_request_fresh_ms)} | warm ${mm(r.session.same_request_warm_ms)} | cost ${f(r.session.new_session_cost_ms, 2)} | < 3 | ${ok(r.session.first_request_fresh_ms.median < 3)} |`);
+  }
   if (r.scale) {
     lines.push('');
     lines.push('| customers per vendor | load (spawn to 200), ms | RSS MB | get-by-id ms | keyword ms | % wildcard ms | deep page RackCorp ms | deep page NeuCRM ms |');
