@@ -142,19 +142,26 @@ function scenarios(token) {
   ];
 }
 
-/** One autocannon run against base. */
+/** One autocannon run against base. With `sessions`, each connection gets its own session id for the whole run. */
 function cannon(base, requests, { sessions = false, duration = DURATION, tag = '' } = {}) {
   let nextSession = 0;
   const reqs = requests.map((r) => {
     const q = { method: r.method, path: r.path, headers: r.headers, body: r.body };
-    if (sessions) q.setupRequest = (x, ctx) => {
-      ctx.sid ??= `bench-${tag}-${process.pid}-${nextSession++}`;
-      return { ...x, headers: { ...x.headers, 'x-emulator-session': ctx.sid } };
-    };
+    // With a setupRequest, autocannon rebuilds every request through the client's builder, which
+    // setupClient wraps to add the connection's session header (autocannon's per-request
+    // `context` is cleared each time the request list wraps, so it cannot hold the session).
+    if (sessions) q.setupRequest = (x) => x;
     return q;
   });
+  const setupClient = sessions ? (client) => {
+    const sid = `bench-${tag}-${process.pid}-${nextSession++}`;
+    const it = client.requestIterator;
+    const build = it.requestBuilder;
+    it.requestBuilder = (req, ctx) => build({ ...req, headers: { ...req.headers, 'x-emulator-session': sid } }, ctx);
+    it.rebuildRequest();
+  } : undefined;
   return new Promise((resolve, reject) => {
-    autocannon({ url: base, connections: CONNECTIONS, duration, requests: reqs }, (err, res) => {
+    autocannon({ url: base, connections: CONNECTIONS, duration, requests: reqs, ...(setupClient ? { setupClient } : {}) }, (err, res) => {
       if (err) return reject(err);
       const bad = res.non2xx + res.errors + res.timeouts;
       resolve({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx, errors: res.errors + res.timeouts,
@@ -237,12 +244,16 @@ async function throughput(results) {
   const emu = await startServer('emulator', [], CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF)] : []);
   const ceil = await startServer('ceiling', ceilArgs);
   const emuToken = await rackcorpToken(emu.url);
+  let warmSessions = 0;
   for (const sc of scenarios(emuToken)) {
     if (ONLY && !sc.name.includes(ONLY)) continue;
     const per = { emulator: [], ceiling: [] };
     const list = () => (typeof sc.requests === 'function' ? sc.requests() : sc.requests);
     // warm-up (JIT, prepared statements), not counted
-    for (const [k, s] of [['emulator', emu], ['ceiling', ceil]]) await cannon(s.url, list(), { sessions: sc.sessions, duration: 1, tag: `warm-${k}` });
+    for (const [k, s] of [['emulator', emu], ['ceiling', ceil]]) {
+      const w = await cannon(s.url, list(), { sessions: sc.sessions, duration: 1, tag: `warm-${k}` });
+      if (k === 'emulator') warmSessions += w.sessions;
+    }
     for (let i = 0; i < RUNS; i++) {
       for (const [k, s] of [['emulator', emu], ['ceiling', ceil]]) per[k].push(await cannon(s.url, list(), { sessions: sc.sessions, tag: `${k}${i}` }));
     }
@@ -279,7 +290,7 @@ async function throughput(results) {
   results.rss = {
     idle_emulator_mb: stats(idle.emulator), idle_ceiling_mb: stats(idle.ceiling), idle_ratio: median(idle.emulator) / median(idle.ceiling), target: '<= 1.5',
     after_load_emulator_mb: rssKb(emu.proc.pid) / 1024, after_load_ceiling_mb: rssKb(ceil.proc.pid) / 1024,
-    sessions_alive_after_load: results.scenarios.reduce((a, s) => a + s.emulator.sessions_made, 0) + 201,
+    sessions_alive_after_load: warmSessions + results.scenarios.reduce((a, s) => a + s.emulator.sessions_made, 0) + 201,
   };
   await stopServer(emu);
   await stopServer(ceil);
