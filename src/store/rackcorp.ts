@@ -210,11 +210,6 @@ export function likeLiteral(s: string): string {
 }
 
 /** `WITH RECURSIVE` that lists a customer and every descendant through parentID. */
-/** Walk up from @id through parentID: visible when @root is met (cheap however large the tree is). */
-const ANCESTORS = `WITH RECURSIVE up(id) AS (
-  SELECT id FROM rackcorp_customers WHERE id = @id
-  UNION SELECT c.parentID FROM rackcorp_customers c JOIN up ON c.id = up.id WHERE c.parentID IS NOT NULL)`;
-
 const TREE = `WITH RECURSIVE tree(id) AS (
   SELECT id FROM rackcorp_customers WHERE id = @root
   UNION ALL SELECT c.id FROM rackcorp_customers c JOIN tree t ON c.parentID = t.id)`;
@@ -222,7 +217,6 @@ const TREE = `WITH RECURSIVE tree(id) AS (
 export function createRackcorpStore(db: DB) {
   const s = {
     byId: db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
-    inTree: db.prepare<{ root: number; id: number }, { id: number }>(`${ANCESTORS} SELECT id FROM up WHERE id = @root`),
     parentOf: db.prepare<[number], { parentID: number | null }>('SELECT parentID FROM rackcorp_customers WHERE id = ?'),
     locations: db.prepare<[number], Record<string, unknown>>(
       'SELECT id, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
@@ -282,21 +276,26 @@ export function createRackcorpStore(db: DB) {
   const listCache = new Map<string, { count: import('better-sqlite3').Statement; page: import('better-sqlite3').Statement }>();
   const ftsCache = new Map<string, import('better-sqlite3').Statement>();
 
-  /** Whether `id` is `root` or below it, with the parent links read once per call. */
+  /**
+   * Whether `id` is an existing customer that is `root` or below it: walk up the parent links (a
+   * point lookup per level; the caller's tree is never listed, so this costs the same however big
+   * it is). `parents` caches links for one call that tests many ids.
+   */
   function visibleWith(parents: Map<number, number | null>, root: number, id: number): boolean {
-    const seen = new Set<number>();
-    let cur: number | null = id;
-    while (cur !== null && !seen.has(cur)) {
-      if (cur === root) return true;
-      seen.add(cur);
+    let cur = id;
+    for (let depth = 0; depth < 1000; depth++) {
       let p = parents.get(cur);
       if (p === undefined) {
-        p = s.parentOf.get(cur)?.parentID ?? null;
+        const row = s.parentOf.get(cur);
+        if (!row) return false;
+        p = row.parentID;
         parents.set(cur, p);
       }
+      if (cur === root) return true;
+      if (p === null) return false;
       cur = p;
     }
-    return false;
+    return false; // a cycle in the data: not below root
   }
 
   /**
@@ -325,7 +324,7 @@ export function createRackcorpStore(db: DB) {
     },
     /** True when `id` is `root` or one of its descendants. */
     visible(root: number, id: number): boolean {
-      return s.inTree.get({ root, id }) !== undefined;
+      return visibleWith(new Map(), root, id);
     },
     locations: (id: number) => s.locations.all(id),
     contacts: (id: number) => s.contacts.all(id),
