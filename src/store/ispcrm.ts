@@ -7,6 +7,7 @@
  */
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
+import { trigramIndexDdl, trigramQuery } from './trigram.js';
 
 /** The doc's create example answers 1243 on a fresh start: new customer ids never start below. */
 export const ISPCRM_FIRST_NEW_CUSTOMER_ID = 1243;
@@ -61,7 +62,18 @@ export const ispcrmTables: VendorTable[] = [
       created TEXT NOT NULL,
       updated TEXT NOT NULL
     );
-    CREATE INDEX ispcrm_customers_scope ON ispcrm_customers(ispid, resellerid)`,
+    CREATE INDEX ispcrm_customers_scope ON ispcrm_customers(ispid, resellerid);
+    ${trigramIndexDdl('fts_ispcrm_customers', ['name'])};
+    CREATE TRIGGER fts_ispcrm_customers_ai AFTER INSERT ON ispcrm_customers BEGIN
+      INSERT INTO fts_ispcrm_customers (rowid, name) VALUES (new.id, new.name);
+    END;
+    CREATE TRIGGER fts_ispcrm_customers_ad AFTER DELETE ON ispcrm_customers BEGIN
+      DELETE FROM fts_ispcrm_customers WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER fts_ispcrm_customers_au AFTER UPDATE OF name ON ispcrm_customers BEGIN
+      DELETE FROM fts_ispcrm_customers WHERE rowid = old.id;
+      INSERT INTO fts_ispcrm_customers (rowid, name) VALUES (new.id, new.name);
+    END`,
   },
   {
     name: 'ispcrm_services',
@@ -203,6 +215,26 @@ const WHERE = `
   AND (@createdFrom IS NULL OR substr(c.created, 1, 10) >= @createdFrom)
   AND (@createdUpto IS NULL OR substr(c.created, 1, 10) <= @createdUpto)`;
 
+/**
+ * The longest literal run of a `name` LIKE pattern (between `%` wildcards, escapes undone), as an
+ * FTS5 phrase for the trigram index, or null when no run has three characters (the index cannot
+ * help; the plain scan answers). Every row LIKE accepts contains that run, and the trigram index
+ * (case-insensitive) finds every row containing it; LIKE then decides, so the answer is unchanged.
+ */
+function trigramPhrase(pattern: string): string | null {
+  const runs: string[] = [];
+  let cur = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\' && i + 1 < pattern.length) cur += pattern[++i];
+    else if (ch === '%') { runs.push(cur); cur = ''; }
+    else cur += ch;
+  }
+  runs.push(cur);
+  const best = runs.reduce((a, b) => ([...b].length > [...a].length ? b : a), '');
+  return trigramQuery(best);
+}
+
 const SORT_SQL: Record<IspcrmSortField, string> = {
   id: 'c.id',
   name: 'c.name COLLATE NOCASE',
@@ -227,6 +259,9 @@ export function createIspcrmStore(db: DB) {
   const userByKey = db.prepare('SELECT userid, login, name, ispid, resellerid FROM ispcrm_users WHERE userid = ? AND api_key = ? AND active = 1');
   const resellerById = db.prepare('SELECT id, ispid, name FROM ispcrm_resellers WHERE id = ?');
   const countStmt = db.prepare(`SELECT COUNT(*) AS n FROM ispcrm_customers c WHERE ${WHERE}`);
+  // The same with the name candidates from the trigram index first (CROSS JOIN keeps that order).
+  const FTS_FROM = 'fts_ispcrm_customers CROSS JOIN ispcrm_customers c ON c.id = fts_ispcrm_customers.rowid';
+  const countFtsStmt = db.prepare(`SELECT COUNT(*) AS n FROM ${FTS_FROM} WHERE fts_ispcrm_customers MATCH @fts AND ${WHERE}`);
   const pageStmts = new Map<string, ReturnType<DB['prepare']>>();
   const servicesOf = db.prepare('SELECT id, customerid, username, plan, status, created FROM ispcrm_services WHERE customerid = ? ORDER BY id');
   const customerInScope = db.prepare(`SELECT * FROM ispcrm_customers c
@@ -245,13 +280,14 @@ export function createIspcrmStore(db: DB) {
     return { scopeIsp: scope.ispid, scopeReseller: scope.resellerid };
   }
 
-  function pageStmt(field: IspcrmSortField, order: IspcrmSortOrder) {
-    const key = `${field} ${order}`;
+  function pageStmt(field: IspcrmSortField, order: IspcrmSortOrder, fts: boolean) {
+    const key = `${field} ${order} ${fts}`;
     let stmt = pageStmts.get(key);
     if (!stmt) {
       const dir = order === 'desc' ? 'DESC' : 'ASC';
       const tie = field === 'id' ? '' : `, c.id ${dir}`;
-      stmt = db.prepare(`SELECT c.* FROM ispcrm_customers c WHERE ${WHERE} ORDER BY ${SORT_SQL[field]} ${dir}${tie} LIMIT @limit OFFSET @offset`);
+      const from = fts ? `${FTS_FROM} WHERE fts_ispcrm_customers MATCH @fts AND` : 'ispcrm_customers c WHERE';
+      stmt = db.prepare(`SELECT c.* FROM ${from} ${WHERE} ORDER BY ${SORT_SQL[field]} ${dir}${tie} LIMIT @limit OFFSET @offset`);
       pageStmts.set(key, stmt);
     }
     return stmt;
@@ -267,11 +303,15 @@ export function createIspcrmStore(db: DB) {
     },
 
     count(scope: IspcrmScope, filter: IspcrmListFilter): number {
+      const fts = filter.name === null ? null : trigramPhrase(filter.name);
+      if (fts !== null) return (countFtsStmt.get({ ...scopeParams(scope), ...filter, fts }) as { n: number }).n;
       return (countStmt.get({ ...scopeParams(scope), ...filter }) as { n: number }).n;
     },
 
     page(scope: IspcrmScope, filter: IspcrmListFilter, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): IspcrmCustomerRow[] {
-      return pageStmt(sort, order).all({ ...scopeParams(scope), ...filter, limit, offset }) as IspcrmCustomerRow[];
+      const fts = filter.name === null ? null : trigramPhrase(filter.name);
+      const params = { ...scopeParams(scope), ...filter, limit, offset, ...(fts !== null ? { fts } : {}) };
+      return pageStmt(sort, order, fts !== null).all(params) as IspcrmCustomerRow[];
     },
 
     services(customerid: number): IspcrmServiceRow[] {

@@ -5,6 +5,17 @@
  */
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
+import { trigramIndexDdl, trigramQuery } from './trigram.js';
+
+/**
+ * The text the keyword index holds for one customer: every field `keyword` searches, joined by a
+ * separator. A trigram FTS5 index over it finds the candidates of a keyword of three or more
+ * characters without scanning the table; the exact LIKE test then runs on those candidates only,
+ * so matches are exactly those of the plain LIKE scan (the index folds case at least as widely).
+ */
+const KEYWORD_TEXT = (r: string) => `(CASE WHEN ${r}.stdName IN (${r}.companyName, ${r}.firstName || ' ' || ${r}.lastName) THEN '' ELSE ${r}.stdName END)
+      || char(31) || ${r}.companyName || char(31) || ${r}.firstName || ' ' || ${r}.lastName
+      || char(31) || ${r}.customID || char(31) || ${r}.companyABN || char(31) || ${r}.companyACN`;
 
 export const rackcorpCustomerTables: VendorTable[] = [
   {
@@ -30,7 +41,18 @@ export const rackcorpCustomerTables: VendorTable[] = [
       dateModified INTEGER NOT NULL
     );
     CREATE INDEX rackcorp_customers_parent ON rackcorp_customers(parentID);
-    CREATE INDEX rackcorp_customers_stdname ON rackcorp_customers(stdName);`,
+    CREATE INDEX rackcorp_customers_stdname ON rackcorp_customers(stdName);
+    ${trigramIndexDdl('fts_rackcorp_customers', ['text'])};
+    CREATE TRIGGER fts_rackcorp_customers_ai AFTER INSERT ON rackcorp_customers BEGIN
+      INSERT INTO fts_rackcorp_customers (rowid, text) VALUES (new.id, ${KEYWORD_TEXT('new')});
+    END;
+    CREATE TRIGGER fts_rackcorp_customers_ad AFTER DELETE ON rackcorp_customers BEGIN
+      DELETE FROM fts_rackcorp_customers WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER fts_rackcorp_customers_au AFTER UPDATE ON rackcorp_customers BEGIN
+      DELETE FROM fts_rackcorp_customers WHERE rowid = old.id;
+      INSERT INTO fts_rackcorp_customers (rowid, text) VALUES (new.id, ${KEYWORD_TEXT('new')});
+    END;`,
   },
   {
     name: 'rackcorp_locations',
@@ -195,7 +217,7 @@ const TREE = `WITH RECURSIVE tree(id) AS (
 export function createRackcorpStore(db: DB) {
   const s = {
     byId: db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
-    inTree: db.prepare<{ root: number; id: number }, { id: number }>(`${TREE} SELECT id FROM tree WHERE id = @id`),
+    parentOf: db.prepare<[number], { parentID: number | null }>('SELECT parentID FROM rackcorp_customers WHERE id = ?'),
     locations: db.prepare<[number], Record<string, unknown>>(
       'SELECT id, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
     contacts: db.prepare<[number], Record<string, unknown>>(
@@ -252,6 +274,49 @@ export function createRackcorpStore(db: DB) {
   // Statements built from a filter or column set are prepared once per shape and reused.
   const updateCache = new Map<string, import('better-sqlite3').Statement>();
   const listCache = new Map<string, { count: import('better-sqlite3').Statement; page: import('better-sqlite3').Statement }>();
+  const ftsCache = new Map<string, import('better-sqlite3').Statement>();
+
+  /**
+   * Whether `id` is an existing customer that is `root` or below it: walk up the parent links (a
+   * point lookup per level; the caller's tree is never listed, so this costs the same however big
+   * it is). `parents` caches links for one call that tests many ids.
+   */
+  function visibleWith(parents: Map<number, number | null>, root: number, id: number): boolean {
+    let cur = id;
+    for (let depth = 0; depth < 1000; depth++) {
+      let p = parents.get(cur);
+      if (p === undefined) {
+        const row = s.parentOf.get(cur);
+        if (!row) return false;
+        p = row.parentID;
+        parents.set(cur, p);
+      }
+      if (cur === root) return true;
+      if (p === null) return false;
+      cur = p;
+    }
+    return false; // a cycle in the data: not below root
+  }
+
+  /**
+   * A keyword list through the trigram index: the candidates matching every filter, by id, then
+   * the visibility test walking up the parent links (no walk of the caller's whole tree).
+   */
+  function listByKeyword(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerRow[] } {
+    const { where, params } = filterSql(root, f);
+    let stmt = ftsCache.get(where);
+    if (!stmt) {
+      stmt = db.prepare(`SELECT c.id AS id FROM fts_rackcorp_customers CROSS JOIN rackcorp_customers c ON c.id = fts_rackcorp_customers.rowid
+        ${where} AND fts_rackcorp_customers MATCH @fts ORDER BY c.id`).pluck();
+      ftsCache.set(where, stmt);
+    }
+    delete params.root;
+    params.fts = trigramQuery(f.keyword!);
+    const parents = new Map<number, number | null>();
+    const ids = (stmt.all(params) as number[]).filter((id) => visibleWith(parents, root, id));
+    const rows = ids.slice(start, start + window).map((id) => s.byId.get(id)!);
+    return { count: ids.length, rows };
+  }
 
   return {
     get(id: number): CustomerRow | undefined {
@@ -259,7 +324,7 @@ export function createRackcorpStore(db: DB) {
     },
     /** True when `id` is `root` or one of its descendants. */
     visible(root: number, id: number): boolean {
-      return s.inTree.get({ root, id }) !== undefined;
+      return visibleWith(new Map(), root, id);
     },
     locations: (id: number) => s.locations.all(id),
     contacts: (id: number) => s.contacts.all(id),
@@ -269,6 +334,8 @@ export function createRackcorpStore(db: DB) {
     partnerCustomer: (code: string) => s.partner.get(code)?.id,
     /** Customers of `root`'s tree matching the filter: total count and one page, ordered by id. */
     list(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerRow[] } {
+      // A trigram index needs three characters; shorter keywords take the scan below.
+      if (f.keyword !== undefined && trigramQuery(f.keyword) !== null) return listByKeyword(root, f, start, window);
       const { where, params } = filterSql(root, f);
       let st = listCache.get(where);
       if (!st) {

@@ -1,0 +1,382 @@
+#!/usr/bin/env node
+/**
+ * npm run bench [-- --duration 5 --runs 3 --scale --scale-sizes 10000,1000000]
+ *
+ * Spawns the real CLI (dist/server/cli.js) and the bare-Fastify ceiling (bench/ceiling.mjs) as
+ * separate processes on loopback, loads both with autocannon (programmatic, in this process), and
+ * reports each scenario as a ratio emulator/ceiling within the same run: median of --runs runs,
+ * with min and max. When `taskset` works, servers run on CPU 0 and this process (the load
+ * generator) re-executes itself on CPU 1. Results: a table on stdout and bench/results/<stamp>.json.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(ROOT, 'dist/server/cli.js');
+const CEILING = path.join(ROOT, 'bench/ceiling.mjs');
+const args = process.argv.slice(2);
+const flag = (n) => args.includes(n);
+const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
+const DURATION = Number(opt('--duration', '5'));
+const RUNS = Number(opt('--runs', '3'));
+const CONNECTIONS = Number(opt('--connections', '50'));
+const SCALE_ONLY = flag('--scale-only');
+const SCALE = flag('--scale') || SCALE_ONLY;
+const SCALE_SIZES = opt('--scale-sizes', '10000,1000000').split(',').map(Number);
+const ONLY = opt('--only', null);
+/** --cpu-prof DIR: the long-lived emulator of the throughput phase writes a V8 CPU profile there. */
+const CPU_PROF = opt('--cpu-prof', null);
+
+// ---- pinning: re-exec the load generator on CPU 1, servers go on CPU 0 ----
+const canPin = os.cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+if (canPin && !process.env.BENCH_PINNED) {
+  const r = spawnSync('taskset', ['-c', '1', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...args],
+    { stdio: 'inherit', env: { ...process.env, BENCH_PINNED: '1' } });
+  process.exit(r.status ?? 1);
+}
+const pinned = canPin && process.env.BENCH_PINNED === '1';
+const serverCmd = (argv) => (pinned ? ['taskset', ['-c', '0', process.execPath, ...argv]] : [process.execPath, argv]);
+
+// ---- small helpers ----
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const stats = (a) => ({ median: median(a), min: Math.min(...a), max: Math.max(...a), n: a.length });
+const rssKb = (pid) => { const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); return m ? Number(m[1]) : NaN; };
+const log = (...a) => process.stderr.write(a.join(' ') + '\n');
+
+/** Spawn a server; resolves with {proc, url, spawnedAt} once it printed its listening line. */
+function startServer(kind, extra = [], nodeArgs = []) {
+  const argv = [...nodeArgs, ...(kind === 'emulator' ? [CLI, '--port', '0', '--log-level', 'warn', ...extra] : [CEILING, '--port', '0', ...extra])];
+  const [cmd, a] = serverCmd(argv);
+  const spawnedAt = performance.now();
+  const proc = spawn(cmd, a, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) resolve({ proc, url: m[1], spawnedAt });
+    });
+    proc.on('exit', (code) => reject(new Error(`${kind} exited (${code}): ${err.slice(0, 2000)}`)));
+  });
+}
+async function stopServer(s) {
+  if (s.proc.exitCode !== null) return;
+  const done = new Promise((r) => s.proc.once('exit', r));
+  s.proc.kill('SIGTERM');
+  await Promise.race([done, sleep(3000)]);
+  if (s.proc.exitCode === null) s.proc.kill('SIGKILL');
+}
+
+async function send(base, r) {
+  const res = await fetch(base + r.path, { method: r.method, headers: r.headers, body: r.body });
+  return { status: res.status, contentType: res.headers.get('content-type') ?? 'text/plain', body: await res.text() };
+}
+
+// ---- credentials and requests ----
+const RC_KEY = { APIUUID: '11111111-2222-4333-8444-555555555555', APISECRET: 'rackcorp-sandbox-secret' };
+const RC_BASIC = 'Basic ' + Buffer.from(`${RC_KEY.APIUUID}:${RC_KEY.APISECRET}`).toString('base64');
+const ES_KEY = 'emailsrvr-sandbox-user-key', ES_SECRET = 'emailsrvr-sandbox-secret-key', ES_UA = 'bench-client/1.0';
+const ISP = 'userid=5&api_key=0f9895fb407c83e5ea128082098b47681aa75d6944576423c4';
+const MGMT_BASIC = 'Basic ' + Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64');
+const FORM = 'application/x-www-form-urlencoded';
+
+/** X-Api-Signature per vendor-notes: UserKey:yyyyMMddHHmmss:Base64(SHA1(UserKey + UserAgent + Timestamp + SecretKey)). */
+function esSignature() {
+  const ts = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const sha = crypto.createHash('sha1').update(ES_KEY + ES_UA + ts + ES_SECRET).digest('base64');
+  return `${ES_KEY}:${ts}:${sha}`;
+}
+async function rackcorpToken(base) {
+  const r = await send(base, { method: 'POST', path: '/api/rest/v2.9/json.php', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ cmd: 'session.login', username: 'sandbox@example.com', password: 'rackcorp-sandbox-password', jwt: 1 }) });
+  const token = JSON.parse(r.body).token;
+  if (!token) throw new Error(`session.login gave no token: ${r.body}`);
+  return token;
+}
+
+/** Every request of a scenario carries x-bench-route (the ceiling picks its answer by it). */
+function req(key, method, p, headers = {}, body) {
+  return { key, method, path: p, headers: { 'x-bench-route': key, ...headers }, body };
+}
+
+function scenarios(token) {
+  const bearer = { authorization: `Bearer ${token}` };
+  const es = { 'user-agent': ES_UA, 'x-api-signature': esSignature(), accept: 'text/xml' };
+  let n = 0;
+  const uniq = () => `${process.pid}-${Date.now().toString(36)}-${n++}`;
+  return [
+    { name: 'rackcorp customer.get REST Bearer', target: 0.6, kind: 'read', requests: [req('rc-get', 'GET', '/api/rest/v2.9/customers/123', bearer)] },
+    { name: 'rackcorp customer.get json.php POST key', target: 0.4, kind: 'read', requests: [req('rc-jsonphp', 'POST', '/api/rest/v2.9/json.php',
+      { 'content-type': 'application/json' }, JSON.stringify({ cmd: 'customer.get', id: 123, ...RC_KEY }))] },
+    { name: 'rackcorp customer.getall keyword', target: 0.4, kind: 'read', requests: [req('rc-keyword', 'GET', '/api/rest/v2.9/customers?keyword=Example', bearer)] },
+    { name: 'rackspace index XML signed', target: 0.4, kind: 'read', requests: [req('es-index', 'GET', '/v0/customers?size=50&page=1', es)] },
+    { name: 'neucrm list name % wildcard', target: 0.4, kind: 'read', requests: [req('isp-list', 'POST', '/api/customer/list',
+      { 'content-type': FORM }, `${ISP}&name=${encodeURIComponent('%Trad%')}`)] },
+    { name: 'unipay find Basic', target: 0.4, kind: 'read', requests: [req('mgmt-find', 'GET', '/api/v01/customers?lastName=smi&limit=20', { authorization: MGMT_BASIC })] },
+    {
+      // Reads and creates on every vendor; each connection works in its own session.
+      name: 'mixed read/write, session per connection', target: 0.25, kind: 'write', sessions: true, requests: () => [
+        req('mix-rc-get', 'GET', '/api/rest/v2.9/customers/123', bearer),
+        req('mix-rc-create', 'POST', '/api/rest/v2.9/json.php', { 'content-type': 'application/json' }, JSON.stringify({
+          cmd: 'customer.create', ...RC_KEY, firstName: 'Bench', lastName: `User${uniq()}`,
+          locations: [{ addressLine1: '1 Bench St', suburb: 'Sydney', state: 'NSW', postcode: '2000', country: 'AU' }],
+          contacts: [{ name: 'Bench User', email: 'bench@example.com' }] })),
+        req('mix-es-index', 'GET', '/v0/customers?size=50&page=1', es),
+        req('mix-es-add', 'POST', '/customers', { ...es, 'content-type': FORM }, `name=Bench%20${uniq()}&referenceNumber=42`),
+        req('mix-isp-list', 'POST', '/api/customer/list', { 'content-type': FORM }, `${ISP}&name=${encodeURIComponent('%Trad%')}`),
+        req('mix-isp-create', 'POST', '/api/customer/create', { 'content-type': FORM },
+          `${ISP}&type=Individual&name=Bench&mobile=12344444&email=bench%40example.com&zipcode=12345&state=Goa&city=Panaji&street=3rd%20street`),
+        req('mix-mgmt-find', 'GET', '/api/v01/customers?lastName=smi&limit=20', { authorization: MGMT_BASIC }),
+        req('mix-mgmt-create', 'PUT', '/api/v01/customers', { authorization: MGMT_BASIC, 'content-type': 'application/json' },
+          JSON.stringify({ accountId: 2001, firstName: 'Bench', lastName: 'User', email: 'bench@example.org' })),
+      ],
+    },
+  ];
+}
+
+/** One autocannon run against base. With `sessions`, each connection gets its own session id for the whole run. */
+function cannon(base, requests, { sessions = false, duration = DURATION, tag = '' } = {}) {
+  let nextSession = 0;
+  const reqs = requests.map((r) => {
+    const q = { method: r.method, path: r.path, headers: r.headers, body: r.body };
+    // With a setupRequest, autocannon rebuilds every request through the client's builder, which
+    // setupClient wraps to add the connection's session header (autocannon's per-request
+    // `context` is cleared each time the request list wraps, so it cannot hold the session).
+    if (sessions) q.setupRequest = (x) => x;
+    return q;
+  });
+  const setupClient = sessions ? (client) => {
+    const sid = `bench-${tag}-${process.pid}-${nextSession++}`;
+    const it = client.requestIterator;
+    const build = it.requestBuilder;
+    it.requestBuilder = (req, ctx) => build({ ...req, headers: { ...req.headers, 'x-emulator-session': sid } }, ctx);
+    it.rebuildRequest();
+  } : undefined;
+  return new Promise((resolve, reject) => {
+    autocannon({ url: base, connections: CONNECTIONS, duration, requests: reqs, ...(setupClient ? { setupClient } : {}) }, (err, res) => {
+      if (err) return reject(err);
+      const bad = res.non2xx + res.errors + res.timeouts;
+      resolve({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx, errors: res.errors + res.timeouts,
+        total: res.requests.total, bad, sessions: nextSession });
+    });
+  });
+}
+
+// ---- the measurements ----
+async function spawnToFirst200(kind, extra, probe) {
+  const t0 = performance.now();
+  const s = await startServer(kind, extra);
+  for (;;) {
+    try {
+      const r = await send(s.url, probe);
+      if (r.status === 200) break;
+    } catch { /* not yet */ }
+    await sleep(2);
+  }
+  const ms = performance.now() - t0;
+  return { ms, server: s };
+}
+
+async function main() {
+  const started = new Date();
+  const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, mem_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version,
+    platform: `${os.platform()} ${os.release()}`, loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' ') };
+  const config = { duration_s: DURATION, runs: RUNS, connections: CONNECTIONS, pinned, pinning: pinned ? 'servers on CPU 0, load generator on CPU 1 (taskset)' : 'not pinned (taskset unavailable or one CPU)',
+    load_generator: `autocannon ${JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')).version} (programmatic, in the harness process)` };
+  log(`bench: ${config.pinning}; ${config.load_generator}; ${RUNS} runs x ${DURATION}s at ${CONNECTIONS} connections`);
+  const results = { date: started.toISOString(), machine, config, scenarios: [], startup: null, session: null, rss: null, scale: null };
+
+  if (!SCALE_ONLY) await throughput(results);
+  if (SCALE) results.scale = await scale();
+
+  const outDir = path.join(ROOT, 'bench/results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(results, null, 2));
+  process.stdout.write(table(results) + `\nJSON: ${path.relative(ROOT, file)}\n`);
+}
+
+async function throughput(results) {
+  // 1. Capture every scenario's emulator responses (a fresh emulator), for the ceiling.
+  const probe = req('probe', 'GET', '/api/rest/v2.9/json.php?cmd=customer.get&id=123', { authorization: RC_BASIC });
+  const cap = await startServer('emulator');
+  const token = await rackcorpToken(cap.url);
+  const captured = [];
+  const capReq = async (r, session) => {
+    const res = await send(cap.url, session ? { ...r, headers: { ...r.headers, 'x-emulator-session': session } } : r);
+    if (res.status >= 400) log(`  warning: ${r.key} answered ${res.status}: ${res.body.slice(0, 200)}`);
+    captured.push({ key: r.key, method: r.method, path: r.path.split('?')[0], status: res.status, contentType: res.contentType, body: res.body });
+  };
+  await capReq(probe);
+  for (const sc of scenarios(token)) {
+    const list = typeof sc.requests === 'function' ? sc.requests() : sc.requests;
+    for (const r of list) await capReq(r, sc.sessions ? 'bench-capture' : undefined);
+  }
+  await stopServer(cap);
+  const routesFile = path.join(os.tmpdir(), `bench-routes-${process.pid}.json`);
+  fs.writeFileSync(routesFile, JSON.stringify(captured));
+  const ceilArgs = ['--routes', routesFile];
+
+  // 2. Spawn to first 200 (alternating), RSS idle.
+  const startup = { emulator: [], ceiling: [] };
+  const idle = { emulator: [], ceiling: [] };
+  for (let i = 0; i < (ONLY ? 1 : Math.max(RUNS, 5)); i++) {
+    for (const kind of ['emulator', 'ceiling']) {
+      const { ms, server } = await spawnToFirst200(kind, kind === 'ceiling' ? ceilArgs : [], probe);
+      startup[kind].push(ms);
+      await sleep(300);
+      idle[kind].push(rssKb(server.proc.pid) / 1024);
+      await stopServer(server);
+    }
+  }
+  results.startup = { emulator_ms: stats(startup.emulator), ceiling_ms: stats(startup.ceiling), ratio: median(startup.emulator) / median(startup.ceiling), target: '<= 1.3' };
+  log(`spawn to first 200: emulator ${median(startup.emulator).toFixed(0)} ms, ceiling ${median(startup.ceiling).toFixed(0)} ms`);
+
+  // 3. Throughput: one long-lived emulator and ceiling, scenario by scenario, runs alternating.
+  const emu = await startServer('emulator', [], CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF)] : []);
+  const ceil = await startServer('ceiling', ceilArgs);
+  const emuToken = await rackcorpToken(emu.url);
+  let warmSessions = 0;
+  for (const sc of scenarios(emuToken)) {
+    if (ONLY && !sc.name.includes(ONLY)) continue;
+    const per = { emulator: [], ceiling: [] };
+    const list = () => (typeof sc.requests === 'function' ? sc.requests() : sc.requests);
+    // warm-up (JIT, prepared statements), not counted
+    for (const [k, s] of [['emulator', emu], ['ceiling', ceil]]) {
+      const w = await cannon(s.url, list(), { sessions: sc.sessions, duration: 1, tag: `warm-${k}` });
+      if (k === 'emulator') warmSessions += w.sessions;
+    }
+    for (let i = 0; i < RUNS; i++) {
+      for (const [k, s] of [['emulator', emu], ['ceiling', ceil]]) per[k].push(await cannon(s.url, list(), { sessions: sc.sessions, tag: `${k}${i}` }));
+    }
+    const ratios = per.emulator.map((e, i) => e.rps / per.ceiling[i].rps);
+    const row = {
+      name: sc.name, kind: sc.kind, target_ratio: sc.target,
+      emulator: { rps: stats(per.emulator.map((r) => r.rps)), p50_ms: stats(per.emulator.map((r) => r.p50)), p99_ms: stats(per.emulator.map((r) => r.p99)),
+        non2xx: per.emulator.reduce((a, r) => a + r.non2xx, 0), errors: per.emulator.reduce((a, r) => a + r.errors, 0), sessions_made: per.emulator.reduce((a, r) => a + r.sessions, 0) },
+      ceiling: { rps: stats(per.ceiling.map((r) => r.rps)), p50_ms: stats(per.ceiling.map((r) => r.p50)), p99_ms: stats(per.ceiling.map((r) => r.p99)) },
+      ratio: stats(ratios),
+    };
+    if (sc.name.includes('REST Bearer')) row.p99_target_ms = 5;
+    results.scenarios.push(row);
+    log(`${sc.name}: emulator ${row.emulator.rps.median.toFixed(0)} rps, ceiling ${row.ceiling.rps.median.toFixed(0)} rps, ratio ${row.ratio.median.toFixed(2)}, p99 ${row.emulator.p99_ms.median} ms${row.emulator.non2xx ? `, non-2xx ${row.emulator.non2xx}` : ''}`);
+  }
+
+  // 4. New sessions: first request of a fresh session id vs the same request in a warm session.
+  const one = async (sid) => {
+    const t = performance.now();
+    const r = await send(emu.url, { ...probe, headers: { ...probe.headers, 'x-emulator-session': sid } });
+    const ms = performance.now() - t;
+    if (r.status !== 200) throw new Error(`session probe answered ${r.status}`);
+    return ms;
+  };
+  const fresh = [], warm = [];
+  await one('bench-warm');
+  for (let i = 0; i < 200; i++) {
+    fresh.push(await one(`bench-fresh-${process.pid}-${i}`));
+    warm.push(await one('bench-warm'));
+  }
+  results.session = { first_request_fresh_ms: stats(fresh), same_request_warm_ms: stats(warm), new_session_cost_ms: median(fresh) - median(warm), target: 'fresh first request median < 3 ms' };
+  log(`new session: first request ${median(fresh).toFixed(2)} ms (warm ${median(warm).toFixed(2)} ms)`);
+
+  results.rss = {
+    idle_emulator_mb: stats(idle.emulator), idle_ceiling_mb: stats(idle.ceiling), idle_ratio: median(idle.emulator) / median(idle.ceiling), target: '<= 1.5',
+    after_load_emulator_mb: rssKb(emu.proc.pid) / 1024, after_load_ceiling_mb: rssKb(ceil.proc.pid) / 1024,
+    sessions_alive_after_load: warmSessions + results.scenarios.reduce((a, s) => a + s.emulator.sessions_made, 0) + 201,
+  };
+  await stopServer(emu);
+  await stopServer(ceil);
+  fs.rmSync(routesFile, { force: true });
+}
+
+// ---- scale: generated fixture sets ----
+async function scale() {
+  const out = [];
+  for (const n of SCALE_SIZES) {
+    const dir = path.join(ROOT, 'bench/results', `fixtures-${n}`);
+    const marker = path.join(dir, '.complete');
+    if (!fs.existsSync(marker)) {
+      log(`generating ${n} customers per vendor in ${path.relative(ROOT, dir)} ...`);
+      const g = spawnSync(process.execPath, [path.join(ROOT, 'scripts/generate.mjs'), '--customers', String(n), '--out', dir], { stdio: 'inherit' });
+      if (g.status !== 0) throw new Error('generate failed');
+      fs.writeFileSync(marker, '');
+    }
+    const probe = req('probe', 'GET', '/api/rest/v2.9/json.php?cmd=customer.get&id=123', { authorization: RC_BASIC });
+    const { ms, server } = await spawnToFirst200('emulator', ['--fixtures', dir], probe);
+    await sleep(500);
+    const rss = rssKb(server.proc.pid) / 1024;
+    const token = await rackcorpToken(server.url);
+    const bearer = { authorization: `Bearer ${token}` };
+    const lastRc = 905 + n - 69; // generated RackCorp ids follow 905
+    const ispTotal = 150 + Math.max(0, n - 150);
+    const timed = async (r, count) => {
+      const t = [];
+      let last;
+      for (let i = 0; i < count; i++) {
+        const t0 = performance.now();
+        last = await send(server.url, r);
+        t.push(performance.now() - t0);
+        if (last.status !== 200) throw new Error(`${r.path} answered ${last.status}`);
+      }
+      return { ...stats(t), body_bytes: last.body.length, sample: last.body.slice(0, 120) };
+    };
+    const row = {
+      customers_per_vendor: n, load_ms: ms, rss_mb: rss,
+      get_by_id: await timed(req('s-get', 'GET', `/api/rest/v2.9/customers/${lastRc}`, bearer), 200),
+      keyword: await timed(req('s-kw', 'GET', `/api/rest/v2.9/customers?keyword=${encodeURIComponent('Harbour Robotics')}`, bearer), 100),
+      wildcard: await timed(req('s-wild', 'POST', '/api/customer/list', { 'content-type': FORM }, `${ISP}&name=${encodeURIComponent('%Harbour Rob%')}`), 100),
+      deep_page_rackcorp: await timed(req('s-deep', 'GET', `/api/rest/v2.9/customers?resStart=${Math.max(0, lastRc - 100)}&resWindow=20`, bearer), 10),
+      deep_page_neucrm: await timed(req('s-deep2', 'POST', '/api/customer/list', { 'content-type': FORM }, `${ISP}&rows_offset=${Math.max(0, ispTotal - 200)}&rows_limit=10`), 10),
+    };
+    out.push(row);
+    log(`scale ${n}: load ${ms.toFixed(0)} ms, rss ${rss.toFixed(0)} MB, get ${row.get_by_id.median.toFixed(2)} ms, keyword ${row.keyword.median.toFixed(2)} ms, wildcard ${row.wildcard.median.toFixed(2)} ms, deep ${row.deep_page_rackcorp.median.toFixed(1)} / ${row.deep_page_neucrm.median.toFixed(1)} ms`);
+    await stopServer(server);
+  }
+  return out;
+}
+
+function table(r) {
+  const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  const mm = (s, d = 2) => `${f(s.median, d)} (${f(s.min, d)}-${f(s.max, d)})`;
+  const ok = (b) => (b ? 'ok' : 'MISS');
+  const lines = [];
+  lines.push(`vendor-api-emulator bench ${r.date} | ${r.machine.cpus} x ${r.machine.model} | node ${r.machine.node} | ${r.config.pinning}`);
+  lines.push(`load generator: ${r.config.load_generator}; ${r.config.runs} runs x ${r.config.duration_s}s, ${r.config.connections} connections; ratio = emulator/ceiling, median (min-max)`);
+  if (r.scenarios.length) {
+  lines.push('');
+  lines.push('| scenario | emulator rps | ceiling rps | ratio | target | emu p50 / p99 ms | ceil p50 / p99 ms | |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const s of r.scenarios) {
+    const pass = s.ratio.median >= s.target_ratio && (!s.p99_target_ms || s.emulator.p99_ms.median < s.p99_target_ms) && s.emulator.non2xx === 0;
+    lines.push(`| ${s.name} | ${f(s.emulator.rps.median)} | ${f(s.ceiling.rps.median)} | ${mm(s.ratio)} | >= ${s.target_ratio}${s.p99_target_ms ? `, p99 < ${s.p99_target_ms} ms` : ''} | ${f(s.emulator.p50_ms.median)} / ${f(s.emulator.p99_ms.median)} | ${f(s.ceiling.p50_ms.median)} / ${f(s.ceiling.p99_ms.median)} | ${ok(pass)}${s.emulator.non2xx ? ` (${s.emulator.non2xx} non-2xx)` : ''} |`);
+  }
+  lines.push('');
+  lines.push('| measure | emulator | ceiling | ratio / value | target | |');
+  lines.push('|---|---|---|---|---|---|');
+  lines.push(`| spawn to first 200, ms | ${mm(r.startup.emulator_ms, 0)} | ${mm(r.startup.ceiling_ms, 0)} | ${f(r.startup.ratio, 2)} | <= 1.3 | ${ok(r.startup.ratio <= 1.3)} |`);
+  lines.push(`| RSS idle, MB | ${mm(r.rss.idle_emulator_mb, 1)} | ${mm(r.rss.idle_ceiling_mb, 1)} | ${f(r.rss.idle_ratio, 2)} | <= 1.5 | ${ok(r.rss.idle_ratio <= 1.5)} |`);
+  lines.push(`| RSS after load, MB | ${f(r.rss.after_load_emulator_mb, 1)} | ${f(r.rss.after_load_ceiling_mb, 1)} | ${r.rss.sessions_alive_after_load} sessions made | bounded | |`);
+  lines.push(`| new session: first request, ms | ${mm(r.session.first_request_fresh_ms)} | warm ${mm(r.session.same_request_warm_ms)} | cost ${f(r.session.new_session_cost_ms, 2)} | < 3 | ${ok(r.session.first_request_fresh_ms.median < 3)} |`);
+  }
+  if (r.scale) {
+    lines.push('');
+    lines.push('| customers per vendor | load (spawn to 200), ms | RSS MB | get-by-id ms | keyword ms | % wildcard ms | deep page RackCorp ms | deep page NeuCRM ms |');
+    lines.push('|---|---|---|---|---|---|---|---|');
+    for (const s of r.scale) lines.push(`| ${s.customers_per_vendor} | ${f(s.load_ms)} | ${f(s.rss_mb)} | ${f(s.get_by_id.median, 2)} | ${f(s.keyword.median, 2)} | ${f(s.wildcard.median, 2)} | ${f(s.deep_page_rackcorp.median, 1)} | ${f(s.deep_page_neucrm.median, 1)} |`);
+    if (r.scale.length >= 2) {
+      const a = r.scale[0], b = r.scale[r.scale.length - 1];
+      lines.push(`get-by-id ${b.customers_per_vendor} / ${a.customers_per_vendor}: ${f(b.get_by_id.median / a.get_by_id.median, 2)} (target <= 1.2); keyword and wildcard at ${b.customers_per_vendor}: target < 10 ms; load: target < 15000 ms`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+main().catch((e) => { log(e.stack ?? String(e)); process.exit(1); });
