@@ -8,7 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
 import { addXmlBodyParser, XmlError } from '../shared/xml.js';
 import { createMgmtStore, mgmtTables } from '../../store/mgmt.js';
-import { authenticate } from './auth.js';
+import { authenticate, PasswordCheckCache } from './auth.js';
 import { operations, type InputMode, type MgmtContext } from './customers.js';
 import { MgmtError } from './errors.js';
 import { mgmtContract } from './contract.js';
@@ -89,6 +89,7 @@ export const mgmt: VendorModule = {
   },
   contract: mgmtContract,
   plugin: async (scope, opts) => {
+    const passwords = new PasswordCheckCache();
     const strict = opts.config.strict !== false;
     addXmlBodyParser(scope, XML_LIMITS);
     scope.decorateRequest('emulatorMgmtAuth', undefined);
@@ -101,7 +102,7 @@ export const mgmt: VendorModule = {
         onRequest: async (request) => {
           request.emulator.operation = op.name;
           // Order: who you are, then what you can read, then what you sent. Nothing is parsed before all three pass.
-          request.emulatorMgmtAuth = authenticate(request.headers.authorization, request.emulator.state.use(createMgmtStore));
+          request.emulatorMgmtAuth = authenticate(request.headers.authorization, request.emulator.state.use(createMgmtStore), passwords);
           if (formatFor(request.headers.accept) === null) {
             throw new MgmtError('E406', `Cannot produce ${request.headers.accept}: ask for application/json or application/xml`);
           }

@@ -8,7 +8,6 @@
  * signatures), whatever the vendor.
  */
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Config } from '../config.js';
@@ -197,7 +196,10 @@ export function installJournalHooks(scope: FastifyInstance, config: Config): voi
         done(null, chunk);
       },
     });
-    pipeline(payload, tee, () => {});
+    // pipe(), not pipeline(): pipeline() makes an AbortController (and a DOMException) per request,
+    // which showed as ~6 % of the server's CPU in the benchmark profile.
+    payload.on('error', (err) => tee.destroy(err));
+    payload.pipe(tee);
     return tee;
   });
   scope.addHook('onSend', async (request, _reply, payload) => {
