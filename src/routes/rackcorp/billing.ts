@@ -7,7 +7,7 @@
  * half-up, in cents.
  */
 import { Type } from '@sinclair/typebox';
-import { defineOperation, Flag, isTrue, type RackcorpContext, type RackcorpOperation } from './operation.js';
+import { defineOperation, Flag, isTrue, Message, type RackcorpContext, type RackcorpOperation } from './operation.js';
 import { RackcorpFault, CUSTOMER_NOT_FOUND } from './envelope.js';
 import { createRackcorpBillingStore, type PromoRow, type PromoFields, type ServiceRow } from '../../store/rackcorp-billing.js';
 import { findUsablePromo, promoExpired, promoUsedUp, today } from './promo.js';
@@ -35,7 +35,6 @@ const Int = Type.Integer();
 const Num = Type.Number({ description: 'Currency units (cents / 100)' });
 const NullStr = Type.Union([Str, Type.Null()]);
 const strict = { additionalProperties: false } as const;
-const Message = (text: string) => Type.String({ description: text, examples: [text] });
 const PromoOut = Type.Object({
   id: Int, code: Str, description: Str, type: Enum(PROMO_TYPES), discount: Type.Number({ description: 'Percent (PERCENTAGE) or currency units (FIXED)' }),
   currencycode: Str, expires: NullStr, maxUses: Int, timesUsed: Int, status: Enum(['ACTIVE', 'EXPIRED', 'USED_UP'] as const),

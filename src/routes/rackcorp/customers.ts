@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { CustomerRow, ContactInput, LocationInput } from '../../store/rackcorp.js';
-import { defineOperation, Flag, isTrue, type RackcorpContext, type RackcorpOperation } from './operation.js';
+import { defineOperation, Flag, isTrue, Message, type RackcorpContext, type RackcorpOperation } from './operation.js';
 import { RackcorpFault, AUTH_FAILED, CUSTOMER_NOT_FOUND } from './envelope.js';
 import { checkPromoCode } from './promo.js';
 
@@ -88,7 +88,6 @@ export const CustomerDetail = Type.Object({
   dateCreated: Int, dateModified: Int, currency: Str, isreseller: Type.Boolean(),
   locations: Type.Array(LocationOut), contacts: Type.Array(ContactOut),
 }, strict);
-const Message = (text: string) => Type.String({ description: text, examples: [text] });
 const CustomerList = Type.Object({ count: Type.Integer({ description: 'All matches, not only this page' }), customers: Type.Array(Type.Union([CustomerSummary, CustomerMin])) });
 
 const ListInput = Type.Object({
@@ -343,7 +342,7 @@ export const customerOperations: RackcorpOperation[] = [
     cmd: 'customer.contact.send',
     summary: 'Send a contact/sales e-mail for a customer (recorded in the outbox, not sent)',
     rest: [{ method: 'POST', path: '/customers/:id/contact' }],
-    output: Type.Object({ message: Message('Email send successfully.\\nOne of our sales team will contact you soon. Thanks for your enquiry') }),
+    output: Type.Object({ message: Message('Email send successfully.\nOne of our sales team will contact you soon. Thanks for your enquiry') }),
     input: Type.Object({
       id: Id,
       companyname: Type.String({ minLength: 1, maxLength: 255 }),

@@ -58,6 +58,9 @@ export function defineOperation<S extends TObject>(op: RackcorpOperation<S>): Ra
   return op as unknown as RackcorpOperation<TObject>;
 }
 
+/** A response `message`: any text, with the one the real service sends as its example. */
+export const Message = (text: string) => Type.String({ description: text, examples: [text] });
+
 /** Booleans as PHP clients send them: true/false, 1/0, "true"/"false", "1"/"0". */
 export const Flag = Type.Unsafe<boolean | number | string>({
   type: ['boolean', 'integer', 'string'], enum: [true, false, 1, 0, 'true', 'false', '1', '0', ''],
