@@ -23,5 +23,9 @@ export function trigramQuery(text: string): string | null {
   const grams = new Set<string>();
   for (let i = 0; i + 3 <= chars.length; i += 3) grams.add(chars.slice(i, i + 3).join(''));
   grams.add(chars.slice(-3).join(''));
-  return [...grams].map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
+  // FTS5 reads its query as a C string: a NUL would end it mid-quote ("unterminated string").
+  // Trigrams holding one are left out; the caller's exact test still applies to the candidates.
+  const usable = [...grams].filter((g) => !g.includes('\u0000'));
+  if (usable.length === 0) return null;
+  return usable.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ');
 }

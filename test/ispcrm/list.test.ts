@@ -24,6 +24,15 @@ describe('ISP CRM list: filters', () => {
     expect(fx.services.some((s) => s.username.startsWith('xyz_'))).toBe(true);
   });
 
+  it('a name holding a NUL character answers the envelope, not a 500 (regression: FTS5 query cut at the NUL)', async () => {
+    for (const name of ['ab\u0000cd', '%\u0000\u0000\u0000%', `${mine[0].name}\u0000`]) {
+      const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload: { ...SANDBOX, name } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().error).toBeNull();
+      expect(Array.isArray(res.json().result)).toBe(true);
+    }
+  });
+
   it('customerid is exact', async () => {
     expect(await expectIds({ customerid: '1150' }, (c) => c.id === 1150)).toEqual([1150]);
     expect(await list(app, { customerid: '999999' })).toEqual([]);

@@ -185,6 +185,14 @@ describe('RackCorp customer API', () => {
       }]);
     });
 
+    it('searches a keyword holding a NUL character without a 500 (regression: FTS5 query cut at the NUL)', async () => {
+      for (const kw of ['Exa\u0000mple', '\u0000\u0000\u0000', 'Example\u0000']) {
+        const res = await list(`keyword=${encodeURIComponent(kw)}`);
+        expect(res.code).toBe('OK');
+        expect(res.customers.length).toBeLessThanOrEqual(res.count);
+      }
+    });
+
     it('searches keyword across names, customID, ABN and ACN', async () => {
       expect((await list('keyword=CUST-001')).customers.map((c: any) => c.id)).toEqual([123]);
       expect((await list('keyword=12345678901')).customers.map((c: any) => c.id)).toEqual([123]);
