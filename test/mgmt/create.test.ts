@@ -29,6 +29,15 @@ describe('UniPay create', () => {
     expect(countCustomers(app)).toBe(fixtureCustomers.length + 1);
   });
 
+  it('trims text as the XML reader does; white space alone is "not given" (regression: "\\r\\n" was kept and broke the XML answer)', async () => {
+    const res = await putJson(app, { accountId: 2001, lastName: '  Lovelace \t', title: '\r\n', suffix: ' ' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.lastName).toBe('Lovelace');
+    expect(body).not.toHaveProperty('title');
+    expect(body).not.toHaveProperty('suffix');
+  });
+
   it('defaults code to the id, as a string, and takes ids in sequence', async () => {
     const a = await putJson(app, { accountId: 2001, lastName: 'First' });
     const b = await putJson(app, { accountId: 2001, lastName: 'Second', code: '' });

@@ -177,9 +177,11 @@ export function parseCustomerInput(body: unknown, mode: InputMode = STRICT): Cus
       deviation(mode, k, `${k} is read-only: the gateway assigns it`, `${k} is read-only: ignored (the gateway assigns it)`);
       continue;
     }
-    // An empty value means "not given" (XML's <title/> and JSON's null alike).
-    if (v === null || v === '') continue;
-    input[k] = v;
+    // Text is trimmed, as the XML reader trims it, so JSON and XML store the same value; an empty
+    // value means "not given" (XML's <title/>, JSON's null, or only white space).
+    const value = typeof v === 'string' ? v.trim() : v;
+    if (value === null || value === '') continue;
+    input[k] = value;
   }
   if (!validateCustomer(input)) {
     if (mode.strict) throw firstError(fieldErrors(validateCustomer.errors), CUSTOMER_FIELDS);
