@@ -70,8 +70,8 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
   await app.register(async (scope) => {
     // Control bodies are typed JSON (refused on a wrong type or an unknown field); query strings and
     // path parameters are text, coerced to the schema's types.
-    const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, strict: false });
-    const textAjv = new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, strict: false });
+    const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, strict: false, validateSchema: false });
+    const textAjv = new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, strict: false, validateSchema: false });
     scope.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
     scope.setErrorHandler((err: FastifyError | ControlError, request, reply) => {
       let status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;

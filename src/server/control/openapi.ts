@@ -68,13 +68,18 @@ export class ResponseChecker {
   private readonly byOperation = new Map<string, Documented>();
   private readonly ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
   private readonly compiled = new Map<JsonSchema, ValidateFunction>();
-  readonly documents = new Map<string, OpenApiDocument>();
+  private docs: Map<string, OpenApiDocument> | null = null;
 
-  constructor(vendors: readonly VendorModule[]) {
-    for (const v of vendors) {
+  /** Documents are built on first use (a request for one, or the first checked response), not at start. */
+  constructor(private readonly vendors: readonly VendorModule[]) {}
+
+  get documents(): Map<string, OpenApiDocument> {
+    if (this.docs) return this.docs;
+    const docs = new Map<string, OpenApiDocument>();
+    for (const v of this.vendors) {
       if (!v.contract) continue;
       const doc = buildDocument([v]);
-      this.documents.set(v.name, doc);
+      docs.set(v.name, doc);
       for (const item of Object.values(doc.paths)) {
         for (const m of METHODS) {
           const op = item[m] as OpenApiOperation | undefined;
@@ -85,11 +90,13 @@ export class ResponseChecker {
         }
       }
     }
+    this.docs = docs;
+    return docs;
   }
 
   /** Does this vendor publish a contract (else its responses are not checked)? */
   covers(vendor: string): boolean {
-    return this.documents.has(vendor);
+    return this.vendors.some((v) => v.name === vendor && v.contract !== undefined);
   }
 
   private validator(schema: JsonSchema, doc: OpenApiDocument): ValidateFunction {
@@ -172,8 +179,8 @@ export function installResponseValidation(scope: FastifyInstance, vendor: Vendor
 }
 
 export async function openapiRoutes(app: FastifyInstance, scope: FastifyInstance, vendors: readonly VendorModule[]): Promise<void> {
-  const all = buildDocument(vendors);
-  scope.get('/openapi.json', async () => all);
+  let all: OpenApiDocument | null = null;
+  scope.get('/openapi.json', async () => (all ??= buildDocument(vendors)));
   scope.get('/openapi/:file', async (request, reply) => {
     const { file } = request.params as { file: string };
     const name = file.replace(/\.json$/, '');
