@@ -216,6 +216,10 @@ export function installFaultHooks(scope: FastifyInstance, vendor: VendorModule, 
 
   scope.addHook('onRequest', async (request, reply) => {
     const info = request.emulator;
+    // No rules in this state: nothing to watch for (the common case; the setter below made every
+    // request object slower to use).
+    const rules = info.state.extras.get('faults') as FaultSet | undefined;
+    if (!rules || rules.size === 0) return;
     let operation: string | null = info.operation;
     // Rules naming an operation fire when the vendor names it (first thing its handler does).
     Object.defineProperty(info, 'operation', {
