@@ -49,10 +49,12 @@ function rewriteUrl(req: RawWithSession): string {
   let url = req.url ?? '/';
   // A path the router cannot decode (`%zz`, `%ff`) would get Fastify's own 400 before any vendor
   // sees it; read such a path literally instead, so the vendor answers in its own format.
-  const q = url.search(/[?#]/);
-  const pathPart = q === -1 ? url : url.slice(0, q);
-  try { decodeURIComponent(pathPart); } catch { url = pathPart.replace(/%/g, '%25') + (q === -1 ? '' : url.slice(q)); }
-  const m = SESSION_PREFIX.exec(url);
+  if (url.includes('%')) {
+    const q = url.search(/[?#]/);
+    const pathPart = q === -1 ? url : url.slice(0, q);
+    try { decodeURIComponent(pathPart); } catch { url = pathPart.replace(/%/g, '%25') + (q === -1 ? '' : url.slice(q)); }
+  }
+  const m = url.startsWith('/_sessions/') ? SESSION_PREFIX.exec(url) : null;
   if (m) {
     req.emulatorSession = decodeURIComponent(m[1]);
     url = (m[2] ?? '/') + m[3];
@@ -103,40 +105,40 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
   app.addHook('onClose', async () => registry.close());
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style (no promise per request). The default state is never evicted or retired, so
+  // only a session counts its running requests: until the answer is out or the client is gone
+  // (`close` follows `finish`), it is never evicted, and a dropped one closes after them.
+  app.addHook('onRequest', (request, reply, done) => {
     const sessionId = sessionIdOf(request);
-    if (sessionId !== null && !SESSION_ID_PATTERN.test(sessionId)) {
-      return reply.code(400).send({ error: 'Bad Request', message: `Invalid session id "${sessionId}": use 1-64 letters, digits, '.', '_' or '-'` });
+    if (sessionId === null) {
+      request.emulator = { state: registry.defaultState, sessionId, vendor: null, operation: null, warnings: [] };
+      return done();
+    }
+    if (!SESSION_ID_PATTERN.test(sessionId)) {
+      reply.code(400).send({ error: 'Bad Request', message: `Invalid session id "${sessionId}": use 1-64 letters, digits, '.', '_' or '-'` });
+      return;
     }
     let state: EmulatorState;
     try {
       state = registry.get(sessionId);
     } catch (e) {
-      if (e instanceof SessionLimitError) return reply.code(503).header('retry-after', '1').send({ error: 'Service Unavailable', message: e.message });
-      throw e;
-    }
-    // The state counts the request as running until its answer is out (or the client is gone):
-    // a state with requests running is never evicted, and a dropped one closes after them.
-    state.acquire();
-    let released = false;
-    const release = () => {
-      if (!released) {
-        released = true;
-        state.release();
+      if (e instanceof SessionLimitError) {
+        reply.code(503).header('retry-after', '1').send({ error: 'Service Unavailable', message: e.message });
+        return;
       }
-    };
-    reply.raw.once('close', release);
-    reply.raw.once('finish', release);
+      return done(e as Error);
+    }
+    state.acquire();
+    if (state !== registry.defaultState) reply.raw.once('close', () => state.release());
+    else state.release();
     request.emulator = { state, sessionId, vendor: null, operation: null, warnings: [] };
+    done();
   });
 
   await app.register(formbody);
   for (const v of vendors) {
     await app.register(async (scope) => {
-      scope.addHook('onRequest', async (request) => {
-        request.emulator.vendor = v.name;
-      });
-      // Journal and fault injection, the same for every vendor.
+      // Journal and fault injection, the same for every vendor (the first hook names the vendor).
       installVendorHooks(scope, v, config, contracts);
       await scope.register(v.plugin, { config });
     }, { prefix: v.prefix });

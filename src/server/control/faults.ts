@@ -21,7 +21,7 @@ import type { EmulatorState } from '../../store/state.js';
 import type { VendorModule } from '../../routes/shared/vendor.js';
 import { vendors } from '../../vendors.js';
 import { ControlError, controlSessionId, controlState } from './common.js';
-import { captureOf } from './journal.js';
+import { traceOf } from './journal.js';
 
 export const FaultRuleInput = Type.Object({
   vendor: Type.Optional(Type.String({ minLength: 1 })),
@@ -196,10 +196,10 @@ function publicPath(request: FastifyRequest): string {
 }
 
 function noteFault(request: FastifyRequest, rule: FaultRule, dropped = false): void {
-  const cap = captureOf(request);
-  if (cap) {
-    cap.fault = rule.id;
-    if (dropped) cap.dropped = true;
+  const trace = traceOf(request);
+  if (trace) {
+    trace.fault = rule.id;
+    if (dropped) trace.dropped = true;
   }
 }
 
@@ -211,75 +211,80 @@ function drop(request: FastifyRequest, reply: FastifyReply, hijack: boolean, onD
   request.raw.socket?.destroy();
 }
 
-export function installFaultHooks(scope: FastifyInstance, vendor: VendorModule, onDropped: (request: FastifyRequest) => void): void {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The fault rules of the request's state, when it has any (most states have none). */
+export function activeFaults(request: FastifyRequest): FaultSet | undefined {
+  const set = request.emulator.state.extras.get('faults') as FaultSet | undefined;
+  return set && set.size > 0 ? set : undefined;
+}
 
-  scope.addHook('onRequest', async (request, reply) => {
-    const info = request.emulator;
-    // No rules in this state: nothing to watch for (the common case; the setter below made every
-    // request object slower to use).
-    const rules = info.state.extras.get('faults') as FaultSet | undefined;
-    if (!rules || rules.size === 0) return;
-    let operation: string | null = info.operation;
-    // Rules naming an operation fire when the vendor names it (first thing its handler does).
-    Object.defineProperty(info, 'operation', {
-      configurable: true,
-      enumerable: true,
-      get: () => operation,
-      set: (name: string | null) => {
-        operation = name;
-        if (name === null || (request as WithPending)[PENDING]) return;
-        const set = info.state.extras.get('faults') as FaultSet | undefined;
-        if (!set || set.size === 0) return;
-        const rule = set.pick({ vendor: vendor.name, method: request.method, path: publicPath(request) }, name);
-        if (!rule) return;
-        if (rule.kind === 'delay') {
-          (request as WithPending)[PENDING] = { rule };
-          noteFault(request, rule);
-          return;
-        }
-        (request as WithPending)[PENDING] = { rule, answer: rule.kind === 'drop' ? undefined : answerOf(rule, vendor, request) };
-        if (rule.kind === 'drop') drop(request, reply, false, () => onDropped(request));
-        else noteFault(request, rule);
-        throw new FaultInjected();
-      },
-    });
-    // Rules naming no operation fire here, before the vendor's own onRequest hooks (its
-    // authentication, negotiation, throttling), so a fault answers whatever the request holds.
-    const set = info.state.extras.get('faults') as FaultSet | undefined;
-    if (!set || set.size === 0) return;
-    const rule = set.pick({ vendor: vendor.name, method: request.method, path: publicPath(request) });
-    if (!rule) return;
-    noteFault(request, rule);
-    if (rule.kind === 'delay') {
-      await sleep(rule.delayMs!);
-      return;
-    }
-    if (rule.kind === 'drop') {
-      (request as WithPending)[PENDING] = { rule };
-      drop(request, reply, true, () => onDropped(request));
-      return reply;
-    }
-    const a = answerOf(rule, vendor, request);
+/**
+ * A vendor request arrives in a state that has fault rules. Rules naming an operation are armed
+ * (they fire when the vendor names it, the first thing its handlers do); rules naming none fire
+ * now, before the vendor's own onRequest hooks (its authentication, negotiation, throttling), so a
+ * fault answers whatever the request holds. `done` continues the request; it is not called when a
+ * fault answered or dropped it.
+ */
+export function faultsOnRequest(request: FastifyRequest, reply: FastifyReply, vendor: VendorModule, rules: FaultSet,
+  onDropped: (request: FastifyRequest) => void, done: () => void): void {
+  const info = request.emulator;
+  let operation: string | null = info.operation;
+  Object.defineProperty(info, 'operation', {
+    configurable: true,
+    enumerable: true,
+    get: () => operation,
+    set: (name: string | null) => {
+      operation = name;
+      if (name === null || (request as WithPending)[PENDING]) return;
+      const set = activeFaults(request);
+      if (!set) return;
+      const rule = set.pick({ vendor: vendor.name, method: request.method, path: publicPath(request) }, name);
+      if (!rule) return;
+      if (rule.kind === 'delay') {
+        (request as WithPending)[PENDING] = { rule };
+        noteFault(request, rule);
+        return;
+      }
+      (request as WithPending)[PENDING] = { rule, answer: rule.kind === 'drop' ? undefined : answerOf(rule, vendor, request) };
+      if (rule.kind === 'drop') drop(request, reply, false, () => onDropped(request));
+      else noteFault(request, rule);
+      throw new FaultInjected();
+    },
+  });
+  const rule = rules.pick({ vendor: vendor.name, method: request.method, path: publicPath(request) });
+  if (!rule) return done();
+  noteFault(request, rule);
+  if (rule.kind === 'delay') {
+    setTimeout(done, rule.delayMs!);
+    return;
+  }
+  if (rule.kind === 'drop') {
     (request as WithPending)[PENDING] = { rule };
-    return reply.code(a.status).headers(a.headers).send(a.body);
-  });
+    drop(request, reply, true, () => onDropped(request));
+    return;
+  }
+  const a = answerOf(rule, vendor, request);
+  (request as WithPending)[PENDING] = { rule };
+  reply.code(a.status).headers(a.headers).send(a.body);
+}
 
-  scope.addHook('onSend', async (request, reply, payload) => {
-    const pending = (request as WithPending)[PENDING];
-    if (!pending) return payload;
-    if (pending.rule.kind === 'delay') {
-      await sleep(pending.rule.delayMs!);
-      return payload;
-    }
-    const a = pending.answer;
-    if (!a) return payload;
-    for (const name of Object.keys(reply.getHeaders())) {
-      if (name !== 'content-length') reply.removeHeader(name);
-    }
-    reply.code(a.status).headers(a.headers);
-    return a.body;
-  });
+/**
+ * The answer is about to go out: a fault armed for this request delays it or replaces it.
+ * Calls `done(payload)` with what to send (now or after the delay).
+ */
+export function faultsOnSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (payload: unknown) => void): void {
+  const pending = (request as WithPending)[PENDING];
+  if (!pending) return done(payload);
+  if (pending.rule.kind === 'delay') {
+    setTimeout(() => done(payload), pending.rule.delayMs!);
+    return;
+  }
+  const a = pending.answer;
+  if (!a) return done(payload);
+  for (const name of Object.keys(reply.getHeaders())) {
+    if (name !== 'content-length') reply.removeHeader(name);
+  }
+  reply.code(a.status).headers(a.headers);
+  done(a.body);
 }
 
 // ---- routes ----

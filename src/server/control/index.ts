@@ -25,8 +25,8 @@ import type { Config } from '../config.js';
 import type { VendorModule } from '../../routes/shared/vendor.js';
 import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';
 import { dataRoutes, resetState } from './data.js';
-import { faultRoutes, faultsOf, installFaultHooks } from './faults.js';
-import { installJournalCapture, installJournalHooks, journalOf, journalRoutes, record } from './journal.js';
+import { activeFaults, faultRoutes, faultsOf, faultsOnRequest, faultsOnSend } from './faults.js';
+import { journalOf, journalRoutes, keepResponse, record, startTrace, teeBody, traceOf } from './journal.js';
 import { SnapshotStore, snapshotRoutes } from './snapshots.js';
 import { clockRoutes } from './clock.js';
 import { outboxRoutes } from './outbox.js';
@@ -43,16 +43,53 @@ declare module 'fastify' {
 }
 
 /**
- * The hooks every vendor scope gets. The journal's capture starts first (a fault answering in its
- * onRequest hook skips the later ones); then faults, whose onSend replaces the answer before the
- * journal's onSend keeps it (hooks of one kind run in the order they were added).
+ * The hooks every vendor scope gets, one per lifecycle step, callback style (no promise per
+ * hook): the first names the vendor, starts the request's trace and applies fault rules when the
+ * state has any (before the vendor's own onRequest hooks, so a fault answers whatever the request
+ * holds); preParsing keeps the body's text as it arrives; onSend lets an armed fault replace or
+ * delay the answer, then keeps its text; onResponse / onRequestAbort write the journal entry.
+ * Response validation (--validate-responses) checks the answer before the journal keeps it and
+ * skips what a fault answered.
  */
 export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker): void {
-  installJournalCapture(scope, config);
-  installFaultHooks(scope, vendor, (request) => record(request, null, config));
-  // After faults (an injected answer is not checked), before the journal (which keeps what was sent).
+  const journalOn = config.journalSize > 0;
+  const maxBody = config.journalBodyBytes;
+  const onDropped = (request: FastifyRequest) => record(request, null, config);
+  scope.addHook('onRequest', (request, reply, done) => {
+    request.emulator.vendor = vendor.name;
+    startTrace(request);
+    const rules = activeFaults(request);
+    if (rules) faultsOnRequest(request, reply, vendor, rules, onDropped, done);
+    else done();
+  });
+  if (journalOn) {
+    scope.addHook('preParsing', (request, _reply, payload, done) => {
+      const h = request.headers;
+      if (h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')) {
+        const trace = traceOf(request);
+        if (trace) teeBody(trace, payload, maxBody);
+      }
+      done(null, payload);
+    });
+  }
   if (config.validateResponses) installResponseValidation(scope, vendor, contracts);
-  installJournalHooks(scope, config);
+  scope.addHook('onSend', (request, reply, payload, done) => {
+    faultsOnSend(request, reply, payload, (out) => {
+      const trace = journalOn ? traceOf(request) : undefined;
+      if (trace) keepResponse(trace, out, maxBody);
+      done(null, out);
+    });
+  });
+  if (journalOn) {
+    scope.addHook('onResponse', (request, reply, done) => {
+      record(request, reply, config);
+      done();
+    });
+    scope.addHook('onRequestAbort', (request, done) => {
+      record(request, null, config);
+      done();
+    });
+  }
 }
 
 function tokenMatches(request: FastifyRequest, token: string): boolean {

@@ -7,7 +7,6 @@
  * body field that looks like one (authorization, cookies, API keys, secrets, passwords, tokens,
  * signatures), whatever the vendor.
  */
-import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Config } from '../config.js';
@@ -46,25 +45,64 @@ export interface JournalEntry {
   warnings?: string[];
 }
 
+/**
+ * What the journal keeps of one request until someone reads it: references to what the request
+ * already holds (headers, query, parsed body, the answer's text) and a few numbers. The public
+ * entry (ISO time, path, credentials, bounded texts) is built when the journal is read, not on
+ * the request's path: a journal that nobody reads costs almost nothing per request.
+ */
+interface StoredEntry {
+  seq: number;
+  timeMs: number;
+  session: string | null;
+  vendor: string;
+  operation: string | null;
+  warnings: string[] | null;
+  method: string;
+  url: string;
+  query: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+  /** The request body as received: text, or parts of it; null when none was read. */
+  rawBody: string | Buffer | (string | Buffer)[] | null;
+  /** The parsed body (credential field names; the body text when no raw text was kept). */
+  parsedBody: unknown;
+  bodyTruncated: boolean;
+  status: number | null;
+  responseHeaders: Record<string, unknown>;
+  responseBody: string | Buffer | null;
+  responseBodyTruncated: boolean;
+  durationMs: number;
+  fault?: number;
+  dropped?: boolean;
+  built?: JournalEntry;
+}
+
 export class Journal {
-  private ring: JournalEntry[] = [];
+  private ring: StoredEntry[] = [];
   private start = 0;
   private nextSeq = 1;
-  constructor(readonly size: number) {}
+  constructor(readonly size: number, private readonly maxBody = Number.MAX_SAFE_INTEGER) {}
 
-  add(e: Omit<JournalEntry, 'seq'>): void {
+  /** Keep an entry (the oldest goes when the ring is full). */
+  keep(e: Omit<StoredEntry, 'seq'>): void {
     if (this.size <= 0) return;
-    const entry = { seq: this.nextSeq++, ...e } as JournalEntry;
+    const entry = e as StoredEntry;
+    entry.seq = this.nextSeq++;
     if (this.ring.length < this.size) this.ring.push(entry);
     else {
       this.ring[this.start] = entry;
-      this.start = (this.start + 1) % this.size;
+      this.start = this.start + 1 === this.size ? 0 : this.start + 1;
     }
   }
 
   /** Oldest first. */
   entries(): JournalEntry[] {
-    return [...this.ring.slice(this.start), ...this.ring.slice(0, this.start)];
+    const out: JournalEntry[] = [];
+    for (let i = 0; i < this.ring.length; i++) {
+      const e = this.ring[(this.start + i) % this.ring.length];
+      out.push((e.built ??= build(e, this.maxBody)));
+    }
+    return out;
   }
 
   clear(): number {
@@ -80,7 +118,7 @@ export class Journal {
 }
 
 export function journalOf(state: EmulatorState, config: Config): Journal {
-  return state.extra('journal', () => new Journal(config.journalSize));
+  return state.extra('journal', () => new Journal(config.journalSize, config.journalBodyBytes));
 }
 
 const CREDENTIAL = /^(authorization|proxy-authorization|cookie|x-api-key|api-?key|apiuuid|apisecret|.*(password|passwd|secret|token|signature|api_?key|apikey).*)$/i;
@@ -90,133 +128,168 @@ function credentialNames(where: string, obj: unknown): string[] {
   return Object.keys(obj).filter((k) => CREDENTIAL.test(k) && k.toLowerCase() !== 'x-emulator-session').map((k) => `${where}:${k}`);
 }
 
-interface Capture {
-  startedAt: number;
-  time: string;
-  chunks: Buffer[];
-  bytes: number;
-  truncated: boolean;
-  responseBody: string | null;
-  responseTruncated: boolean;
-  recorded: boolean;
+function text(v: string | Buffer | (string | Buffer)[]): string {
+  if (typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  if (v.every((p) => typeof p === 'string')) return v.join('');
+  return Buffer.concat(v.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))).toString('utf8');
+}
+
+function bounded(value: string, max: number): { text: string; truncated: boolean } {
+  // A UTF-8 byte is at most one UTF-16 unit: a short text needs no byte count.
+  if (value.length <= max / 3 || Buffer.byteLength(value) <= max) return { text: value, truncated: false };
+  return { text: Buffer.from(value).subarray(0, max).toString('utf8'), truncated: true };
+}
+
+/** The public form of a stored entry. */
+function build(e: StoredEntry, max: number): JournalEntry {
+  let body: string | null = null;
+  let bodyTruncated = e.bodyTruncated;
+  if (e.rawBody !== null) body = text(e.rawBody);
+  else if (e.parsedBody !== undefined && e.parsedBody !== null) body = typeof e.parsedBody === 'string' ? e.parsedBody : JSON.stringify(e.parsedBody);
+  if (body !== null) {
+    const b = bounded(body, max);
+    body = b.text;
+    bodyTruncated ||= b.truncated;
+  }
+  let responseBody: string | null = null;
+  let responseTruncated = e.responseBodyTruncated;
+  if (e.responseBody !== null) {
+    const b = bounded(text(e.responseBody), max);
+    responseBody = b.text;
+    responseTruncated ||= b.truncated;
+  }
+  const entry: JournalEntry = {
+    seq: e.seq,
+    time: new Date(e.timeMs).toISOString(),
+    session: e.session,
+    vendor: e.vendor,
+    operation: e.operation,
+    ...(e.warnings && e.warnings.length ? { warnings: [...e.warnings] } : {}),
+    method: e.method,
+    url: e.url,
+    path: e.url.split('?')[0],
+    query: { ...e.query },
+    headers: { ...e.headers },
+    credentials: [
+      ...credentialNames('header', e.headers),
+      ...credentialNames('query', e.query),
+      ...credentialNames('body', e.parsedBody),
+    ],
+    body,
+    status: e.status,
+    responseHeaders: e.responseHeaders,
+    responseBody,
+    durationMs: e.durationMs,
+  };
+  if (bodyTruncated) entry.bodyTruncated = true;
+  if (responseTruncated) entry.responseBodyTruncated = true;
+  if (e.fault !== undefined) entry.fault = e.fault;
+  if (e.dropped) entry.dropped = true;
+  return entry;
+}
+
+/**
+ * What the pipeline keeps of one vendor request while it runs: when it started, the body as it
+ * arrives, the answer's text, the fault that touched it. Made by the vendor scope's first hook.
+ */
+export class Trace {
+  readonly startedAt = performance.now();
+  /** The request body as received (within the journal's body bound). */
+  parts: (string | Buffer)[] | null = null;
+  bytes = 0;
+  truncated = false;
+  responseBody: string | Buffer | null = null;
+  responseTruncated = false;
+  recorded = false;
+  /** Id of the fault rule that answered, delayed or dropped the request. */
   fault?: number;
   dropped?: boolean;
+  constructor(readonly timeMs: number) {}
 }
 
-const CAPTURE = Symbol('journalCapture');
-type WithCapture = FastifyRequest & { [CAPTURE]?: Capture };
+const TRACE = Symbol('emulatorTrace');
+type WithTrace = FastifyRequest & { [TRACE]?: Trace };
 
-export function captureOf(request: FastifyRequest): Capture | undefined {
-  return (request as WithCapture)[CAPTURE];
+export function traceOf(request: FastifyRequest): Trace | undefined {
+  return (request as WithTrace)[TRACE];
 }
 
-function bounded(text: string, max: number): { text: string; truncated: boolean } {
-  if (Buffer.byteLength(text) <= max) return { text, truncated: false };
-  return { text: Buffer.from(text).subarray(0, max).toString('utf8'), truncated: true };
+export function startTrace(request: FastifyRequest): Trace {
+  const t = new Trace(request.emulator.state.clock.now());
+  (request as WithTrace)[TRACE] = t;
+  return t;
+}
+
+/** Keep the request body's text as it arrives (a listener beside the body parser's own, no extra stream). */
+export function teeBody(trace: Trace, payload: NodeJS.ReadableStream, max: number): void {
+  payload.on('data', (chunk: string | Buffer) => {
+    if (trace.bytes >= max) {
+      if (chunk.length > 0) trace.truncated = true;
+      return;
+    }
+    const n = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    let part: string | Buffer = chunk;
+    if (trace.bytes + n > max) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      part = Buffer.from(buf.subarray(0, max - trace.bytes));
+      trace.truncated = true;
+    } else if (typeof chunk !== 'string') {
+      // A copy: a slice would keep the whole socket read buffer alive for as long as the journal.
+      part = Buffer.from(chunk);
+    }
+    (trace.parts ??= []).push(part);
+    trace.bytes += typeof part === 'string' ? n : part.length;
+  });
+}
+
+/** Keep the answer's text (a reference; bounded when it is long). */
+export function keepResponse(trace: Trace, payload: unknown, max: number): void {
+  if (typeof payload === 'string') {
+    if (payload.length <= max / 3) trace.responseBody = payload;
+    else {
+      const b = bounded(payload, max);
+      trace.responseBody = b.text;
+      trace.responseTruncated = b.truncated;
+    }
+  } else if (Buffer.isBuffer(payload)) {
+    trace.responseBody = payload.length <= max ? payload : Buffer.from(payload.subarray(0, max));
+    trace.responseTruncated = payload.length > max;
+  } else if (payload !== null && payload !== undefined) {
+    trace.responseBody = '[stream]';
+  }
 }
 
 /** Write the journal entry of a vendor request (once). */
 export function record(request: FastifyRequest, reply: FastifyReply | null, config: Config): void {
-  const cap = captureOf(request);
-  if (!cap || cap.recorded) return;
-  cap.recorded = true;
+  const trace = traceOf(request);
+  if (!trace || trace.recorded || config.journalSize <= 0) return;
+  trace.recorded = true;
   const info = request.emulator;
-  let body: string | null = null;
-  if (cap.bytes > 0) body = Buffer.concat(cap.chunks).toString('utf8');
-  else if (request.body !== undefined && request.body !== null) body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
-  let bodyTruncated = cap.truncated;
-  if (body !== null) {
-    const b = bounded(body, config.journalBodyBytes);
-    body = b.text;
-    bodyTruncated ||= b.truncated;
-  }
-  const query = (request.query ?? {}) as Record<string, unknown>;
-  const url = request.originalUrl;
-  const path = url.split('?')[0];
-  const entry: Omit<JournalEntry, 'seq'> = {
-    time: cap.time,
+  const answered = !trace.dropped && reply !== null;
+  const parts = trace.parts;
+  const entry: Omit<StoredEntry, 'seq'> = {
+    timeMs: trace.timeMs,
     session: info.sessionId,
     vendor: info.vendor ?? '',
     operation: info.operation,
-    ...(info.warnings.length ? { warnings: [...info.warnings] } : {}),
+    warnings: info.warnings.length ? info.warnings : null,
     method: request.method,
-    url,
-    path,
-    query: { ...query },
-    headers: { ...request.headers },
-    credentials: [
-      ...credentialNames('header', request.headers),
-      ...credentialNames('query', query),
-      ...credentialNames('body', request.body),
-    ],
-    body,
-    status: cap.dropped || !reply ? null : reply.statusCode,
-    responseHeaders: cap.dropped || !reply ? {} : { ...reply.getHeaders() },
-    responseBody: cap.responseBody,
-    durationMs: Math.round((performance.now() - cap.startedAt) * 100) / 100,
+    url: request.originalUrl,
+    query: (request.query ?? {}) as Record<string, unknown>,
+    headers: request.headers,
+    rawBody: parts === null ? null : parts.length === 1 ? parts[0] : parts,
+    parsedBody: request.body,
+    bodyTruncated: trace.truncated,
+    status: answered ? reply!.statusCode : null,
+    responseHeaders: answered ? reply!.getHeaders() : {},
+    responseBody: trace.responseBody,
+    responseBodyTruncated: trace.responseTruncated,
+    durationMs: Math.round((performance.now() - trace.startedAt) * 100) / 100,
   };
-  if (bodyTruncated) entry.bodyTruncated = true;
-  if (cap.responseTruncated) entry.responseBodyTruncated = true;
-  if (cap.fault !== undefined) entry.fault = cap.fault;
-  if (cap.dropped) entry.dropped = true;
-  journalOf(info.state, config).add(entry);
-}
-
-/**
- * First hook of one vendor's scope: start the journal entry. It runs before the fault hooks, so a
- * request that a fault answers from its onRequest hook (which skips every later onRequest hook) is
- * journaled too.
- */
-export function installJournalCapture(scope: FastifyInstance, config: Config): void {
-  if (config.journalSize <= 0) return;
-  scope.addHook('onRequest', async (request) => {
-    (request as WithCapture)[CAPTURE] = {
-      startedAt: performance.now(), time: request.emulator.state.clock.nowDate().toISOString(),
-      chunks: [], bytes: 0, truncated: false, responseBody: null, responseTruncated: false, recorded: false,
-    };
-  });
-}
-
-/** Hooks of one vendor's scope, after the fault hooks: tee the request body, keep the response body, record. */
-export function installJournalHooks(scope: FastifyInstance, config: Config): void {
-  if (config.journalSize <= 0) return;
-  const max = config.journalBodyBytes;
-  scope.addHook('preParsing', async (request, _reply, payload) => {
-    const cap = captureOf(request);
-    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-    if (!cap || !hasBody) return payload;
-    const tee = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        if (cap.bytes < max) {
-          const part = chunk.subarray(0, max - cap.bytes);
-          cap.chunks.push(Buffer.from(part));
-          cap.bytes += part.length;
-          if (part.length < chunk.length) cap.truncated = true;
-        } else if (chunk.length > 0) cap.truncated = true;
-        done(null, chunk);
-      },
-    });
-    // pipe(), not pipeline(): pipeline() makes an AbortController (and a DOMException) per request,
-    // which showed as ~6 % of the server's CPU in the benchmark profile.
-    payload.on('error', (err) => tee.destroy(err));
-    payload.pipe(tee);
-    return tee;
-  });
-  scope.addHook('onSend', async (request, _reply, payload) => {
-    const cap = captureOf(request);
-    if (!cap) return payload;
-    if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
-      const text = typeof payload === 'string' ? payload : payload.toString('utf8');
-      const b = bounded(text, max);
-      cap.responseBody = b.text;
-      cap.responseTruncated = b.truncated;
-    } else if (payload !== null && payload !== undefined) {
-      cap.responseBody = '[stream]';
-    }
-    return payload;
-  });
-  scope.addHook('onResponse', async (request, reply) => record(request, reply, config));
-  scope.addHook('onRequestAbort', async (request) => record(request, null, config));
+  if (trace.fault !== undefined) entry.fault = trace.fault;
+  if (trace.dropped) entry.dropped = true;
+  journalOf(info.state, config).keep(entry);
 }
 
 // ---- routes ----

@@ -12,7 +12,7 @@ import type { VendorModule } from '../../routes/shared/vendor.js';
 import { resolveRef, xmlRootName, xmlToJson, type JsonSchema, type OpenApiOperation } from '../../routes/shared/contract.js';
 import { parseXml } from '../../routes/shared/xml.js';
 import { VERSION } from '../version.js';
-import { captureOf } from './journal.js';
+import { traceOf } from './journal.js';
 
 export type OpenApiDocument = Record<string, unknown> & {
   paths: Record<string, Record<string, unknown>>;
@@ -162,7 +162,7 @@ export function installResponseValidation(scope: FastifyInstance, vendor: Vendor
   scope.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     // Answered before the request reached the vendor (a bad session id, every session busy): not a vendor answer.
     if (!request.emulator) return payload;
-    if (captureOf(request)?.fault !== undefined) return payload; // an injected fault answers on purpose
+    if (traceOf(request)?.fault !== undefined) return payload; // an injected fault answers on purpose
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : null;
     if (body === null) return payload; // a stream: not checked
     const status = reply.statusCode;
