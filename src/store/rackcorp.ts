@@ -217,11 +217,19 @@ const TREE = `WITH RECURSIVE tree(id) AS (
 export function createRackcorpStore(db: DB) {
   const s = {
     byId: db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
-    parentOf: db.prepare<[number], { parentID: number | null }>('SELECT parentID FROM rackcorp_customers WHERE id = ?'),
+    // A column per value costs about as much as a statement (better-sqlite3 builds each key and value):
+    // the point lookups below read only what their caller needs.
+    parentOf: db.prepare<[number], number | null>('SELECT parentID FROM rackcorp_customers WHERE id = ?').pluck(),
+    stdNameOf: db.prepare<[number], string>('SELECT stdName FROM rackcorp_customers WHERE id = ?').pluck(),
+    currencyOf: db.prepare<[number], string>('SELECT currency FROM rackcorp_customers WHERE id = ?').pluck(),
     locations: db.prepare<[number], Record<string, unknown>>(
       'SELECT id, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
     contacts: db.prepare<[number], Record<string, unknown>>(
       'SELECT id, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id'),
+    locationsNoId: db.prepare<[number], Record<string, unknown>>(
+      'SELECT typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
+    contactsNoId: db.prepare<[number], Record<string, unknown>>(
+      'SELECT typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id'),
     keyByUuid: db.prepare<[string], { uuid: string; secret: string; customerId: number }>('SELECT uuid, secret, customerId FROM rackcorp_api_keys WHERE uuid = ?'),
     userByLogin: db.prepare<[string], { id: number; customerId: number; login: string; password: string; status: string }>(
       'SELECT id, customerId, login, password, status FROM rackcorp_users WHERE login = ? COLLATE NOCASE'),
@@ -271,6 +279,36 @@ export function createRackcorpStore(db: DB) {
     }
     return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
+  /*
+   * Derived data (parent links, and what the routes memoise through `memo`: answers built from
+   * rows) is kept until the database changes. `total_changes()` counts every row this connection
+   * inserted, updated or deleted, triggers included, and never goes back (a rollback does not
+   * lower it), so a different count means "something may have changed": everything is dropped.
+   * Reading it is a trivial statement (well under a microsecond). A file database can also be
+   * changed by another connection: there `data_version` is part of the generation. Nothing is
+   * cached or read from the cache inside a transaction (its writes could still be rolled back).
+   * Every path to new data (reset, restore) replaces the database, and with it this store.
+   */
+  const changeCount = db.memory
+    ? db.prepare('SELECT total_changes()').pluck()
+    : db.prepare("SELECT total_changes() || '/' || (SELECT data_version FROM pragma_data_version())").pluck();
+  let generation: unknown = changeCount.get();
+  const parentLinks = new Map<number, number | null>();
+  const memos = new Map<string, Map<unknown, unknown>>();
+  /** True when the caches may be used (they are cleared first if the database changed). */
+  function cacheUsable(): boolean {
+    if (db.inTransaction) return false;
+    const g = changeCount.get();
+    if (g !== generation) {
+      generation = g;
+      parentLinks.clear();
+      memos.clear();
+    }
+    return true;
+  }
+  /** Bounds on the caches: past them a cache starts again empty. */
+  const MAX_PARENT_LINKS = 100_000;
+
   // Statements built from a filter or column set are prepared once per shape and reused.
   const updateCache = new Map<string, import('better-sqlite3').Statement>();
   const listCache = new Map<string, { count: import('better-sqlite3').Statement; page: import('better-sqlite3').Statement }>();
@@ -286,9 +324,10 @@ export function createRackcorpStore(db: DB) {
     for (let depth = 0; depth < 1000; depth++) {
       let p = parents.get(cur);
       if (p === undefined) {
-        const row = s.parentOf.get(cur);
-        if (!row) return false;
-        p = row.parentID;
+        const parentID = s.parentOf.get(cur);
+        if (parentID === undefined) return false;
+        p = parentID;
+        if (parents.size >= MAX_PARENT_LINKS) parents.clear();
         parents.set(cur, p);
       }
       if (cur === root) return true;
@@ -312,11 +351,19 @@ export function createRackcorpStore(db: DB) {
     }
     delete params.root;
     params.fts = trigramQuery(f.keyword!);
-    const parents = new Map<number, number | null>();
+    const parents = cacheUsable() ? parentLinks : new Map<number, number | null>();
     const ids = (stmt.all(params) as number[]).filter((id) => visibleWith(parents, root, id));
     const rows = ids.slice(start, start + window).map((id) => s.byId.get(id)!);
     return { count: ids.length, rows };
   }
+
+  // Transactions made once (db.transaction builds a new wrapper on every call).
+  const createTx = db.transaction((c: NewCustomer): number => {
+    const id = Number(s.insertCustomer.run({ ...c, stdName: standardName(c) }).lastInsertRowid);
+    for (const l of c.locations) s.insertLocation.run(fillLocation(id, l));
+    for (const ct of c.contacts) s.insertContact.run(fillContact(id, ct));
+    return id;
+  });
 
   return {
     get(id: number): CustomerRow | undefined {
@@ -324,10 +371,36 @@ export function createRackcorpStore(db: DB) {
     },
     /** True when `id` is `root` or one of its descendants. */
     visible(root: number, id: number): boolean {
-      return visibleWith(new Map(), root, id);
+      return visibleWith(cacheUsable() ? parentLinks : new Map(), root, id);
     },
+    /** The customer's stdName, or undefined when there is no such customer. */
+    stdName: (id: number) => s.stdNameOf.get(id),
+    /** The customer's currency, or undefined when there is no such customer. */
+    currency: (id: number) => s.currencyOf.get(id),
     locations: (id: number) => s.locations.all(id),
     contacts: (id: number) => s.contacts.all(id),
+    /** The customer's locations (or contacts) as the API shows them: in id order, without the row id. */
+    locationsWithoutId: (id: number) => s.locationsNoId.all(id),
+    contactsWithoutId: (id: number) => s.contactsNoId.all(id),
+    /**
+     * `make()`'s value for `key` of `kind`, kept until the database changes. Only for values that
+     * depend on nothing but the data and the key (not the caller, the clock or the request);
+     * callers must not change what they get. At most `max` values per kind are kept, and only
+     * those `keep` accepts (e.g. not very large ones).
+     */
+    memo<T>(kind: string, key: unknown, make: () => T, max = 1000, keep?: (v: T) => boolean): T {
+      if (!cacheUsable()) return make();
+      let m = memos.get(kind);
+      if (!m) memos.set(kind, (m = new Map()));
+      let v = m.get(key) as T | undefined;
+      if (v === undefined) {
+        v = make();
+        if (keep && !keep(v)) return v;
+        if (m.size >= max) m.clear();
+        m.set(key, v);
+      }
+      return v;
+    },
     apiKey: (uuid: string) => s.keyByUuid.get(uuid),
     userByLogin: (login: string) => s.userByLogin.get(login),
     userById: (id: number) => s.userById.get(id),
@@ -351,12 +424,7 @@ export function createRackcorpStore(db: DB) {
       return { count, rows };
     },
     create(c: NewCustomer): number {
-      return db.transaction(() => {
-        const id = Number(s.insertCustomer.run({ ...c, stdName: standardName(c) }).lastInsertRowid);
-        for (const l of c.locations) s.insertLocation.run(fillLocation(id, l));
-        for (const ct of c.contacts) s.insertContact.run(fillContact(id, ct));
-        return id;
-      })();
+      return createTx(c);
     },
     createWithUser(c: NewCustomer, login: string, password: string): { customerId: number; userId: number } {
       return db.transaction(() => {

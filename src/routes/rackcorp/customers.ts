@@ -4,8 +4,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { CustomerRow, ContactInput, LocationInput } from '../../store/rackcorp.js';
-import { defineOperation, Flag, isTrue, Message, type RackcorpContext, type RackcorpOperation } from './operation.js';
-import { RackcorpFault, AUTH_FAILED, CUSTOMER_NOT_FOUND } from './envelope.js';
+import { defineOperation, Flag, isTrue, Message, type OperationResult, type RackcorpContext, type RackcorpOperation } from './operation.js';
+import { RackcorpFault, AUTH_FAILED, CUSTOMER_NOT_FOUND, okBody } from './envelope.js';
 import { checkPromoCode } from './promo.js';
 
 export const CUSTOMER_STATUSES = ['ACTIVE', 'INACTIVE', 'SUSPENDED'] as const;
@@ -40,12 +40,8 @@ function summary(c: CustomerRow) {
   };
 }
 
-function stripId(rows: Record<string, unknown>[]): Record<string, unknown>[] {
-  return rows.map(({ id: _id, ...rest }) => rest);
-}
-
 function detail(ctx: RackcorpContext, c: CustomerRow) {
-  const parent = c.parentID !== null ? ctx.store.get(c.parentID) : undefined;
+  const parentStdName = c.parentID !== null ? ctx.store.stdName(c.parentID) : undefined;
   return {
     id: c.id,
     companyName: c.companyName,
@@ -57,14 +53,28 @@ function detail(ctx: RackcorpContext, c: CustomerRow) {
     customID: c.customID,
     status: c.status,
     parentID: c.parentID,
-    parentStdName: parent ? parent.stdName : null,
+    parentStdName: parentStdName !== undefined ? parentStdName : null,
     dateCreated: c.dateCreated,
     dateModified: c.dateModified,
     currency: c.currency,
     isreseller: c.isreseller === 1,
-    locations: stripId(ctx.store.locations(c.id)),
-    contacts: stripId(ctx.store.contacts(c.id)),
+    locations: ctx.store.locationsWithoutId(c.id),
+    contacts: ctx.store.contactsWithoutId(c.id),
   };
+}
+
+/**
+ * The answer of customer.get for `id` (null: no such customer), with its JSON text: it depends on
+ * the data alone, so it is built once and kept until the database changes (the store's memo).
+ * Visibility depends on the caller and is checked on every request.
+ */
+function customerAnswer(ctx: RackcorpContext, id: number): OperationResult | null {
+  return ctx.store.memo('customer.get', id, () => {
+    const row = ctx.store.get(id);
+    if (!row) return null;
+    const body = { customer: detail(ctx, row) };
+    return { body, text: JSON.stringify(okBody(body)) };
+  });
 }
 
 // Response schemas (the fields of the OK envelope after `code`): the contract publishes them.
@@ -102,14 +112,26 @@ const ListInput = Type.Object({
   minimal: Type.Optional(Flag),
 });
 
-function listCustomers(input: typeof ListInput.static, ctx: RackcorpContext, minimal: boolean) {
+/** Answers longer than this are not kept by the store's memo. */
+const MAX_MEMO_TEXT = 256 * 1024;
+
+function listCustomers(input: typeof ListInput.static, ctx: RackcorpContext, minimal: boolean): OperationResult {
   // Past 2^53 SQLite cannot take the offset as an integer; any such offset is past the end anyway.
   const start = Math.min(input.resStart ?? 0, Number.MAX_SAFE_INTEGER);
   const window = Math.min(Math.max(input.resWindow ?? MIN_WINDOW, MIN_WINDOW), MAX_WINDOW);
-  const { count, rows } = ctx.store.list(ctx.auth.customerId, input, start, window);
-  const customers = minimal ? rows.map((c) => ({ id: c.id, stdName: c.stdName })) : rows.map(summary);
-  return { body: { count, customers } };
+  const root = ctx.auth.customerId;
+  const build = (): OperationResult => {
+    const { count, rows } = ctx.store.list(root, input, start, window);
+    const customers = minimal ? rows.map((c) => ({ id: c.id, stdName: c.stdName })) : rows.map(summary);
+    const body = { count, customers };
+    return { body, text: JSON.stringify(okBody(body)) };
+  };
+  // The answer depends on the data, the caller's tree and the filters alone: kept until the data changes.
+  const key = JSON.stringify([root, start, window, minimal, input.id, input.keyword, input.stdName, input.companyName, input.status, input.customerParentId]);
+  return ctx.store.memo('customer.getall', key, build, 500, keepText);
 }
+
+const keepText = (a: OperationResult) => a.text === undefined || a.text.length <= MAX_MEMO_TEXT;
 
 const LocationSchema = Type.Object({
   typeOfAddress: Type.Optional(Text(32)),
@@ -178,7 +200,7 @@ function newCustomer(input: typeof CreateInput.static, ctx: RackcorpContext) {
     lastName: (input.lastName ?? '').trim(),
     customID: input.customID ?? '',
     status: input.status ?? 'ACTIVE',
-    currency: input.currencycode ?? ctx.store.get(parentID)?.currency ?? 'AUD',
+    currency: input.currencycode ?? ctx.store.currency(parentID) ?? 'AUD',
     customerTierID: input.customerTierID ?? 'DEFAULT',
     autobilling: input.autobilling ?? 0,
     promoCode: input.promoCode ?? '',
@@ -241,7 +263,9 @@ export const customerOperations: RackcorpOperation[] = [
     output: Type.Object({ customer: CustomerDetail }),
     input: Type.Object({ id: Id }),
     handler(input, ctx) {
-      return { body: { customer: detail(ctx, visibleCustomer(ctx, input.id)) } };
+      const answer = customerAnswer(ctx, input.id);
+      if (!answer || !ctx.store.visible(ctx.auth.customerId, input.id)) throw new RackcorpFault(CUSTOMER_NOT_FOUND, { id: CUSTOMER_NOT_FOUND });
+      return answer;
     },
   }),
   defineOperation({
