@@ -8,6 +8,27 @@ import type { VendorTable } from '../routes/shared/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 
 /**
+ * An object whose properties are made by `defs` on first read (then kept). A store is made per
+ * state (so per session) and most of its statements are never used in a given session: preparing
+ * them all up front was most of a new session's first RackCorp request (benchmark profile).
+ */
+export function preparedOnUse<T extends Record<string, () => unknown>>(defs: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const out = {} as Record<string, unknown>;
+  for (const key of Object.keys(defs)) {
+    Object.defineProperty(out, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const value = defs[key]();
+        Object.defineProperty(out, key, { value, enumerable: true });
+        return value;
+      },
+    });
+  }
+  return out as { readonly [K in keyof T]: ReturnType<T[K]> };
+}
+
+/**
  * The text the keyword index holds for one customer: every field `keyword` searches, joined by a
  * separator. A trigram FTS5 index over it finds the candidates of a keyword of three or more
  * characters without scanning the table; the exact LIKE test then runs on those candidates only,
@@ -215,44 +236,46 @@ const TREE = `WITH RECURSIVE tree(id) AS (
   UNION ALL SELECT c.id FROM rackcorp_customers c JOIN tree t ON c.parentID = t.id)`;
 
 export function createRackcorpStore(db: DB) {
-  const s = {
-    byId: db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
+  const s = preparedOnUse({
+    byId: () => db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
     // A column per value costs about as much as a statement (better-sqlite3 builds each key and value):
     // the point lookups below read only what their caller needs.
-    parentOf: db.prepare<[number], number | null>('SELECT parentID FROM rackcorp_customers WHERE id = ?').pluck(),
-    stdNameOf: db.prepare<[number], string>('SELECT stdName FROM rackcorp_customers WHERE id = ?').pluck(),
-    currencyOf: db.prepare<[number], string>('SELECT currency FROM rackcorp_customers WHERE id = ?').pluck(),
-    locations: db.prepare<[number], Record<string, unknown>>(
+    parentOf: () => db.prepare<[number], number | null>('SELECT parentID FROM rackcorp_customers WHERE id = ?').pluck(),
+    stdNameOf: () => db.prepare<[number], string>('SELECT stdName FROM rackcorp_customers WHERE id = ?').pluck(),
+    currencyOf: () => db.prepare<[number], string>('SELECT currency FROM rackcorp_customers WHERE id = ?').pluck(),
+    locations: () => db.prepare<[number], Record<string, unknown>>(
       'SELECT id, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
-    contacts: db.prepare<[number], Record<string, unknown>>(
+    contacts: () => db.prepare<[number], Record<string, unknown>>(
       'SELECT id, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id'),
-    locationsNoId: db.prepare<[number], Record<string, unknown>>(
+    locationsNoId: () => db.prepare<[number], Record<string, unknown>>(
       'SELECT typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
-    contactsNoId: db.prepare<[number], Record<string, unknown>>(
+    contactsNoId: () => db.prepare<[number], Record<string, unknown>>(
       'SELECT typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id'),
-    keyByUuid: db.prepare<[string], { uuid: string; secret: string; customerId: number }>('SELECT uuid, secret, customerId FROM rackcorp_api_keys WHERE uuid = ?'),
-    userByLogin: db.prepare<[string], { id: number; customerId: number; login: string; password: string; status: string }>(
+    keyByUuid: () => db.prepare<[string], { uuid: string; secret: string; customerId: number }>('SELECT uuid, secret, customerId FROM rackcorp_api_keys WHERE uuid = ?'),
+    userByLogin: () => db.prepare<[string], { id: number; customerId: number; login: string; password: string; status: string }>(
       'SELECT id, customerId, login, password, status FROM rackcorp_users WHERE login = ? COLLATE NOCASE'),
-    userById: db.prepare<[number], { id: number; customerId: number; status: string }>('SELECT id, customerId, status FROM rackcorp_users WHERE id = ?'),
-    partner: db.prepare<[string], { id: number }>('SELECT id FROM rackcorp_customers WHERE partnerCode = ?'),
-    insertCustomer: db.prepare(`INSERT INTO rackcorp_customers
+    userById: () => db.prepare<[number], { id: number; customerId: number; status: string }>('SELECT id, customerId, status FROM rackcorp_users WHERE id = ?'),
+    activeUser: () => db.prepare<[number, number], number>("SELECT 1 FROM rackcorp_users WHERE id = ? AND customerId = ? AND status = 'ACTIVE'").pluck(),
+    keySecret: () => db.prepare<[string], [string, number]>('SELECT secret, customerId FROM rackcorp_api_keys WHERE uuid = ?').raw(),
+    partner: () => db.prepare<[string], { id: number }>('SELECT id FROM rackcorp_customers WHERE partnerCode = ?'),
+    insertCustomer: () => db.prepare(`INSERT INTO rackcorp_customers
       (parentID, companyName, firstName, lastName, stdName, customID, status, currency, customerTierID, autobilling, promoCode, dateCreated, dateModified)
       VALUES (@parentID, @companyName, @firstName, @lastName, @stdName, @customID, @status, @currency, @customerTierID, @autobilling, @promoCode, @now, @now)`),
-    insertLocation: db.prepare(`INSERT INTO rackcorp_locations
+    insertLocation: () => db.prepare(`INSERT INTO rackcorp_locations
       (customerId, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country)
       VALUES (@customerId, @typeOfAddress, @addressLine1, @addressLine2, @addressLine3, @suburb, @state, @postcode, @country)`),
-    insertContact: db.prepare(`INSERT INTO rackcorp_contacts
+    insertContact: () => db.prepare(`INSERT INTO rackcorp_contacts
       (customerId, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email)
       VALUES (@customerId, @typeOfContact, @name, @phoneNumber, @mobileNumber, @faxNumber, @email)`),
-    insertUser: db.prepare('INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)'),
-    markReseller: db.prepare('UPDATE rackcorp_customers SET isreseller = 1, dateModified = ? WHERE id = ?'),
-    insertPortal: db.prepare('INSERT INTO rackcorp_reseller_portals (customerId, name, url, dateCreated) VALUES (?, ?, ?, ?)'),
-    portals: db.prepare<[number], { id: number; customerId: number; stdName: string; name: string; url: string; dateCreated: number }>(
+    insertUser: () => db.prepare('INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)'),
+    markReseller: () => db.prepare('UPDATE rackcorp_customers SET isreseller = 1, dateModified = ? WHERE id = ?'),
+    insertPortal: () => db.prepare('INSERT INTO rackcorp_reseller_portals (customerId, name, url, dateCreated) VALUES (?, ?, ?, ?)'),
+    portals: () => db.prepare<[number], { id: number; customerId: number; stdName: string; name: string; url: string; dateCreated: number }>(
       `${TREE.replace('@root', '?')} SELECT p.id, p.customerId, c.stdName, p.name, p.url, p.dateCreated FROM rackcorp_reseller_portals p
        JOIN tree t ON t.id = p.customerId JOIN rackcorp_customers c ON c.id = p.customerId ORDER BY p.id`),
-    insertEmail: db.prepare(`INSERT INTO rackcorp_contact_emails (customerId, companyname, name, email, phone, message, dateCreated)
+    insertEmail: () => db.prepare(`INSERT INTO rackcorp_contact_emails (customerId, companyname, name, email, phone, message, dateCreated)
       VALUES (@customerId, @companyname, @name, @email, @phone, @message, @now)`),
-  };
+  });
 
   const fillLocation = (customerId: number, l: LocationInput) => ({
     customerId, typeOfAddress: l.typeOfAddress ?? 'primary', addressLine1: l.addressLine1 ?? '', addressLine2: l.addressLine2 ?? '',
@@ -402,6 +425,10 @@ export function createRackcorpStore(db: DB) {
       return v;
     },
     apiKey: (uuid: string) => s.keyByUuid.get(uuid),
+    /** The API key's secret and customer, as `[secret, customerId]` (one array, no object: read on every request). */
+    apiKeySecret: (uuid: string) => s.keySecret.get(uuid),
+    /** Whether user `id` exists, belongs to `customerId` and is ACTIVE (exact, case-sensitive status). */
+    isActiveUser: (id: number, customerId: number) => s.activeUser.get(id, customerId) !== undefined,
     userByLogin: (login: string) => s.userByLogin.get(login),
     userById: (id: number) => s.userById.get(id),
     partnerCustomer: (code: string) => s.partner.get(code)?.id,

@@ -46,12 +46,15 @@ function credentialsOf(request: FastifyRequest): Credentials {
 
 const FORM = /application\/x-www-form-urlencoded/i;
 
+/** No typed fields (never changed: callers only delete from a non-empty set). */
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
 /** The names of the body's fields when the body is JSON (typed), none when it is a form (text). */
-function typedFields(request: FastifyRequest, body: Record<string, unknown>): Set<string> {
+function typedFields(request: FastifyRequest, body: Record<string, unknown>): ReadonlySet<string> {
   const keys = Object.keys(body);
-  if (keys.length === 0) return new Set();
+  if (keys.length === 0) return NO_FIELDS;
   const type = header(request, 'content-type') ?? '';
-  return FORM.test(type) ? new Set() : new Set(keys);
+  return FORM.test(type) ? NO_FIELDS : new Set(keys);
 }
 
 /** No body: an empty object, never changed (the handlers only read it). */
@@ -115,7 +118,7 @@ export const rackcorp: VendorModule = {
      * Run the operation and send its answer. Synchronous (the handler returns nothing once the
      * answer is sent) unless the operation is not, then a promise that settles with the reply.
      */
-    function answer(prepared: PreparedOperation, params: Record<string, unknown>, typed: Set<string>, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {
+    function answer(prepared: PreparedOperation, params: Record<string, unknown>, typed: ReadonlySet<string>, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {
       request.emulator.operation = prepared.op.cmd;
       const result = runOperation(
         prepared,
@@ -138,7 +141,8 @@ export const rackcorp: VendorModule = {
             const body = objectOrEmpty(request.body);
             const params = { ...(request.query as Record<string, unknown>), ...body, ...(request.params as Record<string, unknown>) };
             const typed = typedFields(request, body);
-            if (typed.size > 0) for (const k of Object.keys(request.params as object)) typed.delete(k);
+            // A non-empty set is this request's own (typedFields made it).
+            if (typed.size > 0) for (const k of Object.keys(request.params as object)) (typed as Set<string>).delete(k);
             return answer(prepared, params, typed, request, reply);
           },
         });

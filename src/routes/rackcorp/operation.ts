@@ -252,17 +252,24 @@ export function runOperation(
   input: RunInput,
   base: { state: EmulatorState; tokens: TokenService; config: Config },
 ): OperationResult | Promise<OperationResult> {
-  const { op } = prepared;
-  const raw = input.params;
-  const credentials: Credentials = { ...input.credentials, bodyUuid: raw[CREDENTIAL_FIELDS[0]], bodySecret: raw[CREDENTIAL_FIELDS[1]] };
-
   const store = base.state.use(createRackcorpStore);
-  const clock = base.state.clock;
-  const run = (auth: RackcorpAuth): OperationResult | Promise<OperationResult> => {
-    const checked = checkParams(prepared, raw, input.typed ?? NO_FIELDS, input.strict ?? true, input.warnings ?? [], true);
-    return op.handler(checked as Static<TObject>, { state: base.state, store, clock, auth, tokens: base.tokens, config: base.config });
+  if (prepared.op.public) return execute(prepared, input, base, store, undefined as unknown as RackcorpAuth);
+  const raw = input.params;
+  const c = input.credentials;
+  // Field by field: a spread here showed as a few percent of the CPU in the benchmark profile.
+  const credentials: Credentials = {
+    authorization: c.authorization, cookie: c.cookie, headerUuid: c.headerUuid, headerSecret: c.headerSecret,
+    bodyUuid: raw[CREDENTIAL_FIELDS[0]], bodySecret: raw[CREDENTIAL_FIELDS[1]],
   };
-  if (op.public) return run(undefined as unknown as RackcorpAuth);
-  const auth = authenticate(credentials, store, base.tokens, clock);
-  return auth instanceof Promise ? auth.then(run) : run(auth);
+  const auth = authenticate(credentials, store, base.tokens, base.state.clock);
+  return auth instanceof Promise ? auth.then((a) => execute(prepared, input, base, store, a)) : execute(prepared, input, base, store, auth);
+}
+
+/** Validate the input (credentials and cmd left out) and run the handler. */
+function execute(
+  prepared: PreparedOperation, input: RunInput, base: { state: EmulatorState; tokens: TokenService; config: Config },
+  store: RackcorpStore, auth: RackcorpAuth,
+): OperationResult | Promise<OperationResult> {
+  const checked = checkParams(prepared, input.params, input.typed ?? NO_FIELDS, input.strict ?? true, input.warnings ?? [], true);
+  return prepared.op.handler(checked as Static<TObject>, { state: base.state, store, clock: base.state.clock, auth, tokens: base.tokens, config: base.config });
 }
