@@ -173,6 +173,13 @@ export interface CustomerRow {
   dateModified: number;
 }
 
+/** The columns a customer list shows (customer.getall's summary and minimal forms). */
+export type CustomerSummaryRow = Pick<CustomerRow, 'id' | 'companyName' | 'stdName' | 'firstName' | 'lastName' | 'status' | 'dateCreated' | 'dateModified' | 'currency' | 'isreseller'>;
+const SUMMARY_COLS = ['id', 'companyName', 'stdName', 'firstName', 'lastName', 'status', 'dateCreated', 'dateModified', 'currency', 'isreseller'];
+
+/** What customer.get shows of the customer row, with its parent's stdName (null: no parent). */
+export type CustomerDetailRow = Pick<CustomerRow, 'id' | 'companyName' | 'stdName' | 'firstName' | 'lastName' | 'companyABN' | 'companyACN' | 'customID' | 'status' | 'parentID' | 'dateCreated' | 'dateModified' | 'currency' | 'isreseller'> & { parentStdName: string | null };
+
 export interface LocationInput {
   typeOfAddress?: string;
   addressLine1?: string;
@@ -238,10 +245,13 @@ const TREE = `WITH RECURSIVE tree(id) AS (
 export function createRackcorpStore(db: DB) {
   const s = preparedOnUse({
     byId: () => db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
+    detailById: () => db.prepare<[number], CustomerDetailRow>(`SELECT c.id, c.companyName, c.stdName, c.firstName, c.lastName, c.companyABN, c.companyACN,
+      c.customID, c.status, c.parentID, p.stdName AS parentStdName, c.dateCreated, c.dateModified, c.currency, c.isreseller
+      FROM rackcorp_customers c LEFT JOIN rackcorp_customers p ON p.id = c.parentID WHERE c.id = ?`),
+    summaryById: () => db.prepare<[number], CustomerSummaryRow>(`SELECT ${SUMMARY_COLS.join(', ')} FROM rackcorp_customers WHERE id = ?`),
     // A column per value costs about as much as a statement (better-sqlite3 builds each key and value):
     // the point lookups below read only what their caller needs.
     parentOf: () => db.prepare<[number], number | null>('SELECT parentID FROM rackcorp_customers WHERE id = ?').pluck(),
-    stdNameOf: () => db.prepare<[number], string>('SELECT stdName FROM rackcorp_customers WHERE id = ?').pluck(),
     currencyOf: () => db.prepare<[number], string>('SELECT currency FROM rackcorp_customers WHERE id = ?').pluck(),
     locations: () => db.prepare<[number], Record<string, unknown>>(
       'SELECT id, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
@@ -312,25 +322,30 @@ export function createRackcorpStore(db: DB) {
    * cached or read from the cache inside a transaction (its writes could still be rolled back).
    * Every path to new data (reset, restore) replaces the database, and with it this store.
    */
-  const changeCount = db.memory
-    ? db.prepare('SELECT total_changes()').pluck()
-    : db.prepare("SELECT total_changes() || '/' || (SELECT data_version FROM pragma_data_version())").pluck();
-  let generation: unknown = changeCount.get();
+  let changeCount: import('better-sqlite3').Statement<[], unknown> | undefined;
+  let generation: unknown;
   const parentLinks = new Map<number, number | null>();
   const memos = new Map<string, Map<unknown, unknown>>();
+  /** What the memoised values weigh (about their size in characters), against MEMO_BUDGET. */
+  let memoWeight = 0;
   /** True when the caches may be used (they are cleared first if the database changed). */
   function cacheUsable(): boolean {
     if (db.inTransaction) return false;
+    changeCount ??= db.memory
+      ? db.prepare<[], unknown>('SELECT total_changes()').pluck()
+      : db.prepare<[], unknown>("SELECT total_changes() || '/' || (SELECT data_version FROM pragma_data_version())").pluck();
     const g = changeCount.get();
     if (g !== generation) {
       generation = g;
       parentLinks.clear();
       memos.clear();
+      memoWeight = 0;
     }
     return true;
   }
-  /** Bounds on the caches: past them a cache starts again empty. */
+  /** Bounds on the caches (per state): past them a cache starts again empty. */
   const MAX_PARENT_LINKS = 100_000;
+  const MEMO_BUDGET = 4_000_000;
 
   // Statements built from a filter or column set are prepared once per shape and reused.
   const updateCache = new Map<string, import('better-sqlite3').Statement>();
@@ -364,7 +379,7 @@ export function createRackcorpStore(db: DB) {
    * A keyword list through the trigram index: the candidates matching every filter, by id, then
    * the visibility test walking up the parent links (no walk of the caller's whole tree).
    */
-  function listByKeyword(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerRow[] } {
+  function listByKeyword(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerSummaryRow[] } {
     const { where, params } = filterSql(root, f);
     let stmt = ftsCache.get(where);
     if (!stmt) {
@@ -376,12 +391,13 @@ export function createRackcorpStore(db: DB) {
     params.fts = trigramQuery(f.keyword!);
     const parents = cacheUsable() ? parentLinks : new Map<number, number | null>();
     const ids = (stmt.all(params) as number[]).filter((id) => visibleWith(parents, root, id));
-    const rows = ids.slice(start, start + window).map((id) => s.byId.get(id)!);
+    const rows = ids.slice(start, start + window).map((id) => s.summaryById.get(id)!);
     return { count: ids.length, rows };
   }
 
-  // Transactions made once (db.transaction builds a new wrapper on every call).
-  const createTx = db.transaction((c: NewCustomer): number => {
+  // Transactions made once, on first use (db.transaction builds a new wrapper on every call).
+  let createTx: ((c: NewCustomer) => number) | undefined;
+  const makeCreateTx = () => db.transaction((c: NewCustomer): number => {
     const id = Number(s.insertCustomer.run({ ...c, stdName: standardName(c) }).lastInsertRowid);
     for (const l of c.locations) s.insertLocation.run(fillLocation(id, l));
     for (const ct of c.contacts) s.insertContact.run(fillContact(id, ct));
@@ -396,8 +412,8 @@ export function createRackcorpStore(db: DB) {
     visible(root: number, id: number): boolean {
       return visibleWith(cacheUsable() ? parentLinks : new Map(), root, id);
     },
-    /** The customer's stdName, or undefined when there is no such customer. */
-    stdName: (id: number) => s.stdNameOf.get(id),
+    /** The customer as customer.get shows it (one statement, parent's stdName included), or undefined. */
+    detail: (id: number) => s.detailById.get(id),
     /** The customer's currency, or undefined when there is no such customer. */
     currency: (id: number) => s.currencyOf.get(id),
     locations: (id: number) => s.locations.all(id),
@@ -408,20 +424,26 @@ export function createRackcorpStore(db: DB) {
     /**
      * `make()`'s value for `key` of `kind`, kept until the database changes. Only for values that
      * depend on nothing but the data and the key (not the caller, the clock or the request);
-     * callers must not change what they get. At most `max` values per kind are kept, and only
-     * those `keep` accepts (e.g. not very large ones).
+     * callers must not change what they get. `weigh` tells a value's size (about its characters);
+     * the memo keeps about MEMO_BUDGET of them per state (starting again empty past it), and none
+     * heavier than a sixteenth of it.
      */
-    memo<T>(kind: string, key: unknown, make: () => T, max = 1000, keep?: (v: T) => boolean): T {
+    memo<T>(kind: string, key: unknown, make: () => T, weigh: (v: T) => number): T {
       if (!cacheUsable()) return make();
       let m = memos.get(kind);
-      if (!m) memos.set(kind, (m = new Map()));
-      let v = m.get(key) as T | undefined;
-      if (v === undefined) {
-        v = make();
-        if (keep && !keep(v)) return v;
-        if (m.size >= max) m.clear();
-        m.set(key, v);
+      let v = m?.get(key) as T | undefined;
+      if (v !== undefined) return v;
+      v = make();
+      const w = weigh(v) + 64 + (typeof key === 'string' ? key.length : 0);
+      if (w > MEMO_BUDGET / 16) return v;
+      if (memoWeight + w > MEMO_BUDGET) {
+        memos.clear();
+        memoWeight = 0;
+        m = undefined;
       }
+      if (!m) memos.set(kind, (m = new Map()));
+      m.set(key, v);
+      memoWeight += w;
       return v;
     },
     apiKey: (uuid: string) => s.keyByUuid.get(uuid),
@@ -433,7 +455,7 @@ export function createRackcorpStore(db: DB) {
     userById: (id: number) => s.userById.get(id),
     partnerCustomer: (code: string) => s.partner.get(code)?.id,
     /** Customers of `root`'s tree matching the filter: total count and one page, ordered by id. */
-    list(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerRow[] } {
+    list(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerSummaryRow[] } {
       // A trigram index needs three characters; shorter keywords take the scan below.
       if (f.keyword !== undefined && trigramQuery(f.keyword) !== null) return listByKeyword(root, f, start, window);
       const { where, params } = filterSql(root, f);
@@ -442,16 +464,16 @@ export function createRackcorpStore(db: DB) {
         const from = `${TREE} SELECT %COLS% FROM rackcorp_customers c JOIN tree t ON t.id = c.id ${where}`;
         st = {
           count: db.prepare(from.replace('%COLS%', 'COUNT(*) AS n')),
-          page: db.prepare(`${from.replace('%COLS%', 'c.*')} ORDER BY c.id LIMIT @limit OFFSET @offset`),
+          page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id LIMIT @limit OFFSET @offset`),
         };
         listCache.set(where, st);
       }
       const count = (st.count.get(params) as { n: number }).n;
-      const rows = st.page.all({ ...params, limit: window, offset: start }) as CustomerRow[];
+      const rows = st.page.all({ ...params, limit: window, offset: start }) as CustomerSummaryRow[];
       return { count, rows };
     },
     create(c: NewCustomer): number {
-      return createTx(c);
+      return (createTx ??= makeCreateTx())(c);
     },
     createWithUser(c: NewCustomer, login: string, password: string): { customerId: number; userId: number } {
       return db.transaction(() => {

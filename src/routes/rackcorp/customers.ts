@@ -3,7 +3,7 @@
  * Operations the doc shows only as REST get cmd names in the doc's style; the README lists them.
  */
 import { Type } from '@sinclair/typebox';
-import type { CustomerRow, ContactInput, LocationInput } from '../../store/rackcorp.js';
+import type { CustomerDetailRow, CustomerRow, CustomerSummaryRow, ContactInput, LocationInput } from '../../store/rackcorp.js';
 import { defineOperation, Flag, isTrue, Message, type OperationResult, type RackcorpContext, type RackcorpOperation } from './operation.js';
 import { RackcorpFault, AUTH_FAILED, CUSTOMER_NOT_FOUND, okBody } from './envelope.js';
 import { checkPromoCode } from './promo.js';
@@ -25,7 +25,7 @@ export function visibleCustomer(ctx: RackcorpContext, id: number): CustomerRow {
   return row;
 }
 
-function summary(c: CustomerRow) {
+function summary(c: CustomerSummaryRow) {
   return {
     id: c.id,
     companyName: c.companyName,
@@ -40,8 +40,7 @@ function summary(c: CustomerRow) {
   };
 }
 
-function detail(ctx: RackcorpContext, c: CustomerRow) {
-  const parentStdName = c.parentID !== null ? ctx.store.stdName(c.parentID) : undefined;
+function detail(ctx: RackcorpContext, c: CustomerDetailRow) {
   return {
     id: c.id,
     companyName: c.companyName,
@@ -53,7 +52,7 @@ function detail(ctx: RackcorpContext, c: CustomerRow) {
     customID: c.customID,
     status: c.status,
     parentID: c.parentID,
-    parentStdName: parentStdName !== undefined ? parentStdName : null,
+    parentStdName: c.parentStdName,
     dateCreated: c.dateCreated,
     dateModified: c.dateModified,
     currency: c.currency,
@@ -70,12 +69,15 @@ function detail(ctx: RackcorpContext, c: CustomerRow) {
  */
 function customerAnswer(ctx: RackcorpContext, id: number): OperationResult | null {
   return ctx.store.memo('customer.get', id, () => {
-    const row = ctx.store.get(id);
+    const row = ctx.store.detail(id);
     if (!row) return null;
     const body = { customer: detail(ctx, row) };
     return { body, text: JSON.stringify(okBody(body)) };
-  });
+  }, weighAnswer);
 }
+
+/** About the memory an answer holds: its text, and the body as much again. */
+const weighAnswer = (a: OperationResult | null) => (a?.text ? 2 * a.text.length : 0);
 
 // Response schemas (the fields of the OK envelope after `code`): the contract publishes them.
 const Str = Type.String();
@@ -112,9 +114,6 @@ const ListInput = Type.Object({
   minimal: Type.Optional(Flag),
 });
 
-/** Answers longer than this are not kept by the store's memo. */
-const MAX_MEMO_TEXT = 256 * 1024;
-
 function listCustomers(input: typeof ListInput.static, ctx: RackcorpContext, minimal: boolean): OperationResult {
   // Past 2^53 SQLite cannot take the offset as an integer; any such offset is past the end anyway.
   const start = Math.min(input.resStart ?? 0, Number.MAX_SAFE_INTEGER);
@@ -128,10 +127,8 @@ function listCustomers(input: typeof ListInput.static, ctx: RackcorpContext, min
   };
   // The answer depends on the data, the caller's tree and the filters alone: kept until the data changes.
   const key = JSON.stringify([root, start, window, minimal, input.id, input.keyword, input.stdName, input.companyName, input.status, input.customerParentId]);
-  return ctx.store.memo('customer.getall', key, build, 500, keepText);
+  return ctx.store.memo('customer.getall', key, build, weighAnswer);
 }
-
-const keepText = (a: OperationResult) => a.text === undefined || a.text.length <= MAX_MEMO_TEXT;
 
 const LocationSchema = Type.Object({
   typeOfAddress: Type.Optional(Text(32)),
