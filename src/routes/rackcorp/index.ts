@@ -25,6 +25,11 @@ export const operations: RackcorpOperation[] = [...customerOperations, ...billin
 const VERSIONED = /^\/api\/(?:rest\/)?(v\d+(?:\.\d+)?)(?=\/|\?|$)/;
 
 export function rewriteRackcorpUrl(url: string): string | undefined {
+  // Already the mounted prefix (the usual case): what the rewrite below would give, without a regex.
+  if (url.startsWith(MOUNT)) {
+    const next = url.charCodeAt(MOUNT.length);
+    if (Number.isNaN(next) || next === 0x2f /* / */ || next === 0x3f /* ? */) return url;
+  }
   const m = VERSIONED.exec(url);
   if (!m || m[1] === 'v01') return undefined;
   return MOUNT + url.slice(m[0].length);
