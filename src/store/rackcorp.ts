@@ -344,8 +344,8 @@ export function createRackcorpStore(db: DB) {
     return true;
   }
   /** Bounds on the caches (per state): past them a cache starts again empty. */
-  const MAX_PARENT_LINKS = 100_000;
-  const MEMO_BUDGET = 4_000_000;
+  const MAX_PARENT_LINKS = 50_000;
+  const MEMO_BUDGET = 1_000_000;
 
   // Statements built from a filter or column set are prepared once per shape and reused.
   const updateCache = new Map<string, import('better-sqlite3').Statement>();
