@@ -9,6 +9,7 @@
  */
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
+import { preparedOnUse } from './rackcorp.js';
 
 export const rackcorpBillingTables: VendorTable[] = [
   {
@@ -190,39 +191,39 @@ const SERVICE_FROM = `rackcorp_services s JOIN rackcorp_customers c ON c.id = s.
   LEFT JOIN rackcorp_products up ON up.id = s.usageProductId`;
 
 export function createRackcorpBillingStore(db: DB) {
-  const s = {
-    currencies: db.prepare<[], CurrencyRow>('SELECT code, name, symbol FROM rackcorp_currencies ORDER BY id'),
+  const s = preparedOnUse({
+    currencies: () => db.prepare<[], CurrencyRow>('SELECT code, name, symbol FROM rackcorp_currencies ORDER BY id'),
     // The customer's tier price, or the DEFAULT tier's when its tier has none.
-    pricing: db.prepare<{ currency: string; tier: string }, ProductPriceRow>(`SELECT p.id AS productId, p.code, p.name, p.category, p.billingType, p.unit,
+    pricing: () => db.prepare<{ currency: string; tier: string }, ProductPriceRow>(`SELECT p.id AS productId, p.code, p.name, p.category, p.billingType, p.unit,
       @currency AS currency, COALESCE(t.tier, d.tier) AS tier, COALESCE(t.priceCents, d.priceCents) AS priceCents
       FROM rackcorp_products p
       LEFT JOIN rackcorp_prices t ON t.productId = p.id AND t.currency = @currency AND t.tier = @tier
       LEFT JOIN rackcorp_prices d ON d.productId = p.id AND d.currency = @currency AND d.tier = 'DEFAULT'
       WHERE COALESCE(t.priceCents, d.priceCents) IS NOT NULL ORDER BY p.id`),
-    tiers: db.prepare<[], { tier: string }>(`SELECT DISTINCT tier FROM rackcorp_prices ORDER BY CASE tier WHEN 'DEFAULT' THEN 0 ELSE 1 END, tier`),
-    products: db.prepare<[], { id: number; code: string; name: string; category: string; billingType: string; unit: string }>(
+    tiers: () => db.prepare<[], { tier: string }>(`SELECT DISTINCT tier FROM rackcorp_prices ORDER BY CASE tier WHEN 'DEFAULT' THEN 0 ELSE 1 END, tier`),
+    products: () => db.prepare<[], { id: number; code: string; name: string; category: string; billingType: string; unit: string }>(
       'SELECT id, code, name, category, billingType, unit FROM rackcorp_products ORDER BY id'),
-    promoByCode: db.prepare<[string], PromoRow>('SELECT * FROM rackcorp_promo_codes WHERE code = ? COLLATE NOCASE'),
-    promoById: db.prepare<[number], PromoRow>('SELECT * FROM rackcorp_promo_codes WHERE id = ?'),
-    isAncestorOrSelf: db.prepare<{ customer: number; owner: number }, { id: number }>(`${UP} SELECT id FROM up WHERE id = @owner`),
-    promosAvailable: db.prepare<{ customer: number }, PromoRow>(`${UP} SELECT p.* FROM rackcorp_promo_codes p JOIN up u ON u.id = p.ownerCustomerId ORDER BY p.id`),
-    insertPromo: db.prepare(`INSERT INTO rackcorp_promo_codes
+    promoByCode: () => db.prepare<[string], PromoRow>('SELECT * FROM rackcorp_promo_codes WHERE code = ? COLLATE NOCASE'),
+    promoById: () => db.prepare<[number], PromoRow>('SELECT * FROM rackcorp_promo_codes WHERE id = ?'),
+    isAncestorOrSelf: () => db.prepare<{ customer: number; owner: number }, { id: number }>(`${UP} SELECT id FROM up WHERE id = @owner`),
+    promosAvailable: () => db.prepare<{ customer: number }, PromoRow>(`${UP} SELECT p.* FROM rackcorp_promo_codes p JOIN up u ON u.id = p.ownerCustomerId ORDER BY p.id`),
+    insertPromo: () => db.prepare(`INSERT INTO rackcorp_promo_codes
       (code, description, type, discount, currencycode, expires, maxUses, timesUsed, serviceCategory, campaign, ownerCustomerId, dateCreated)
       VALUES (@code, @description, @type, @discount, @currencycode, @expires, @maxUses, 0, @serviceCategory, @campaign, @owner, @now)`),
-    customerPromo: db.prepare<[number, number], { id: number }>('SELECT id FROM rackcorp_customer_promos WHERE customerId = ? AND promoId = ?'),
-    insertCustomerPromo: db.prepare('INSERT INTO rackcorp_customer_promos (customerId, promoId, dateAdded) VALUES (?, ?, ?)'),
-    usePromo: db.prepare('UPDATE rackcorp_promo_codes SET timesUsed = timesUsed + 1 WHERE id = ?'),
-    services: db.prepare<{ root: number; customer: number | null; limit: number; offset: number }, ServiceRow>(`${TREE}
+    customerPromo: () => db.prepare<[number, number], { id: number }>('SELECT id FROM rackcorp_customer_promos WHERE customerId = ? AND promoId = ?'),
+    insertCustomerPromo: () => db.prepare('INSERT INTO rackcorp_customer_promos (customerId, promoId, dateAdded) VALUES (?, ?, ?)'),
+    usePromo: () => db.prepare('UPDATE rackcorp_promo_codes SET timesUsed = timesUsed + 1 WHERE id = ?'),
+    services: () => db.prepare<{ root: number; customer: number | null; limit: number; offset: number }, ServiceRow>(`${TREE}
       SELECT ${SERVICE_COLS} FROM ${SERVICE_FROM} JOIN tree t ON t.id = s.customerId
       WHERE @customer IS NULL OR s.customerId = @customer ORDER BY s.id LIMIT @limit OFFSET @offset`),
-    servicesCount: db.prepare<{ root: number; customer: number | null }, { n: number }>(`${TREE}
+    servicesCount: () => db.prepare<{ root: number; customer: number | null }, { n: number }>(`${TREE}
       SELECT COUNT(*) AS n FROM rackcorp_services s JOIN tree t ON t.id = s.customerId WHERE @customer IS NULL OR s.customerId = @customer`),
-    usageByService: db.prepare<{ root: number; customer: number | null; from: string; to: string }, UsageAggRow>(`${TREE}
+    usageByService: () => db.prepare<{ root: number; customer: number | null; from: string; to: string }, UsageAggRow>(`${TREE}
       SELECT u.serviceId, COUNT(*) AS days, SUM(u.quantity) AS quantity, SUM(u.costCents) AS costCents
       FROM rackcorp_usage u JOIN rackcorp_services s ON s.id = u.serviceId JOIN tree t ON t.id = s.customerId
       WHERE (@customer IS NULL OR s.customerId = @customer) AND u.date BETWEEN @from AND @to
       GROUP BY u.serviceId ORDER BY u.serviceId`),
-    history: db.prepare<{ customer: number; limit: number; offset: number }, HistoryRow>(`
+    history: () => db.prepare<{ customer: number; limit: number; offset: number }, HistoryRow>(`
       SELECT * FROM (
         SELECT 'INVOICE' AS kind, i.id, i.invoiceNumber AS reference, i.description, i.currency, i.amountCents, i.dateIssued AS date, i.dateDue,
           NULL AS invoiceId, (SELECT COALESCE(SUM(p.amountCents), 0) FROM rackcorp_payments p WHERE p.invoiceId = i.id) AS paidCents
@@ -231,22 +232,22 @@ export function createRackcorpBillingStore(db: DB) {
         SELECT 'PAYMENT', p.id, p.reference, 'Payment by ' || p.method, p.currency, p.amountCents, p.datePaid, NULL, p.invoiceId, NULL
         FROM rackcorp_payments p WHERE p.customerId = @customer)
       ORDER BY date DESC, kind DESC, id DESC LIMIT @limit OFFSET @offset`),
-    historyCount: db.prepare<{ customer: number }, { n: number }>(`SELECT
+    historyCount: () => db.prepare<{ customer: number }, { n: number }>(`SELECT
       (SELECT COUNT(*) FROM rackcorp_invoices WHERE customerId = @customer) + (SELECT COUNT(*) FROM rackcorp_payments WHERE customerId = @customer) AS n`),
-    invoiceNumber: db.prepare<[number], { invoiceNumber: string }>('SELECT invoiceNumber FROM rackcorp_invoices WHERE id = ?'),
-    quotes: db.prepare<{ customer: number; limit: number; offset: number }, QuoteRow>(
+    invoiceNumber: () => db.prepare<[number], { invoiceNumber: string }>('SELECT invoiceNumber FROM rackcorp_invoices WHERE id = ?'),
+    quotes: () => db.prepare<{ customer: number; limit: number; offset: number }, QuoteRow>(
       'SELECT * FROM rackcorp_quotes WHERE customerId = @customer ORDER BY dateCreated DESC, id DESC LIMIT @limit OFFSET @offset'),
-    quotesCount: db.prepare<{ customer: number }, { n: number }>('SELECT COUNT(*) AS n FROM rackcorp_quotes WHERE customerId = @customer'),
-    quoteLines: db.prepare<[number], QuoteLineRow>(`SELECT l.quoteId, p.code AS productCode, l.description, l.quantity, l.unitPriceCents
+    quotesCount: () => db.prepare<{ customer: number }, { n: number }>('SELECT COUNT(*) AS n FROM rackcorp_quotes WHERE customerId = @customer'),
+    quoteLines: () => db.prepare<[number], QuoteLineRow>(`SELECT l.quoteId, p.code AS productCode, l.description, l.quantity, l.unitPriceCents
       FROM rackcorp_quote_lines l JOIN rackcorp_products p ON p.id = l.productId WHERE l.quoteId = ? ORDER BY l.id`),
-    invoiceStats: db.prepare<{ customer: number }, InvoiceStatRow>(`SELECT i.period, i.currency, COUNT(*) AS invoices, SUM(i.amountCents) AS invoicedCents,
+    invoiceStats: () => db.prepare<{ customer: number }, InvoiceStatRow>(`SELECT i.period, i.currency, COUNT(*) AS invoices, SUM(i.amountCents) AS invoicedCents,
       SUM(i.recurringCents) AS recurringCents, SUM(i.usageCents) AS usageCents,
       SUM((SELECT COALESCE(SUM(p.amountCents), 0) FROM rackcorp_payments p WHERE p.invoiceId = i.id)) AS paidCents
       FROM rackcorp_invoices i WHERE i.customerId = @customer GROUP BY i.period, i.currency ORDER BY i.period, i.currency`),
-    usageMonths: db.prepare<{ customer: number }, UsageMonthRow>(`SELECT substr(u.date, 1, 7) AS period, s.currency, SUM(u.quantity) AS quantity, SUM(u.costCents) AS costCents
+    usageMonths: () => db.prepare<{ customer: number }, UsageMonthRow>(`SELECT substr(u.date, 1, 7) AS period, s.currency, SUM(u.quantity) AS quantity, SUM(u.costCents) AS costCents
       FROM rackcorp_usage u JOIN rackcorp_services s ON s.id = u.serviceId WHERE s.customerId = @customer
       GROUP BY period, s.currency ORDER BY period, s.currency`),
-  };
+  });
 
   return {
     currencies: () => s.currencies.all(),

@@ -8,6 +8,27 @@ import type { VendorTable } from '../routes/shared/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 
 /**
+ * An object whose properties are made by `defs` on first read (then kept). A store is made per
+ * state (so per session) and most of its statements are never used in a given session: preparing
+ * them all up front was most of a new session's first RackCorp request (benchmark profile).
+ */
+export function preparedOnUse<T extends Record<string, () => unknown>>(defs: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const out = {} as Record<string, unknown>;
+  for (const key of Object.keys(defs)) {
+    Object.defineProperty(out, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const value = defs[key]();
+        Object.defineProperty(out, key, { value, enumerable: true });
+        return value;
+      },
+    });
+  }
+  return out as { readonly [K in keyof T]: ReturnType<T[K]> };
+}
+
+/**
  * The text the keyword index holds for one customer: every field `keyword` searches, joined by a
  * separator. A trigram FTS5 index over it finds the candidates of a keyword of three or more
  * characters without scanning the table; the exact LIKE test then runs on those candidates only,
@@ -152,6 +173,13 @@ export interface CustomerRow {
   dateModified: number;
 }
 
+/** The columns a customer list shows (customer.getall's summary and minimal forms). */
+export type CustomerSummaryRow = Pick<CustomerRow, 'id' | 'companyName' | 'stdName' | 'firstName' | 'lastName' | 'status' | 'dateCreated' | 'dateModified' | 'currency' | 'isreseller'>;
+const SUMMARY_COLS = ['id', 'companyName', 'stdName', 'firstName', 'lastName', 'status', 'dateCreated', 'dateModified', 'currency', 'isreseller'];
+
+/** What customer.get shows of the customer row, with its parent's stdName (null: no parent). */
+export type CustomerDetailRow = Pick<CustomerRow, 'id' | 'companyName' | 'stdName' | 'firstName' | 'lastName' | 'companyABN' | 'companyACN' | 'customID' | 'status' | 'parentID' | 'dateCreated' | 'dateModified' | 'currency' | 'isreseller'> & { parentStdName: string | null };
+
 export interface LocationInput {
   typeOfAddress?: string;
   addressLine1?: string;
@@ -215,36 +243,49 @@ const TREE = `WITH RECURSIVE tree(id) AS (
   UNION ALL SELECT c.id FROM rackcorp_customers c JOIN tree t ON c.parentID = t.id)`;
 
 export function createRackcorpStore(db: DB) {
-  const s = {
-    byId: db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
-    parentOf: db.prepare<[number], { parentID: number | null }>('SELECT parentID FROM rackcorp_customers WHERE id = ?'),
-    locations: db.prepare<[number], Record<string, unknown>>(
+  const s = preparedOnUse({
+    byId: () => db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
+    detailById: () => db.prepare<[number], CustomerDetailRow>(`SELECT c.id, c.companyName, c.stdName, c.firstName, c.lastName, c.companyABN, c.companyACN,
+      c.customID, c.status, c.parentID, p.stdName AS parentStdName, c.dateCreated, c.dateModified, c.currency, c.isreseller
+      FROM rackcorp_customers c LEFT JOIN rackcorp_customers p ON p.id = c.parentID WHERE c.id = ?`),
+    summaryById: () => db.prepare<[number], CustomerSummaryRow>(`SELECT ${SUMMARY_COLS.join(', ')} FROM rackcorp_customers WHERE id = ?`),
+    // A column per value costs about as much as a statement (better-sqlite3 builds each key and value):
+    // the point lookups below read only what their caller needs.
+    parentOf: () => db.prepare<[number], number | null>('SELECT parentID FROM rackcorp_customers WHERE id = ?').pluck(),
+    currencyOf: () => db.prepare<[number], string>('SELECT currency FROM rackcorp_customers WHERE id = ?').pluck(),
+    locations: () => db.prepare<[number], Record<string, unknown>>(
       'SELECT id, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
-    contacts: db.prepare<[number], Record<string, unknown>>(
+    contacts: () => db.prepare<[number], Record<string, unknown>>(
       'SELECT id, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id'),
-    keyByUuid: db.prepare<[string], { uuid: string; secret: string; customerId: number }>('SELECT uuid, secret, customerId FROM rackcorp_api_keys WHERE uuid = ?'),
-    userByLogin: db.prepare<[string], { id: number; customerId: number; login: string; password: string; status: string }>(
+    locationsNoId: () => db.prepare<[number], Record<string, unknown>>(
+      'SELECT typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
+    contactsNoId: () => db.prepare<[number], Record<string, unknown>>(
+      'SELECT typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id'),
+    keyByUuid: () => db.prepare<[string], { uuid: string; secret: string; customerId: number }>('SELECT uuid, secret, customerId FROM rackcorp_api_keys WHERE uuid = ?'),
+    userByLogin: () => db.prepare<[string], { id: number; customerId: number; login: string; password: string; status: string }>(
       'SELECT id, customerId, login, password, status FROM rackcorp_users WHERE login = ? COLLATE NOCASE'),
-    userById: db.prepare<[number], { id: number; customerId: number; status: string }>('SELECT id, customerId, status FROM rackcorp_users WHERE id = ?'),
-    partner: db.prepare<[string], { id: number }>('SELECT id FROM rackcorp_customers WHERE partnerCode = ?'),
-    insertCustomer: db.prepare(`INSERT INTO rackcorp_customers
+    userById: () => db.prepare<[number], { id: number; customerId: number; status: string }>('SELECT id, customerId, status FROM rackcorp_users WHERE id = ?'),
+    activeUser: () => db.prepare<[number, number], number>("SELECT 1 FROM rackcorp_users WHERE id = ? AND customerId = ? AND status = 'ACTIVE'").pluck(),
+    keySecret: () => db.prepare<[string], [string, number]>('SELECT secret, customerId FROM rackcorp_api_keys WHERE uuid = ?').raw(),
+    partner: () => db.prepare<[string], { id: number }>('SELECT id FROM rackcorp_customers WHERE partnerCode = ?'),
+    insertCustomer: () => db.prepare(`INSERT INTO rackcorp_customers
       (parentID, companyName, firstName, lastName, stdName, customID, status, currency, customerTierID, autobilling, promoCode, dateCreated, dateModified)
       VALUES (@parentID, @companyName, @firstName, @lastName, @stdName, @customID, @status, @currency, @customerTierID, @autobilling, @promoCode, @now, @now)`),
-    insertLocation: db.prepare(`INSERT INTO rackcorp_locations
+    insertLocation: () => db.prepare(`INSERT INTO rackcorp_locations
       (customerId, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country)
       VALUES (@customerId, @typeOfAddress, @addressLine1, @addressLine2, @addressLine3, @suburb, @state, @postcode, @country)`),
-    insertContact: db.prepare(`INSERT INTO rackcorp_contacts
+    insertContact: () => db.prepare(`INSERT INTO rackcorp_contacts
       (customerId, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email)
       VALUES (@customerId, @typeOfContact, @name, @phoneNumber, @mobileNumber, @faxNumber, @email)`),
-    insertUser: db.prepare('INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)'),
-    markReseller: db.prepare('UPDATE rackcorp_customers SET isreseller = 1, dateModified = ? WHERE id = ?'),
-    insertPortal: db.prepare('INSERT INTO rackcorp_reseller_portals (customerId, name, url, dateCreated) VALUES (?, ?, ?, ?)'),
-    portals: db.prepare<[number], { id: number; customerId: number; stdName: string; name: string; url: string; dateCreated: number }>(
+    insertUser: () => db.prepare('INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)'),
+    markReseller: () => db.prepare('UPDATE rackcorp_customers SET isreseller = 1, dateModified = ? WHERE id = ?'),
+    insertPortal: () => db.prepare('INSERT INTO rackcorp_reseller_portals (customerId, name, url, dateCreated) VALUES (?, ?, ?, ?)'),
+    portals: () => db.prepare<[number], { id: number; customerId: number; stdName: string; name: string; url: string; dateCreated: number }>(
       `${TREE.replace('@root', '?')} SELECT p.id, p.customerId, c.stdName, p.name, p.url, p.dateCreated FROM rackcorp_reseller_portals p
        JOIN tree t ON t.id = p.customerId JOIN rackcorp_customers c ON c.id = p.customerId ORDER BY p.id`),
-    insertEmail: db.prepare(`INSERT INTO rackcorp_contact_emails (customerId, companyname, name, email, phone, message, dateCreated)
+    insertEmail: () => db.prepare(`INSERT INTO rackcorp_contact_emails (customerId, companyname, name, email, phone, message, dateCreated)
       VALUES (@customerId, @companyname, @name, @email, @phone, @message, @now)`),
-  };
+  });
 
   const fillLocation = (customerId: number, l: LocationInput) => ({
     customerId, typeOfAddress: l.typeOfAddress ?? 'primary', addressLine1: l.addressLine1 ?? '', addressLine2: l.addressLine2 ?? '',
@@ -271,6 +312,41 @@ export function createRackcorpStore(db: DB) {
     }
     return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
+  /*
+   * Derived data (parent links, and what the routes memoise through `memo`: answers built from
+   * rows) is kept until the database changes. `total_changes()` counts every row this connection
+   * inserted, updated or deleted, triggers included, and never goes back (a rollback does not
+   * lower it), so a different count means "something may have changed": everything is dropped.
+   * Reading it is a trivial statement (well under a microsecond). A file database can also be
+   * changed by another connection: there `data_version` is part of the generation. Nothing is
+   * cached or read from the cache inside a transaction (its writes could still be rolled back).
+   * Every path to new data (reset, restore) replaces the database, and with it this store.
+   */
+  let changeCount: import('better-sqlite3').Statement<[], unknown> | undefined;
+  let generation: unknown;
+  const parentLinks = new Map<number, number | null>();
+  const memos = new Map<string, Map<unknown, unknown>>();
+  /** What the memoised values weigh (about their size in characters), against MEMO_BUDGET. */
+  let memoWeight = 0;
+  /** True when the caches may be used (they are cleared first if the database changed). */
+  function cacheUsable(): boolean {
+    if (db.inTransaction) return false;
+    changeCount ??= db.memory
+      ? db.prepare<[], unknown>('SELECT total_changes()').pluck()
+      : db.prepare<[], unknown>("SELECT total_changes() || '/' || (SELECT data_version FROM pragma_data_version())").pluck();
+    const g = changeCount.get();
+    if (g !== generation) {
+      generation = g;
+      parentLinks.clear();
+      memos.clear();
+      memoWeight = 0;
+    }
+    return true;
+  }
+  /** Bounds on the caches (per state): past them a cache starts again empty. */
+  const MAX_PARENT_LINKS = 50_000;
+  const MEMO_BUDGET = 1_000_000;
+
   // Statements built from a filter or column set are prepared once per shape and reused.
   const updateCache = new Map<string, import('better-sqlite3').Statement>();
   const listCache = new Map<string, { count: import('better-sqlite3').Statement; page: import('better-sqlite3').Statement }>();
@@ -286,9 +362,10 @@ export function createRackcorpStore(db: DB) {
     for (let depth = 0; depth < 1000; depth++) {
       let p = parents.get(cur);
       if (p === undefined) {
-        const row = s.parentOf.get(cur);
-        if (!row) return false;
-        p = row.parentID;
+        const parentID = s.parentOf.get(cur);
+        if (parentID === undefined) return false;
+        p = parentID;
+        if (parents.size >= MAX_PARENT_LINKS) parents.clear();
         parents.set(cur, p);
       }
       if (cur === root) return true;
@@ -302,7 +379,7 @@ export function createRackcorpStore(db: DB) {
    * A keyword list through the trigram index: the candidates matching every filter, by id, then
    * the visibility test walking up the parent links (no walk of the caller's whole tree).
    */
-  function listByKeyword(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerRow[] } {
+  function listByKeyword(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerSummaryRow[] } {
     const { where, params } = filterSql(root, f);
     let stmt = ftsCache.get(where);
     if (!stmt) {
@@ -312,11 +389,20 @@ export function createRackcorpStore(db: DB) {
     }
     delete params.root;
     params.fts = trigramQuery(f.keyword!);
-    const parents = new Map<number, number | null>();
+    const parents = cacheUsable() ? parentLinks : new Map<number, number | null>();
     const ids = (stmt.all(params) as number[]).filter((id) => visibleWith(parents, root, id));
-    const rows = ids.slice(start, start + window).map((id) => s.byId.get(id)!);
+    const rows = ids.slice(start, start + window).map((id) => s.summaryById.get(id)!);
     return { count: ids.length, rows };
   }
+
+  // Transactions made once, on first use (db.transaction builds a new wrapper on every call).
+  let createTx: ((c: NewCustomer) => number) | undefined;
+  const makeCreateTx = () => db.transaction((c: NewCustomer): number => {
+    const id = Number(s.insertCustomer.run({ ...c, stdName: standardName(c) }).lastInsertRowid);
+    for (const l of c.locations) s.insertLocation.run(fillLocation(id, l));
+    for (const ct of c.contacts) s.insertContact.run(fillContact(id, ct));
+    return id;
+  });
 
   return {
     get(id: number): CustomerRow | undefined {
@@ -324,16 +410,52 @@ export function createRackcorpStore(db: DB) {
     },
     /** True when `id` is `root` or one of its descendants. */
     visible(root: number, id: number): boolean {
-      return visibleWith(new Map(), root, id);
+      return visibleWith(cacheUsable() ? parentLinks : new Map(), root, id);
     },
+    /** The customer as customer.get shows it (one statement, parent's stdName included), or undefined. */
+    detail: (id: number) => s.detailById.get(id),
+    /** The customer's currency, or undefined when there is no such customer. */
+    currency: (id: number) => s.currencyOf.get(id),
     locations: (id: number) => s.locations.all(id),
     contacts: (id: number) => s.contacts.all(id),
+    /** The customer's locations (or contacts) as the API shows them: in id order, without the row id. */
+    locationsWithoutId: (id: number) => s.locationsNoId.all(id),
+    contactsWithoutId: (id: number) => s.contactsNoId.all(id),
+    /**
+     * `make()`'s value for `key` of `kind`, kept until the database changes. Only for values that
+     * depend on nothing but the data and the key (not the caller, the clock or the request);
+     * callers must not change what they get. `weigh` tells a value's size (about its characters);
+     * the memo keeps about MEMO_BUDGET of them per state (starting again empty past it), and none
+     * heavier than a sixteenth of it.
+     */
+    memo<T>(kind: string, key: unknown, make: () => T, weigh: (v: T) => number): T {
+      if (!cacheUsable()) return make();
+      let m = memos.get(kind);
+      let v = m?.get(key) as T | undefined;
+      if (v !== undefined) return v;
+      v = make();
+      const w = weigh(v) + 64 + (typeof key === 'string' ? key.length : 0);
+      if (w > MEMO_BUDGET / 16) return v;
+      if (memoWeight + w > MEMO_BUDGET) {
+        memos.clear();
+        memoWeight = 0;
+        m = undefined;
+      }
+      if (!m) memos.set(kind, (m = new Map()));
+      m.set(key, v);
+      memoWeight += w;
+      return v;
+    },
     apiKey: (uuid: string) => s.keyByUuid.get(uuid),
+    /** The API key's secret and customer, as `[secret, customerId]` (one array, no object: read on every request). */
+    apiKeySecret: (uuid: string) => s.keySecret.get(uuid),
+    /** Whether user `id` exists, belongs to `customerId` and is ACTIVE (exact, case-sensitive status). */
+    isActiveUser: (id: number, customerId: number) => s.activeUser.get(id, customerId) !== undefined,
     userByLogin: (login: string) => s.userByLogin.get(login),
     userById: (id: number) => s.userById.get(id),
     partnerCustomer: (code: string) => s.partner.get(code)?.id,
     /** Customers of `root`'s tree matching the filter: total count and one page, ordered by id. */
-    list(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerRow[] } {
+    list(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerSummaryRow[] } {
       // A trigram index needs three characters; shorter keywords take the scan below.
       if (f.keyword !== undefined && trigramQuery(f.keyword) !== null) return listByKeyword(root, f, start, window);
       const { where, params } = filterSql(root, f);
@@ -342,21 +464,16 @@ export function createRackcorpStore(db: DB) {
         const from = `${TREE} SELECT %COLS% FROM rackcorp_customers c JOIN tree t ON t.id = c.id ${where}`;
         st = {
           count: db.prepare(from.replace('%COLS%', 'COUNT(*) AS n')),
-          page: db.prepare(`${from.replace('%COLS%', 'c.*')} ORDER BY c.id LIMIT @limit OFFSET @offset`),
+          page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id LIMIT @limit OFFSET @offset`),
         };
         listCache.set(where, st);
       }
       const count = (st.count.get(params) as { n: number }).n;
-      const rows = st.page.all({ ...params, limit: window, offset: start }) as CustomerRow[];
+      const rows = st.page.all({ ...params, limit: window, offset: start }) as CustomerSummaryRow[];
       return { count, rows };
     },
     create(c: NewCustomer): number {
-      return db.transaction(() => {
-        const id = Number(s.insertCustomer.run({ ...c, stdName: standardName(c) }).lastInsertRowid);
-        for (const l of c.locations) s.insertLocation.run(fillLocation(id, l));
-        for (const ct of c.contacts) s.insertContact.run(fillContact(id, ct));
-        return id;
-      })();
+      return (createTx ??= makeCreateTx())(c);
     },
     createWithUser(c: NewCustomer, login: string, password: string): { customerId: number; userId: number } {
       return db.transaction(() => {

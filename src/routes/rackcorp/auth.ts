@@ -51,16 +51,23 @@ export class TokenService {
    * only the expiry (by the request state's clock) is checked again; jose's WebCrypto verification
    * was a third of the server's CPU per Bearer request in the benchmark profile. Bounded: cleared when full.
    */
-  private readonly verified = new Map<string, { userId: number; customerId: number; exp: number }>();
+  private readonly verified = new Map<string, { claims: Readonly<{ userId: number; customerId: number }>; exp: number }>();
 
-  /** The token's user and customer, or null when it is forged, malformed or expired. */
-  async verify(token: string, clock: Clock): Promise<{ userId: number; customerId: number } | null> {
+  /**
+   * The token's user and customer, or null when it is forged, malformed or expired. Answered at
+   * once for a token already verified, else through jose (a promise).
+   */
+  verify(token: string, clock: Clock): { userId: number; customerId: number } | null | Promise<{ userId: number; customerId: number } | null> {
     const known = this.verified.get(token);
     if (known) {
       const now = clock.nowSeconds();
       // jose's rule: valid strictly before exp.
-      return now < known.exp ? { userId: known.userId, customerId: known.customerId } : null;
+      return now < known.exp ? known.claims : null;
     }
+    return this.verifyNew(token, clock);
+  }
+
+  private async verifyNew(token: string, clock: Clock): Promise<{ userId: number; customerId: number } | null> {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'], currentDate: clock.nowDate() });
       const userId = Number(payload.sub);
@@ -68,7 +75,7 @@ export class TokenService {
       if (!Number.isInteger(userId) || !Number.isInteger(customerId)) return null;
       if (typeof payload.exp === 'number') {
         if (this.verified.size >= 10_000) this.verified.clear();
-        this.verified.set(token, { userId, customerId, exp: payload.exp });
+        this.verified.set(token, { claims: Object.freeze({ userId, customerId }), exp: payload.exp });
       }
       return { userId, customerId };
     } catch (e) {
@@ -91,40 +98,74 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
-/** Find and check the request's credentials; throws the RackCorp FAULT when none are valid. */
-export async function authenticate(creds: Credentials, store: RackcorpStore, tokens: TokenService, clock: Clock): Promise<RackcorpAuth> {
-  const byKey = (uuid: unknown, secret: unknown, via: RackcorpAuth['via']): RackcorpAuth => {
-    if (typeof uuid !== 'string' || typeof secret !== 'string') throw new RackcorpFault(`${AUTH_FAILED}: APIUUID and APISECRET must both be given`, undefined, 'Auth');
-    const key = store.apiKey(uuid);
-    if (!key || key.secret !== secret) throw new RackcorpFault(`${AUTH_FAILED}: invalid API key`, undefined, 'Auth');
-    return { customerId: key.customerId, via };
-  };
-  const byToken = async (token: string, via: 'bearer' | 'cookie'): Promise<RackcorpAuth> => {
-    const claims = await tokens.verify(token, clock);
-    if (!claims) throw new RackcorpFault(`${AUTH_FAILED}: the session token is invalid or has expired`, undefined, 'Auth');
-    const user = store.userById(claims.userId);
-    if (!user || user.status !== 'ACTIVE' || user.customerId !== claims.customerId) {
-      throw new RackcorpFault(`${AUTH_FAILED}: the session user is no longer active`, undefined, 'Auth');
-    }
-    return { customerId: claims.customerId, via, userId: claims.userId };
-  };
+/** What an Authorization header says, read once per distinct header text (pure parsing, no check). */
+type ParsedAuthorization =
+  | { kind: 'none' } // empty, or a scheme this API does not take
+  | { kind: 'bearer'; token: string }
+  | { kind: 'basic'; uuid: string; secret: string }
+  | { kind: 'basic-malformed' }; // no colon in the decoded credentials
 
-  const auth = creds.authorization?.trim();
+const NO_AUTHORIZATION: ParsedAuthorization = { kind: 'none' };
+const parsedHeaders = new Map<string, ParsedAuthorization>();
+
+function parseAuthorization(header: string): ParsedAuthorization {
+  let parsed = parsedHeaders.get(header);
+  if (parsed) return parsed;
+  parsed = NO_AUTHORIZATION;
+  const auth = header.trim();
   if (auth) {
     const [scheme, ...rest] = auth.split(/\s+/);
     const value = rest.join(' ');
-    if (/^bearer$/i.test(scheme) && value) return byToken(value, 'bearer');
-    if (/^basic$/i.test(scheme) && value) {
+    if (/^bearer$/i.test(scheme) && value) parsed = { kind: 'bearer', token: value };
+    else if (/^basic$/i.test(scheme) && value) {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon < 0) throw new RackcorpFault(`${AUTH_FAILED}: Basic credentials must be uuid:secret`, undefined, 'Auth');
-      return byKey(decoded.slice(0, colon), decoded.slice(colon + 1), 'basic');
+      parsed = colon < 0 ? { kind: 'basic-malformed' } : { kind: 'basic', uuid: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
     }
   }
-  if (creds.bodyUuid !== undefined || creds.bodySecret !== undefined) return byKey(creds.bodyUuid, creds.bodySecret, 'apikey-body');
-  if (creds.headerUuid !== undefined || creds.headerSecret !== undefined) return byKey(creds.headerUuid, creds.headerSecret, 'apikey-header');
+  if (parsedHeaders.size >= 1000) parsedHeaders.clear();
+  parsedHeaders.set(header, parsed);
+  return parsed;
+}
+
+function byKey(store: RackcorpStore, uuid: unknown, secret: unknown, via: RackcorpAuth['via']): RackcorpAuth {
+  if (typeof uuid !== 'string' || typeof secret !== 'string') throw new RackcorpFault(`${AUTH_FAILED}: APIUUID and APISECRET must both be given`, undefined, 'Auth');
+  // The key is looked up on every request: keys can be changed or removed at any time.
+  const key = store.apiKeySecret(uuid);
+  // The secret is compared here, not in SQL: SQLite would see a string with a lone surrogate as U+FFFD.
+  if (!key || key[0] !== secret) throw new RackcorpFault(`${AUTH_FAILED}: invalid API key`, undefined, 'Auth');
+  return { customerId: key[1], via };
+}
+
+function tokenUser(store: RackcorpStore, claims: { userId: number; customerId: number } | null, via: 'bearer' | 'cookie'): RackcorpAuth {
+  if (!claims) throw new RackcorpFault(`${AUTH_FAILED}: the session token is invalid or has expired`, undefined, 'Auth');
+  // One lookup for "exists, same customer, ACTIVE": the three failures share one message.
+  if (!store.isActiveUser(claims.userId, claims.customerId)) {
+    throw new RackcorpFault(`${AUTH_FAILED}: the session user is no longer active`, undefined, 'Auth');
+  }
+  return { customerId: claims.customerId, via, userId: claims.userId };
+}
+
+function byToken(store: RackcorpStore, tokens: TokenService, clock: Clock, token: string, via: 'bearer' | 'cookie'): RackcorpAuth | Promise<RackcorpAuth> {
+  const claims = tokens.verify(token, clock);
+  return claims instanceof Promise ? claims.then((c) => tokenUser(store, c, via)) : tokenUser(store, claims, via);
+}
+
+/**
+ * Find and check the request's credentials; throws the RackCorp FAULT when none are valid.
+ * Synchronous except for a JWT not verified before (then a promise, rejected with the FAULT).
+ */
+export function authenticate(creds: Credentials, store: RackcorpStore, tokens: TokenService, clock: Clock): RackcorpAuth | Promise<RackcorpAuth> {
+  const parsed = creds.authorization ? parseAuthorization(creds.authorization) : NO_AUTHORIZATION;
+  switch (parsed.kind) {
+    case 'bearer': return byToken(store, tokens, clock, parsed.token, 'bearer');
+    case 'basic': return byKey(store, parsed.uuid, parsed.secret, 'basic');
+    case 'basic-malformed': throw new RackcorpFault(`${AUTH_FAILED}: Basic credentials must be uuid:secret`, undefined, 'Auth');
+  }
+  if (creds.bodyUuid !== undefined || creds.bodySecret !== undefined) return byKey(store, creds.bodyUuid, creds.bodySecret, 'apikey-body');
+  if (creds.headerUuid !== undefined || creds.headerSecret !== undefined) return byKey(store, creds.headerUuid, creds.headerSecret, 'apikey-header');
   const cookie = cookieValue(creds.cookie, 'JWTSESSIONID');
-  if (cookie) return byToken(cookie, 'cookie');
-  if (auth) throw new RackcorpFault(`${AUTH_FAILED}: unsupported Authorization scheme`, undefined, 'Auth');
+  if (cookie) return byToken(store, tokens, clock, cookie, 'cookie');
+  if (creds.authorization?.trim()) throw new RackcorpFault(`${AUTH_FAILED}: unsupported Authorization scheme`, undefined, 'Auth');
   throw new RackcorpFault(`${AUTH_FAILED}: no credentials were given`, undefined, 'Auth');
 }

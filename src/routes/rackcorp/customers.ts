@@ -3,9 +3,9 @@
  * Operations the doc shows only as REST get cmd names in the doc's style; the README lists them.
  */
 import { Type } from '@sinclair/typebox';
-import type { CustomerRow, ContactInput, LocationInput } from '../../store/rackcorp.js';
-import { defineOperation, Flag, isTrue, Message, type RackcorpContext, type RackcorpOperation } from './operation.js';
-import { RackcorpFault, AUTH_FAILED, CUSTOMER_NOT_FOUND } from './envelope.js';
+import type { CustomerDetailRow, CustomerRow, CustomerSummaryRow, ContactInput, LocationInput } from '../../store/rackcorp.js';
+import { defineOperation, Flag, isTrue, Message, type OperationResult, type RackcorpContext, type RackcorpOperation } from './operation.js';
+import { RackcorpFault, AUTH_FAILED, CUSTOMER_NOT_FOUND, okBody } from './envelope.js';
 import { checkPromoCode } from './promo.js';
 
 export const CUSTOMER_STATUSES = ['ACTIVE', 'INACTIVE', 'SUSPENDED'] as const;
@@ -25,7 +25,7 @@ export function visibleCustomer(ctx: RackcorpContext, id: number): CustomerRow {
   return row;
 }
 
-function summary(c: CustomerRow) {
+function summary(c: CustomerSummaryRow) {
   return {
     id: c.id,
     companyName: c.companyName,
@@ -40,12 +40,7 @@ function summary(c: CustomerRow) {
   };
 }
 
-function stripId(rows: Record<string, unknown>[]): Record<string, unknown>[] {
-  return rows.map(({ id: _id, ...rest }) => rest);
-}
-
-function detail(ctx: RackcorpContext, c: CustomerRow) {
-  const parent = c.parentID !== null ? ctx.store.get(c.parentID) : undefined;
+function detail(ctx: RackcorpContext, c: CustomerDetailRow) {
   return {
     id: c.id,
     companyName: c.companyName,
@@ -57,15 +52,32 @@ function detail(ctx: RackcorpContext, c: CustomerRow) {
     customID: c.customID,
     status: c.status,
     parentID: c.parentID,
-    parentStdName: parent ? parent.stdName : null,
+    parentStdName: c.parentStdName,
     dateCreated: c.dateCreated,
     dateModified: c.dateModified,
     currency: c.currency,
     isreseller: c.isreseller === 1,
-    locations: stripId(ctx.store.locations(c.id)),
-    contacts: stripId(ctx.store.contacts(c.id)),
+    locations: ctx.store.locationsWithoutId(c.id),
+    contacts: ctx.store.contactsWithoutId(c.id),
   };
 }
+
+/**
+ * The answer of customer.get for `id` (null: no such customer), with its JSON text: it depends on
+ * the data alone, so it is built once and kept until the database changes (the store's memo).
+ * Visibility depends on the caller and is checked on every request.
+ */
+function customerAnswer(ctx: RackcorpContext, id: number): OperationResult | null {
+  return ctx.store.memo('customer.get', id, () => {
+    const row = ctx.store.detail(id);
+    if (!row) return null;
+    const body = { customer: detail(ctx, row) };
+    return { body, text: JSON.stringify(okBody(body)) };
+  }, weighAnswer);
+}
+
+/** About the memory an answer holds: its text, and the body as much again. */
+const weighAnswer = (a: OperationResult | null) => (a?.text ? 2 * a.text.length : 0);
 
 // Response schemas (the fields of the OK envelope after `code`): the contract publishes them.
 const Str = Type.String();
@@ -102,13 +114,20 @@ const ListInput = Type.Object({
   minimal: Type.Optional(Flag),
 });
 
-function listCustomers(input: typeof ListInput.static, ctx: RackcorpContext, minimal: boolean) {
+function listCustomers(input: typeof ListInput.static, ctx: RackcorpContext, minimal: boolean): OperationResult {
   // Past 2^53 SQLite cannot take the offset as an integer; any such offset is past the end anyway.
   const start = Math.min(input.resStart ?? 0, Number.MAX_SAFE_INTEGER);
   const window = Math.min(Math.max(input.resWindow ?? MIN_WINDOW, MIN_WINDOW), MAX_WINDOW);
-  const { count, rows } = ctx.store.list(ctx.auth.customerId, input, start, window);
-  const customers = minimal ? rows.map((c) => ({ id: c.id, stdName: c.stdName })) : rows.map(summary);
-  return { body: { count, customers } };
+  const root = ctx.auth.customerId;
+  const build = (): OperationResult => {
+    const { count, rows } = ctx.store.list(root, input, start, window);
+    const customers = minimal ? rows.map((c) => ({ id: c.id, stdName: c.stdName })) : rows.map(summary);
+    const body = { count, customers };
+    return { body, text: JSON.stringify(okBody(body)) };
+  };
+  // The answer depends on the data, the caller's tree and the filters alone: kept until the data changes.
+  const key = JSON.stringify([root, start, window, minimal, input.id, input.keyword, input.stdName, input.companyName, input.status, input.customerParentId]);
+  return ctx.store.memo('customer.getall', key, build, weighAnswer);
 }
 
 const LocationSchema = Type.Object({
@@ -178,7 +197,7 @@ function newCustomer(input: typeof CreateInput.static, ctx: RackcorpContext) {
     lastName: (input.lastName ?? '').trim(),
     customID: input.customID ?? '',
     status: input.status ?? 'ACTIVE',
-    currency: input.currencycode ?? ctx.store.get(parentID)?.currency ?? 'AUD',
+    currency: input.currencycode ?? ctx.store.currency(parentID) ?? 'AUD',
     customerTierID: input.customerTierID ?? 'DEFAULT',
     autobilling: input.autobilling ?? 0,
     promoCode: input.promoCode ?? '',
@@ -241,7 +260,9 @@ export const customerOperations: RackcorpOperation[] = [
     output: Type.Object({ customer: CustomerDetail }),
     input: Type.Object({ id: Id }),
     handler(input, ctx) {
-      return { body: { customer: detail(ctx, visibleCustomer(ctx, input.id)) } };
+      const answer = customerAnswer(ctx, input.id);
+      if (!answer || !ctx.store.visible(ctx.auth.customerId, input.id)) throw new RackcorpFault(CUSTOMER_NOT_FOUND, { id: CUSTOMER_NOT_FOUND });
+      return answer;
     },
   }),
   defineOperation({

@@ -11,18 +11,25 @@ import { rackcorpCustomerTables } from '../../store/rackcorp.js';
 import { rackcorpBillingTables } from '../../store/rackcorp-billing.js';
 import { customerOperations } from './customers.js';
 import { billingOperations } from './billing.js';
-import { prepareOperations, runOperation, type PreparedOperation, type RackcorpOperation } from './operation.js';
+import { prepareOperations, runOperation, type OperationResult, type PreparedOperation, type RackcorpOperation } from './operation.js';
 import { TokenService, type Credentials } from './auth.js';
 import { RackcorpFault, faultBody, faultOf, okBody } from './envelope.js';
 import { rackcorpContract, JSON_PHP_OPERATION, UNKNOWN_PATH_OPERATION } from './contract.js';
 
 export const MOUNT = '/api/rest/v2.9';
+/** What Fastify sets for an object it serializes. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 export const operations: RackcorpOperation[] = [...customerOperations, ...billingOperations];
 
 /** `/api/rest/<ver>/...` and `/api/<ver>/...`, any `v<major>[.<minor>]` except UniPay's `v01`. */
 const VERSIONED = /^\/api\/(?:rest\/)?(v\d+(?:\.\d+)?)(?=\/|\?|$)/;
 
 export function rewriteRackcorpUrl(url: string): string | undefined {
+  // Already the mounted prefix (the usual case): what the rewrite below would give, without a regex.
+  if (url.startsWith(MOUNT)) {
+    const next = url.charCodeAt(MOUNT.length);
+    if (Number.isNaN(next) || next === 0x2f /* / */ || next === 0x3f /* ? */) return url;
+  }
   const m = VERSIONED.exec(url);
   if (!m || m[1] === 'v01') return undefined;
   return MOUNT + url.slice(m[0].length);
@@ -42,14 +49,24 @@ function credentialsOf(request: FastifyRequest): Credentials {
   };
 }
 
+const FORM = /application\/x-www-form-urlencoded/i;
+
+/** No typed fields (never changed: callers only delete from a non-empty set). */
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
 /** The names of the body's fields when the body is JSON (typed), none when it is a form (text). */
-function typedFields(request: FastifyRequest, body: Record<string, unknown>): Set<string> {
+function typedFields(request: FastifyRequest, body: Record<string, unknown>): ReadonlySet<string> {
+  const keys = Object.keys(body);
+  if (keys.length === 0) return NO_FIELDS;
   const type = header(request, 'content-type') ?? '';
-  return /application\/x-www-form-urlencoded/i.test(type) ? new Set() : new Set(Object.keys(body));
+  return FORM.test(type) ? NO_FIELDS : new Set(keys);
 }
 
+/** No body: an empty object, never changed (the handlers only read it). */
+const NO_BODY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
 function objectOrEmpty(v: unknown): Record<string, unknown> {
-  if (v === undefined || v === null || v === '') return {};
+  if (v === undefined || v === null || v === '') return NO_BODY;
   if (typeof v !== 'object' || Array.isArray(v)) throw new RackcorpFault('The request body must be a JSON object', { body: 'must be a JSON object' });
   return v as Record<string, unknown>;
 }
@@ -91,17 +108,31 @@ export const rackcorp: VendorModule = {
       }
     });
 
-    async function answer(prepared: PreparedOperation, params: Record<string, unknown>, typed: Set<string>, request: FastifyRequest, reply: FastifyReply) {
+    function respond(result: OperationResult, reply: FastifyReply): FastifyReply {
+      if (result.cookies) {
+        for (const [name, value] of Object.entries(result.cookies)) {
+          reply.header('set-cookie', `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax`);
+        }
+      }
+      // A kept answer comes with its text: the same bytes and Content-Type Fastify would make of the object.
+      if (result.text !== undefined) return reply.code(200).header('content-type', JSON_TYPE).send(result.text);
+      return reply.code(200).send(okBody(result.body));
+    }
+
+    /**
+     * Run the operation and send its answer. Synchronous (the handler returns nothing once the
+     * answer is sent) unless the operation is not, then a promise that settles with the reply.
+     */
+    function answer(prepared: PreparedOperation, params: Record<string, unknown>, typed: ReadonlySet<string>, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {
       request.emulator.operation = prepared.op.cmd;
-      const result = await runOperation(
+      const result = runOperation(
         prepared,
         { params, typed, credentials: credentialsOf(request), strict, warnings: request.emulator.warnings },
         { state: request.emulator.state, tokens, config },
       );
-      for (const [name, value] of Object.entries(result.cookies ?? {})) {
-        reply.header('set-cookie', `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax`);
-      }
-      return reply.code(200).send(okBody(result.body));
+      if (result instanceof Promise) return result.then((r) => respond(r, reply));
+      respond(result, reply);
+      return undefined;
     }
 
     // REST: one route per binding of every operation.
@@ -111,11 +142,12 @@ export const rackcorp: VendorModule = {
         scope.route({
           method: rest.method,
           url: rest.path,
-          handler: async (request, reply) => {
+          handler: (request, reply) => {
             const body = objectOrEmpty(request.body);
             const params = { ...(request.query as Record<string, unknown>), ...body, ...(request.params as Record<string, unknown>) };
             const typed = typedFields(request, body);
-            for (const k of Object.keys(request.params as object)) typed.delete(k);
+            // A non-empty set is this request's own (typedFields made it).
+            if (typed.size > 0) for (const k of Object.keys(request.params as object)) (typed as Set<string>).delete(k);
             return answer(prepared, params, typed, request, reply);
           },
         });
@@ -123,7 +155,7 @@ export const rackcorp: VendorModule = {
     }
 
     // The json.php dispatcher.
-    const dispatch = async (request: FastifyRequest, reply: FastifyReply) => {
+    const dispatch = (request: FastifyRequest, reply: FastifyReply) => {
       request.emulator.operation = JSON_PHP_OPERATION;
       const body = objectOrEmpty(request.body);
       const params = { ...(request.query as Record<string, unknown>), ...body };
