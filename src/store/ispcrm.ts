@@ -9,6 +9,7 @@ import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
+import { ReadCache } from './read-cache.js';
 
 /** The doc's create example answers 1243 on a fresh start: new customer ids never start below. */
 export const ISPCRM_FIRST_NEW_CUSTOMER_ID = 1243;
@@ -305,6 +306,9 @@ export function createIspcrmStore(db: DB) {
   const countStmts = new Map<string, Statement>();
   const pageStmts = new Map<string, Statement>();
   const pageServicesStmts = new Map<number, Statement>();
+  // List pages and counts, remembered until the next write to this database.
+  const reads = new ReadCache<string | number>(db);
+  const users = new ReadCache<IspcrmUser | null>(db, 64, 1 << 16);
   const customerInScope = db.prepare(`SELECT * FROM ispcrm_customers c
     WHERE c.id = @id AND c.ispid = @scopeIsp AND (@scopeReseller IS NULL OR c.resellerid = @scopeReseller)`);
   const insertCustomer = db.prepare(`INSERT INTO ispcrm_customers
@@ -393,8 +397,10 @@ export function createIspcrmStore(db: DB) {
   }
 
   return {
+    /** The active user with these credentials (remembered, like list answers, until the database changes). */
     authenticate(userid: number, apiKey: string): IspcrmUser | undefined {
-      return userByKey.get(userid, apiKey) as IspcrmUser | undefined;
+      const user = users.get(`${userid} ${apiKey}`, () => (userByKey.get(userid, apiKey) as IspcrmUser | undefined) ?? null);
+      return user ?? undefined;
     },
 
     reseller(id: number): IspcrmReseller | undefined {
@@ -403,12 +409,14 @@ export function createIspcrmStore(db: DB) {
 
     count(scope: IspcrmScope, filter: IspcrmListFilter): number {
       const q = query(scope, filter);
-      return countStmt(q.fts, q.clause).get(...q.params) as number;
+      return reads.get(`count ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`, () => countStmt(q.fts, q.clause).get(...q.params) as number) as number;
     },
 
-    /** One page of customers as the JSON text of the list result. */
+    /** One page of customers as the JSON text of the list result (remembered until the database changes). */
     pageJson(scope: IspcrmScope, filter: IspcrmListFilter, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): string {
-      return pageText(query(scope, filter), sort, order, limit, offset);
+      const q = query(scope, filter);
+      const key = `page ${sort} ${order} ${limit} ${offset} ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`;
+      return reads.get(key, () => pageText(q, sort, order, limit, offset)) as string;
     },
 
     /** The customer when it is within the scope, else undefined (missing and foreign look alike). */
