@@ -5,6 +5,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
+import { ReadCache } from './read-cache.js';
 
 export const mgmtTables: VendorTable[] = [
   {
@@ -141,6 +142,8 @@ export function createMgmtStore(db: DB) {
       @email, @phone, @street, @city, @state, @zipCode, @countryCode, @createdAt)`);
   const setCode = db.prepare('UPDATE mgmt_customers SET code = ? WHERE id = ?');
   const findStatements = new Map<string, { count: Statement; page: Statement }>();
+  // Answers derived from reads only (find and load bodies, authenticated users), kept until the next write.
+  const reads = new ReadCache<object>(db);
 
   const insertTx = db.transaction((c: NewCustomer, createdAt: string): number => {
     const id = Number(insert.run({ ...c, code: c.code ?? '', createdAt }).lastInsertRowid);
@@ -149,6 +152,14 @@ export function createMgmtStore(db: DB) {
   });
 
   return {
+    /**
+     * `compute()`'s answer, remembered under `key` until this database changes. Only for answers
+     * made from reads alone; the caller's key must name everything the answer depends on.
+     */
+    remember<T extends object>(key: string, compute: () => T, size?: (answer: T) => number): T {
+      return reads.get(key, compute, size as ((v: object) => number) | undefined) as T;
+    },
+
     userByLogin(login: string): MgmtUser | undefined {
       const row = userByLogin.get(login) as { id: number; login: string; passwordHash: string; active: number } | undefined;
       return row ? { ...row, active: row.active === 1 } : undefined;

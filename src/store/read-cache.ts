@@ -14,6 +14,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
 
+/** Rough size in characters: a string's length, else that of a small object. */
+const sizeOf = (v: unknown): number => (typeof v === 'string' ? v.length : 64);
+
 export class ReadCache<V extends string | number | object | null> {
   private readonly versionStmt: Statement;
   private version: unknown = undefined;
@@ -31,7 +34,7 @@ export class ReadCache<V extends string | number | object | null> {
   }
 
   /** The remembered answer for `key`, or `compute()`'s (remembered while the database stays unchanged). */
-  get(key: string, compute: () => V, size: (v: V) => number = (v) => (typeof v === 'string' ? v.length : 64)): V {
+  get(key: string, compute: () => V, size: (v: V) => number = sizeOf): V {
     if (this.db.inTransaction) return compute();
     const version = this.versionStmt.get();
     if (version !== this.version) {
