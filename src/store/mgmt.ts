@@ -212,8 +212,12 @@ export function createMgmtStore(db: DB) {
         };
         findStatements.set(clause, stmts);
       }
-      const total = stmts.count.get(...params) as number;
       const items = stmts.page.all(...params, limit, offset) as MgmtCustomer[];
+      // A page that is not full ends the matches, so it tells the total: count only otherwise
+      // (a full page, or an empty one past the start), which saves a second scan on most searches.
+      const total = items.length > 0 && items.length < limit ? offset + items.length
+        : items.length === 0 && offset === 0 ? 0
+          : stmts.count.get(...params) as number;
       return { total, items };
     },
   };
