@@ -306,9 +306,8 @@ export function createIspcrmStore(db: DB) {
   const countStmts = new Map<string, Statement>();
   const pageStmts = new Map<string, Statement>();
   const pageServicesStmts = new Map<number, Statement>();
-  // List pages and counts, remembered until the next write to this database.
-  const reads = new ReadCache<string | number>(db);
-  const users = new ReadCache<IspcrmUser | null>(db, 64, 1 << 16);
+  // List pages, counts and credential checks, remembered until the next write to this database.
+  const reads = new ReadCache<string | number | IspcrmUser | null>(db);
   const customerInScope = db.prepare(`SELECT * FROM ispcrm_customers c
     WHERE c.id = @id AND c.ispid = @scopeIsp AND (@scopeReseller IS NULL OR c.resellerid = @scopeReseller)`);
   const insertCustomer = db.prepare(`INSERT INTO ispcrm_customers
@@ -399,7 +398,11 @@ export function createIspcrmStore(db: DB) {
   return {
     /** The active user with these credentials (remembered, like list answers, until the database changes). */
     authenticate(userid: number, apiKey: string): IspcrmUser | undefined {
-      const user = users.get(`${userid} ${apiKey}`, () => (userByKey.get(userid, apiKey) as IspcrmUser | undefined) ?? null);
+      // Frozen: one object answers every call until the next write.
+      const user = reads.get(`user ${userid} ${apiKey}`, () => {
+        const row = userByKey.get(userid, apiKey) as IspcrmUser | undefined;
+        return row ? Object.freeze(row) : null;
+      }) as IspcrmUser | null;
       return user ?? undefined;
     },
 
