@@ -5,9 +5,11 @@
  * Dates are stored as NeuCRM shows them (MySQL DATETIME, `yyyy-mm-dd hh:mm:ss`, UTC) so that
  * the `created_from` / `created_upto` filters compare the first ten characters.
  */
+import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
+import { ReadCache } from './read-cache.js';
 
 /** The doc's create example answers 1243 on a fresh start: new customer ids never start below. */
 export const ISPCRM_FIRST_NEW_CUSTOMER_ID = 1243;
@@ -195,25 +197,37 @@ export function likePattern(input: string): string {
   return input.replace(/[\\_]/g, (c) => `\\${c}`);
 }
 
-// One WHERE clause for every combination of filters: an absent filter is NULL and drops out.
-// Text comparisons are case-insensitive, as NeuCRM's MySQL (_ci collation) compares them.
-const WHERE = `
-  c.ispid = @scopeIsp
-  AND (@scopeReseller IS NULL OR c.resellerid = @scopeReseller)
-  AND (@ispid IS NULL OR c.ispid = @ispid)
-  AND (@resellerid IS NULL OR c.resellerid = @resellerid)
-  AND (@customerid IS NULL OR c.id = @customerid)
-  AND (@serviceid IS NULL OR EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND s.id = @serviceid))
-  AND (@username IS NULL OR EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND s.username LIKE @username ESCAPE '\\'))
-  AND (@name IS NULL OR c.name LIKE @name ESCAPE '\\')
-  AND (@type IS NULL OR c.type = @type)
-  AND (@mobile IS NULL OR c.mobile = @mobile)
-  AND (@email IS NULL OR c.email = @email COLLATE NOCASE)
-  AND (@zipcode IS NULL OR c.zipcode = @zipcode COLLATE NOCASE)
-  AND (@state IS NULL OR c.state = @state COLLATE NOCASE)
-  AND (@city IS NULL OR c.city = @city COLLATE NOCASE)
-  AND (@createdFrom IS NULL OR substr(c.created, 1, 10) >= @createdFrom)
-  AND (@createdUpto IS NULL OR substr(c.created, 1, 10) <= @createdUpto)`;
+/**
+ * The WHERE clause for the filters present (an absent filter drops out) and the values to bind,
+ * in order. Text comparisons are case-insensitive, as NeuCRM's MySQL (_ci collation) compares
+ * them. The clause depends only on which filters are present, so few distinct statements exist
+ * and each is prepared once per database; a statement without the unused filters also costs
+ * SQLite nothing per row for them.
+ */
+function whereOf(scope: IspcrmScope, f: IspcrmListFilter): { clause: string; params: unknown[] } {
+  const conds = ['c.ispid = ?'];
+  const params: unknown[] = [scope.ispid];
+  const add = (cond: string, value: unknown) => {
+    conds.push(cond);
+    params.push(value);
+  };
+  if (scope.resellerid !== null) add('c.resellerid = ?', scope.resellerid);
+  if (f.ispid !== null) add('c.ispid = ?', f.ispid);
+  if (f.resellerid !== null) add('c.resellerid = ?', f.resellerid);
+  if (f.customerid !== null) add('c.id = ?', f.customerid);
+  if (f.serviceid !== null) add('EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND s.id = ?)', f.serviceid);
+  if (f.username !== null) add("EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND s.username LIKE ? ESCAPE '\\')", f.username);
+  if (f.name !== null) add("c.name LIKE ? ESCAPE '\\'", f.name);
+  if (f.type !== null) add('c.type = ?', f.type);
+  if (f.mobile !== null) add('c.mobile = ?', f.mobile);
+  if (f.email !== null) add('c.email = ? COLLATE NOCASE', f.email);
+  if (f.zipcode !== null) add('c.zipcode = ? COLLATE NOCASE', f.zipcode);
+  if (f.state !== null) add('c.state = ? COLLATE NOCASE', f.state);
+  if (f.city !== null) add('c.city = ? COLLATE NOCASE', f.city);
+  if (f.createdFrom !== null) add('substr(c.created, 1, 10) >= ?', f.createdFrom);
+  if (f.createdUpto !== null) add('substr(c.created, 1, 10) <= ?', f.createdUpto);
+  return { clause: conds.join(' AND '), params };
+}
 
 /**
  * The longest literal run of a `name` LIKE pattern (between `%` wildcards, escapes undone), as an
@@ -233,6 +247,35 @@ function trigramPhrase(pattern: string): string | null {
   runs.push(cur);
   const best = runs.reduce((a, b) => ([...b].length > [...a].length ? b : a), '');
   return trigramQuery(best);
+}
+
+/** A list query: whether the trigram index gives the candidates, the WHERE clause, and its values in order. */
+interface Query {
+  fts: boolean;
+  clause: string;
+  params: unknown[];
+}
+
+/** The trigram phrases of recent name patterns (a pure function of the pattern; bounded). */
+const phrases = new Map<string, string | null>();
+function trigramPhraseOf(pattern: string): string | null {
+  let phrase = phrases.get(pattern);
+  if (phrase === undefined) {
+    phrase = trigramPhrase(pattern);
+    if (phrases.size >= 1024) phrases.clear();
+    phrases.set(pattern, phrase);
+  }
+  return phrase;
+}
+
+/** The customer columns NeuCRM shows, in its order, and the JSON text before each value. */
+const CUSTOMER_COLUMNS = ['id', 'ispid', 'resellerid', 'type', 'name', 'surname', 'dob', 'mobile', 'email', 'uniqueid', 'zipcode', 'state', 'city', 'street', 'notes', 'created', 'updated'] as const;
+const PAGE_COLUMNS = CUSTOMER_COLUMNS.map((c) => `c.${c}`).join(', ');
+const PAGE_KEYS = CUSTOMER_COLUMNS.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c)}:`);
+
+/** One value as JSON.stringify writes it: a finite number as its String() (the same text), anything else through JSON.stringify. */
+function json(v: unknown): string {
+  return typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v);
 }
 
 const SORT_SQL: Record<IspcrmSortField, string> = {
@@ -258,12 +301,13 @@ export interface PasswordReset {
 export function createIspcrmStore(db: DB) {
   const userByKey = db.prepare('SELECT userid, login, name, ispid, resellerid FROM ispcrm_users WHERE userid = ? AND api_key = ? AND active = 1');
   const resellerById = db.prepare('SELECT id, ispid, name FROM ispcrm_resellers WHERE id = ?');
-  const countStmt = db.prepare(`SELECT COUNT(*) AS n FROM ispcrm_customers c WHERE ${WHERE}`);
-  // The same with the name candidates from the trigram index first (CROSS JOIN keeps that order).
-  const FTS_FROM = 'fts_ispcrm_customers CROSS JOIN ispcrm_customers c ON c.id = fts_ispcrm_customers.rowid';
-  const countFtsStmt = db.prepare(`SELECT COUNT(*) AS n FROM ${FTS_FROM} WHERE fts_ispcrm_customers MATCH @fts AND ${WHERE}`);
-  const pageStmts = new Map<string, ReturnType<DB['prepare']>>();
-  const servicesOf = db.prepare('SELECT id, customerid, username, plan, status, created FROM ispcrm_services WHERE customerid = ? ORDER BY id');
+  // With a name pattern, the candidates come from the trigram index first (CROSS JOIN keeps that order).
+  const FTS_FROM = 'fts_ispcrm_customers CROSS JOIN ispcrm_customers c ON c.id = fts_ispcrm_customers.rowid WHERE fts_ispcrm_customers MATCH ? AND';
+  const countStmts = new Map<string, Statement>();
+  const pageStmts = new Map<string, Statement>();
+  const pageServicesStmts = new Map<number, Statement>();
+  // List pages, counts and credential checks, remembered until the next write to this database.
+  const reads = new ReadCache<string | number | IspcrmUser | null>(db);
   const customerInScope = db.prepare(`SELECT * FROM ispcrm_customers c
     WHERE c.id = @id AND c.ispid = @scopeIsp AND (@scopeReseller IS NULL OR c.resellerid = @scopeReseller)`);
   const insertCustomer = db.prepare(`INSERT INTO ispcrm_customers
@@ -280,22 +324,86 @@ export function createIspcrmStore(db: DB) {
     return { scopeIsp: scope.ispid, scopeReseller: scope.resellerid };
   }
 
-  function pageStmt(field: IspcrmSortField, order: IspcrmSortOrder, fts: boolean) {
-    const key = `${field} ${order} ${fts}`;
+  /** The statement's shape and its values for a filter: the trigram candidates first when the name pattern allows. */
+  function query(scope: IspcrmScope, filter: IspcrmListFilter): Query {
+    const { clause, params } = whereOf(scope, filter);
+    const phrase = filter.name === null ? null : trigramPhraseOf(filter.name);
+    if (phrase === null) return { fts: false, clause, params };
+    params.unshift(phrase);
+    return { fts: true, clause, params };
+  }
+
+  function countStmt(fts: boolean, clause: string): Statement {
+    const key = `${fts} ${clause}`;
+    let stmt = countStmts.get(key);
+    if (!stmt) {
+      stmt = db.prepare(`SELECT COUNT(*) FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause}`).pluck();
+      countStmts.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  function pageStmt(field: IspcrmSortField, order: IspcrmSortOrder, fts: boolean, clause: string): Statement {
+    const key = `${field} ${order} ${fts} ${clause}`;
     let stmt = pageStmts.get(key);
     if (!stmt) {
       const dir = order === 'desc' ? 'DESC' : 'ASC';
       const tie = field === 'id' ? '' : `, c.id ${dir}`;
-      const from = fts ? `${FTS_FROM} WHERE fts_ispcrm_customers MATCH @fts AND` : 'ispcrm_customers c WHERE';
-      stmt = db.prepare(`SELECT c.* FROM ${from} ${WHERE} ORDER BY ${SORT_SQL[field]} ${dir}${tie} LIMIT @limit OFFSET @offset`);
+      stmt = db.prepare(`SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} LIMIT ? OFFSET ?`).raw();
       pageStmts.set(key, stmt);
     }
     return stmt;
   }
 
+  /** The services of up to `n` customers in one query (n rounded up to a power of two: few statements). */
+  function pageServicesStmt(n: number): { stmt: Statement; size: number } {
+    let size = 1;
+    while (size < n) size *= 2;
+    let stmt = pageServicesStmts.get(size);
+    if (!stmt) {
+      stmt = db.prepare(`SELECT customerid, id, username, plan, status, created FROM ispcrm_services
+        WHERE customerid IN (${Array.from({ length: size }, () => '?').join(', ')}) ORDER BY customerid, id`).raw();
+      pageServicesStmts.set(size, stmt);
+    }
+    return { stmt, size };
+  }
+
+  /**
+   * One page of customers as the JSON text of NeuCRM's list result: the array of customers, each
+   * with its services. Built as text from raw rows (what JSON.stringify makes of the same objects,
+   * byte for byte), with every service of the page read by one query.
+   */
+  function pageText(q: Query, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): string {
+    const rows = pageStmt(sort, order, q.fts, q.clause).all(...q.params, limit, offset) as unknown[][];
+    if (rows.length === 0) return '[]';
+    const { stmt, size } = pageServicesStmt(rows.length);
+    const ids: unknown[] = new Array(size);
+    for (let i = 0; i < size; i++) ids[i] = rows[i < rows.length ? i : rows.length - 1][0];
+    const services = new Map<unknown, string>();
+    for (const s of stmt.all(...ids) as unknown[][]) {
+      const text = `{"serviceid":${json(s[1])},"username":${json(s[2])},"plan":${json(s[3])},"status":${json(s[4])},"created":${json(s[5])}}`;
+      const prev = services.get(s[0]);
+      services.set(s[0], prev === undefined ? text : `${prev},${text}`);
+    }
+    let out = '[';
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      if (i > 0) out += ',';
+      for (let k = 0; k < PAGE_KEYS.length; k++) out += PAGE_KEYS[k] + json(r[k]);
+      out += `,"services":[${services.get(r[0]) ?? ''}]}`;
+    }
+    return out + ']';
+  }
+
   return {
+    /** The active user with these credentials (remembered, like list answers, until the database changes). */
     authenticate(userid: number, apiKey: string): IspcrmUser | undefined {
-      return userByKey.get(userid, apiKey) as IspcrmUser | undefined;
+      // Frozen: one object answers every call until the next write.
+      const user = reads.get(`user ${userid} ${apiKey}`, () => {
+        const row = userByKey.get(userid, apiKey) as IspcrmUser | undefined;
+        return row ? Object.freeze(row) : null;
+      }) as IspcrmUser | null;
+      return user ?? undefined;
     },
 
     reseller(id: number): IspcrmReseller | undefined {
@@ -303,19 +411,15 @@ export function createIspcrmStore(db: DB) {
     },
 
     count(scope: IspcrmScope, filter: IspcrmListFilter): number {
-      const fts = filter.name === null ? null : trigramPhrase(filter.name);
-      if (fts !== null) return (countFtsStmt.get({ ...scopeParams(scope), ...filter, fts }) as { n: number }).n;
-      return (countStmt.get({ ...scopeParams(scope), ...filter }) as { n: number }).n;
+      const q = query(scope, filter);
+      return reads.get(`count ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`, () => countStmt(q.fts, q.clause).get(...q.params) as number) as number;
     },
 
-    page(scope: IspcrmScope, filter: IspcrmListFilter, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): IspcrmCustomerRow[] {
-      const fts = filter.name === null ? null : trigramPhrase(filter.name);
-      const params = { ...scopeParams(scope), ...filter, limit, offset, ...(fts !== null ? { fts } : {}) };
-      return pageStmt(sort, order, fts !== null).all(params) as IspcrmCustomerRow[];
-    },
-
-    services(customerid: number): IspcrmServiceRow[] {
-      return servicesOf.all(customerid) as IspcrmServiceRow[];
+    /** One page of customers as the JSON text of the list result (remembered until the database changes). */
+    pageJson(scope: IspcrmScope, filter: IspcrmListFilter, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): string {
+      const q = query(scope, filter);
+      const key = `page ${sort} ${order} ${limit} ${offset} ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`;
+      return reads.get(key, () => pageText(q, sort, order, limit, offset)) as string;
     },
 
     /** The customer when it is within the scope, else undefined (missing and foreign look alike). */

@@ -18,7 +18,7 @@ import {
   likePattern,
 } from '../../store/ispcrm.js';
 import type { TObject } from '@sinclair/typebox';
-import { IspcrmError } from './envelope.js';
+import { IspcrmError, RawJson } from './envelope.js';
 import { datetime, type Input } from './input.js';
 import {
   CreateRequest,
@@ -92,29 +92,6 @@ function ownCustomer(input: WithCustomer, ctx: IspcrmContext): IspcrmCustomerRow
   return c;
 }
 
-function present(c: IspcrmCustomerRow, ctx: IspcrmContext) {
-  return {
-    id: c.id,
-    ispid: c.ispid,
-    resellerid: c.resellerid,
-    type: c.type,
-    name: c.name,
-    surname: c.surname,
-    dob: c.dob,
-    mobile: c.mobile,
-    email: c.email,
-    uniqueid: c.uniqueid,
-    zipcode: c.zipcode,
-    state: c.state,
-    city: c.city,
-    street: c.street,
-    notes: c.notes,
-    created: c.created,
-    updated: c.updated,
-    services: ctx.store.services(c.id).map((s) => ({ serviceid: s.id, username: s.username, plan: s.plan, status: s.status, created: s.created })),
-  };
-}
-
 const list: IspcrmOperation<typeof ListRequest> = {
   name: 'customer.list',
   operationId: 'ispcrmCustomerList',
@@ -150,7 +127,7 @@ const list: IspcrmOperation<typeof ListRequest> = {
     const offset = input.get('rows_offset') ?? ListRequest.properties.rows_offset.default;
     const sort: IspcrmSortField = input.get('sort_field') ?? 'id';
     const order: IspcrmSortOrder = input.get('sort_order') ?? 'asc';
-    return ctx.store.page(scope, filter, sort, order, limit, offset).map((c) => present(c, ctx));
+    return new RawJson(ctx.store.pageJson(scope, filter, sort, order, limit, offset));
   },
 };
 

@@ -20,6 +20,17 @@ export function success(result: unknown): Envelope {
   return { result, error: null };
 }
 
+/** A result already written as JSON text (the list builds its rows as text: no objects to serialise). */
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
+/** The exact bytes of a success envelope: what JSON.stringify(success(result)) writes. */
+export function successBody(result: unknown): string {
+  if (result instanceof RawJson) return `{"result":${result.json},"error":null}`;
+  return JSON.stringify(success(result));
+}
+
 export function failure(message: string): Envelope {
   return { result: null, error: message };
 }

@@ -10,7 +10,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
 import { createIspcrmStore, ispcrmAfterFixtures, ispcrmTables } from '../../store/ispcrm.js';
 import { operations, type IspcrmOperation } from './customers.js';
-import { IspcrmError, JSON_CONTENT_TYPE, failure, failureBody, success } from './envelope.js';
+import { IspcrmError, JSON_CONTENT_TYPE, failure, failureBody, successBody } from './envelope.js';
 import { Input } from './input.js';
 import type { AnyRequest } from './schemas.js';
 import { ispcrmContract } from './contract.js';
@@ -98,9 +98,10 @@ export const ispcrm: VendorModule = {
     });
 
     for (const op of operations) {
-      scope.post(op.path, async (request, reply) => {
+      // Synchronous: nothing here awaits (a thrown IspcrmError reaches the error handler all the same).
+      scope.post(op.path, (request, reply) => {
         request.emulator.operation = op.name;
-        return send(reply, 200, success(run(op, request, strict)));
+        reply.code(200).type(JSON_CONTENT_TYPE).send(successBody(run(op, request, strict)));
       });
     }
   },

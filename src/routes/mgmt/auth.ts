@@ -58,8 +58,17 @@ function unauthorized(message: string): MgmtError {
   return new MgmtError('E401', message, undefined, CHALLENGE);
 }
 
-/** Check an Authorization header; the authenticated service user, or a 401 MgmtError. */
+/**
+ * Check an Authorization header; the authenticated service user, or a 401 MgmtError. A success is
+ * remembered until the database changes (users, their accounts and password hashes are rows), by
+ * a SHA-256 of the header, so no password is kept in memory; failures are checked every time.
+ */
 export function authenticate(header: string | undefined, store: MgmtStore, passwords: PasswordCheckCache): MgmtAuth {
+  if (header === undefined) return check(header, store, passwords);
+  return store.remember(`auth ${crypto.hash('sha256', header, 'base64')}`, () => check(header, store, passwords));
+}
+
+function check(header: string | undefined, store: MgmtStore, passwords: PasswordCheckCache): MgmtAuth {
   if (header === undefined || header.trim() === '') throw unauthorized('Authentication required: use HTTP Basic with a service user (login api-...)');
   const m = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header.trim());
   if (!m) throw unauthorized('Unsupported authorization: use HTTP Basic with a service user (login api-...)');
@@ -73,5 +82,6 @@ export function authenticate(header: string | undefined, store: MgmtStore, passw
   // Same answer for an unknown login and a wrong password: nothing tells which logins exist.
   if (!user || !passwords.verify(password, user.passwordHash)) throw unauthorized('Invalid login or password');
   if (!user.active) throw unauthorized(`User ${login} is disabled`);
-  return { userId: user.id, login: user.login, accountIds: store.accountsOf(user.id) };
+  // Frozen: one object answers every request until the next write.
+  return Object.freeze({ userId: user.id, login: user.login, accountIds: Object.freeze(store.accountsOf(user.id)) as number[] });
 }

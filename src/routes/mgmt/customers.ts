@@ -252,6 +252,8 @@ export interface Operation<I> {
   url: string;
   /** Whether the operation reads a request body (Content-Type checked, 415 otherwise). */
   consumesBody: boolean;
+  /** Reads only: its answer can be remembered until the database changes. */
+  readOnly: boolean;
   input(parts: { body: unknown; query: unknown; params: Record<string, string> }, mode: InputMode): I;
   handler(input: I, ctx: MgmtContext): OperationResult;
 }
@@ -261,6 +263,7 @@ const create: Operation<CustomerInput> = {
   method: 'PUT',
   url: '/customers',
   consumesBody: true,
+  readOnly: false,
   input: ({ body }, mode) => parseCustomerInput(body, mode),
   handler(input, { store, auth, clock }) {
     if (!auth.accountIds.includes(input.accountId)) {
@@ -294,6 +297,7 @@ const find: Operation<FindQuery> = {
   method: 'GET',
   url: '/customers',
   consumesBody: false,
+  readOnly: true,
   input: ({ query }, mode) => parseFindQuery(query, mode),
   handler(q, { store, auth }) {
     // A merchant outside the user's reach is filtered out like any other non-match: never an error, never a row.
@@ -313,6 +317,7 @@ const load: Operation<string> = {
   method: 'GET',
   url: '/customers/:id',
   consumesBody: false,
+  readOnly: true,
   input: ({ params }) => params.id,
   handler(rawId, { store, auth }) {
     const c = /^[0-9]{1,15}$/.test(rawId) ? store.get(Number(rawId)) : undefined;

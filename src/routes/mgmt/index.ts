@@ -29,6 +29,8 @@ function send(reply: FastifyReply, a: WireAnswer): FastifyReply {
   return reply.code(a.status).headers(a.headers).send(a.body);
 }
 
+const answerSize = (a: WireAnswer) => a.body.length + 128;
+
 /** The format to answer in: what Accept asks for, or JSON when it asks for something we cannot serve. */
 function answerFormat(request: FastifyRequest): Format {
   return formatFor(request.headers.accept) ?? 'json';
@@ -99,22 +101,29 @@ export const mgmt: VendorModule = {
         method: op.method,
         url: op.url,
         exposeHeadRoute: false,
-        onRequest: async (request) => {
+        // Synchronous hooks and handler: nothing here awaits (a thrown MgmtError reaches the error handler all the same).
+        onRequest: (request, _reply, done) => {
           request.emulator.operation = op.name;
-          // Order: who you are, then what you can read, then what you sent. Nothing is parsed before all three pass.
-          request.emulatorMgmtAuth = authenticate(request.headers.authorization, request.emulator.state.use(createMgmtStore), passwords);
-          if (formatFor(request.headers.accept) === null) {
-            throw new MgmtError('E406', `Cannot produce ${request.headers.accept}: ask for application/json or application/xml`);
-          }
-          if (op.consumesBody) {
-            const ct = request.headers['content-type'];
-            const hasBody = (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') || request.headers['transfer-encoding'] !== undefined;
-            if (bodyFormatOf(ct) === null && (ct !== undefined || hasBody)) {
-              throw new MgmtError('E415', `Unsupported Content-Type ${ct ?? '(none)'}: send the Customer as application/json or application/xml`);
+          try {
+            // Order: who you are, then what you can read, then what you sent. Nothing is parsed before all three pass.
+            request.emulatorMgmtAuth = authenticate(request.headers.authorization, request.emulator.state.use(createMgmtStore), passwords);
+            if (formatFor(request.headers.accept) === null) {
+              throw new MgmtError('E406', `Cannot produce ${request.headers.accept}: ask for application/json or application/xml`);
             }
+            if (op.consumesBody) {
+              const ct = request.headers['content-type'];
+              const hasBody = (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') || request.headers['transfer-encoding'] !== undefined;
+              if (bodyFormatOf(ct) === null && (ct !== undefined || hasBody)) {
+                throw new MgmtError('E415', `Unsupported Content-Type ${ct ?? '(none)'}: send the Customer as application/json or application/xml`);
+              }
+            }
+          } catch (err) {
+            done(err as Error);
+            return;
           }
+          done();
         },
-        handler: async (request, reply) => {
+        handler: (request, reply) => {
           const format = formatFor(request.headers.accept) ?? 'json';
           const ctx: MgmtContext = {
             store: request.emulator.state.use(createMgmtStore),
@@ -126,11 +135,19 @@ export const mgmt: VendorModule = {
           if (op.consumesBody && bodyFormatOf(request.headers['content-type']) === 'xml' && body !== undefined) {
             body = customerFromXml(body as Record<string, unknown>, mode);
           }
+          // Reading the input (and its --lenient warnings) happens on every call; only the answer is remembered.
           const input = op.input({ body, query: request.query, params: request.params as Record<string, string> }, mode);
+          if (op.readOnly) {
+            // A read's answer depends on the input, the format and the accounts the user may act on,
+            // all in the key, and on the database, whose every change empties the store's cache.
+            const key = `${op.name} ${format} ${ctx.auth.accountIds.join(',')} ${JSON.stringify(input)}`;
+            send(reply, ctx.store.remember(key, () => renderResult(op.handler(input, ctx), format), answerSize));
+            return;
+          }
           const result = op.handler(input, ctx);
           const extra: Record<string, string> = {};
           if (op.name === 'create' && result.kind === 'customer') extra.Location = `${PREFIX}/customers/${result.customer.id}`;
-          return send(reply, renderResult(result, format, 200, extra));
+          send(reply, renderResult(result, format, 200, extra));
         },
       });
     }
@@ -148,8 +165,10 @@ export const mgmt: VendorModule = {
       request.emulator.operation = 'notFound';
       return send(reply, renderMgmtError(new MgmtError('E404', `No resource at ${path}: the Management API serves ${PREFIX}/customers and ${PREFIX}/customers/{id}`), format));
     };
-    scope.addHook('onRequest', async (request, reply) => {
-      if (request.is404) return notFound(request, reply);
+    scope.addHook('onRequest', (request, reply, done) => {
+      // An answered request goes no further (done is not called), as with Fastify's early replies.
+      if (request.is404) notFound(request, reply);
+      else done();
     });
     scope.setNotFoundHandler(notFound);
 

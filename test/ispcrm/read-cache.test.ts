@@ -1,0 +1,93 @@
+/**
+ * List answers and credentials are remembered until the database changes (src/store/read-cache.ts):
+ * whatever writes, through the API, the control plane or plain SQL, the next call sees it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { makeApp } from '../helpers.js';
+import { ReadCache } from '../../src/store/read-cache.js';
+import { SANDBOX, fail, ok } from './util.js';
+
+describe('ISP CRM: remembered reads follow every write', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+  const db = () => app.registry.defaultState.db;
+
+  it('a list, a count and the credentials see writes made with plain SQL', async () => {
+    const before = await ok(app, 'list', { ...SANDBOX, name: '%Trad%' });
+    const count = await ok(app, 'list', { ...SANDBOX, name: '%Trad%', show_count: '1' });
+    expect(await ok(app, 'list', { ...SANDBOX, name: '%Trad%' })).toEqual(before);
+    const id = before[0].id as number;
+
+    db().prepare("UPDATE ispcrm_customers SET name = 'Renamed Company' WHERE id = ?").run(id);
+    const after = await ok(app, 'list', { ...SANDBOX, name: '%Trad%' });
+    expect(after.map((c: { id: number }) => c.id)).toEqual(before.slice(1).map((c: { id: number }) => c.id));
+    expect(await ok(app, 'list', { ...SANDBOX, name: '%Trad%', show_count: '1' })).toBe(count - 1);
+
+    db().prepare("UPDATE ispcrm_services SET plan = 'Changed Plan' WHERE customerid = ?").run(before[1].id);
+    const plans = (await ok(app, 'list', { ...SANDBOX, name: '%Trad%' }))[0].services.map((s: { plan: string }) => s.plan);
+    expect(plans.every((p: string) => p === 'Changed Plan')).toBe(true);
+
+    db().prepare('UPDATE ispcrm_users SET active = 0 WHERE userid = ?').run(Number(SANDBOX.userid));
+    expect(await fail(app, 'list', { ...SANDBOX, name: '%Trad%' })).toBe('Invalid userid or api_key');
+    db().prepare('UPDATE ispcrm_users SET active = 1 WHERE userid = ?').run(Number(SANDBOX.userid));
+    expect(await ok(app, 'list', { ...SANDBOX, name: '%Trad%', show_count: '1' })).toBe(count - 1);
+  });
+
+  it('a reset brings the fixtures back into the answers', async () => {
+    const res = await app.inject({ method: 'POST', url: '/_emulator/reset' });
+    expect(res.statusCode).toBeLessThan(300);
+    const count = await ok(app, 'list', { ...SANDBOX, name: '%Trad%', show_count: '1' });
+    expect(count).toBeGreaterThan(0);
+    expect((await ok(app, 'list', { ...SANDBOX, name: '%Trad%' })).length).toBe(count);
+  });
+});
+
+describe('ReadCache', () => {
+  it('answers again only while nothing was written, and never inside a transaction', () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (x INTEGER)');
+    const cache = new ReadCache<number>(db);
+    let computed = 0;
+    const count = () => cache.get('n', () => { computed++; return db.prepare('SELECT COUNT(*) FROM t').pluck().get() as number; });
+    expect(count()).toBe(0);
+    expect(count()).toBe(0);
+    expect(computed).toBe(1);
+    db.prepare('INSERT INTO t VALUES (1)').run();
+    expect(count()).toBe(1);
+    expect(computed).toBe(2);
+
+    // Read inside a transaction that is then rolled back: the rolled-back row must not stay remembered.
+    db.exec('BEGIN');
+    db.prepare('INSERT INTO t VALUES (2)').run();
+    expect(count()).toBe(2);
+    db.exec('ROLLBACK');
+    expect(count()).toBe(1);
+    db.close();
+  });
+
+  it('sees a commit made by another connection to the same file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'read-cache-'));
+    try {
+      const file = path.join(dir, 'db.sqlite');
+      const a = new Database(file);
+      a.pragma('journal_mode = WAL');
+      a.exec('CREATE TABLE t (x INTEGER)');
+      const b = new Database(file);
+      const cache = new ReadCache<number>(a);
+      const count = () => cache.get('n', () => a.prepare('SELECT COUNT(*) FROM t').pluck().get() as number);
+      expect(count()).toBe(0);
+      b.prepare('INSERT INTO t VALUES (1)').run();
+      expect(count()).toBe(1);
+      a.close();
+      b.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
