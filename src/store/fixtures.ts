@@ -1,9 +1,11 @@
 /**
  * Fixtures: `<dir>/<vendor>/<table>.json`, each an array of row objects whose keys are column
- * names, or `<table>.jsonl` (JSON Lines: one row object per line) for big tables: a JSON Lines
- * file is streamed into the table, so a million rows never sit in memory as one string. One layout for every vendor, so loading, per-vendor reset and export (snapshots as a
- * fixtures folder) are the same generic code. Rows load in the vendor's table order, in one
- * transaction; a missing file means an empty table.
+ * names, or `<table>.jsonl` (JSON Lines: one row object per line, or a header line of column
+ * names and one array of values per line) for big tables: a JSON Lines file is streamed into the
+ * table, so a million rows never sit in memory as one string. One layout for every vendor, so
+ * loading, per-vendor reset and export (snapshots as a fixtures folder) are the same generic
+ * code. Rows load in the vendor's table order, in one transaction; a missing file means an empty
+ * table.
  */
 import fs from 'node:fs';
 import path from 'node:path';
