@@ -104,6 +104,29 @@ describe('JSON Lines fixtures', () => {
     expect(r.defaultState.db.prepare('SELECT COUNT(*) FROM emailsrvr_accounts').pluck().get()).toBe(501);
   });
 
+  it('reads every kind of value in a row array as JSON.parse does', () => {
+    // Values the fast path takes (plain strings, integers, null, booleans) and ones it leaves to
+    // JSON.parse (escapes, floats, exponents, long integers, white space, nested values).
+    const values: unknown[] = ['', 'plain', '[a, b]', 'comma, "quoted"', 'tab\there', 'back\\slash', 'é ✓ 𝄞', '{"x": 1}',
+      0, -0, 7, -42, 123456789012345, 1234567890123456, 12345678901234567890, 1.5, -0.25, 1e21, 2e-7,
+      null, true, false, { nested: [1, 'two'] }, [1, 2]];
+    const rows = values.map((v, i) => [460181 + i, `N${i}`, v, 460180, i % 3 === 0 ? true : i % 3 === 1 ? -3 : 0]);
+    const cols = ['account_number', 'name', 'reference_number', 'reseller_account', 'is_reseller'];
+    const text = [JSON.stringify(cols), JSON.stringify(COLS.map((c) => RESELLER[c as keyof typeof RESELLER])),
+      ...rows.map((r, i) => (i % 4 === 0 ? JSON.stringify(r, null, 1).replace(/\n/g, ' ') : JSON.stringify(r)))].join('\n');
+    const asObjects = [RESELLER, ...rows.map((r) => Object.fromEntries(cols.map((c, i) => [c, r[i]])))];
+    const viaLines = load(folder({ 'emailsrvr/emailsrvr_accounts.jsonl': text }));
+    const viaJson = load(folder({ 'emailsrvr/emailsrvr_accounts.json': JSON.stringify(asObjects) }));
+    expect(dump(viaLines.defaultState.db, 'emailsrvr_accounts')).toEqual(dump(viaJson.defaultState.db, 'emailsrvr_accounts'));
+  });
+
+  it.each(['[01, "a"]', '[1, "a",]', '[1 "a"]', '[1, nul]', '[1, "a"b"]', '[-, "a"]', '[1, "a"]]', '[1, "a"', '[1, "a\u0001"]', '[1, tru]', '[1, "a"] x'])(
+    'refuses the row array %s as JSON.parse would', (line) => {
+      expect(() => JSON.parse(line)).toThrow();
+      const text = '["account_number", "name"]\n[460181, "ok"]\n' + line.replace(/ /g, '') + '\n';
+      expect(() => load(folder({ 'emailsrvr/emailsrvr_accounts.jsonl': text }))).toThrow(/emailsrvr_accounts\.jsonl:3: not valid JSON/);
+    });
+
   it.each([
     ['a line that is not JSON', '{"account_number": 1, "name": "a"}\n{"account_number": 2,\n', /emailsrvr_accounts\.jsonl:2: not valid JSON/],
     ['a row array without a header line', '[1, "a", null, null, 1]\n', /emailsrvr_accounts\.jsonl:1: a row array needs a header line first/],
