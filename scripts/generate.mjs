@@ -12,8 +12,9 @@
  *   - Rackspace Email & Apps: customer accounts of the sandbox reseller 460180;
  *   - NeuCRM: customers of reseller 1 / ISP 1 (the sandbox user 5 sees them), one service each;
  *   - UniPay: customers of the sandbox user's accounts 2001 and 2002.
- * Tables that grow are written as JSON Lines (`<table>.jsonl`, one row object per line), which
- * the loader streams; the copied small tables stay `<table>.json`.
+ * Tables that grow are written as JSON Lines (`<table>.jsonl`: a header line naming the columns,
+ * then one array of values per row), which the loader streams; the copied small tables stay
+ * `<table>.json`.
  *
  * Deterministic: the same N, seed and default fixtures give byte-identical files (a seeded PRNG,
  * fixed dates, no clock, no Map/Set iteration over unordered input).
@@ -95,15 +96,28 @@ function copyStatic(src, out, vendor, except) {
   }
 }
 
-/** Streams rows as JSON Lines through a large buffer (1M rows write in a second or two). */
+/**
+ * Streams rows as JSON Lines through a large buffer (1M rows write in a second or two), in the
+ * compact form the loader reads fastest: a header line naming the columns, then one array of
+ * values per row. The columns are those of the table's copied default rows (every key, in first
+ * seen order); a row with other keys is written as a row object, which the loader also takes.
+ */
 class JsonlWriter {
-  constructor(file) {
+  constructor(file, columns) {
     this.fd = fs.openSync(file, 'w');
+    this.columns = columns;
+    this.known = new Set(columns);
     this.parts = [];
     this.size = 0;
+    if (columns.length > 0) this.push(JSON.stringify(columns));
   }
   write(row) {
-    const s = JSON.stringify(row) + '\n';
+    const keys = Object.keys(row);
+    const positional = keys.length === this.columns.length && keys.every((k) => this.known.has(k));
+    this.push(JSON.stringify(positional ? this.columns.map((c) => row[c]) : row));
+  }
+  push(line) {
+    const s = line + '\n';
     this.parts.push(s);
     this.size += s.length;
     if (this.size > 1 << 22) this.flush();
@@ -119,8 +133,11 @@ class JsonlWriter {
   }
 }
 
+/** Every key of `rows`, in first seen order. */
+const columnsOf = (rows) => [...new Set(rows.flatMap((r) => Object.keys(r)))];
+
 function writeTable(out, vendor, table, base, generate) {
-  const w = new JsonlWriter(path.join(out, vendor, `${table}.jsonl`));
+  const w = new JsonlWriter(path.join(out, vendor, `${table}.jsonl`), columnsOf(base));
   for (const r of base) w.write(r);
   generate((row) => w.write(row));
   w.close();
@@ -141,9 +158,9 @@ function rackcorp(src, out, n, seed) {
   let locId = Math.max(...locations.map((c) => c.id)) + 1;
   let conId = Math.max(...contacts.map((c) => c.id)) + 1;
   const r = prng(seed * 7919 + 1);
-  const wc = new JsonlWriter(path.join(out, v, 'rackcorp_customers.jsonl'));
-  const wl = new JsonlWriter(path.join(out, v, 'rackcorp_locations.jsonl'));
-  const wk = new JsonlWriter(path.join(out, v, 'rackcorp_contacts.jsonl'));
+  const wc = new JsonlWriter(path.join(out, v, 'rackcorp_customers.jsonl'), columnsOf(customers));
+  const wl = new JsonlWriter(path.join(out, v, 'rackcorp_locations.jsonl'), columnsOf(locations));
+  const wk = new JsonlWriter(path.join(out, v, 'rackcorp_contacts.jsonl'), columnsOf(contacts));
   customers.forEach((c) => wc.write(c));
   locations.forEach((c) => wl.write(c));
   contacts.forEach((c) => wk.write(c));
@@ -202,7 +219,7 @@ function ispcrm(src, out, n, seed) {
   let id = Math.max(...customers.map((c) => c.id)) + 1;
   let sid = Math.max(...services.map((s) => s.id)) + 1;
   const r = prng(seed * 7919 + 3);
-  const ws = new JsonlWriter(path.join(out, v, 'ispcrm_services.jsonl'));
+  const ws = new JsonlWriter(path.join(out, v, 'ispcrm_services.jsonl'), columnsOf(services));
   services.forEach((s) => ws.write(s));
   const iso = (s) => new Date(s * 1000).toISOString().slice(0, 19).replace('T', ' ');
   writeTable(out, v, 'ispcrm_customers', customers, (w) => {
@@ -219,7 +236,9 @@ function ispcrm(src, out, n, seed) {
         mobile: `9${digits(r, 9)}`, email: `${name.replace(/ /g, '').toLowerCase()}${id}@example.in`, uniqueid: null, zipcode, state, city,
         street: `${1 + Math.floor(r() * 300)}, ${pick(r, ADJ)} Road`, notes: null, created, updated: created,
       });
-      ws.write({ id: sid++, customerid: id, username: `gen_${id}`, plan: pick(r, ['Fiber 50 Mbps', 'Fiber 100 Mbps', 'Fiber 300 Mbps']),
+      // Zero-padded like the other generated codes: the usernames then sort in insertion order, so
+      // their UNIQUE index is appended to rather than written all over (about 0.2 s less at 1M).
+      ws.write({ id: sid++, customerid: id, username: `gen_${pad(id, 8)}`, plan: pick(r, ['Fiber 50 Mbps', 'Fiber 100 Mbps', 'Fiber 300 Mbps']),
         status: r() < 0.85 ? 'Active' : r() < 0.5 ? 'Suspended' : 'Terminated', created });
     }
   });

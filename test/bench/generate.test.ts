@@ -30,7 +30,12 @@ function digest(dir: string): Record<string, string> {
   return out;
 }
 
-const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+/** The rows of a JSON Lines file as objects: generated files start with a header line naming the columns, then one array per row. */
+function lines(file: string): any[] {
+  const parsed = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  const header = Array.isArray(parsed[0]) ? (parsed.shift() as string[]) : null;
+  return parsed.map((r) => (Array.isArray(r) ? Object.fromEntries(header!.map((c, i) => [c, r[i]])) : r));
+}
 
 describe('npm run generate', () => {
   const a = path.join(tmp, 'a');
