@@ -6,6 +6,7 @@
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
+import { changeVersion } from './read-cache.js';
 
 /**
  * An object whose properties are made by `defs` on first read (then kept). A store is made per
@@ -322,7 +323,7 @@ export function createRackcorpStore(db: DB) {
    * cached or read from the cache inside a transaction (its writes could still be rolled back).
    * Every path to new data (reset, restore) replaces the database, and with it this store.
    */
-  let changeCount: import('better-sqlite3').Statement<[], unknown> | undefined;
+  let changeCount: (() => unknown) | undefined;
   let generation: unknown;
   const parentLinks = new Map<number, number | null>();
   const memos = new Map<string, Map<unknown, unknown>>();
@@ -330,11 +331,9 @@ export function createRackcorpStore(db: DB) {
   let memoWeight = 0;
   /** True when the caches may be used (they are cleared first if the database changed). */
   function cacheUsable(): boolean {
-    if (db.inTransaction) return false;
-    changeCount ??= db.memory
-      ? db.prepare<[], unknown>('SELECT total_changes()').pluck()
-      : db.prepare<[], unknown>("SELECT total_changes() || '/' || (SELECT data_version FROM pragma_data_version())").pluck();
-    const g = changeCount.get();
+    changeCount ??= changeVersion(db);
+    const g = changeCount();
+    if (g === null) return false;
     if (g !== generation) {
       generation = g;
       parentLinks.clear();

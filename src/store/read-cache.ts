@@ -14,11 +14,22 @@
 import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
 
+/**
+ * A reader of the database's change version (see above): null inside an open transaction, where
+ * nothing may be remembered or reused. Two reads that return the same version saw the same data.
+ */
+export function changeVersion(db: DB): () => unknown {
+  const stmt: Statement = db.memory
+    ? db.prepare('SELECT total_changes()').pluck()
+    : db.prepare("SELECT total_changes() || ':' || data_version FROM pragma_data_version").pluck();
+  return () => (db.inTransaction ? null : stmt.get());
+}
+
 /** Rough size in characters: a string's length, else that of a small object. */
 const sizeOf = (v: unknown): number => (typeof v === 'string' ? v.length : 64);
 
 export class ReadCache<V extends string | number | object | null> {
-  private readonly versionStmt: Statement;
+  private readonly currentVersion: () => unknown;
   private version: unknown = undefined;
   private readonly entries = new Map<string, V>();
   private chars = 0;
@@ -28,15 +39,13 @@ export class ReadCache<V extends string | number | object | null> {
     private readonly maxEntries = 64,
     private readonly maxChars = 1 << 18,
   ) {
-    this.versionStmt = db.memory
-      ? db.prepare('SELECT total_changes()').pluck()
-      : db.prepare("SELECT total_changes() || ':' || data_version FROM pragma_data_version").pluck();
+    this.currentVersion = changeVersion(db);
   }
 
   /** The remembered answer for `key`, or `compute()`'s (remembered while the database stays unchanged). */
   get(key: string, compute: () => V, size: (v: V) => number = sizeOf): V {
-    if (this.db.inTransaction) return compute();
-    const version = this.versionStmt.get();
+    const version = this.currentVersion();
+    if (version === null) return compute();
     if (version !== this.version) {
       this.version = version;
       this.entries.clear();
