@@ -6,7 +6,7 @@
  * `xmlns:xsd` attribute on a second line indented by one space, exactly as the documentation
  * shows (that is how .NET's XmlSerializer writes them); children are indented by two spaces.
  */
-import { buildXml } from '../shared/xml.js';
+import { buildXml, escapeXmlText } from '../shared/xml.js';
 import { negotiate } from '../shared/negotiate.js';
 
 export type Format = 'xml' | 'json';
@@ -64,17 +64,46 @@ function customerFields(c: Customer): Record<string, string> {
   return out;
 }
 
-function xmlDocument(root: string, namespace: string, children: Record<string, unknown>): string {
-  const text = buildXml({ [root]: { '@_xmlns:xsi': XSI, '@_xmlns:xsd': XSD, '@_xmlns': namespace, ...children } }).trimEnd();
-  // The documentation breaks the root's attributes after xmlns:xsi.
-  const firstLineEnd = text.indexOf('>');
-  const head = text.slice(0, firstLineEnd).replace(` xmlns:xsd="${XSD}"`, `\n xmlns:xsd="${XSD}"`);
-  return `${DECLARATION}\n${head}${text.slice(firstLineEnd)}`;
+/*
+ * The customer documents are written as text, not through the generic builder (they are the
+ * hot path of Index): the same bytes buildXml gives, i.e. the root element's start tag with the
+ * documentation's break after xmlns:xsi, children indented by two spaces per level, text escaped
+ * as the builder escapes it (escapeXmlText), an empty value as `<x></x>`, no trailing newline.
+ */
+function rootStart(root: string, namespace: string): string {
+  return `${DECLARATION}\n<${root} xmlns:xsi="${XSI}"\n xmlns:xsd="${XSD}" xmlns="${namespace}">\n`;
+}
+const CUSTOMER_START = rootStart('customer', 'urn:xml:customer');
+const CUSTOMER_END = '</customer>';
+const LIST_START = rootStart('customerList', 'urn:xml:customerList');
+const LIST_END = '</customerList>';
+
+/** A customer's child elements, each on its own line at the given indentation. */
+function customerElements(c: Customer, indent: string): string {
+  let s = `${indent}<name>${escapeXmlText(c.name)}</name>\n${indent}<accountNumber>${escapeXmlText(String(c.accountNumber))}</accountNumber>\n`;
+  if (c.referenceNumber !== null) s += `${indent}<referenceNumber>${escapeXmlText(c.referenceNumber)}</referenceNumber>\n`;
+  return s;
+}
+
+function customerXml(c: Customer): string {
+  return CUSTOMER_START + customerElements(c, '  ') + CUSTOMER_END;
+}
+
+function customerListXml(list: CustomerList): string {
+  let s = `${LIST_START}  <offset>${escapeXmlText(list.offset)}</offset>\n  <size>${escapeXmlText(list.size)}</size>\n  <total>${escapeXmlText(list.total)}</total>\n`;
+  if (list.customers.length === 0) {
+    s += '  <customers></customers>\n';
+  } else {
+    s += '  <customers>\n';
+    for (const c of list.customers) s += `    <customer>\n${customerElements(c, '      ')}    </customer>\n`;
+    s += '  </customers>\n';
+  }
+  return s + LIST_END;
 }
 
 export function customerBody(c: Customer, format: Format): Body {
   if (format === 'json') return { contentType: CONTENT_TYPES.json, payload: JSON.stringify(customerFields(c)) };
-  return { contentType: CONTENT_TYPES.xml, payload: xmlDocument('customer', 'urn:xml:customer', customerFields(c)) };
+  return { contentType: CONTENT_TYPES.xml, payload: customerXml(c) };
 }
 
 export function customerListBody(list: CustomerList, format: Format): Body {
@@ -84,15 +113,7 @@ export function customerListBody(list: CustomerList, format: Format): Body {
       payload: JSON.stringify({ offset: list.offset, size: list.size, total: list.total, customers: list.customers.map(customerFields) }),
     };
   }
-  return {
-    contentType: CONTENT_TYPES.xml,
-    payload: xmlDocument('customerList', 'urn:xml:customerList', {
-      offset: list.offset,
-      size: list.size,
-      total: list.total,
-      customers: list.customers.length === 0 ? '' : { customer: list.customers.map(customerFields) },
-    }),
-  };
+  return { contentType: CONTENT_TYPES.xml, payload: customerListXml(list) };
 }
 
 /** The fault root elements real clients recognise, with their HTTP status. */
