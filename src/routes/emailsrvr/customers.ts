@@ -78,7 +78,7 @@ export function parseIndexQuery(query: unknown, mode: Leniency = { strict: true,
   return q as IndexQuery;
 }
 
-export function toCustomer(row: AccountRow): Customer {
+export function toCustomer(row: Pick<AccountRow, 'name' | 'account_number' | 'reference_number'>): Customer {
   return { name: row.name, accountNumber: row.account_number, referenceNumber: row.reference_number };
 }
 
