@@ -55,11 +55,14 @@ export interface CustomerListRow {
   reference_number: string | null;
 }
 
-/** One page of a reseller's customers and how many there are in all. */
+/** One page of a reseller's customers and how many there are in all. Shared: never change it. */
 export interface CustomerPage {
   readonly total: number;
   readonly rows: readonly Readonly<CustomerListRow>[];
 }
+
+/** Entries the per-database memo holds before it starts over. */
+const MEMO_LIMIT = 512;
 
 export function createEmailsrvrStore(db: DB) {
   const byKey = db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?');
@@ -106,6 +109,33 @@ export function createEmailsrvrStore(db: DB) {
     remove.run(accountNumber);
   });
 
+  // Reads remembered until the database changes. total_changes() counts every row this
+  // connection inserted, updated or deleted, in any table and by any code path (the API, reset,
+  // restore, the control plane); data_version moves when another connection commits to a --db
+  // file (an in-memory database has no other connection). Both are checked on every read.
+  const totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
+  const dataVersion = db.memory ? null : db.prepare<[], number>('PRAGMA data_version').pluck();
+  const memo = new Map<string, unknown>();
+  let memoChanges = -1;
+  let memoVersion = -1;
+
+  /** The value remembered under `key` while the database is unchanged, made by `make()` otherwise. */
+  function remember<T>(key: string, make: () => T): T {
+    const changes = totalChanges.get()!;
+    const version = dataVersion === null ? 0 : dataVersion.get()!;
+    if (changes !== memoChanges || version !== memoVersion) {
+      memo.clear();
+      memoChanges = changes;
+      memoVersion = version;
+    } else if (memo.has(key)) {
+      return memo.get(key) as T;
+    }
+    const value = make();
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(key, value);
+    return value;
+  }
+
   function customerPage(reseller: number, search: CustomerSearch, offset: number, limit: number): CustomerPage {
     const sw = search.startswith ?? null;
     const ct = search.contains ?? null;
@@ -128,11 +158,18 @@ export function createEmailsrvrStore(db: DB) {
   }
 
   return {
-    apiKey(userKey: string): ApiKeyRow | undefined {
-      return byKey.get(userKey);
+    /**
+     * A value derived from the database (a page, a serialized document), remembered until the
+     * next change to the database. The value is shared: callers must never change it.
+     */
+    remember,
+    /** The API key, or undefined; remembered until the database changes (shared: never change it). */
+    apiKey(userKey: string): Readonly<ApiKeyRow> | undefined {
+      return remember(`key\0${userKey}`, () => byKey.get(userKey));
     },
-    account(accountNumber: number): AccountRow | undefined {
-      return byNumber.get(accountNumber);
+    /** The account, or undefined; remembered until the database changes (shared: never change it). */
+    account(accountNumber: number): Readonly<AccountRow> | undefined {
+      return remember(`account\0${accountNumber}`, () => byNumber.get(accountNumber));
     },
     /** A customer of the given reseller, or undefined (unknown, or someone else's). */
     customer(reseller: number, accountNumber: number): AccountRow | undefined {
@@ -141,8 +178,15 @@ export function createEmailsrvrStore(db: DB) {
     customerByReference(reseller: number, referenceNumber: string): AccountRow | undefined {
       return byReference.get(reseller, referenceNumber);
     },
-    /** One page of the reseller's customers, ordered by name (then account number), and the total. */
-    customers: customerPage,
+    /**
+     * One page of the reseller's customers, ordered by name (then account number), and the total;
+     * remembered until the database changes (shared: never change it).
+     */
+    customers(reseller: number, search: CustomerSearch, offset: number, limit: number): CustomerPage {
+      // JSON.stringify keeps the search texts apart whatever they contain; -0 is its own key.
+      const key = `page\0${reseller}\0${Object.is(offset, -0) ? '-0' : offset}\0${limit}\0${JSON.stringify(search.startswith ?? null)}\0${JSON.stringify(search.contains ?? null)}`;
+      return remember(key, () => customerPage(reseller, search, offset, limit));
+    },
     addCustomer(reseller: number, name: string, referenceNumber: string | null): AccountRow {
       const r = insert.run(name, referenceNumber, reseller);
       return byNumber.get(Number(r.lastInsertRowid))!;

@@ -44,11 +44,12 @@ export interface Customer {
   referenceNumber: string | null;
 }
 
+/** A page of customers. Never changed once made: its documents are remembered (customerListBody). */
 export interface CustomerList {
-  offset: number;
-  size: number;
-  total: number;
-  customers: Customer[];
+  readonly offset: number;
+  readonly size: number;
+  readonly total: number;
+  readonly customers: readonly Readonly<Customer>[];
 }
 
 /** A serialized answer: status is decided by the caller, this is the body and its type. */
@@ -106,14 +107,22 @@ export function customerBody(c: Customer, format: Format): Body {
   return { contentType: CONTENT_TYPES.xml, payload: customerXml(c) };
 }
 
+/** Documents already made of a list, by format: a list is never changed once made. */
+const listBodies = new WeakMap<CustomerList, Partial<Record<Format, Body>>>();
+
 export function customerListBody(list: CustomerList, format: Format): Body {
-  if (format === 'json') {
-    return {
+  let bodies = listBodies.get(list);
+  const known = bodies?.[format];
+  if (known !== undefined) return known;
+  const body = format === 'json'
+    ? {
       contentType: CONTENT_TYPES.json,
       payload: JSON.stringify({ offset: list.offset, size: list.size, total: list.total, customers: list.customers.map(customerFields) }),
-    };
-  }
-  return { contentType: CONTENT_TYPES.xml, payload: customerListXml(list) };
+    }
+    : { contentType: CONTENT_TYPES.xml, payload: customerListXml(list) };
+  if (bodies === undefined) listBodies.set(list, bodies = {});
+  bodies[format] = body;
+  return body;
 }
 
 /** The fault root elements real clients recognise, with their HTTP status. */
