@@ -517,6 +517,13 @@ describe('answers from the current data, whatever changed it', () => {
       expect(refused.body).toContain('Unknown user key');
       db.prepare('INSERT INTO emailsrvr_api_keys (user_key, secret_key, account_number) VALUES (?, ?, ?)').run(SANDBOX.userKey, SANDBOX.secretKey, SANDBOX.account);
       expect(await index()).toBe(first);
+      // A signature found valid before is checked against the secret the key has now.
+      db.prepare('UPDATE emailsrvr_api_keys SET secret_key = ? WHERE user_key = ?').run('rotated', SANDBOX.userKey);
+      const stale = await app.inject({ method: 'GET', url: '/v0/customers?size=2&page=1', headers });
+      expect(stale.statusCode).toBe(403);
+      expect(stale.body).toContain('Invalid X-Api-Signature hash');
+      db.prepare('UPDATE emailsrvr_api_keys SET secret_key = ? WHERE user_key = ?').run(SANDBOX.secretKey, SANDBOX.userKey);
+      expect(await index()).toBe(first);
     } finally {
       await app.close();
     }
