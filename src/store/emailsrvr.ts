@@ -61,16 +61,25 @@ export interface CustomerPage {
   readonly rows: readonly Readonly<CustomerListRow>[];
 }
 
+/**
+ * Made on first use: a state (a session) prepares only the statements its requests need, so a
+ * session that never searches or edits never prepares those statements.
+ */
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
 /** Entries the per-database memo holds before it starts over. */
 const MEMO_LIMIT = 512;
 
 export function createEmailsrvrStore(db: DB) {
-  const byKey = db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?');
-  const byNumber = db.prepare<[number], AccountRow>('SELECT * FROM emailsrvr_accounts WHERE account_number = ?');
-  const customerOf = db.prepare<[number, number], AccountRow>(
-    'SELECT * FROM emailsrvr_accounts WHERE account_number = ? AND reseller_account = ?');
-  const byReference = db.prepare<[number, string], AccountRow>(
-    'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1');
+  const byKey = lazy(() => db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?'));
+  const byNumber = lazy(() => db.prepare<[number], AccountRow>('SELECT * FROM emailsrvr_accounts WHERE account_number = ?'));
+  const customerOf = lazy(() => db.prepare<[number, number], AccountRow>(
+    'SELECT * FROM emailsrvr_accounts WHERE account_number = ? AND reseller_account = ?'));
+  const byReference = lazy(() => db.prepare<[number, string], AccountRow>(
+    'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1'));
   // One condition per search parameter; each matches the name, the account number or the reference number.
   // Plain string functions, not LIKE: the text is literal (no escaping), and a search longer than
   // SQLite's LIKE pattern limit (50,000 bytes) is just a search that matches nothing, not an error.
@@ -86,28 +95,28 @@ export function createEmailsrvrStore(db: DB) {
   // objects of every column (the objects are made below, in JS).
   const LISTED = 'account_number, name, reference_number';
   type ListedRow = [number, string, string | null];
-  const countStmt = db.prepare<Record<string, unknown>, number>(`SELECT COUNT(*) FROM emailsrvr_accounts WHERE ${where}`).pluck();
-  const pageStmt = db.prepare<Record<string, unknown>, ListedRow>(
-    `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} LIMIT @limit OFFSET @offset`).raw();
+  const countStmt = lazy(() => db.prepare<Record<string, unknown>, number>(`SELECT COUNT(*) FROM emailsrvr_accounts WHERE ${where}`).pluck());
+  const pageStmt = lazy(() => db.prepare<Record<string, unknown>, ListedRow>(
+    `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} LIMIT @limit OFFSET @offset`).raw());
   // The same with no search (the usual Index): no search conditions to evaluate on every row.
-  const countAll = db.prepare<[number], number>('SELECT COUNT(*) FROM emailsrvr_accounts WHERE reseller_account = ?').pluck();
-  const pageAll = db.prepare<[number, number, number], ListedRow>(
-    `SELECT ${LISTED} FROM emailsrvr_accounts WHERE reseller_account = ? ${ORDER} LIMIT ? OFFSET ?`).raw();
-  const insert = db.prepare<[string, string | null, number]>(
-    'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)');
-  const updateName = db.prepare<[string, number]>('UPDATE emailsrvr_accounts SET name = ? WHERE account_number = ?');
-  const updateRef = db.prepare<[string | null, number]>('UPDATE emailsrvr_accounts SET reference_number = ? WHERE account_number = ?');
-  const remove = db.prepare<[number]>('DELETE FROM emailsrvr_accounts WHERE account_number = ?');
-  const removeKeys = db.prepare<[number]>('DELETE FROM emailsrvr_api_keys WHERE account_number = ?');
+  const countAll = lazy(() => db.prepare<[number], number>('SELECT COUNT(*) FROM emailsrvr_accounts WHERE reseller_account = ?').pluck());
+  const pageAll = lazy(() => db.prepare<[number, number, number], ListedRow>(
+    `SELECT ${LISTED} FROM emailsrvr_accounts WHERE reseller_account = ? ${ORDER} LIMIT ? OFFSET ?`).raw());
+  const insert = lazy(() => db.prepare<[string, string | null, number]>(
+    'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)'));
+  const updateName = lazy(() => db.prepare<[string, number]>('UPDATE emailsrvr_accounts SET name = ? WHERE account_number = ?'));
+  const updateRef = lazy(() => db.prepare<[string | null, number]>('UPDATE emailsrvr_accounts SET reference_number = ? WHERE account_number = ?'));
+  const remove = lazy(() => db.prepare<[number]>('DELETE FROM emailsrvr_accounts WHERE account_number = ?'));
+  const removeKeys = lazy(() => db.prepare<[number]>('DELETE FROM emailsrvr_api_keys WHERE account_number = ?'));
 
-  const edit = db.transaction((accountNumber: number, changes: { name?: string; referenceNumber?: string | null }) => {
-    if (changes.name !== undefined) updateName.run(changes.name, accountNumber);
-    if (changes.referenceNumber !== undefined) updateRef.run(changes.referenceNumber, accountNumber);
-  });
-  const del = db.transaction((accountNumber: number) => {
-    removeKeys.run(accountNumber);
-    remove.run(accountNumber);
-  });
+  const edit = lazy(() => db.transaction((accountNumber: number, changes: { name?: string; referenceNumber?: string | null }) => {
+    if (changes.name !== undefined) updateName().run(changes.name, accountNumber);
+    if (changes.referenceNumber !== undefined) updateRef().run(changes.referenceNumber, accountNumber);
+  }));
+  const del = lazy(() => db.transaction((accountNumber: number) => {
+    removeKeys().run(accountNumber);
+    remove().run(accountNumber);
+  }));
 
   // Reads remembered until the database changes. total_changes() counts every row this
   // connection inserted, updated or deleted, in any table and by any code path (the API, reset,
@@ -142,12 +151,12 @@ export function createEmailsrvrStore(db: DB) {
     let total: number;
     let raw: ListedRow[];
     if (sw === null && ct === null) {
-      total = countAll.get(reseller)!;
-      raw = pageAll.all(reseller, limit, offset);
+      total = countAll().get(reseller)!;
+      raw = pageAll().all(reseller, limit, offset);
     } else {
       const params = { reseller, sw, ct };
-      total = countStmt.get(params)!;
-      raw = pageStmt.all({ ...params, limit, offset });
+      total = countStmt().get(params)!;
+      raw = pageStmt().all({ ...params, limit, offset });
     }
     const rows: CustomerListRow[] = new Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
@@ -165,18 +174,18 @@ export function createEmailsrvrStore(db: DB) {
     remember,
     /** The API key, or undefined; remembered until the database changes (shared: never change it). */
     apiKey(userKey: string): Readonly<ApiKeyRow> | undefined {
-      return remember(`key\0${userKey}`, () => byKey.get(userKey));
+      return remember(`key\0${userKey}`, () => byKey().get(userKey));
     },
     /** The account, or undefined; remembered until the database changes (shared: never change it). */
     account(accountNumber: number): Readonly<AccountRow> | undefined {
-      return remember(`account\0${accountNumber}`, () => byNumber.get(accountNumber));
+      return remember(`account\0${accountNumber}`, () => byNumber().get(accountNumber));
     },
     /** A customer of the given reseller, or undefined (unknown, or someone else's). */
     customer(reseller: number, accountNumber: number): AccountRow | undefined {
-      return customerOf.get(accountNumber, reseller);
+      return customerOf().get(accountNumber, reseller);
     },
     customerByReference(reseller: number, referenceNumber: string): AccountRow | undefined {
-      return byReference.get(reseller, referenceNumber);
+      return byReference().get(reseller, referenceNumber);
     },
     /**
      * One page of the reseller's customers, ordered by name (then account number), and the total;
@@ -188,15 +197,15 @@ export function createEmailsrvrStore(db: DB) {
       return remember(key, () => customerPage(reseller, search, offset, limit));
     },
     addCustomer(reseller: number, name: string, referenceNumber: string | null): AccountRow {
-      const r = insert.run(name, referenceNumber, reseller);
-      return byNumber.get(Number(r.lastInsertRowid))!;
+      const r = insert().run(name, referenceNumber, reseller);
+      return byNumber().get(Number(r.lastInsertRowid))!;
     },
     editAccount(accountNumber: number, changes: { name?: string; referenceNumber?: string | null }): AccountRow {
-      edit(accountNumber, changes);
-      return byNumber.get(accountNumber)!;
+      edit()(accountNumber, changes);
+      return byNumber().get(accountNumber)!;
     },
     deleteAccount(accountNumber: number): void {
-      del(accountNumber);
+      del()(accountNumber);
     },
   };
 }
