@@ -72,6 +72,8 @@ function lazy<T>(make: () => T): () => T {
 
 /** Entries the per-database memo holds before it starts over. */
 const MEMO_LIMIT = 512;
+/** What the memo holds for a read that found nothing. */
+const NOTHING = Symbol('nothing');
 
 export function createEmailsrvrStore(db: DB) {
   const byKey = lazy(() => db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?'));
@@ -136,12 +138,13 @@ export function createEmailsrvrStore(db: DB) {
       memo.clear();
       memoChanges = changes;
       memoVersion = version;
-    } else if (memo.has(key)) {
-      return memo.get(key) as T;
+    } else {
+      const known = memo.get(key);
+      if (known !== undefined) return (known === NOTHING ? undefined : known) as T;
     }
     const value = make();
     if (memo.size >= MEMO_LIMIT) memo.clear();
-    memo.set(key, value);
+    memo.set(key, value === undefined ? NOTHING : value);
     return value;
   }
 

@@ -54,16 +54,16 @@ interface SignatureParts {
   timestamp: string;
   tsMs: number;
   hash: string;
+  /**
+   * The User-Agent and secret key the hash was last found valid with: the SHA-1 is a pure
+   * function of them and the header, so the same three need no new hash.
+   */
+  validWith?: { userAgent: string; secretKey: string };
 }
 
-/** Entries each cache below holds before it starts over (clients signing each request add one each). */
+/** Headers the cache holds before it starts over (clients that sign each request add one each). */
 const CACHE_LIMIT = 1024;
 const parsedHeaders = new Map<string, SignatureParts>();
-/**
- * Signatures found valid, by secret key, User-Agent and header (which holds the user key,
- * timestamp and hash): the SHA-1 is a pure function of them. Only valid ones are kept.
- */
-const validSignatures = new Set<string>();
 
 function remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
   if (cache.size >= CACHE_LIMIT) cache.clear();
@@ -107,22 +107,21 @@ export function authenticate(
   userAgent: string | undefined,
   settings: AuthSettings,
 ): { account: AccountRow; userKey: string } {
-  const { userKey, timestamp, tsMs, hash } = parseHeader(header);
+  const parts = parseHeader(header);
+  const { userKey, timestamp, tsMs, hash } = parts;
   if (userAgent === undefined || userAgent === '') {
     throw faults.unauthorized('Missing User-Agent header', 'The signature hashes the User-Agent header, so every request must send one');
   }
   const key = store.apiKey(userKey);
   if (!key) throw faults.unauthorized('Unknown user key', `No API key ${userKey}`);
-  // Unambiguous: the secret and the User-Agent end at a NUL, which a header cannot hold.
-  const signatureKey = `${key.secret_key}\0${userAgent}\0${header}`;
-  if (!validSignatures.has(signatureKey)) {
+  const valid = parts.validWith;
+  if (valid === undefined || valid.userAgent !== userAgent || valid.secretKey !== key.secret_key) {
     const expected = Buffer.from(signatureHash(userKey, userAgent, timestamp, key.secret_key));
     const given = Buffer.from(hash);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
       throw faults.unauthorized('Invalid X-Api-Signature hash', 'Base64(SHA1(UserKey + UserAgent + Timestamp + SecretKey)) does not match');
     }
-    if (validSignatures.size >= CACHE_LIMIT) validSignatures.clear();
-    validSignatures.add(signatureKey);
+    parts.validWith = { userAgent, secretKey: key.secret_key };
   }
   const skew = Math.round((tsMs - clockMs) / 1000);
   if (Math.abs(skew) > settings.skewSeconds) {
