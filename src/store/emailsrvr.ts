@@ -48,14 +48,40 @@ export interface CustomerSearch {
   contains?: string;
 }
 
+/** What Index lists of an account: its number, name and reference number. */
+export interface CustomerListRow {
+  account_number: number;
+  name: string;
+  reference_number: string | null;
+}
+
+/** One page of a reseller's customers and how many there are in all. Shared: never change it. */
+export interface CustomerPage {
+  readonly total: number;
+  readonly rows: readonly Readonly<CustomerListRow>[];
+}
+
+/**
+ * Made on first use: a state (a session) prepares only the statements its requests need, so a
+ * session that never searches or edits never prepares those statements.
+ */
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+/** Entries the per-database memo holds before it starts over. */
+const MEMO_LIMIT = 512;
+/** What the memo holds for a read that found nothing. */
+const NOTHING = Symbol('nothing');
 
 export function createEmailsrvrStore(db: DB) {
-  const byKey = db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?');
-  const byNumber = db.prepare<[number], AccountRow>('SELECT * FROM emailsrvr_accounts WHERE account_number = ?');
-  const customerOf = db.prepare<[number, number], AccountRow>(
-    'SELECT * FROM emailsrvr_accounts WHERE account_number = ? AND reseller_account = ?');
-  const byReference = db.prepare<[number, string], AccountRow>(
-    'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1');
+  const byKey = lazy(() => db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?'));
+  const byNumber = lazy(() => db.prepare<[number], AccountRow>('SELECT * FROM emailsrvr_accounts WHERE account_number = ?'));
+  const customerOf = lazy(() => db.prepare<[number, number], AccountRow>(
+    'SELECT * FROM emailsrvr_accounts WHERE account_number = ? AND reseller_account = ?'));
+  const byReference = lazy(() => db.prepare<[number, string], AccountRow>(
+    'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1'));
   // One condition per search parameter; each matches the name, the account number or the reference number.
   // Plain string functions, not LIKE: the text is literal (no escaping), and a search longer than
   // SQLite's LIKE pattern limit (50,000 bytes) is just a search that matches nothing, not an error.
@@ -66,60 +92,123 @@ export function createEmailsrvrStore(db: DB) {
   const where = `reseller_account = @reseller
       AND (@sw IS NULL OR ${cols.map(starts).join(' OR ')})
       AND (@ct IS NULL OR ${cols.map(has).join(' OR ')})`;
-  const countStmt = db.prepare<Record<string, unknown>, { n: number }>(`SELECT COUNT(*) AS n FROM emailsrvr_accounts WHERE ${where}`);
-  const pageStmt = db.prepare<Record<string, unknown>, AccountRow>(
-    `SELECT * FROM emailsrvr_accounts WHERE ${where} ORDER BY name COLLATE NOCASE, name, account_number LIMIT @limit OFFSET @offset`);
-  const insert = db.prepare<[string, string | null, number]>(
-    'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)');
-  const updateName = db.prepare<[string, number]>('UPDATE emailsrvr_accounts SET name = ? WHERE account_number = ?');
-  const updateRef = db.prepare<[string | null, number]>('UPDATE emailsrvr_accounts SET reference_number = ? WHERE account_number = ?');
-  const remove = db.prepare<[number]>('DELETE FROM emailsrvr_accounts WHERE account_number = ?');
-  const removeKeys = db.prepare<[number]>('DELETE FROM emailsrvr_api_keys WHERE account_number = ?');
+  const ORDER = 'ORDER BY name COLLATE NOCASE, name, account_number';
+  // Only the three listed columns, as arrays: SQLite hands over rows far faster that way than as
+  // objects of every column (the objects are made below, in JS).
+  const LISTED = 'account_number, name, reference_number';
+  type ListedRow = [number, string, string | null];
+  const countStmt = lazy(() => db.prepare<Record<string, unknown>, number>(`SELECT COUNT(*) FROM emailsrvr_accounts WHERE ${where}`).pluck());
+  const pageStmt = lazy(() => db.prepare<Record<string, unknown>, ListedRow>(
+    `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} LIMIT @limit OFFSET @offset`).raw());
+  // The same with no search (the usual Index): no search conditions to evaluate on every row.
+  const countAll = lazy(() => db.prepare<[number], number>('SELECT COUNT(*) FROM emailsrvr_accounts WHERE reseller_account = ?').pluck());
+  const pageAll = lazy(() => db.prepare<[number, number, number], ListedRow>(
+    `SELECT ${LISTED} FROM emailsrvr_accounts WHERE reseller_account = ? ${ORDER} LIMIT ? OFFSET ?`).raw());
+  const insert = lazy(() => db.prepare<[string, string | null, number]>(
+    'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)'));
+  const updateName = lazy(() => db.prepare<[string, number]>('UPDATE emailsrvr_accounts SET name = ? WHERE account_number = ?'));
+  const updateRef = lazy(() => db.prepare<[string | null, number]>('UPDATE emailsrvr_accounts SET reference_number = ? WHERE account_number = ?'));
+  const remove = lazy(() => db.prepare<[number]>('DELETE FROM emailsrvr_accounts WHERE account_number = ?'));
+  const removeKeys = lazy(() => db.prepare<[number]>('DELETE FROM emailsrvr_api_keys WHERE account_number = ?'));
 
-  const edit = db.transaction((accountNumber: number, changes: { name?: string; referenceNumber?: string | null }) => {
-    if (changes.name !== undefined) updateName.run(changes.name, accountNumber);
-    if (changes.referenceNumber !== undefined) updateRef.run(changes.referenceNumber, accountNumber);
-  });
-  const del = db.transaction((accountNumber: number) => {
-    removeKeys.run(accountNumber);
-    remove.run(accountNumber);
-  });
+  const edit = lazy(() => db.transaction((accountNumber: number, changes: { name?: string; referenceNumber?: string | null }) => {
+    if (changes.name !== undefined) updateName().run(changes.name, accountNumber);
+    if (changes.referenceNumber !== undefined) updateRef().run(changes.referenceNumber, accountNumber);
+  }));
+  const del = lazy(() => db.transaction((accountNumber: number) => {
+    removeKeys().run(accountNumber);
+    remove().run(accountNumber);
+  }));
+
+  // Reads remembered until the database changes. total_changes() counts every row this
+  // connection inserted, updated or deleted, in any table and by any code path (the API, reset,
+  // restore, the control plane); data_version moves when another connection commits to a --db
+  // file (an in-memory database has no other connection). Both are checked on every read.
+  const totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
+  const dataVersion = db.memory ? null : db.prepare<[], number>('PRAGMA data_version').pluck();
+  const memo = new Map<string, unknown>();
+  let memoChanges = -1;
+  let memoVersion = -1;
+
+  /** The value remembered under `key` while the database is unchanged, made by `make()` otherwise. */
+  function remember<T>(key: string, make: () => T): T {
+    const changes = totalChanges.get()!;
+    const version = dataVersion === null ? 0 : dataVersion.get()!;
+    if (changes !== memoChanges || version !== memoVersion) {
+      memo.clear();
+      memoChanges = changes;
+      memoVersion = version;
+    } else {
+      const known = memo.get(key);
+      if (known !== undefined) return (known === NOTHING ? undefined : known) as T;
+    }
+    const value = make();
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(key, value === undefined ? NOTHING : value);
+    return value;
+  }
+
+  function customerPage(reseller: number, search: CustomerSearch, offset: number, limit: number): CustomerPage {
+    const sw = search.startswith ?? null;
+    const ct = search.contains ?? null;
+    let total: number;
+    let raw: ListedRow[];
+    if (sw === null && ct === null) {
+      total = countAll().get(reseller)!;
+      raw = pageAll().all(reseller, limit, offset);
+    } else {
+      const params = { reseller, sw, ct };
+      total = countStmt().get(params)!;
+      raw = pageStmt().all({ ...params, limit, offset });
+    }
+    const rows: CustomerListRow[] = new Array(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      const r = raw[i];
+      rows[i] = { account_number: r[0], name: r[1], reference_number: r[2] };
+    }
+    return { total, rows };
+  }
 
   return {
-    apiKey(userKey: string): ApiKeyRow | undefined {
-      return byKey.get(userKey);
+    /**
+     * A value derived from the database (a page, a serialized document), remembered until the
+     * next change to the database. The value is shared: callers must never change it.
+     */
+    remember,
+    /** The API key, or undefined; remembered until the database changes (shared: never change it). */
+    apiKey(userKey: string): Readonly<ApiKeyRow> | undefined {
+      return remember(`key\0${userKey}`, () => byKey().get(userKey));
     },
-    account(accountNumber: number): AccountRow | undefined {
-      return byNumber.get(accountNumber);
+    /** The account, or undefined; remembered until the database changes (shared: never change it). */
+    account(accountNumber: number): Readonly<AccountRow> | undefined {
+      return remember(`account\0${accountNumber}`, () => byNumber().get(accountNumber));
     },
     /** A customer of the given reseller, or undefined (unknown, or someone else's). */
     customer(reseller: number, accountNumber: number): AccountRow | undefined {
-      return customerOf.get(accountNumber, reseller);
+      return customerOf().get(accountNumber, reseller);
     },
     customerByReference(reseller: number, referenceNumber: string): AccountRow | undefined {
-      return byReference.get(reseller, referenceNumber);
+      return byReference().get(reseller, referenceNumber);
     },
-    /** One page of the reseller's customers, ordered by name (then account number), and the total. */
-    customers(reseller: number, search: CustomerSearch, offset: number, limit: number): { total: number; rows: AccountRow[] } {
-      const params = {
-        reseller,
-        sw: search.startswith ?? null,
-        ct: search.contains ?? null,
-      };
-      const total = countStmt.get(params)!.n;
-      const rows = pageStmt.all({ ...params, limit, offset });
-      return { total, rows };
+    /**
+     * One page of the reseller's customers, ordered by name (then account number), and the total;
+     * remembered until the database changes (shared: never change it).
+     */
+    customers(reseller: number, search: CustomerSearch, offset: number, limit: number): CustomerPage {
+      // JSON.stringify keeps the search texts apart whatever they contain; -0 is its own key.
+      const key = `page\0${reseller}\0${Object.is(offset, -0) ? '-0' : offset}\0${limit}\0${JSON.stringify(search.startswith ?? null)}\0${JSON.stringify(search.contains ?? null)}`;
+      return remember(key, () => customerPage(reseller, search, offset, limit));
     },
     addCustomer(reseller: number, name: string, referenceNumber: string | null): AccountRow {
-      const r = insert.run(name, referenceNumber, reseller);
-      return byNumber.get(Number(r.lastInsertRowid))!;
+      const r = insert().run(name, referenceNumber, reseller);
+      return byNumber().get(Number(r.lastInsertRowid))!;
     },
     editAccount(accountNumber: number, changes: { name?: string; referenceNumber?: string | null }): AccountRow {
-      edit(accountNumber, changes);
-      return byNumber.get(accountNumber)!;
+      edit()(accountNumber, changes);
+      return byNumber().get(accountNumber)!;
     },
     deleteAccount(accountNumber: number): void {
-      del(accountNumber);
+      del()(accountNumber);
     },
   };
 }

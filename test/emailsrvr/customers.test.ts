@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { SANDBOX, OTHER, XML_HEAD, call, dump, signed } from './util.js';
@@ -476,5 +480,70 @@ describe('delete', () => {
     const xml = await call(app, { method: 'DELETE', url: '/customers/me', session: s, accept: 'text/xml' });
     expect(xml.statusCode).toBe(400);
     expect(dump(app, s)).toBe(before);
+  });
+});
+
+describe('answers from the current data, whatever changed it', () => {
+  // Index pages, keys and accounts are remembered while the database is unchanged: a change by
+  // any path (the API, SQL from elsewhere, a per-vendor reset of a --db file) must show at once.
+  it('the same signed request sees writes made by the API, by plain SQL and by a per-vendor reset', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'emailsrvr-fresh-')), 'emulator.db');
+    const app = await makeApp({ db: file });
+    try {
+      const headers = { ...signed(app), accept: 'text/xml' };
+      const index = async () => (await app.inject({ method: 'GET', url: '/v0/customers?size=2&page=1', headers })).body;
+      const first = await index();
+      expect(await index()).toBe(first);
+      expect(first).toContain('<total>133</total>');
+      const added = await app.inject({ method: 'POST', url: '/v0/customers', headers: { ...headers, 'content-type': 'application/json' }, payload: { name: 'AAA First' } });
+      expect(added.statusCode).toBe(200);
+      const afterAdd = await index();
+      expect(afterAdd).toContain('<total>134</total>');
+      expect(afterAdd).toContain('<name>AAA First</name>');
+      app.registry.defaultState.db.prepare("UPDATE emailsrvr_accounts SET name = 'AAA & Renamed' WHERE name = 'AAA First'").run();
+      expect(await index()).toContain('<name>AAA &amp; Renamed</name>');
+      // Another connection to the --db file (another process, say).
+      const other = new Database(file);
+      other.prepare("UPDATE emailsrvr_accounts SET name = 'AAA Elsewhere' WHERE name = 'AAA & Renamed'").run();
+      other.close();
+      expect(await index()).toContain('<name>AAA Elsewhere</name>');
+      expect((await app.inject({ method: 'POST', url: '/_emulator/reset?vendor=emailsrvr' })).statusCode).toBe(200);
+      expect(await index()).toBe(first);
+      // A key removed by SQL no longer signs, and comes back when it is put back.
+      const db = app.registry.defaultState.db;
+      db.prepare('DELETE FROM emailsrvr_api_keys WHERE user_key = ?').run(SANDBOX.userKey);
+      const refused = await app.inject({ method: 'GET', url: '/v0/customers?size=2&page=1', headers });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain('Unknown user key');
+      db.prepare('INSERT INTO emailsrvr_api_keys (user_key, secret_key, account_number) VALUES (?, ?, ?)').run(SANDBOX.userKey, SANDBOX.secretKey, SANDBOX.account);
+      expect(await index()).toBe(first);
+      // A signature found valid before is checked against the secret the key has now.
+      db.prepare('UPDATE emailsrvr_api_keys SET secret_key = ? WHERE user_key = ?').run('rotated', SANDBOX.userKey);
+      const stale = await app.inject({ method: 'GET', url: '/v0/customers?size=2&page=1', headers });
+      expect(stale.statusCode).toBe(403);
+      expect(stale.body).toContain('Invalid X-Api-Signature hash');
+      db.prepare('UPDATE emailsrvr_api_keys SET secret_key = ? WHERE user_key = ?').run(SANDBOX.secretKey, SANDBOX.userKey);
+      expect(await index()).toBe(first);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a remembered signature still has its timestamp checked against the clock on every request', async () => {
+    const app = await makeApp();
+    try {
+      const clock = app.registry.defaultState.clock;
+      clock.freeze(Date.UTC(2024, 0, 1));
+      const headers = signed(app);
+      expect((await app.inject({ method: 'GET', url: '/v0/customers/me', headers })).statusCode).toBe(200);
+      clock.advance(86_401);
+      const late = await app.inject({ method: 'GET', url: '/v0/customers/me', headers });
+      expect(late.statusCode).toBe(403);
+      expect(late.body).toContain('X-Api-Signature timestamp outside the allowed window');
+      clock.advance(-2);
+      expect((await app.inject({ method: 'GET', url: '/v0/customers/me', headers })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 });

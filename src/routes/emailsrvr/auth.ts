@@ -48,15 +48,36 @@ export interface AuthSettings {
 const MALFORMED = 'Malformed X-Api-Signature header';
 const MALFORMED_DETAILS = 'Expected UserKey:yyyyMMddHHmmss:Base64(SHA1(UserKey + UserAgent + Timestamp + SecretKey))';
 
-/** Check the signature; the authenticated account, or a 403 unauthorizedFault saying what failed. */
-export function authenticate(
-  store: EmailsrvrStore,
-  clockMs: number,
-  header: string | undefined,
-  userAgent: string | undefined,
-  settings: AuthSettings,
-): { account: AccountRow; userKey: string } {
-  if (header === undefined || header.trim() === '') {
+/** A well-formed header, split up (a pure function of the header text, so it is remembered). */
+interface SignatureParts {
+  userKey: string;
+  timestamp: string;
+  tsMs: number;
+  hash: string;
+  /**
+   * The User-Agent and secret key the hash was last found valid with: the SHA-1 is a pure
+   * function of them and the header, so the same three need no new hash.
+   */
+  validWith?: { userAgent: string; secretKey: string };
+}
+
+/** Headers the cache holds before it starts over (clients that sign each request add one each). */
+const CACHE_LIMIT = 1024;
+const parsedHeaders = new Map<string, SignatureParts>();
+
+function remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+}
+
+/** The header split into its parts, or a 403 unauthorizedFault saying what is malformed. */
+function parseHeader(header: string | undefined): SignatureParts {
+  if (header === undefined) {
+    throw faults.unauthorized('Missing X-Api-Signature header', 'Every request must carry X-Api-Signature: UserKey:Timestamp:Hash');
+  }
+  const known = parsedHeaders.get(header);
+  if (known !== undefined) return known;
+  if (header.trim() === '') {
     throw faults.unauthorized('Missing X-Api-Signature header', 'Every request must carry X-Api-Signature: UserKey:Timestamp:Hash');
   }
   // The hash (Base64) and the timestamp contain no ':'; the user key is everything before them.
@@ -68,15 +89,39 @@ export function authenticate(
   if (userKey === '' || hash === '') throw faults.unauthorized(MALFORMED, MALFORMED_DETAILS);
   const tsMs = parseTimestamp(timestamp);
   if (tsMs === null) throw faults.unauthorized('Malformed X-Api-Signature timestamp', `"${timestamp}" is not a yyyyMMddHHmmss date and time`);
+  const parsed: SignatureParts = { userKey, timestamp, tsMs, hash };
+  remember(parsedHeaders, header, parsed);
+  return parsed;
+}
+
+/**
+ * Check the signature; the authenticated account, or a 403 unauthorizedFault saying what failed.
+ * The parsing and the hash are remembered by header; the key and account come from the store
+ * (which remembers them only while the database is unchanged) and the timestamp is compared with
+ * `clockMs` on every call.
+ */
+export function authenticate(
+  store: EmailsrvrStore,
+  clockMs: number,
+  header: string | undefined,
+  userAgent: string | undefined,
+  settings: AuthSettings,
+): { account: AccountRow; userKey: string } {
+  const parts = parseHeader(header);
+  const { userKey, timestamp, tsMs, hash } = parts;
   if (userAgent === undefined || userAgent === '') {
     throw faults.unauthorized('Missing User-Agent header', 'The signature hashes the User-Agent header, so every request must send one');
   }
   const key = store.apiKey(userKey);
   if (!key) throw faults.unauthorized('Unknown user key', `No API key ${userKey}`);
-  const expected = Buffer.from(signatureHash(userKey, userAgent, timestamp, key.secret_key));
-  const given = Buffer.from(hash);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-    throw faults.unauthorized('Invalid X-Api-Signature hash', 'Base64(SHA1(UserKey + UserAgent + Timestamp + SecretKey)) does not match');
+  const valid = parts.validWith;
+  if (valid === undefined || valid.userAgent !== userAgent || valid.secretKey !== key.secret_key) {
+    const expected = Buffer.from(signatureHash(userKey, userAgent, timestamp, key.secret_key));
+    const given = Buffer.from(hash);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+      throw faults.unauthorized('Invalid X-Api-Signature hash', 'Base64(SHA1(UserKey + UserAgent + Timestamp + SecretKey)) does not match');
+    }
+    parts.validWith = { userAgent, secretKey: key.secret_key };
   }
   const skew = Math.round((tsMs - clockMs) / 1000);
   if (Math.abs(skew) > settings.skewSeconds) {

@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { compile, fieldErrors } from '../shared/validation.js';
-import type { AccountRow, EmailsrvrStore } from '../../store/emailsrvr.js';
+import type { AccountRow, CustomerPage, EmailsrvrStore } from '../../store/emailsrvr.js';
 import { faults, type Customer, type CustomerList } from './envelope.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -78,7 +78,7 @@ export function parseIndexQuery(query: unknown, mode: Leniency = { strict: true,
   return q as IndexQuery;
 }
 
-export function toCustomer(row: AccountRow): Customer {
+export function toCustomer(row: Pick<AccountRow, 'name' | 'account_number' | 'reference_number'>): Customer {
   return { name: row.name, accountNumber: row.account_number, referenceNumber: row.reference_number };
 }
 
@@ -183,6 +183,21 @@ export interface Operation<I> {
   handler(input: I, ctx: Context): Result;
 }
 
+/**
+ * The list answering a page. The store hands out the same page object while the database is
+ * unchanged, so the list made from it (and the documents serialized from that) is made once too.
+ */
+const lists = new WeakMap<CustomerPage, CustomerList>();
+
+function listOf(page: CustomerPage, offset: number, size: number): CustomerList {
+  let list = lists.get(page);
+  if (list === undefined || !Object.is(list.offset, offset) || list.size !== size) {
+    list = { offset, size, total: page.total, customers: page.rows.map(toCustomer) };
+    lists.set(page, list);
+  }
+  return list;
+}
+
 const index: Operation<IndexQuery> = {
   name: 'customers.index',
   method: 'GET',
@@ -200,8 +215,8 @@ const index: Operation<IndexQuery> = {
     if (q.size !== undefined && q.size > MAX_PAGE_SIZE) ctx.warn(`size=${q.size} is above ${MAX_PAGE_SIZE}: served as ${MAX_PAGE_SIZE}`);
     // v1 pages by offset, v0 by 1-based page; offset wins when both are given.
     const offset = q.offset ?? ((q.page ?? 1) - 1) * size;
-    const { total, rows } = ctx.store.customers(ctx.me.account_number, { startswith: q.startswith, contains: q.contains }, offset, size);
-    return { kind: 'list', list: { offset, size, total, customers: rows.map(toCustomer) } };
+    const page = ctx.store.customers(ctx.me.account_number, { startswith: q.startswith, contains: q.contains }, offset, size);
+    return { kind: 'list', list: listOf(page, offset, size) };
   },
 };
 

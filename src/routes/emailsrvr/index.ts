@@ -30,6 +30,7 @@ export function rewriteUrl(url: string): string | undefined {
 }
 
 export const DEFAULT_SKEW_SECONDS = 86_400;
+const XML_TYPE = /xml/i;
 
 interface EmailsrvrRequestData {
   format: Format;
@@ -135,11 +136,16 @@ export const emailsrvr: VendorModule = {
       jsonParser(req, body as string, done);
     });
 
+    // The operation of each route (method and full route URL), to name it before anything can refuse.
+    const operationOf = new Map<string, string>();
+    for (const o of operations) operationOf.set(`${o.method} ${PREFIX}${o.url === '/' ? '' : o.url}`, o.name);
+
     // Format first (a 406 needs no credentials), then the signature and the throttle.
-    scope.addHook('onRequest', async (request) => {
+    // Synchronous (nothing here waits): a fault thrown here reaches the error handler as from an async hook.
+    scope.addHook('onRequest', (request, _reply, done) => {
       // Name the operation before anything can refuse the request, so the journal says what was tried.
-      const op = operations.find((o) => o.method === request.method && PREFIX + (o.url === '/' ? '' : o.url) === request.routeOptions.url);
-      if (op) request.emulator.operation = op.name;
+      const op = operationOf.get(`${request.method} ${request.routeOptions.url}`);
+      if (op !== undefined) request.emulator.operation = op;
       const format = formatFor(request.headers.accept);
       if (format === null) {
         request.emailsrvr = { format: formatOrDefault(undefined) };
@@ -152,32 +158,35 @@ export const emailsrvr: VendorModule = {
       const { account, userKey } = authenticate(store, state.clock.now(), Array.isArray(sig) ? sig[0] : sig, request.headers['user-agent'], settings);
       throttle(state, userKey, settings.rateLimit);
       request.emailsrvr.accountNumber = account.account_number;
+      done();
     });
 
     for (const op of operations) {
       scope.route({
         method: op.method,
         url: op.url,
-        handler: async (request, reply) => {
+        // Synchronous: a fault thrown here reaches the error handler as from an async handler.
+        handler: (request, reply) => {
           request.emulator.operation = op.name;
           const state = request.emulator.state;
           const store = state.use(createEmailsrvrStore);
           const me = store.account(request.emailsrvr?.accountNumber ?? -1);
           if (!me) throw faults.unauthorized('Unknown user key');
-          const ctx: Context = { store, me, warn: (m) => { request.emulator.warnings.push(m); } };
-          const ct = String(request.headers['content-type'] ?? '');
           const warnings = request.emulator.warnings;
+          const warn = (m: string) => { warnings.push(m); };
+          const ctx: Context = { store, me, warn };
+          const ct = request.headers['content-type'];
           const input = op.input({
             params: request.params as Record<string, string>,
             query: request.query,
             body: request.body,
-            xmlBody: /xml/i.test(ct),
-            mode: { strict, warn: (m) => { warnings.push(m); } },
+            xmlBody: ct !== undefined && XML_TYPE.test(ct),
+            mode: { strict, warn },
           });
           const result = op.handler(input, ctx);
           // ?referenceNumber= answers a Show: journal (and check) it as one.
           if (op.name === 'customers.index' && result.kind === 'customer') request.emulator.operation = 'customers.show';
-          return sendResult(request, reply, result);
+          sendResult(request, reply, result);
         },
       });
     }

@@ -52,9 +52,46 @@ export function parseXml(text: string, limits: XmlParseLimits = DEFAULT_XML_LIMI
   return new XMLParser(parserOptions).parse(text) as Record<string, unknown>;
 }
 
+const BUILDER_DEFAULTS: Partial<XmlBuilderOptions> = { ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: false };
+/**
+ * Builders made once per set of options and reused (a builder keeps no state between builds).
+ * Only options made of plain values are remembered (a function option builds a new builder).
+ */
+const builders = new Map<string, XMLBuilder>();
+
+function builderFor(options: Partial<XmlBuilderOptions>): XMLBuilder {
+  let key = '';
+  for (const k in options) {
+    const v = (options as Record<string, unknown>)[k];
+    if (v !== null && typeof v === 'object' || typeof v === 'function') return new XMLBuilder({ ...BUILDER_DEFAULTS, ...options });
+    key += `${JSON.stringify(k)}:${typeof v}:${JSON.stringify(String(v))},`;
+  }
+  let builder = builders.get(key);
+  if (builder === undefined) {
+    builder = new XMLBuilder({ ...BUILDER_DEFAULTS, ...options });
+    if (builders.size >= 32) builders.clear();
+    builders.set(key, builder);
+  }
+  return builder;
+}
+
 /** Build XML text from plain objects (attributes as `@_name`). */
 export function buildXml(obj: unknown, options: Partial<XmlBuilderOptions> = {}): string {
-  return new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: false, ...options }).build(obj) as string;
+  return builderFor(options).build(obj) as string;
+}
+
+const XML_SPECIAL = /[&<>'"]/;
+const XML_SPECIAL_G = /[&<>'"]/g;
+const XML_ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
+
+/**
+ * Text content as buildXml writes it: `& < > ' "` as the five predefined entities, everything
+ * else as is (a value that is not a string is written as its String(), `-0` as `-0`). For code
+ * that writes XML text directly and must stay byte-identical to the builder's output.
+ */
+export function escapeXmlText(value: unknown): string {
+  if (typeof value !== 'string') return typeof value === 'number' && Object.is(value, -0) ? '-0' : String(value);
+  return XML_SPECIAL.test(value) ? value.replace(XML_SPECIAL_G, (c) => XML_ENTITY[c]) : value;
 }
 
 /**
