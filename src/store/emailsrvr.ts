@@ -3,6 +3,7 @@
  * keys that sign requests. Account numbers are the rowid with AUTOINCREMENT, so the account the
  * next Add makes is always the next number after the highest one ever used.
  */
+import { changeVersion } from './read-cache.js';
 import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 
@@ -120,23 +121,19 @@ export function createEmailsrvrStore(db: DB) {
     remove().run(accountNumber);
   }));
 
-  // Reads remembered until the database changes. total_changes() counts every row this
-  // connection inserted, updated or deleted, in any table and by any code path (the API, reset,
-  // restore, the control plane); data_version moves when another connection commits to a --db
-  // file (an in-memory database has no other connection). Both are checked on every read.
-  const totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
-  const dataVersion = db.memory ? null : db.prepare<[], number>('PRAGMA data_version').pluck();
+  // Reads remembered until the database changes (src/store/read-cache.ts: the connection's
+  // total_changes(), and data_version for a --db file); inside an open transaction nothing is
+  // remembered or reused, since a rollback could take back what an answer was made from.
+  const currentVersion = changeVersion(db);
   const memo = new Map<string, unknown>();
-  let memoChanges = -1;
-  let memoVersion = -1;
+  let memoVersion: unknown;
 
   /** The value remembered under `key` while the database is unchanged, made by `make()` otherwise. */
   function remember<T>(key: string, make: () => T): T {
-    const changes = totalChanges.get()!;
-    const version = dataVersion === null ? 0 : dataVersion.get()!;
-    if (changes !== memoChanges || version !== memoVersion) {
+    const version = currentVersion();
+    if (version === null) return make();
+    if (version !== memoVersion) {
       memo.clear();
-      memoChanges = changes;
       memoVersion = version;
     } else {
       const known = memo.get(key);
