@@ -76,8 +76,17 @@ const result = await esbuild.build({
   footer: { js: '})' },
   plugins: [ownModuleUrls],
   write: false,
+  metafile: true,
   logLevel: 'warning',
 });
+
+// The bundle runs as a vm.Script, which has no loader for import(): a dynamic import of anything
+// left outside the bundle would fail at run time, so refuse it here (bundled ones are inlined).
+const dynamic = Object.values(result.metafile.outputs).flatMap((o) => o.imports ?? []).filter((i) => i.kind === 'dynamic-import' && i.external);
+if (dynamic.length > 0) {
+  process.stderr.write(`bundle: import() of ${dynamic.map((i) => i.path).join(', ')} would fail in the one-file CLI: import it statically, or bundle it\n`);
+  process.exit(1);
+}
 
 let js, map;
 for (const f of result.outputFiles) {
