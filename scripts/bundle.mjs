@@ -4,7 +4,7 @@
  * its V8 code cache. See src/server/bundle.ts for why and how the CLI uses them.
  *
  *   dist/server/cli.bundle.cjs        dist/server/main.js and all it imports but better-sqlite3
- *                                     (a native addon), minified, as one function expression
+ *                                     (a native addon), without white space, as one function expression
  *   dist/server/cli.bundle.cjs.map    its source map (to the TypeScript sources, through tsc's maps)
  *   dist/server/cli.bundle.cjs.cache  the bytecode V8 made while the bundle started and answered
  *                                     a first request (scripts/code-cache.mjs, in a child process)
@@ -12,7 +12,7 @@
  * A cache that cannot be made (say, no loopback interface) is not an error: the CLI then compiles
  * the bundle from source, a little slower.
  *
- *   node scripts/bundle.mjs [--no-minify]   (--no-minify: readable names and lines, for profiling the bundle)
+ *   node scripts/bundle.mjs [--no-minify]   (--no-minify: one statement per line, for reading a profile of the bundle)
  */
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -62,10 +62,12 @@ const result = await esbuild.build({
   format: 'cjs',
   target: 'node20',
   external: ['better-sqlite3'],
-  // Whitespace, syntax and local names: half the bytes to read and keep in memory. Function and
-  // class names stay (keepNames): error messages and Fastify's plugin names use them.
-  minify: !process.argv.includes('--no-minify'),
-  keepNames: true,
+  // Whitespace and syntax only: a third fewer bytes to read and keep in memory, while names stay
+  // as written (profiles, stack traces, and the constructor names pino's error serializer logs).
+  // Not esbuild's keepNames: it wraps every named closure in a defineProperty call each time the
+  // closure is made, which cost about 20 % more CPU per request (measured on REST Bearer).
+  minifyWhitespace: !process.argv.includes('--no-minify'),
+  minifySyntax: !process.argv.includes('--no-minify'),
   legalComments: 'none',
   charset: 'ascii',
   sourcemap: 'linked',
