@@ -1,54 +1,11 @@
 #!/usr/bin/env node
-/** The command line: flags and env -> config -> startEmulator; SIGINT/SIGTERM close it cleanly. */
-import { parseArgs, helpText, ConfigError } from './config.js';
-import { startEmulator } from './start.js';
+/**
+ * The `vendor-api-emulator` command (`npm start`, the Docker image, `npx vendor-api-emulator`).
+ * It runs the command line (main.ts) from the one-file build with its code cache when
+ * `npm run build` made one (see bundle.ts), else from the separate modules.
+ */
+import { loadBundle } from './bundle.js';
 
-async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs(process.argv.slice(2), process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`vendor-api-emulator: ${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
-  if (parsed.help) {
-    process.stdout.write(helpText() + '\n');
-    return;
-  }
-  const config = parsed.config;
-  let running;
-  try {
-    running = await startEmulator(config);
-  } catch (e) {
-    process.stderr.write(`vendor-api-emulator: cannot start: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
-  // Handlers first: a supervisor may send SIGTERM as soon as it reads the start line.
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    running.app.log.info({ signal }, 'closing');
-    running.close().then(
-      () => process.exit(0),
-      (err) => {
-        process.stderr.write(`vendor-api-emulator: error while closing: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-
-  const store = config.db ? `store ${config.db}` : 'in-memory store';
-  const loopback = /^(127\.|::1$|localhost$)/.test(config.host);
-  const warn = !loopback && !config.controlToken
-    ? ' WARNING: listening beyond loopback without --control-token: anyone who reaches this port can reset or read it.'
-    : '';
-  process.stdout.write(`vendor-api-emulator listening on ${running.url} (${store}); sandbox credentials: README.md#sandbox-credentials${warn}\n`);
-}
-
-void main();
+const bundle = loadBundle();
+if (bundle) bundle.run();
+else await import('./main.js');
