@@ -185,15 +185,19 @@ export interface Operation<I> {
 
 /**
  * The list answering a page. The store hands out the same page object while the database is
- * unchanged, so the list made from it (and the documents serialized from that) is made once too.
+ * unchanged, so the list made from it (and the documents serialized from that) is made once
+ * too. It is kept on the page itself (not in a WeakMap: V8 keeps WeakMap values of short-lived
+ * keys until a full collection, and with a write between most Index requests that piled up).
  */
-const lists = new WeakMap<CustomerPage, CustomerList>();
+const LIST = Symbol('list');
+type PageWithList = CustomerPage & { [LIST]?: CustomerList };
 
 function listOf(page: CustomerPage, offset: number, size: number): CustomerList {
-  let list = lists.get(page);
+  const p = page as PageWithList;
+  let list = p[LIST];
   if (list === undefined || !Object.is(list.offset, offset) || list.size !== size) {
     list = { offset, size, total: page.total, customers: page.rows.map(toCustomer) };
-    lists.set(page, list);
+    p[LIST] = list;
   }
   return list;
 }

@@ -118,28 +118,23 @@ export function customerBody(c: Customer, format: Format): Body {
 }
 
 /**
- * A serialized answer that is sent again and again: its UTF-8 bytes, made once. (Sent as a
- * string, a page of several kilobytes would be joined to the headers and encoded anew for each
- * answer; that garbage showed as GC time.) The bytes are those of the text.
+ * A list's documents, made on first use and kept on the list itself (the store hands out one
+ * list while the data is unchanged, so an Index asked again is not serialized again). Not in a
+ * WeakMap: V8 keeps WeakMap values of short-lived keys until a full collection.
  */
-export interface BytesBody {
-  contentType: string;
-  payload: Buffer;
-}
+const DOCUMENTS = Symbol('documents');
+type ListWithDocuments = CustomerList & { [DOCUMENTS]?: Partial<Record<Format, Body>> };
 
-/** Documents already made of a list, by format: a list is never changed once made. */
-const listBodies = new WeakMap<CustomerList, Partial<Record<Format, BytesBody>>>();
-
-export function customerListBody(list: CustomerList, format: Format): BytesBody {
-  let bodies = listBodies.get(list);
-  const known = bodies?.[format];
+export function customerListBody(list: CustomerList, format: Format): Body {
+  const l = list as ListWithDocuments;
+  const documents = l[DOCUMENTS] ??= {};
+  const known = documents[format];
   if (known !== undefined) return known;
-  const text = format === 'json'
+  const payload = format === 'json'
     ? JSON.stringify({ offset: list.offset, size: list.size, total: list.total, customers: list.customers.map(customerFields) })
     : customerListXml(list);
-  const body = { contentType: CONTENT_TYPES[format], payload: Buffer.from(text, 'utf8') };
-  if (bodies === undefined) listBodies.set(list, bodies = {});
-  bodies[format] = body;
+  const body = { contentType: CONTENT_TYPES[format], payload };
+  documents[format] = body;
   return body;
 }
 
