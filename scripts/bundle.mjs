@@ -1,22 +1,15 @@
 #!/usr/bin/env node
 /**
- * Second step of `npm run build` (after tsc): bundle the command line into one file, then make
- * its V8 code cache. See src/server/bundle.ts for why and how the CLI uses them.
+ * Second step of `npm run build` (after tsc): bundle the command line into one file. See
+ * src/server/bundle.ts for why and how the CLI uses it.
  *
  *   dist/server/cli.bundle.cjs        dist/server/main.js and all it imports but better-sqlite3
  *                                     (a native addon), without white space, as one function expression
  *   dist/server/cli.bundle.cjs.map    its source map (to the TypeScript sources, through tsc's maps)
- *   dist/server/cli.bundle.cjs.cache  the bytecode V8 made while the bundle started and answered
- *                                     a first request (scripts/code-cache.mjs, in a child process)
- *
- * A cache that cannot be made (say, no loopback interface) is not an error: the CLI then compiles
- * the bundle from source, a little slower.
  *
  *   node scripts/bundle.mjs [--no-minify]   (--no-minify: one statement per line, for reading a profile of the bundle)
  */
 import * as esbuild from 'esbuild';
-import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +18,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
 const entry = path.join(DIST, 'server', 'main.js');
 const outfile = path.join(DIST, 'server', 'cli.bundle.cjs');
-const cacheFile = `${outfile}.cache`;
-const PLACEHOLDER_ID = '0'.repeat(16);
 
 if (!fs.existsSync(entry)) {
   process.stderr.write(`bundle: ${path.relative(ROOT, entry)} is missing; run tsc -p tsconfig.build.json first (npm run build does both)\n`);
@@ -73,7 +64,7 @@ const result = await esbuild.build({
   sourcemap: 'linked',
   // The ES modules were strict; so is the whole bundle. One function expression: see bundle.ts.
   banner: {
-    js: `// vendor-api-emulator bundle ${PLACEHOLDER_ID}\n(function (require, __filename, __dirname) {"use strict";var __bundleUrl=require("node:url").pathToFileURL(__filename).href;`,
+    js: `// vendor-api-emulator bundle\n(function (require, __filename, __dirname) {"use strict";var __bundleUrl=require("node:url").pathToFileURL(__filename).href;`,
   },
   footer: { js: '})' },
   plugins: [ownModuleUrls],
@@ -95,26 +86,11 @@ for (const f of result.outputFiles) {
   if (f.path.endsWith('.map')) map = f.contents;
   else js = f.text;
 }
-// The build id: a digest of the bundle, on its first line (same length as the placeholder, so the map still fits).
-const id = crypto.createHash('sha256').update(js).digest('hex').slice(0, PLACEHOLDER_ID.length);
-js = js.replace(PLACEHOLDER_ID, id);
-
 const writeAtomic = (file, data) => {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, data);
   fs.renameSync(tmp, file);
 };
-fs.rmSync(cacheFile, { force: true });
 writeAtomic(`${outfile}.map`, map);
 writeAtomic(outfile, js);
-
-// The cache: made by a plain `node` (no flags, no NODE_OPTIONS, as the CLI usually runs) with the
-// default configuration (none of the emulator's variables: EMULATOR_DB must not seed a file here).
-const env = Object.fromEntries(['PATH', 'HOME', 'TMPDIR', 'LANG'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
-const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'code-cache.mjs')], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
-const cached = r.status === 0 && fs.existsSync(cacheFile);
-if (!cached) {
-  process.stderr.write(`bundle: warning: no code cache (the CLI still works, it compiles the bundle at start): ${(r.error?.message ?? r.stderr ?? '').trim() || `exit ${r.status}`}\n`);
-}
-const kb = (f) => `${Math.round(fs.statSync(f).size / 1024)} KB`;
-process.stdout.write(`bundle: ${path.relative(ROOT, outfile)} ${kb(outfile)} (build ${id})${cached ? `, code cache ${kb(cacheFile)}` : ''}\n`);
+process.stdout.write(`bundle: ${path.relative(ROOT, outfile)} ${Math.round(fs.statSync(outfile).size / 1024)} KB\n`);
