@@ -16,7 +16,7 @@
  * `Authorization: Bearer <token>` (401 otherwise).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
@@ -107,9 +107,23 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
   await app.register(async (scope) => {
     // Control bodies are typed JSON (refused on a wrong type or an unknown field); query strings and
     // path parameters are text, coerced to the schema's types.
-    const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, strict: false, validateSchema: false });
-    const textAjv = new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, strict: false, validateSchema: false });
-    scope.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+    // Compiled on a route's first request, not at start-up (about 40 ms of CPU at start).
+    let bodyAjv: Ajv | undefined;
+    let textAjv: Ajv | undefined;
+    const compile = (schema: object, body: boolean): ValidateFunction => body
+      ? (bodyAjv ??= new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, strict: false, validateSchema: false })).compile(schema)
+      : (textAjv ??= new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, strict: false, validateSchema: false })).compile(schema);
+    scope.setValidatorCompiler(({ schema, httpPart }) => {
+      let fn: ValidateFunction | undefined;
+      const validate = (data: unknown) => {
+        fn ??= compile(schema, httpPart === 'body');
+        const ok = fn(data);
+        validate.errors = fn.errors;
+        return ok;
+      };
+      validate.errors = null as ValidateFunction['errors'];
+      return validate;
+    });
     scope.setErrorHandler((err: FastifyError | ControlError, request, reply) => {
       let status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
       if ((err as FastifyError).validation) status = 400;
