@@ -156,9 +156,10 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
       }
       return done(e as Error);
     }
-    state.acquire();
-    if (state !== registry.defaultState) reply.raw.once('close', () => state.release());
-    else state.release();
+    if (state !== registry.defaultState) {
+      state.acquire();
+      reply.raw.once('close', () => state.release());
+    }
     request.emulator = { state, sessionId, vendor: null, operation: null, warnings: [] };
     done();
   });
