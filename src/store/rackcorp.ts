@@ -458,12 +458,14 @@ export function createRackcorpStore(db: DB) {
       // A trigram index needs three characters; shorter keywords take the scan below.
       if (f.keyword !== undefined && trigramQuery(f.keyword) !== null) return listByKeyword(root, f, start, window);
       const { where, params } = filterSql(root, f);
+      // `LIMIT @limit + 0`: a bare LIMIT parameter makes SQLite prepare the statement again on every
+      // run (it reads the bound value when planning, so each new binding expires the plan).
       let st = listCache.get(where);
       if (!st) {
         const from = `${TREE} SELECT %COLS% FROM rackcorp_customers c JOIN tree t ON t.id = c.id ${where}`;
         st = {
           count: db.prepare(from.replace('%COLS%', 'COUNT(*) AS n')),
-          page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id LIMIT @limit OFFSET @offset`),
+          page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id LIMIT @limit + 0 OFFSET @offset + 0`),
         };
         listCache.set(where, st);
       }
