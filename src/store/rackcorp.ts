@@ -269,15 +269,16 @@ export function createRackcorpStore(db: DB) {
     activeUser: () => db.prepare<[number, number], number>("SELECT 1 FROM rackcorp_users WHERE id = ? AND customerId = ? AND status = 'ACTIVE'").pluck(),
     keySecret: () => db.prepare<[string], [string, number]>('SELECT secret, customerId FROM rackcorp_api_keys WHERE uuid = ?').raw(),
     partner: () => db.prepare<[string], { id: number }>('SELECT id FROM rackcorp_customers WHERE partnerCode = ?'),
-    insertCustomer: () => db.prepare(`INSERT INTO rackcorp_customers
+    // Positional parameters: a named one is a property read by name per value (about 0.5 us a row).
+    insertCustomer: () => db.prepare<[number | null, string, string, string, string, string, string, string, string, number, string, number, number]>(`INSERT INTO rackcorp_customers
       (parentID, companyName, firstName, lastName, stdName, customID, status, currency, customerTierID, autobilling, promoCode, dateCreated, dateModified)
-      VALUES (@parentID, @companyName, @firstName, @lastName, @stdName, @customID, @status, @currency, @customerTierID, @autobilling, @promoCode, @now, @now)`),
-    insertLocation: () => db.prepare(`INSERT INTO rackcorp_locations
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertLocation: () => db.prepare<[number, string, string, string, string, string, string, string, string]>(`INSERT INTO rackcorp_locations
       (customerId, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country)
-      VALUES (@customerId, @typeOfAddress, @addressLine1, @addressLine2, @addressLine3, @suburb, @state, @postcode, @country)`),
-    insertContact: () => db.prepare(`INSERT INTO rackcorp_contacts
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertContact: () => db.prepare<[number, string, string, string, string, string, string]>(`INSERT INTO rackcorp_contacts
       (customerId, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email)
-      VALUES (@customerId, @typeOfContact, @name, @phoneNumber, @mobileNumber, @faxNumber, @email)`),
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
     insertUser: () => db.prepare('INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)'),
     markReseller: () => db.prepare('UPDATE rackcorp_customers SET isreseller = 1, dateModified = ? WHERE id = ?'),
     insertPortal: () => db.prepare('INSERT INTO rackcorp_reseller_portals (customerId, name, url, dateCreated) VALUES (?, ?, ?, ?)'),
@@ -286,15 +287,6 @@ export function createRackcorpStore(db: DB) {
        JOIN tree t ON t.id = p.customerId JOIN rackcorp_customers c ON c.id = p.customerId ORDER BY p.id`),
     insertEmail: () => db.prepare(`INSERT INTO rackcorp_contact_emails (customerId, companyname, name, email, phone, message, dateCreated)
       VALUES (@customerId, @companyname, @name, @email, @phone, @message, @now)`),
-  });
-
-  const fillLocation = (customerId: number, l: LocationInput) => ({
-    customerId, typeOfAddress: l.typeOfAddress ?? 'primary', addressLine1: l.addressLine1 ?? '', addressLine2: l.addressLine2 ?? '',
-    addressLine3: l.addressLine3 ?? '', suburb: l.suburb ?? '', state: l.state ?? '', postcode: l.postcode ?? '', country: l.country ?? '',
-  });
-  const fillContact = (customerId: number, c: ContactInput) => ({
-    customerId, typeOfContact: c.typeOfContact ?? 'administrative', name: c.name ?? '', phoneNumber: c.phoneNumber ?? '',
-    mobileNumber: c.mobileNumber ?? '', faxNumber: c.faxNumber ?? '', email: c.email ?? '',
   });
 
   function filterSql(root: number, f: CustomerFilter): { where: string; params: Record<string, unknown> } {
@@ -397,9 +389,16 @@ export function createRackcorpStore(db: DB) {
   // Transactions made once, on first use (db.transaction builds a new wrapper on every call).
   let createTx: ((c: NewCustomer) => number) | undefined;
   const makeCreateTx = () => db.transaction((c: NewCustomer): number => {
-    const id = Number(s.insertCustomer.run({ ...c, stdName: standardName(c) }).lastInsertRowid);
-    for (const l of c.locations) s.insertLocation.run(fillLocation(id, l));
-    for (const ct of c.contacts) s.insertContact.run(fillContact(id, ct));
+    const id = Number(s.insertCustomer.run(c.parentID, c.companyName, c.firstName, c.lastName, standardName(c), c.customID, c.status,
+      c.currency, c.customerTierID, c.autobilling, c.promoCode, c.now, c.now).lastInsertRowid);
+    for (const l of c.locations) {
+      s.insertLocation.run(id, l.typeOfAddress ?? 'primary', l.addressLine1 ?? '', l.addressLine2 ?? '', l.addressLine3 ?? '',
+        l.suburb ?? '', l.state ?? '', l.postcode ?? '', l.country ?? '');
+    }
+    for (const ct of c.contacts) {
+      s.insertContact.run(id, ct.typeOfContact ?? 'administrative', ct.name ?? '', ct.phoneNumber ?? '', ct.mobileNumber ?? '',
+        ct.faxNumber ?? '', ct.email ?? '');
+    }
     return id;
   });
 
