@@ -65,15 +65,23 @@ export const rackcorpCustomerTables: VendorTable[] = [
     CREATE INDEX rackcorp_customers_parent ON rackcorp_customers(parentID);
     CREATE INDEX rackcorp_customers_stdname ON rackcorp_customers(stdName);
     ${trigramIndexDdl('fts_rackcorp_customers', ['text'])};
+    -- New rows wait here, out of the keyword index, until a batch of them is written to it at once
+    -- (flushKeywordIndex): FTS5 writes a segment on every commit that changed it, which was about
+    -- half of customer.create. A keyword search also scans the rows waiting here (a few dozen at most
+    -- after creates), so it finds exactly what it found before. A row is never in both.
+    CREATE TABLE fts_rackcorp_unindexed (id INTEGER PRIMARY KEY);
     CREATE TRIGGER fts_rackcorp_customers_ai AFTER INSERT ON rackcorp_customers BEGIN
-      INSERT INTO fts_rackcorp_customers (rowid, text) VALUES (new.id, ${KEYWORD_TEXT('new')});
+      INSERT INTO fts_rackcorp_unindexed (id) VALUES (new.id);
     END;
     CREATE TRIGGER fts_rackcorp_customers_ad AFTER DELETE ON rackcorp_customers BEGIN
       DELETE FROM fts_rackcorp_customers WHERE rowid = old.id;
+      DELETE FROM fts_rackcorp_unindexed WHERE id = old.id;
     END;
     CREATE TRIGGER fts_rackcorp_customers_au AFTER UPDATE ON rackcorp_customers BEGIN
       DELETE FROM fts_rackcorp_customers WHERE rowid = old.id;
-      INSERT INTO fts_rackcorp_customers (rowid, text) VALUES (new.id, ${KEYWORD_TEXT('new')});
+      INSERT INTO fts_rackcorp_customers (rowid, text) SELECT new.id, ${KEYWORD_TEXT('new')}
+        WHERE NOT EXISTS (SELECT 1 FROM fts_rackcorp_unindexed WHERE id = old.id);
+      UPDATE fts_rackcorp_unindexed SET id = new.id WHERE id = old.id AND new.id <> old.id;
     END;`,
   },
   {
@@ -238,6 +246,29 @@ export function standardName(c: { companyName?: string; firstName?: string; last
   return `${(c.firstName ?? '').trim()} ${(c.lastName ?? '').trim()}`.trim();
 }
 
+/** Rows waiting out of the keyword index that make customer.create write them to it. */
+const KEYWORD_BATCH = 64;
+/** Past this many rows to write at once, the index gets a larger in-memory hash while it takes them. */
+const BULK_ROWS = 10_000;
+
+/**
+ * Write the rows waiting in fts_rackcorp_unindexed to the keyword index (and forget them there).
+ * Run inside the caller's transaction: after a fixture load, and by customer.create once a batch
+ * has gathered.
+ */
+export function flushKeywordIndex(db: DB): void {
+  const n = db.prepare('SELECT COUNT(*) FROM fts_rackcorp_unindexed').pluck().get() as number;
+  if (n === 0) return;
+  // As the fixture loader does for a big load: fewer, larger segments to write and merge.
+  const bulk = n >= BULK_ROWS;
+  if (bulk) db.exec("INSERT INTO fts_rackcorp_customers (fts_rackcorp_customers, rank) VALUES ('hashsize', 33554432)");
+  db.exec(FLUSH_SQL);
+  if (bulk) db.exec("INSERT INTO fts_rackcorp_customers (fts_rackcorp_customers, rank) VALUES ('hashsize', 1048576)");
+}
+const FLUSH_SQL = `INSERT INTO fts_rackcorp_customers (rowid, text)
+    SELECT new.id, ${KEYWORD_TEXT('new')} FROM fts_rackcorp_unindexed u CROSS JOIN rackcorp_customers new ON new.id = u.id;
+  DELETE FROM fts_rackcorp_unindexed;`;
+
 /** Escape LIKE metacharacters so user text matches literally (used with ESCAPE '\'). */
 export function likeLiteral(s: string): string {
   return s.replace(/[\\%_]/g, (m) => `\\${m}`);
@@ -286,6 +317,7 @@ export function createRackcorpStore(db: DB) {
     insertContact: () => db.prepare<[number, string, string, string, string, string, string]>(`INSERT INTO rackcorp_contacts
       (customerId, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email)
       VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    unindexedCount: () => db.prepare<[], number>('SELECT COUNT(*) FROM fts_rackcorp_unindexed').pluck(),
     insertUser: () => db.prepare('INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)'),
     markReseller: () => db.prepare('UPDATE rackcorp_customers SET isreseller = 1, dateModified = ? WHERE id = ?'),
     insertPortal: () => db.prepare('INSERT INTO rackcorp_reseller_portals (customerId, name, url, dateCreated) VALUES (?, ?, ?, ?)'),
@@ -381,8 +413,11 @@ export function createRackcorpStore(db: DB) {
     const { where, params } = filterSql(root, f);
     let stmt = ftsCache.get(where);
     if (!stmt) {
+      // The index's candidates, and the rows not in the index yet (each tested by the same filters).
       stmt = db.prepare(`SELECT c.id AS id FROM fts_rackcorp_customers CROSS JOIN rackcorp_customers c ON c.id = fts_rackcorp_customers.rowid
-        ${where} AND fts_rackcorp_customers MATCH @fts ORDER BY c.id`).pluck();
+        ${where} AND fts_rackcorp_customers MATCH @fts
+        UNION ALL SELECT c.id AS id FROM fts_rackcorp_unindexed u CROSS JOIN rackcorp_customers c ON c.id = u.id ${where}
+        ORDER BY 1`).pluck();
       ftsCache.set(where, stmt);
     }
     delete params.root;
@@ -406,6 +441,7 @@ export function createRackcorpStore(db: DB) {
       s.insertContact.run(id, ct.typeOfContact ?? 'administrative', ct.name ?? '', ct.phoneNumber ?? '', ct.mobileNumber ?? '',
         ct.faxNumber ?? '', ct.email ?? '');
     }
+    if (s.unindexedCount.get()! >= KEYWORD_BATCH) flushKeywordIndex(db);
     return id;
   });
 

@@ -7,7 +7,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { VendorModule, VendorPluginOptions } from '../shared/vendor.js';
-import { rackcorpCustomerTables } from '../../store/rackcorp.js';
+import { flushKeywordIndex, rackcorpCustomerTables } from '../../store/rackcorp.js';
 import { rackcorpBillingTables } from '../../store/rackcorp-billing.js';
 import { customerOperations } from './customers.js';
 import { billingOperations } from './billing.js';
@@ -77,6 +77,8 @@ export const rackcorp: VendorModule = {
   prefix: MOUNT,
   basePaths: ['/api/rest/v2.9', '/api/v2.9', '/api/rest/v2.9/json.php'],
   tables: [...rackcorpCustomerTables, ...rackcorpBillingTables],
+  // The loaded customers wait out of the keyword index (see rackcorp_customers' DDL): index them now.
+  afterFixtures: flushKeywordIndex,
   rewriteUrl: rewriteRackcorpUrl,
   sandbox: [
     { label: 'API key (APIUUID / APISECRET, headers, body or HTTP Basic)', value: '11111111-2222-4333-8444-555555555555 / rackcorp-sandbox-secret' },
