@@ -153,13 +153,33 @@ export function createEmailsrvrStore(db: DB) {
     return value;
   }
 
+  /**
+   * Each reseller's number of customers as last counted, with the change version it was counted
+   * at: valid while the version is the same. Add keeps it current (see addCustomer), so an Index
+   * after an Add does not count the whole list again.
+   */
+  const counts = new Map<number, { version: unknown; n: number }>();
+  function customerCount(reseller: number): number {
+    const version = currentVersion();
+    if (version !== null) {
+      const known = counts.get(reseller);
+      if (known !== undefined && known.version === version) return known.n;
+    }
+    const n = countAll().get(reseller)!;
+    if (version !== null) {
+      if (counts.size >= MEMO_LIMIT) counts.clear();
+      counts.set(reseller, { version, n });
+    }
+    return n;
+  }
+
   function customerPage(reseller: number, search: CustomerSearch, offset: number, limit: number): CustomerPage {
     const sw = search.startswith ?? null;
     const ct = search.contains ?? null;
     let total: number;
     let raw: ListedRow[];
     if (sw === null && ct === null) {
-      total = countAll().get(reseller)!;
+      total = customerCount(reseller);
       raw = pageAll().all(reseller, limit, offset);
     } else {
       const params = { reseller, sw, ct };
@@ -205,8 +225,21 @@ export function createEmailsrvrStore(db: DB) {
       return remember(key, () => customerPage(reseller, search, offset, limit));
     },
     addCustomer(reseller: number, name: string, referenceNumber: string | null): AccountRow {
+      const before = currentVersion();
       const r = insert().run(name, referenceNumber, reseller);
       const accountNumber = Number(r.lastInsertRowid);
+      // In memory the version is total_changes(): one more means this row and nothing else changed
+      // since `before`, so counts made at `before` hold still, the reseller's with one more.
+      if (typeof before === 'number' && r.changes === 1 && counts.size > 0) {
+        const after = currentVersion();
+        if (after === before + 1) {
+          for (const [owner, known] of counts) {
+            if (known.version !== before) continue;
+            known.version = after;
+            if (owner === reseller) known.n++;
+          }
+        }
+      }
       // A text holding a surrogate may be stored otherwise than given (a lone one becomes U+FFFD):
       // read such a row back. Any other is the row as just written (TEXT keeps the strings given).
       if (SURROGATE.test(name) || (referenceNumber !== null && SURROGATE.test(referenceNumber))) return byNumber().get(accountNumber)!;
