@@ -185,6 +185,11 @@ export interface CustomerRow {
 /** The columns a customer list shows (customer.getall's summary and minimal forms). */
 export type CustomerSummaryRow = Pick<CustomerRow, 'id' | 'companyName' | 'stdName' | 'firstName' | 'lastName' | 'status' | 'dateCreated' | 'dateModified' | 'currency' | 'isreseller'>;
 const SUMMARY_COLS = ['id', 'companyName', 'stdName', 'firstName', 'lastName', 'status', 'dateCreated', 'dateModified', 'currency', 'isreseller'];
+/** A summary row as an array, in SUMMARY_COLS order (read raw: see detailById). */
+type SummaryRaw = [number, string, string, string, string, string, number, number, string, number];
+const toSummary = (r: SummaryRaw): CustomerSummaryRow => ({
+  id: r[0], companyName: r[1], stdName: r[2], firstName: r[3], lastName: r[4], status: r[5], dateCreated: r[6], dateModified: r[7], currency: r[8], isreseller: r[9],
+});
 
 /** What customer.get shows of the customer row, with its parent's stdName (null: no parent). */
 export type CustomerDetailRow = Pick<CustomerRow, 'id' | 'companyName' | 'stdName' | 'firstName' | 'lastName' | 'companyABN' | 'companyACN' | 'customID' | 'status' | 'parentID' | 'dateCreated' | 'dateModified' | 'currency' | 'isreseller'> & { parentStdName: string | null };
@@ -287,7 +292,7 @@ export function createRackcorpStore(db: DB) {
     detailById: () => db.prepare<[number], DetailRaw>(`SELECT c.id, c.companyName, c.stdName, c.firstName, c.lastName, c.companyABN, c.companyACN,
       c.customID, c.status, c.parentID, p.stdName AS parentStdName, c.dateCreated, c.dateModified, c.currency, c.isreseller
       FROM rackcorp_customers c LEFT JOIN rackcorp_customers p ON p.id = c.parentID WHERE c.id = ?`).raw(),
-    summaryById: () => db.prepare<[number], CustomerSummaryRow>(`SELECT ${SUMMARY_COLS.join(', ')} FROM rackcorp_customers WHERE id = ?`),
+    summaryById: () => db.prepare<[number], SummaryRaw>(`SELECT ${SUMMARY_COLS.join(', ')} FROM rackcorp_customers WHERE id = ?`).raw(),
     // A column per value costs about as much as a statement (better-sqlite3 builds each key and value):
     // the point lookups below read only what their caller needs.
     parentOf: () => db.prepare<[number], number | null>('SELECT parentID FROM rackcorp_customers WHERE id = ?').pluck(),
@@ -424,7 +429,7 @@ export function createRackcorpStore(db: DB) {
     params.fts = trigramQuery(f.keyword!);
     const parents = cacheUsable() ? parentLinks : new Map<number, number | null>();
     const ids = (stmt.all(params) as number[]).filter((id) => visibleWith(parents, root, id));
-    const rows = ids.slice(start, start + window).map((id) => s.summaryById.get(id)!);
+    const rows = ids.slice(start, start + window).map((id) => toSummary(s.summaryById.get(id)!));
     return { count: ids.length, rows };
   }
 
@@ -530,12 +535,12 @@ export function createRackcorpStore(db: DB) {
         const from = `${TREE} SELECT %COLS% FROM rackcorp_customers c JOIN tree t ON t.id = c.id ${where}`;
         st = {
           count: db.prepare(from.replace('%COLS%', 'COUNT(*) AS n')),
-          page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id LIMIT @limit + 0 OFFSET @offset + 0`),
+          page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id LIMIT @limit + 0 OFFSET @offset + 0`).raw(),
         };
         listCache.set(where, st);
       }
       const count = (st.count.get(params) as { n: number }).n;
-      const rows = st.page.all({ ...params, limit: window, offset: start }) as CustomerSummaryRow[];
+      const rows = (st.page.all({ ...params, limit: window, offset: start }) as SummaryRaw[]).map(toSummary);
       return { count, rows };
     },
     create(c: NewCustomer): number {
