@@ -215,7 +215,7 @@ export function createRackcorpBillingStore(db: DB) {
     usePromo: () => db.prepare('UPDATE rackcorp_promo_codes SET timesUsed = timesUsed + 1 WHERE id = ?'),
     services: () => db.prepare<{ root: number; customer: number | null; limit: number; offset: number }, ServiceRow>(`${TREE}
       SELECT ${SERVICE_COLS} FROM ${SERVICE_FROM} JOIN tree t ON t.id = s.customerId
-      WHERE @customer IS NULL OR s.customerId = @customer ORDER BY s.id LIMIT @limit OFFSET @offset`),
+      WHERE @customer IS NULL OR s.customerId = @customer ORDER BY s.id LIMIT @limit + 0 OFFSET @offset + 0`),
     servicesCount: () => db.prepare<{ root: number; customer: number | null }, { n: number }>(`${TREE}
       SELECT COUNT(*) AS n FROM rackcorp_services s JOIN tree t ON t.id = s.customerId WHERE @customer IS NULL OR s.customerId = @customer`),
     usageByService: () => db.prepare<{ root: number; customer: number | null; from: string; to: string }, UsageAggRow>(`${TREE}
@@ -231,12 +231,12 @@ export function createRackcorpBillingStore(db: DB) {
         UNION ALL
         SELECT 'PAYMENT', p.id, p.reference, 'Payment by ' || p.method, p.currency, p.amountCents, p.datePaid, NULL, p.invoiceId, NULL
         FROM rackcorp_payments p WHERE p.customerId = @customer)
-      ORDER BY date DESC, kind DESC, id DESC LIMIT @limit OFFSET @offset`),
+      ORDER BY date DESC, kind DESC, id DESC LIMIT @limit + 0 OFFSET @offset + 0`),
     historyCount: () => db.prepare<{ customer: number }, { n: number }>(`SELECT
       (SELECT COUNT(*) FROM rackcorp_invoices WHERE customerId = @customer) + (SELECT COUNT(*) FROM rackcorp_payments WHERE customerId = @customer) AS n`),
     invoiceNumber: () => db.prepare<[number], { invoiceNumber: string }>('SELECT invoiceNumber FROM rackcorp_invoices WHERE id = ?'),
     quotes: () => db.prepare<{ customer: number; limit: number; offset: number }, QuoteRow>(
-      'SELECT * FROM rackcorp_quotes WHERE customerId = @customer ORDER BY dateCreated DESC, id DESC LIMIT @limit OFFSET @offset'),
+      'SELECT * FROM rackcorp_quotes WHERE customerId = @customer ORDER BY dateCreated DESC, id DESC LIMIT @limit + 0 OFFSET @offset + 0'),
     quotesCount: () => db.prepare<{ customer: number }, { n: number }>('SELECT COUNT(*) AS n FROM rackcorp_quotes WHERE customerId = @customer'),
     quoteLines: () => db.prepare<[number], QuoteLineRow>(`SELECT l.quoteId, p.code AS productCode, l.description, l.quantity, l.unitPriceCents
       FROM rackcorp_quote_lines l JOIN rackcorp_products p ON p.id = l.productId WHERE l.quoteId = ? ORDER BY l.id`),

@@ -122,6 +122,20 @@ describe('reset', () => {
     expect(await createCustomer(app)).toBe(906);
   });
 
+  it('a per-vendor reset leaves every RackCorp customer in the keyword index, none waiting to be indexed', async () => {
+    app = await makeApp();
+    await createCustomer(app, 'kw', 'Quokka Traders');
+    const db = app.registry.get('kw').db;
+    const waiting = () => db.prepare('SELECT COUNT(*) FROM fts_rackcorp_unindexed').pluck().get();
+    expect(waiting()).toBe(1); // a create's row waits for a batch
+    await ctl(app, 'POST', '/_emulator/reset?vendor=rackcorp', undefined, { 'x-emulator-session': 'kw' });
+    // The copied fixture rows went to the index with the reset, as after a fixture load.
+    expect(waiting()).toBe(0);
+    expect(db.prepare('SELECT COUNT(*) FROM fts_rackcorp_customers').pluck().get())
+      .toBe(db.prepare('SELECT COUNT(*) FROM rackcorp_customers').pluck().get());
+    expect(await getAll(app, 'kw')).toBe(await getAll(app));
+  });
+
   it('refuses an unknown vendor with a 400', async () => {
     app = await makeApp();
     const res = await ctl(app, 'POST', '/_emulator/reset?vendor=nope');

@@ -47,6 +47,9 @@ export function copyVendorData(target: DB, source: DB, vendors: readonly VendorM
           if (row) put.run(t, row.seq);
         }
       }
+      // What a fixture load does once the rows are in (RackCorp writes waiting rows to its keyword
+      // index, NeuCRM keeps its id floor): a reset or restore is a load from another source.
+      v.afterFixtures?.(target);
     }
   })();
 }
@@ -131,7 +134,7 @@ export async function dataRoutes(app: FastifyInstance, scope: FastifyInstance): 
       throw new ControlError(404, `Vendor ${name} has no table "${table}"; its tables: ${vendor.tables.map((t) => t.name).join(', ')}`);
     }
     const db = controlState(app, request).db;
-    const stmt = db.prepare(`SELECT * FROM "${table}" ORDER BY rowid LIMIT ? OFFSET ?`);
+    const stmt = db.prepare(`SELECT * FROM "${table}" ORDER BY rowid LIMIT ? + 0 OFFSET ? + 0`); // `+ 0`: a bare `LIMIT ?` is re-prepared on every run
     const rows = (stmt.all(limit, offset) as Record<string, unknown>[]).map(plainRow);
     const total = (db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get() as { n: number }).n;
     return { session: controlSessionId(request), vendor: name, table, columns: stmt.columns().map((c) => c.name), total, limit, offset, rows };
