@@ -28,7 +28,13 @@ const { StateRegistry } = await import(pathToFileURL(path.join(dist, 'store/stat
 const { vendors } = await import(pathToFileURL(path.join(dist, 'vendors.js')).href);
 
 const t0 = performance.now();
-const registry = new StateRegistry({ vendors, fixturesDir: fixtures, dbFile: null, sessionIdleMs: 0 });
+let registry;
+try {
+  registry = new StateRegistry({ vendors, fixturesDir: fixtures, dbFile: null, sessionIdleMs: 0 });
+} catch (e) {
+  console.log(`error ${e.name}: ${e.message}`);
+  process.exit(1);
+}
 const loadMs = performance.now() - t0;
 const db = registry.defaultState.db;
 db.defaultSafeIntegers(true);
