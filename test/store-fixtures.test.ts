@@ -121,6 +121,18 @@ describe('JSON Lines fixtures', () => {
     expect(dump(viaLines.defaultState.db, 'emailsrvr_accounts')).toEqual(dump(viaJson.defaultState.db, 'emailsrvr_accounts'));
   });
 
+  it.each([['ASCII', ''], ['non-ASCII', ' é ✓ 𝄞']])('reads plain values in place in a %s file as JSON.parse does', (_kind, extra) => {
+    // A file with no escape and no control character: every row goes through the in-place scan
+    // (booleans and integers in a TEXT column, -0, the longest integer it takes, empty strings).
+    const values: unknown[] = ['', `plain${extra}`, '[a, b]', '{x}', 0, -0, 7, -42, 123456789012345, null, true, false];
+    const rows = values.map((v, i) => [460181 + i, `N${i}${extra}`, v, 460180, i % 3 === 0 ? true : i % 3 === 1 ? -3 : false]);
+    const text = [JSON.stringify(COLS), JSON.stringify(COLS.map((c) => RESELLER[c as keyof typeof RESELLER])), ...rows.map((r) => JSON.stringify(r))].join('\n') + '\n';
+    const asObjects = [RESELLER, ...rows.map((r) => Object.fromEntries(COLS.map((c, i) => [c, r[i]])))];
+    const viaLines = load(folder({ 'emailsrvr/emailsrvr_accounts.jsonl': text }));
+    const viaJson = load(folder({ 'emailsrvr/emailsrvr_accounts.json': JSON.stringify(asObjects) }));
+    expect(dump(viaLines.defaultState.db, 'emailsrvr_accounts')).toEqual(dump(viaJson.defaultState.db, 'emailsrvr_accounts'));
+  });
+
   it.each(['[01, "a"]', '[1, "a",]', '[1 "a"]', '[1, nul]', '[1, "a"b"]', '[-, "a"]', '[1, "a"]]', '[1, "a"', '[1, "a\u0001"]', '[1, tru]', '[1, "a"] x'])(
     'refuses the row array %s as JSON.parse would', (line) => {
       expect(() => JSON.parse(line)).toThrow();

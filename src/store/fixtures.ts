@@ -7,6 +7,7 @@
  * code. Rows load in the vendor's table order, in one transaction; a missing file means an empty
  * table.
  */
+import { isAscii } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
@@ -50,6 +51,13 @@ function fixtureFile(dir: string, vendor: VendorModule, table: string): { file: 
 export interface JsonLinesSink {
   object(row: Record<string, unknown>): void;
   values(columns: string[], values: unknown[]): void;
+  /**
+   * Optional quick path for a row array line of a file with a header, given as `text` from
+   * `start` to `end` (a line of a chunk with no backslash or control character): take the row
+   * and answer true if it is made only of plain values (see scanPlainRow) and has one per column;
+   * answer false, taking nothing, for any other line, which then goes to `values` or fails as usual.
+   */
+  plainRow?(columns: string[], text: string, start: number, end: number): boolean;
 }
 
 /**
@@ -61,8 +69,7 @@ export interface JsonLinesSink {
  */
 export function readJsonLines(file: string, sink: JsonLinesSink): void {
   const fd = fs.openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(1 << 24);
-  let rest = '';
+  let buf = Buffer.allocUnsafe(1 << 24);
   let lineNo = 0;
   let header: string[] | null = null;
   let first = true;
@@ -98,26 +105,49 @@ export function readJsonLines(file: string, sink: JsonLinesSink): void {
     }
     first = false;
   };
+  const plainRow = sink.plainRow;
+  // A line of a chunk with no backslash and no control character but the newlines between lines
+  // can only be a plain row or something JSON.parse has to look at: such a chunk's lines are
+  // offered to the sink's quick path in place (no string per line, no test per line).
+  const line = (text: string, start: number, end: number, clean: boolean) => {
+    if (clean && header !== null && plainRow !== undefined && end > start && plainRow(header, text, start, end)) lineNo++;
+    else handle(text.slice(start, end));
+  };
   try {
+    // The bytes after the last newline of a read (the start of the next line) are moved to the
+    // front of the buffer and read on with the next chunk, so a multi-byte character or a row
+    // never straddles two chunks; a line longer than the buffer makes it grow.
+    let have = 0;
     for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      const n = fs.readSync(fd, buf, have, buf.length - have, null);
       if (n === 0) break;
-      // Cut at the last newline so a multi-byte character or a row never straddles two chunks.
-      const end = buf.lastIndexOf(10, n - 1);
+      const total = have + n;
+      const end = buf.lastIndexOf(10, total - 1);
       if (end < 0) {
-        rest += buf.toString('utf8', 0, n);
+        have = total;
+        if (have === buf.length) {
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, have);
+          buf = bigger;
+        }
         continue;
       }
-      const text = rest + buf.toString('utf8', 0, end);
-      rest = buf.toString('utf8', end + 1, n);
+      // An ASCII chunk (the usual case) decodes as ASCII to the same string as UTF-8 would give,
+      // several times faster; its bytes are its characters, so it is checked for backslashes
+      // and control characters on the bytes (quicker than a regular expression on the text).
+      const bytes = buf.subarray(0, end);
+      const ascii = isAscii(bytes);
+      const text = buf.toString(ascii ? 'ascii' : 'utf8', 0, end);
+      const clean = plainRow !== undefined && (ascii ? !notPlainBytes(bytes) : !CHUNK_NOT_PLAIN.test(text));
+      have = buf.copy(buf, 0, end + 1, total);
       let start = 0;
       for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', start)) {
-        handle(text.slice(start, i));
+        line(text, start, i, clean);
         start = i + 1;
       }
-      handle(text.slice(start));
+      line(text, start, text.length, clean);
     }
-    if (rest !== '') handle(rest);
+    if (have > 0) handle(buf.toString('utf8', 0, have));
   } finally {
     fs.closeSync(fd);
   }
@@ -125,6 +155,89 @@ export function readJsonLines(file: string, sink: JsonLinesSink): void {
 
 /** A backslash (an escape) or a control character (not allowed raw in a JSON string). */
 const NOT_PLAIN = /[\\\u0000-\u001f]/;
+/** The same within a chunk of lines: the newlines that end its lines aside. */
+const CHUNK_NOT_PLAIN = /[\\\u0000-\u0009\u000b-\u001f]/;
+
+/**
+ * Whether `bytes` hold a backslash or a control character other than a newline (the bytes
+ * CHUNK_NOT_PLAIN finds in ASCII text). Control characters are found four bytes at a time: a word
+ * with no byte below 0x20 is passed over with one test, the others are looked at byte by byte.
+ */
+function notPlainBytes(bytes: Buffer): boolean {
+  if (bytes.indexOf(92) >= 0) return true;
+  const n = bytes.length;
+  let i = 0;
+  if (bytes.byteOffset % 4 === 0) {
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset, n >> 2);
+    for (let w = 0; w < words.length; w++) {
+      const x = words[w];
+      // Non-zero when some byte of x is below 0x20 (x is ASCII: no byte has its top bit set).
+      if (((x - 0x20202020) & ~x & 0x80808080) !== 0) {
+        for (let b = w * 4, e = b + 4; b < e; b++) {
+          const c = bytes[b];
+          if (c < 32 && c !== 10) return true;
+        }
+      }
+    }
+    i = words.length * 4;
+  }
+  for (; i < n; i++) {
+    const c = bytes[i];
+    if (c < 32 && c !== 10) return true;
+  }
+  return false;
+}
+
+/**
+ * scanPlainRow over `text` from `start` to `end` (a line of a chunk free of backslashes and
+ * control characters), writing the values as they are bound (true and false as 1 and 0, as
+ * toSqlValue gives them) into `out` from `at`, at most `max` of them: answers
+ * how many, or -1 for a line scanPlainRow would refuse (or with more than `max` values). Writes
+ * in place, so a row costs no array and no string but its values.
+ */
+function scanPlainRowAt(text: string, start: number, end: number, out: unknown[], at: number, max: number): number {
+  if (text.charCodeAt(start) !== 91 || text.charCodeAt(end - 1) !== 93) return -1;
+  if (end - start === 2) return 0;
+  const last = end - 1;
+  const limit = at + max;
+  let k = at;
+  let i = start + 1;
+  for (;;) {
+    if (k === limit) return -1;
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      const q = text.indexOf('"', i + 1);
+      if (q < 0 || q >= last) return -1;
+      out[k++] = text.slice(i + 1, q);
+      i = q + 1;
+    } else if ((c >= 48 && c <= 57) || c === 45) {
+      const negative = c === 45;
+      if (negative) i++;
+      const from = i;
+      let d = text.charCodeAt(i);
+      if (d < 48 || d > 57) return -1;
+      let v = d - 48;
+      i++;
+      if (v !== 0) for (d = text.charCodeAt(i); d >= 48 && d <= 57; d = text.charCodeAt(++i)) v = v * 10 + (d - 48);
+      if (i - from > 15) return -1;
+      out[k++] = negative ? -v : v;
+    } else if (c === 110 && text.startsWith('null', i)) {
+      out[k++] = null;
+      i += 4;
+    } else if (c === 116 && text.startsWith('true', i)) {
+      out[k++] = 1;
+      i += 4;
+    } else if (c === 102 && text.startsWith('false', i)) {
+      out[k++] = 0;
+      i += 5;
+    } else {
+      return -1;
+    }
+    const next = text.charCodeAt(i);
+    if (next === 44) i++;
+    else return next === 93 && i === last ? k - at : -1;
+  }
+}
 
 /**
  * The values of a row array line made only of plain values, as JSON.parse would give them:
@@ -235,7 +348,10 @@ function rowInserter(db: DB, table: string): JsonLinesSink & { flush: () => void
   type Shape = { cols: string[]; one: Statement; many: Statement; per: number };
   const shapes = new Map<string, Shape>();
   let shape: Shape | null = null;
+  // The values of the rows waiting, written in place: `pending` holds one full statement's worth
+  // (made once per shape and reused), `k` values of which are taken.
   let pending: unknown[] = [];
+  let k = 0;
   let rows = 0;
   const statement = (cols: string[], n: number) => {
     const one = `(${cols.map(() => '?').join(', ')})`;
@@ -246,9 +362,9 @@ function rowInserter(db: DB, table: string): JsonLinesSink & { flush: () => void
     if (rows === shape.per) shape.many.run(...pending);
     else {
       const n = shape.cols.length;
-      for (let i = 0; i < pending.length; i += n) shape.one.run(...pending.slice(i, i + n));
+      for (let i = 0; i < k; i += n) shape.one.run(...pending.slice(i, i + n));
     }
-    pending = [];
+    k = 0;
     rows = 0;
   };
   const sameKeys = (keys: string[], cols: string[]) => {
@@ -266,6 +382,7 @@ function rowInserter(db: DB, table: string): JsonLinesSink & { flush: () => void
       s = { cols: keys, one: statement(keys, 1), many: statement(keys, per), per };
       shapes.set(key, s);
     }
+    if (s !== shape) pending = new Array(s.per * s.cols.length);
     return (shape = s);
   };
   const object = (r: Record<string, unknown>) => {
@@ -273,7 +390,7 @@ function rowInserter(db: DB, table: string): JsonLinesSink & { flush: () => void
     const s = shape !== null && sameKeys(keys, shape.cols) ? shape : use(keys);
     for (let i = 0; i < keys.length; i++) {
       const v = r[keys[i]];
-      pending.push(typeof v === 'string' || typeof v === 'number' ? v : toSqlValue(v));
+      pending[k++] = typeof v === 'string' || typeof v === 'number' ? v : toSqlValue(v);
     }
     if (++rows === s.per) flush();
   };
@@ -281,11 +398,22 @@ function rowInserter(db: DB, table: string): JsonLinesSink & { flush: () => void
     const s = shape !== null && (shape.cols === columns || sameKeys(columns, shape.cols)) ? shape : use(columns);
     for (let i = 0; i < vals.length; i++) {
       const v = vals[i];
-      pending.push(typeof v === 'string' || typeof v === 'number' ? v : toSqlValue(v));
+      pending[k++] = typeof v === 'string' || typeof v === 'number' ? v : toSqlValue(v);
     }
     if (++rows === s.per) flush();
   };
-  return { object, values, flush };
+  // Only once `values` has made the header's shape the current one (its first row), so a bad
+  // header or first row still fails exactly as before.
+  const plainRow = (columns: string[], text: string, start: number, end: number) => {
+    const s = shape;
+    if (s === null || s.cols !== columns) return false;
+    const n = columns.length;
+    if (scanPlainRowAt(text, start, end, pending, k, n) !== n) return false;
+    k += n;
+    if (++rows === s.per) flush();
+    return true;
+  };
+  return { object, values, plainRow, flush };
 }
 
 /** Insert rows into one table; columns are the union of the rows' keys. */
