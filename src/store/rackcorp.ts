@@ -450,6 +450,32 @@ export function createRackcorpStore(db: DB) {
     return id;
   });
 
+  /**
+   * `make()`'s value for `key` of `kind`, kept until the database changes. Only for values that
+   * depend on nothing but the data and the key (not the caller, the clock or the request);
+   * callers must not change what they get. `weigh` tells a value's size (about its characters);
+   * the memo keeps about MEMO_BUDGET of them per state (starting again empty past it), and none
+   * heavier than a sixteenth of it.
+   */
+  function memo<T>(kind: string, key: unknown, make: () => T, weigh: (v: T) => number): T {
+    if (!cacheUsable()) return make();
+    let m = memos.get(kind);
+    let v = m?.get(key) as T | undefined;
+    if (v !== undefined) return v;
+    v = make();
+    const w = weigh(v) + 64 + (typeof key === 'string' ? key.length : 0);
+    if (w > MEMO_BUDGET / 16) return v;
+    if (memoWeight + w > MEMO_BUDGET) {
+      memos.clear();
+      memoWeight = 0;
+      m = undefined;
+    }
+    if (!m) memos.set(kind, (m = new Map()));
+    m.set(key, v);
+    memoWeight += w;
+    return v;
+  }
+
   return {
     get(id: number): CustomerRow | undefined {
       return s.byId.get(id);
@@ -490,36 +516,13 @@ export function createRackcorpStore(db: DB) {
       }
       return out;
     },
-    /**
-     * `make()`'s value for `key` of `kind`, kept until the database changes. Only for values that
-     * depend on nothing but the data and the key (not the caller, the clock or the request);
-     * callers must not change what they get. `weigh` tells a value's size (about its characters);
-     * the memo keeps about MEMO_BUDGET of them per state (starting again empty past it), and none
-     * heavier than a sixteenth of it.
-     */
-    memo<T>(kind: string, key: unknown, make: () => T, weigh: (v: T) => number): T {
-      if (!cacheUsable()) return make();
-      let m = memos.get(kind);
-      let v = m?.get(key) as T | undefined;
-      if (v !== undefined) return v;
-      v = make();
-      const w = weigh(v) + 64 + (typeof key === 'string' ? key.length : 0);
-      if (w > MEMO_BUDGET / 16) return v;
-      if (memoWeight + w > MEMO_BUDGET) {
-        memos.clear();
-        memoWeight = 0;
-        m = undefined;
-      }
-      if (!m) memos.set(kind, (m = new Map()));
-      m.set(key, v);
-      memoWeight += w;
-      return v;
-    },
+    memo,
     apiKey: (uuid: string) => s.keyByUuid.get(uuid),
     /** The API key's secret and customer, as `[secret, customerId]` (one array, no object: read on every request). */
-    apiKeySecret: (uuid: string) => s.keySecret.get(uuid),
+    apiKeySecret: (uuid: string) => memo('auth.key', uuid, () => s.keySecret.get(uuid), () => 64),
     /** Whether user `id` exists, belongs to `customerId` and is ACTIVE (exact, case-sensitive status). */
-    isActiveUser: (id: number, customerId: number) => s.activeUser.get(id, customerId) !== undefined,
+    isActiveUser: (id: number, customerId: number) =>
+      memo('auth.activeUser', `${id} ${customerId}`, () => s.activeUser.get(id, customerId) !== undefined, () => 8),
     userByLogin: (login: string) => s.userByLogin.get(login),
     userById: (id: number) => s.userById.get(id),
     partnerCustomer: (code: string) => s.partner.get(code)?.id,

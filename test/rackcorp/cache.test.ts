@@ -73,7 +73,7 @@ describe('RackCorp answers kept until the data changes', () => {
     expect((await get(456)).customer?.companyName ?? null).toBe(before);
   });
 
-  it('checks API keys and users on every request', async () => {
+  it('sees a rotated API key and a suspended user on the next request', async () => {
     const h = { ...basic(API_UUID, API_SECRET), 'x-emulator-session': session };
     expect((await call(app, { method: 'GET', url: `${REST}/customers/123`, headers: h })).body.code).toBe('OK');
     db().prepare("UPDATE rackcorp_api_keys SET secret = 'rotated' WHERE uuid = ?").run(API_UUID);

@@ -130,7 +130,7 @@ function parseAuthorization(header: string): ParsedAuthorization {
 
 function byKey(store: RackcorpStore, uuid: unknown, secret: unknown, via: RackcorpAuth['via']): RackcorpAuth {
   if (typeof uuid !== 'string' || typeof secret !== 'string') throw new RackcorpFault(`${AUTH_FAILED}: APIUUID and APISECRET must both be given`, undefined, 'Auth');
-  // The key is looked up on every request: keys can be changed or removed at any time.
+  // Keys can be changed or removed at any time: the lookup is remembered only until the data changes.
   const key = store.apiKeySecret(uuid);
   // The secret is compared here, not in SQL: SQLite would see a string with a lone surrogate as U+FFFD.
   if (!key || key[0] !== secret) throw new RackcorpFault(`${AUTH_FAILED}: invalid API key`, undefined, 'Auth');
@@ -139,7 +139,8 @@ function byKey(store: RackcorpStore, uuid: unknown, secret: unknown, via: Rackco
 
 function tokenUser(store: RackcorpStore, claims: { userId: number; customerId: number } | null, via: 'bearer' | 'cookie'): RackcorpAuth {
   if (!claims) throw new RackcorpFault(`${AUTH_FAILED}: the session token is invalid or has expired`, undefined, 'Auth');
-  // One lookup for "exists, same customer, ACTIVE": the three failures share one message.
+  // One lookup for "exists, same customer, ACTIVE" (remembered until the data changes): the three
+  // failures share one message.
   if (!store.isActiveUser(claims.userId, claims.customerId)) {
     throw new RackcorpFault(`${AUTH_FAILED}: the session user is no longer active`, undefined, 'Auth');
   }
