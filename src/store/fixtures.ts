@@ -189,13 +189,13 @@ function notPlainBytes(bytes: Buffer): boolean {
 }
 
 /**
- * scanPlainRow over `text` from `start` to `end` (a line of a chunk free of backslashes and
- * control characters), writing the values as they are bound (true and false as 1 and 0, as
- * toSqlValue gives them) into `out` from `at`, at most `max` of them: answers
- * how many, or -1 for a line scanPlainRow would refuse (or with more than `max` values). Writes
- * in place, so a row costs no array and no string but its values.
+ * The plain values (see scanPlainRow) of the row array in `text` from `start` to `end` (a line
+ * free of backslashes and control characters), written into `out` from `at`, at most `max` of
+ * them, true and false as `yes` and `no` (by default 1 and 0: as toSqlValue binds them): answers
+ * how many, or -1 for a line that is not plain (or with more than `max` values). Writes in place,
+ * so a row of a chunk costs no array and no string but its values.
  */
-function scanPlainRowAt(text: string, start: number, end: number, out: unknown[], at: number, max: number): number {
+function scanPlainRowAt(text: string, start: number, end: number, out: unknown[], at: number, max: number, yes: unknown = 1, no: unknown = 0): number {
   if (text.charCodeAt(start) !== 91 || text.charCodeAt(end - 1) !== 93) return -1;
   if (end - start === 2) return 0;
   const last = end - 1;
@@ -218,6 +218,7 @@ function scanPlainRowAt(text: string, start: number, end: number, out: unknown[]
       if (d < 48 || d > 57) return -1;
       let v = d - 48;
       i++;
+      // JSON has no leading zeros: after a 0 only the end of the number may follow.
       if (v !== 0) for (d = text.charCodeAt(i); d >= 48 && d <= 57; d = text.charCodeAt(++i)) v = v * 10 + (d - 48);
       if (i - from > 15) return -1;
       out[k++] = negative ? -v : v;
@@ -225,10 +226,10 @@ function scanPlainRowAt(text: string, start: number, end: number, out: unknown[]
       out[k++] = null;
       i += 4;
     } else if (c === 116 && text.startsWith('true', i)) {
-      out[k++] = 1;
+      out[k++] = yes;
       i += 4;
     } else if (c === 102 && text.startsWith('false', i)) {
-      out[k++] = 0;
+      out[k++] = no;
       i += 5;
     } else {
       return -1;
@@ -249,45 +250,10 @@ function scanPlainRowAt(text: string, start: number, end: number, out: unknown[]
  */
 function scanPlainRow(line: string, out: unknown[]): boolean {
   out.length = 0;
-  const n = line.length;
-  if (line.charCodeAt(0) !== 91 || line.charCodeAt(n - 1) !== 93 || NOT_PLAIN.test(line)) return false;
-  if (n === 2) return true;
-  let i = 1;
-  for (;;) {
-    const c = line.charCodeAt(i);
-    if (c === 34) {
-      const end = line.indexOf('"', i + 1);
-      if (end < 0) return false;
-      out.push(line.slice(i + 1, end));
-      i = end + 1;
-    } else if ((c >= 48 && c <= 57) || c === 45) {
-      const negative = c === 45;
-      if (negative) i++;
-      const start = i;
-      let d = line.charCodeAt(i);
-      if (d < 48 || d > 57) return false;
-      let v = d - 48;
-      i++;
-      // JSON has no leading zeros: after a 0 only the end of the number may follow.
-      if (v !== 0) for (d = line.charCodeAt(i); d >= 48 && d <= 57; d = line.charCodeAt(++i)) v = v * 10 + (d - 48);
-      if (i - start > 15) return false;
-      out.push(negative ? -v : v);
-    } else if (c === 110 && line.startsWith('null', i)) {
-      out.push(null);
-      i += 4;
-    } else if (c === 116 && line.startsWith('true', i)) {
-      out.push(true);
-      i += 4;
-    } else if (c === 102 && line.startsWith('false', i)) {
-      out.push(false);
-      i += 5;
-    } else {
-      return false;
-    }
-    const next = line.charCodeAt(i);
-    if (next === 44) i++;
-    else return next === 93 && i === n - 1;
-  }
+  if (NOT_PLAIN.test(line)) return false;
+  const n = scanPlainRowAt(line, 0, line.length, out, 0, Infinity, true, false);
+  out.length = n < 0 ? 0 : n;
+  return n >= 0;
 }
 
 /** Call `each` for every row of a JSON Lines file, as an object (row arrays are paired with the header). */
