@@ -163,6 +163,18 @@ const ASCII_ONLY = /^[\x00-\x7f]*$/;
  */
 export const FOLDS_TO_ASCII = ['\u0130', '\u212a'] as const;
 
+/** A lone surrogate (not valid Unicode text: the database stores U+FFFD in its place). */
+const LONE_SURROGATE = /\p{Cs}/u;
+const storedText = (v: unknown) => v === null || (typeof v === 'string' && !LONE_SURROGATE.test(v));
+
+/** Whether reading the new row back would give exactly the values of `c` (see create). */
+function storesAsGiven(c: NewCustomer): boolean {
+  return Number.isSafeInteger(c.accountId) && storedText(c.code) && storedText(c.title) && storedText(c.firstName) && storedText(c.middleName)
+    && storedText(c.lastName) && storedText(c.suffix) && storedText(c.birthDate) && storedText(c.gender) && storedText(c.organizationName)
+    && storedText(c.email) && storedText(c.phone) && storedText(c.street) && storedText(c.city) && storedText(c.state) && storedText(c.zipCode)
+    && storedText(c.countryCode);
+}
+
 /** Make a user's text literal inside a LIKE pattern (escape character `\`). */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -177,15 +189,15 @@ export function createMgmtStore(db: DB) {
   const byId = db.prepare(`SELECT ${SELECT_COLUMNS} FROM mgmt_customers WHERE id = ?`).raw();
   const insert = db.prepare(`INSERT INTO mgmt_customers (code, account_id, title, first_name, middle_name, last_name, suffix,
       birth_date, gender, organization_name, email, phone, street, city, state, zip_code, country_code, created_at)
-    VALUES (@code, @accountId, @title, @firstName, @middleName, @lastName, @suffix, @birthDate, @gender, @organizationName,
-      @email, @phone, @street, @city, @state, @zipCode, @countryCode, @createdAt)`);
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const setCode = db.prepare('UPDATE mgmt_customers SET code = ? WHERE id = ?');
   const findStatements = new Map<string, { count: Statement; page: Statement }>();
   // Answers derived from reads only (find and load bodies, authenticated users), kept until the next write.
   const reads = new ReadCache<object>(db);
 
   const insertTx = db.transaction((c: NewCustomer, createdAt: string): number => {
-    const id = Number(insert.run({ ...c, code: c.code ?? '', createdAt }).lastInsertRowid);
+    const id = Number(insert.run(c.code ?? '', c.accountId, c.title, c.firstName, c.middleName, c.lastName, c.suffix, c.birthDate, c.gender,
+      c.organizationName, c.email, c.phone, c.street, c.city, c.state, c.zipCode, c.countryCode, createdAt).lastInsertRowid);
     if (c.code === null) setCode.run(String(id), id);
     return id;
   });
@@ -216,7 +228,15 @@ export function createMgmtStore(db: DB) {
     /** Insert a customer; a null code becomes the new id. Returns the stored customer. */
     create(c: NewCustomer, createdAt: string): MgmtCustomer {
       const id = insertTx(c, createdAt);
-      return customerOf(byId.get(id) as unknown[]);
+      // The stored row holds exactly what was written (TEXT columns keep well-formed strings as
+      // they are; the id and account are integers), so the answer is made from it without reading
+      // the row back. Anything else (a lone surrogate becomes U+FFFD in the database) is read back.
+      if (!storesAsGiven(c)) return customerOf(byId.get(id) as unknown[]);
+      return {
+        id, code: c.code ?? String(id), accountId: c.accountId, title: c.title, firstName: c.firstName, middleName: c.middleName,
+        lastName: c.lastName, suffix: c.suffix, birthDate: c.birthDate, gender: c.gender, organizationName: c.organizationName,
+        email: c.email, phone: c.phone, street: c.street, city: c.city, state: c.state, zipCode: c.zipCode, countryCode: c.countryCode,
+      };
     },
 
     /** Customers of the given accounts matching every filter, by id, one page of them plus the total. */
