@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { fixtureCustomers, OTHER, req } from './helpers.js';
+import { fixtureCustomers, OTHER, putJson, req } from './helpers.js';
+import { FOLDS_TO_ASCII } from '../../src/store/mgmt.js';
 
 const CUSTOMER_1_JSON = {
   id: 1, code: 'CUST-00001', accountId: 2001, title: 'Mr', firstName: 'James', middleName: 'Lee', lastName: 'Smith', suffix: 'Jr',
@@ -287,5 +288,34 @@ describe('UniPay find: filters', () => {
       expect(res.statusCode, field).toBe(400);
       expect(res.json(), field).toEqual({ response: { code: 'E400', status: 400, message: `${field} must be at most ${max} characters`, field } });
     }
+  });
+
+  it('folds case as String.prototype.toLowerCase does, beyond ASCII too (special characters included)', async () => {
+    // The store runs its JavaScript fold only for values holding FOLDS_TO_ASCII: that list must be
+    // every code point beyond ASCII whose lower case is or holds ASCII, in this engine's Unicode data.
+    const folds: string[] = [];
+    for (let cp = 0x80; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      if (/[\x00-\x7f]/.test(String.fromCodePoint(cp).toLowerCase())) folds.push(String.fromCodePoint(cp));
+    }
+    expect(folds).toEqual([...FOLDS_TO_ASCII]);
+    const made: number[] = [];
+    for (const [lastName, city, email] of [['\u212aelvinsson', 'İzmir', 'K@EXAMPLE.COM'], ['MÜLLERSTRASSE', 'KÖLN', 'x@example.com'], ['plain', 'Ankara', 'k@example.com']]) {
+      const res = await putJson(app, { accountId: 2001, lastName, city, email });
+      expect(res.statusCode).toBe(200);
+      made.push(res.json().id);
+    }
+    const [kelvin, muller, plain] = made;
+    expect(await findIds('lastName=kelvin')).toEqual([kelvin]);
+    expect(await findIds('lastName=KELV')).toEqual([kelvin]);
+    expect(await findIds(`lastName=${encodeURIComponent('\u212aELV')}`)).toEqual([kelvin]);
+    expect(await findIds('city=i')).toEqual(idsWhere((c) => (c.city ?? '').toLowerCase().includes('i')).concat([kelvin]));
+    expect(await findIds('city=izmir')).toEqual([]);
+    expect(await findIds(`city=${encodeURIComponent('i\u0307zm')}`)).toEqual([kelvin]);
+    expect(await findIds(`lastName=${encodeURIComponent('müllers')}`)).toEqual([muller]);
+    expect(await findIds('lastName=llerstr')).toEqual([muller]);
+    expect(await findIds('city=k%C3%B6ln')).toEqual(idsWhere((c) => (c.city ?? '').toLowerCase().includes('köln')).concat([muller]));
+    expect(await findIds('email=k@example.com')).toEqual([kelvin, plain]);
+    expect(await findIds(`email=${encodeURIComponent('\u212a@example.com')}`)).toEqual([kelvin, plain]);
   });
 });
