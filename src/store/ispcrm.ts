@@ -349,7 +349,7 @@ export function createIspcrmStore(db: DB) {
     if (!stmt) {
       const dir = order === 'desc' ? 'DESC' : 'ASC';
       const tie = field === 'id' ? '' : `, c.id ${dir}`;
-      stmt = db.prepare(`SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} LIMIT ? OFFSET ?`).raw();
+      stmt = db.prepare(`SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} LIMIT ? + 0 OFFSET ? + 0`).raw();
       pageStmts.set(key, stmt);
     }
     return stmt;

@@ -288,7 +288,7 @@ export function createMgmtStore(db: DB) {
         // there are few distinct statements: prepare each once per database.
         stmts = {
           count: db.prepare(`SELECT COUNT(*) FROM mgmt_customers WHERE ${clause}`).pluck(),
-          page: db.prepare(`SELECT ${SELECT_COLUMNS} FROM mgmt_customers WHERE ${clause} ORDER BY id LIMIT ? OFFSET ?`).raw(),
+          page: db.prepare(`SELECT ${SELECT_COLUMNS} FROM mgmt_customers WHERE ${clause} ORDER BY id LIMIT ? + 0 OFFSET ? + 0`).raw(),
         };
         findStatements.set(clause, stmts);
       }
