@@ -297,18 +297,12 @@ export function createRackcorpStore(db: DB) {
     // the point lookups below read only what their caller needs.
     parentOf: () => db.prepare<[number], number | null>('SELECT parentID FROM rackcorp_customers WHERE id = ?').pluck(),
     currencyOf: () => db.prepare<[number], string>('SELECT currency FROM rackcorp_customers WHERE id = ?').pluck(),
-    locations: () => db.prepare<[number], Record<string, unknown>>(
-      'SELECT id, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id'),
-    contacts: () => db.prepare<[number], Record<string, unknown>>(
-      'SELECT id, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id'),
     locationsNoId: () => db.prepare<[number], LocationRaw>(
       'SELECT typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id').raw(),
     contactsNoId: () => db.prepare<[number], ContactRaw>(
       'SELECT typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id').raw(),
-    keyByUuid: () => db.prepare<[string], { uuid: string; secret: string; customerId: number }>('SELECT uuid, secret, customerId FROM rackcorp_api_keys WHERE uuid = ?'),
     userByLogin: () => db.prepare<[string], { id: number; customerId: number; login: string; password: string; status: string }>(
       'SELECT id, customerId, login, password, status FROM rackcorp_users WHERE login = ? COLLATE NOCASE'),
-    userById: () => db.prepare<[number], { id: number; customerId: number; status: string }>('SELECT id, customerId, status FROM rackcorp_users WHERE id = ?'),
     activeUser: () => db.prepare<[number, number], number>("SELECT 1 FROM rackcorp_users WHERE id = ? AND customerId = ? AND status = 'ACTIVE'").pluck(),
     keySecret: () => db.prepare<[string], [string, number]>('SELECT secret, customerId FROM rackcorp_api_keys WHERE uuid = ?').raw(),
     partner: () => db.prepare<[string], { id: number }>('SELECT id FROM rackcorp_customers WHERE partnerCode = ?'),
@@ -501,8 +495,6 @@ export function createRackcorpStore(db: DB) {
     },
     /** The customer's currency, or undefined when there is no such customer. */
     currency: (id: number) => s.currencyOf.get(id),
-    locations: (id: number) => s.locations.all(id),
-    contacts: (id: number) => s.contacts.all(id),
     /** The customer's locations (or contacts) as the API shows them: in id order, without the row id. */
     locationsWithoutId(id: number): Record<string, unknown>[] {
       const raw = s.locationsNoId.all(id);
@@ -523,14 +515,12 @@ export function createRackcorpStore(db: DB) {
       return out;
     },
     memo,
-    apiKey: (uuid: string) => s.keyByUuid.get(uuid),
     /** The API key's secret and customer, as `[secret, customerId]` (one array, no object: read on every request). */
     apiKeySecret: (uuid: string) => memo('auth.key', uuid, () => s.keySecret.get(uuid), () => 64),
     /** Whether user `id` exists, belongs to `customerId` and is ACTIVE (exact, case-sensitive status). */
     isActiveUser: (id: number, customerId: number) =>
       memo('auth.activeUser', `${id} ${customerId}`, () => s.activeUser.get(id, customerId) !== undefined, () => 8),
     userByLogin: (login: string) => s.userByLogin.get(login),
-    userById: (id: number) => s.userById.get(id),
     partnerCustomer: (code: string) => s.partner.get(code)?.id,
     /** Customers of `root`'s tree matching the filter: total count and one page, ordered by id. */
     list(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerSummaryRow[] } {
