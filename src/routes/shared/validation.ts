@@ -99,13 +99,22 @@ export type Validator<S extends TSchema> = ValidateFunction<Static<S>>;
  * most operations of a given test run are never called. Same interface: call it, then read `errors`.
  */
 export function compile<S extends TSchema>(schema: S, coerce = true): Validator<S> {
+  return compiledOnFirstCall(() => (coerce ? coercingAjv : strictAjv).compile(schema)) as Validator<S>;
+}
+
+/**
+ * A validator that runs `make()`'s, made on its first call (same interface: call it, then read
+ * `errors`). What `compile` does for the vendor schemas, for any Ajv instance (the control plane
+ * has its own).
+ */
+export function compiledOnFirstCall(make: () => ValidateFunction): ValidateFunction {
   let fn: ValidateFunction | undefined;
   const lazy = ((data: unknown) => {
-    fn ??= (coerce ? coercingAjv : strictAjv).compile(schema);
+    fn ??= make();
     const ok = fn(data);
     lazy.errors = fn.errors;
     return ok;
-  }) as Validator<S>;
+  }) as ValidateFunction;
   lazy.errors = null;
   return lazy;
 }

@@ -23,6 +23,7 @@ import { vendors } from '../../vendors.js';
 import { VERSION } from '../version.js';
 import type { Config } from '../config.js';
 import type { VendorModule } from '../../routes/shared/vendor.js';
+import { compiledOnFirstCall } from '../../routes/shared/validation.js';
 import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';
 import { dataRoutes, resetState } from './data.js';
 import { activeFaults, faultRoutes, faultsOf, faultsOnRequest, faultsOnSend } from './faults.js';
@@ -113,17 +114,7 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     const compile = (schema: object, body: boolean): ValidateFunction => body
       ? (bodyAjv ??= new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, strict: false, validateSchema: false })).compile(schema)
       : (textAjv ??= new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, strict: false, validateSchema: false })).compile(schema);
-    scope.setValidatorCompiler(({ schema, httpPart }) => {
-      let fn: ValidateFunction | undefined;
-      const validate = (data: unknown) => {
-        fn ??= compile(schema, httpPart === 'body');
-        const ok = fn(data);
-        validate.errors = fn.errors;
-        return ok;
-      };
-      validate.errors = null as ValidateFunction['errors'];
-      return validate;
-    });
+    scope.setValidatorCompiler(({ schema, httpPart }) => compiledOnFirstCall(() => compile(schema, httpPart === 'body')));
     scope.setErrorHandler((err: FastifyError | ControlError, request, reply) => {
       let status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
       if ((err as FastifyError).validation) status = 400;
