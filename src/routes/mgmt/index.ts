@@ -101,25 +101,21 @@ export const mgmt: VendorModule = {
         method: op.method,
         url: op.url,
         exposeHeadRoute: false,
-        // Synchronous hooks and handler: nothing here awaits (a thrown MgmtError reaches the error handler all the same).
+        // Synchronous hooks and handler: nothing here awaits (Fastify's hook runner hands a thrown
+        // MgmtError to the error handler, as it does a rejected promise).
         onRequest: (request, _reply, done) => {
           request.emulator.operation = op.name;
-          try {
-            // Order: who you are, then what you can read, then what you sent. Nothing is parsed before all three pass.
-            request.emulatorMgmtAuth = authenticate(request.headers.authorization, request.emulator.state.use(createMgmtStore), passwords);
-            if (formatFor(request.headers.accept) === null) {
-              throw new MgmtError('E406', `Cannot produce ${request.headers.accept}: ask for application/json or application/xml`);
+          // Order: who you are, then what you can read, then what you sent. Nothing is parsed before all three pass.
+          request.emulatorMgmtAuth = authenticate(request.headers.authorization, request.emulator.state.use(createMgmtStore), passwords);
+          if (formatFor(request.headers.accept) === null) {
+            throw new MgmtError('E406', `Cannot produce ${request.headers.accept}: ask for application/json or application/xml`);
+          }
+          if (op.consumesBody) {
+            const ct = request.headers['content-type'];
+            const hasBody = (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') || request.headers['transfer-encoding'] !== undefined;
+            if (bodyFormatOf(ct) === null && (ct !== undefined || hasBody)) {
+              throw new MgmtError('E415', `Unsupported Content-Type ${ct ?? '(none)'}: send the Customer as application/json or application/xml`);
             }
-            if (op.consumesBody) {
-              const ct = request.headers['content-type'];
-              const hasBody = (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') || request.headers['transfer-encoding'] !== undefined;
-              if (bodyFormatOf(ct) === null && (ct !== undefined || hasBody)) {
-                throw new MgmtError('E415', `Unsupported Content-Type ${ct ?? '(none)'}: send the Customer as application/json or application/xml`);
-              }
-            }
-          } catch (err) {
-            done(err as Error);
-            return;
           }
           done();
         },
