@@ -12,6 +12,17 @@ import type { VendorModule } from '../routes/shared/vendor.js';
 
 export type DB = Database.Database;
 
+/** A lone surrogate: not valid Unicode text, so SQLite stores U+FFFD in its place. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Whether a TEXT value reads back exactly as it was bound: any string without a lone surrogate.
+ * A store that builds its answer from what it wrote (instead of reading the row back) checks this.
+ */
+export function storedAsGiven(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
 const META_DDL = `CREATE TABLE IF NOT EXISTS _emulator_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`;
 
 function applyPragmas(db: DB, file: boolean): void {

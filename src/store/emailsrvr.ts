@@ -4,7 +4,7 @@
  * next Add makes is always the next number after the highest one ever used.
  */
 import { changeVersion } from './read-cache.js';
-import type { DB } from './db.js';
+import { storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 
 export const emailsrvrTables: VendorTable[] = [
@@ -76,8 +76,6 @@ function lazy<T>(make: () => T): () => T {
 
 /** Entries the per-database memo holds before it starts over. */
 const MEMO_LIMIT = 512;
-/** A UTF-16 surrogate (paired or not). */
-const SURROGATE = /[\uD800-\uDFFF]/;
 /** What the memo holds for a read that found nothing. */
 const NOTHING = Symbol('nothing');
 
@@ -240,9 +238,9 @@ export function createEmailsrvrStore(db: DB) {
           }
         }
       }
-      // A text holding a surrogate may be stored otherwise than given (a lone one becomes U+FFFD):
-      // read such a row back. Any other is the row as just written (TEXT keeps the strings given).
-      if (SURROGATE.test(name) || (referenceNumber !== null && SURROGATE.test(referenceNumber))) return byNumber().get(accountNumber)!;
+      // A text with a lone surrogate is stored otherwise than given (U+FFFD): read such a row back.
+      // Any other is the row as just written (TEXT keeps the strings given).
+      if (!storedAsGiven(name) || (referenceNumber !== null && !storedAsGiven(referenceNumber))) return byNumber().get(accountNumber)!;
       return { account_number: accountNumber, name, reference_number: referenceNumber, reseller_account: reseller, is_reseller: 0 };
     },
     editAccount(accountNumber: number, changes: { name?: string; referenceNumber?: string | null }): AccountRow {

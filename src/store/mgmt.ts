@@ -3,7 +3,7 @@
  * on), and customers. Prepared statements only; no HTTP here.
  */
 import type { Statement } from 'better-sqlite3';
-import type { DB } from './db.js';
+import { storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 import { ReadCache } from './read-cache.js';
 
@@ -163,9 +163,7 @@ const ASCII_ONLY = /^[\x00-\x7f]*$/;
  */
 export const FOLDS_TO_ASCII = ['\u0130', '\u212a'] as const;
 
-/** A lone surrogate (not valid Unicode text: the database stores U+FFFD in its place). */
-const LONE_SURROGATE = /\p{Cs}/u;
-const storedText = (v: unknown) => v === null || (typeof v === 'string' && !LONE_SURROGATE.test(v));
+const storedText = (v: unknown) => v === null || (typeof v === 'string' && storedAsGiven(v));
 
 /** Whether reading the new row back would give exactly the values of `c` (see create). */
 function storesAsGiven(c: NewCustomer): boolean {
