@@ -82,3 +82,24 @@ export function getMeta(db: DB, key: string): string | null {
 export function setMeta(db: DB, key: string, value: string): void {
   db.prepare('INSERT INTO _emulator_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
 }
+
+/**
+ * An object whose properties are made by `defs` on first read (then kept). A store is made per
+ * state (so per session) and most of its statements are never used in a given session: preparing
+ * them all up front was most of a new session's first RackCorp request (benchmark profile).
+ */
+export function preparedOnUse<T extends Record<string, () => unknown>>(defs: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const out = {} as Record<string, unknown>;
+  for (const key of Object.keys(defs)) {
+    Object.defineProperty(out, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const value = defs[key]();
+        Object.defineProperty(out, key, { value, enumerable: true });
+        return value;
+      },
+    });
+  }
+  return out as { readonly [K in keyof T]: ReturnType<T[K]> };
+}

@@ -4,7 +4,7 @@
  * next Add makes is always the next number after the highest one ever used.
  */
 import { changeVersion } from './read-cache.js';
-import { storedAsGiven, type DB } from './db.js';
+import { preparedOnUse, storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 
 export const emailsrvrTables: VendorTable[] = [
@@ -65,14 +65,6 @@ export interface CustomerPage {
   readonly rows: readonly Readonly<CustomerListRow>[];
 }
 
-/**
- * Made on first use: a state (a session) prepares only the statements its requests need, so a
- * session that never searches or edits never prepares those statements.
- */
-function lazy<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => (value ??= make());
-}
 
 /** Entries the per-database memo holds before it starts over. */
 const MEMO_LIMIT = 512;
@@ -80,12 +72,6 @@ const MEMO_LIMIT = 512;
 const NOTHING = Symbol('nothing');
 
 export function createEmailsrvrStore(db: DB) {
-  const byKey = lazy(() => db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?'));
-  const byNumber = lazy(() => db.prepare<[number], AccountRow>('SELECT * FROM emailsrvr_accounts WHERE account_number = ?'));
-  const customerOf = lazy(() => db.prepare<[number, number], AccountRow>(
-    'SELECT * FROM emailsrvr_accounts WHERE account_number = ? AND reseller_account = ?'));
-  const byReference = lazy(() => db.prepare<[number, string], AccountRow>(
-    'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1'));
   // One condition per search parameter; each matches the name, the account number or the reference number.
   // Plain string functions, not LIKE: the text is literal (no escaping), and a search longer than
   // SQLite's LIKE pattern limit (50,000 bytes) is just a search that matches nothing, not an error.
@@ -101,31 +87,39 @@ export function createEmailsrvrStore(db: DB) {
   // objects of every column (the objects are made below, in JS).
   const LISTED = 'account_number, name, reference_number';
   type ListedRow = [number, string, string | null];
-  const countStmt = lazy(() => db.prepare<Record<string, unknown>, number>(`SELECT COUNT(*) FROM emailsrvr_accounts WHERE ${where}`).pluck());
-  // `LIMIT ? + 0`, not `LIMIT ?`: SQLite (3.53 here) reads a bare LIMIT parameter's value when it
-  // plans, and so marks the statement to be prepared again whenever that parameter is bound, that
-  // is on every run (about 4 us each). The sum is the same integer and is not looked at.
-  const pageStmt = lazy(() => db.prepare<Record<string, unknown>, ListedRow>(
-    `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} LIMIT @limit + 0 OFFSET @offset + 0`).raw());
-  // The same with no search (the usual Index): no search conditions to evaluate on every row.
-  const countAll = lazy(() => db.prepare<[number], number>('SELECT COUNT(*) FROM emailsrvr_accounts WHERE reseller_account = ?').pluck());
-  const pageAll = lazy(() => db.prepare<[number, number, number], ListedRow>(
-    `SELECT ${LISTED} FROM emailsrvr_accounts WHERE reseller_account = ? ${ORDER} LIMIT ? + 0 OFFSET ? + 0`).raw());
-  const insert = lazy(() => db.prepare<[string, string | null, number]>(
-    'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)'));
-  const updateName = lazy(() => db.prepare<[string, number]>('UPDATE emailsrvr_accounts SET name = ? WHERE account_number = ?'));
-  const updateRef = lazy(() => db.prepare<[string | null, number]>('UPDATE emailsrvr_accounts SET reference_number = ? WHERE account_number = ?'));
-  const remove = lazy(() => db.prepare<[number]>('DELETE FROM emailsrvr_accounts WHERE account_number = ?'));
-  const removeKeys = lazy(() => db.prepare<[number]>('DELETE FROM emailsrvr_api_keys WHERE account_number = ?'));
-
-  const edit = lazy(() => db.transaction((accountNumber: number, changes: { name?: string; referenceNumber?: string | null }) => {
-    if (changes.name !== undefined) updateName().run(changes.name, accountNumber);
-    if (changes.referenceNumber !== undefined) updateRef().run(changes.referenceNumber, accountNumber);
-  }));
-  const del = lazy(() => db.transaction((accountNumber: number) => {
-    removeKeys().run(accountNumber);
-    remove().run(accountNumber);
-  }));
+  // Prepared on first use: a state (a session) prepares only the statements its requests need.
+  const s = preparedOnUse({
+    byKey: () => db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?'),
+    byNumber: () => db.prepare<[number], AccountRow>('SELECT * FROM emailsrvr_accounts WHERE account_number = ?'),
+    customerOf: () => db.prepare<[number, number], AccountRow>(
+      'SELECT * FROM emailsrvr_accounts WHERE account_number = ? AND reseller_account = ?'),
+    byReference: () => db.prepare<[number, string], AccountRow>(
+      'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1'),
+    countStmt: () => db.prepare<Record<string, unknown>, number>(`SELECT COUNT(*) FROM emailsrvr_accounts WHERE ${where}`).pluck(),
+    // `LIMIT ? + 0`, not `LIMIT ?`: SQLite (3.53 here) reads a bare LIMIT parameter's value when it
+    // plans, and so marks the statement to be prepared again whenever that parameter is bound, that
+    // is on every run (about 4 us each). The sum is the same integer and is not looked at.
+    pageStmt: () => db.prepare<Record<string, unknown>, ListedRow>(
+      `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} LIMIT @limit + 0 OFFSET @offset + 0`).raw(),
+    // The same with no search (the usual Index): no search conditions to evaluate on every row.
+    countAll: () => db.prepare<[number], number>('SELECT COUNT(*) FROM emailsrvr_accounts WHERE reseller_account = ?').pluck(),
+    pageAll: () => db.prepare<[number, number, number], ListedRow>(
+      `SELECT ${LISTED} FROM emailsrvr_accounts WHERE reseller_account = ? ${ORDER} LIMIT ? + 0 OFFSET ? + 0`).raw(),
+    insert: () => db.prepare<[string, string | null, number]>(
+      'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)'),
+    updateName: () => db.prepare<[string, number]>('UPDATE emailsrvr_accounts SET name = ? WHERE account_number = ?'),
+    updateRef: () => db.prepare<[string | null, number]>('UPDATE emailsrvr_accounts SET reference_number = ? WHERE account_number = ?'),
+    remove: () => db.prepare<[number]>('DELETE FROM emailsrvr_accounts WHERE account_number = ?'),
+    removeKeys: () => db.prepare<[number]>('DELETE FROM emailsrvr_api_keys WHERE account_number = ?'),
+    edit: () => db.transaction((accountNumber: number, changes: { name?: string; referenceNumber?: string | null }) => {
+      if (changes.name !== undefined) s.updateName.run(changes.name, accountNumber);
+      if (changes.referenceNumber !== undefined) s.updateRef.run(changes.referenceNumber, accountNumber);
+    }),
+    del: () => db.transaction((accountNumber: number) => {
+      s.removeKeys.run(accountNumber);
+      s.remove.run(accountNumber);
+    }),
+  });
 
   // Reads remembered until the database changes (src/store/read-cache.ts: the connection's
   // total_changes(), and data_version for a --db file); inside an open transaction nothing is
@@ -163,7 +157,7 @@ export function createEmailsrvrStore(db: DB) {
       const known = counts.get(reseller);
       if (known !== undefined && known.version === version) return known.n;
     }
-    const n = countAll().get(reseller)!;
+    const n = s.countAll.get(reseller)!;
     if (version !== null) {
       if (counts.size >= MEMO_LIMIT) counts.clear();
       counts.set(reseller, { version, n });
@@ -178,11 +172,11 @@ export function createEmailsrvrStore(db: DB) {
     let raw: ListedRow[];
     if (sw === null && ct === null) {
       total = customerCount(reseller);
-      raw = pageAll().all(reseller, limit, offset);
+      raw = s.pageAll.all(reseller, limit, offset);
     } else {
       const params = { reseller, sw, ct };
-      total = countStmt().get(params)!;
-      raw = pageStmt().all({ ...params, limit, offset });
+      total = s.countStmt.get(params)!;
+      raw = s.pageStmt.all({ ...params, limit, offset });
     }
     const rows: CustomerListRow[] = new Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
@@ -200,18 +194,18 @@ export function createEmailsrvrStore(db: DB) {
     remember,
     /** The API key, or undefined; remembered until the database changes (shared: never change it). */
     apiKey(userKey: string): Readonly<ApiKeyRow> | undefined {
-      return remember(`key\0${userKey}`, () => byKey().get(userKey));
+      return remember(`key\0${userKey}`, () => s.byKey.get(userKey));
     },
     /** The account, or undefined; remembered until the database changes (shared: never change it). */
     account(accountNumber: number): Readonly<AccountRow> | undefined {
-      return remember(`account\0${accountNumber}`, () => byNumber().get(accountNumber));
+      return remember(`account\0${accountNumber}`, () => s.byNumber.get(accountNumber));
     },
     /** A customer of the given reseller, or undefined (unknown, or someone else's). */
     customer(reseller: number, accountNumber: number): AccountRow | undefined {
-      return customerOf().get(accountNumber, reseller);
+      return s.customerOf.get(accountNumber, reseller);
     },
     customerByReference(reseller: number, referenceNumber: string): AccountRow | undefined {
-      return byReference().get(reseller, referenceNumber);
+      return s.byReference.get(reseller, referenceNumber);
     },
     /**
      * One page of the reseller's customers, ordered by name (then account number), and the total;
@@ -224,7 +218,7 @@ export function createEmailsrvrStore(db: DB) {
     },
     addCustomer(reseller: number, name: string, referenceNumber: string | null): AccountRow {
       const before = currentVersion();
-      const r = insert().run(name, referenceNumber, reseller);
+      const r = s.insert.run(name, referenceNumber, reseller);
       const accountNumber = Number(r.lastInsertRowid);
       // In memory the version is total_changes(): one more means this row and nothing else changed
       // since `before`, so counts made at `before` hold still, the reseller's with one more.
@@ -240,15 +234,15 @@ export function createEmailsrvrStore(db: DB) {
       }
       // A text with a lone surrogate is stored otherwise than given (U+FFFD): read such a row back.
       // Any other is the row as just written (TEXT keeps the strings given).
-      if (!storedAsGiven(name) || (referenceNumber !== null && !storedAsGiven(referenceNumber))) return byNumber().get(accountNumber)!;
+      if (!storedAsGiven(name) || (referenceNumber !== null && !storedAsGiven(referenceNumber))) return s.byNumber.get(accountNumber)!;
       return { account_number: accountNumber, name, reference_number: referenceNumber, reseller_account: reseller, is_reseller: 0 };
     },
     editAccount(accountNumber: number, changes: { name?: string; referenceNumber?: string | null }): AccountRow {
-      edit()(accountNumber, changes);
-      return byNumber().get(accountNumber)!;
+      s.edit(accountNumber, changes);
+      return s.byNumber.get(accountNumber)!;
     },
     deleteAccount(accountNumber: number): void {
-      del()(accountNumber);
+      s.del(accountNumber);
     },
   };
 }

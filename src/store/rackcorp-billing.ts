@@ -7,9 +7,8 @@
  * and cents for FIXED. Dates the API takes as YYYY-MM-DD (usage days, promo expiry, service
  * start) are stored as such; instants are Unix seconds like the customer tables.
  */
-import type { DB } from './db.js';
+import { preparedOnUse, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
-import { preparedOnUse } from './rackcorp.js';
 
 export const rackcorpBillingTables: VendorTable[] = [
   {

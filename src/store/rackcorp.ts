@@ -3,31 +3,11 @@
  * keys and portal users, reseller portals, and the contact e-mails the API "sends".
  * Column names follow the API's field names, so fixtures read like API objects.
  */
-import type { DB } from './db.js';
+import { preparedOnUse, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { changeVersion } from './read-cache.js';
 
-/**
- * An object whose properties are made by `defs` on first read (then kept). A store is made per
- * state (so per session) and most of its statements are never used in a given session: preparing
- * them all up front was most of a new session's first RackCorp request (benchmark profile).
- */
-export function preparedOnUse<T extends Record<string, () => unknown>>(defs: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
-  const out = {} as Record<string, unknown>;
-  for (const key of Object.keys(defs)) {
-    Object.defineProperty(out, key, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        const value = defs[key]();
-        Object.defineProperty(out, key, { value, enumerable: true });
-        return value;
-      },
-    });
-  }
-  return out as { readonly [K in keyof T]: ReturnType<T[K]> };
-}
 
 /**
  * The text the keyword index holds for one customer: every field `keyword` searches, joined by a
@@ -434,20 +414,21 @@ export function createRackcorpStore(db: DB) {
   }
 
   // Transactions made once, on first use (db.transaction builds a new wrapper on every call).
-  let createTx: ((c: NewCustomer) => number) | undefined;
-  const makeCreateTx = () => db.transaction((c: NewCustomer): number => {
-    const id = Number(s.insertCustomer.run(c.parentID, c.companyName, c.firstName, c.lastName, standardName(c), c.customID, c.status,
-      c.currency, c.customerTierID, c.autobilling, c.promoCode, c.now, c.now).lastInsertRowid);
-    for (const l of c.locations) {
-      s.insertLocation.run(id, l.typeOfAddress ?? 'primary', l.addressLine1 ?? '', l.addressLine2 ?? '', l.addressLine3 ?? '',
-        l.suburb ?? '', l.state ?? '', l.postcode ?? '', l.country ?? '');
-    }
-    for (const ct of c.contacts) {
-      s.insertContact.run(id, ct.typeOfContact ?? 'administrative', ct.name ?? '', ct.phoneNumber ?? '', ct.mobileNumber ?? '',
-        ct.faxNumber ?? '', ct.email ?? '');
-    }
-    if (s.unindexedCount.get()! >= KEYWORD_BATCH) flushKeywordIndex(db);
-    return id;
+  const tx = preparedOnUse({
+    create: () => db.transaction((c: NewCustomer): number => {
+      const id = Number(s.insertCustomer.run(c.parentID, c.companyName, c.firstName, c.lastName, standardName(c), c.customID, c.status,
+        c.currency, c.customerTierID, c.autobilling, c.promoCode, c.now, c.now).lastInsertRowid);
+      for (const l of c.locations) {
+        s.insertLocation.run(id, l.typeOfAddress ?? 'primary', l.addressLine1 ?? '', l.addressLine2 ?? '', l.addressLine3 ?? '',
+          l.suburb ?? '', l.state ?? '', l.postcode ?? '', l.country ?? '');
+      }
+      for (const ct of c.contacts) {
+        s.insertContact.run(id, ct.typeOfContact ?? 'administrative', ct.name ?? '', ct.phoneNumber ?? '', ct.mobileNumber ?? '',
+          ct.faxNumber ?? '', ct.email ?? '');
+      }
+      if (s.unindexedCount.get()! >= KEYWORD_BATCH) flushKeywordIndex(db);
+      return id;
+    }),
   });
 
   /**
@@ -543,7 +524,7 @@ export function createRackcorpStore(db: DB) {
       return { count, rows };
     },
     create(c: NewCustomer): number {
-      return (createTx ??= makeCreateTx())(c);
+      return tx.create(c);
     },
     createWithUser(c: NewCustomer, login: string, password: string): { customerId: number; userId: number } {
       return db.transaction(() => {
