@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `vendor-api-emulator` command (`npm start`, the Docker image, `npx vendor-api-emulator`).
- * It runs the command line (main.ts) from the one-file build with its code cache when
+ * It runs the command line (main.ts) from the one-file build when
  * `npm run build` made one (see bundle.ts), else from the separate modules.
  */
 import { loadBundle } from './bundle.js';

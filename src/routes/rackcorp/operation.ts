@@ -112,14 +112,14 @@ export function prepareOperations(ops: RackcorpOperation[]): Map<string, Prepare
     const props = (op.input.properties ?? {}) as Record<string, Schema>;
     out.set(op.cmd, {
       op, validate: compile(op.input, true), validateTyped: compile(Type.Partial(op.input), false),
-      props, nestedDefaults: Object.values(props).some(hasDefault_below),
+      props, nestedDefaults: Object.values(props).some(hasNestedDefault),
     });
   }
   return out;
 }
 
 /** A default inside a property's schema, not on the property itself (a top-level default fills the typed copy, not `params`). */
-function hasDefault_below(prop: Schema): boolean {
+function hasNestedDefault(prop: Schema): boolean {
   return Object.entries(prop).some(([k, v]) => k !== 'default' && hasDefault(v));
 }
 
