@@ -3,7 +3,7 @@
  * keys that sign requests. Account numbers are the rowid with AUTOINCREMENT, so the account the
  * next Add makes is always the next number after the highest one ever used.
  */
-import { changeVersion } from './read-cache.js';
+import { changeVersion, ReadCache } from './read-cache.js';
 import { preparedOnUse, storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 
@@ -68,8 +68,6 @@ export interface CustomerPage {
 
 /** Entries the per-database memo holds before it starts over. */
 const MEMO_LIMIT = 512;
-/** What the memo holds for a read that found nothing. */
-const NOTHING = Symbol('nothing');
 
 export function createEmailsrvrStore(db: DB) {
   // One condition per search parameter; each matches the name, the account number or the reference number.
@@ -124,25 +122,13 @@ export function createEmailsrvrStore(db: DB) {
   // Reads remembered until the database changes (src/store/read-cache.ts: the connection's
   // total_changes(), and data_version for a --db file); inside an open transaction nothing is
   // remembered or reused, since a rollback could take back what an answer was made from.
+  // Bounded by entries only, as before: MEMO_LIMIT of them, then it starts over.
   const currentVersion = changeVersion(db);
-  const memo = new Map<string, unknown>();
-  let memoVersion: unknown;
+  const reads = new ReadCache<object | null>(db, MEMO_LIMIT, Number.POSITIVE_INFINITY);
 
-  /** The value remembered under `key` while the database is unchanged, made by `make()` otherwise. */
-  function remember<T>(key: string, make: () => T): T {
-    const version = currentVersion();
-    if (version === null) return make();
-    if (version !== memoVersion) {
-      memo.clear();
-      memoVersion = version;
-    } else {
-      const known = memo.get(key);
-      if (known !== undefined) return (known === NOTHING ? undefined : known) as T;
-    }
-    const value = make();
-    if (memo.size >= MEMO_LIMIT) memo.clear();
-    memo.set(key, value === undefined ? NOTHING : value);
-    return value;
+  /** The value remembered under `key` while the database is unchanged (a read that found nothing too). */
+  function remember<T extends object>(key: string, make: () => T | undefined): T | undefined {
+    return (reads.get(key, () => make() ?? null) ?? undefined) as T | undefined;
   }
 
   /**
@@ -191,7 +177,6 @@ export function createEmailsrvrStore(db: DB) {
      * A value derived from the database (a page, a serialized document), remembered until the
      * next change to the database. The value is shared: callers must never change it.
      */
-    remember,
     /** The API key, or undefined; remembered until the database changes (shared: never change it). */
     apiKey(userKey: string): Readonly<ApiKeyRow> | undefined {
       return remember(`key\0${userKey}`, () => s.byKey.get(userKey));
@@ -214,7 +199,7 @@ export function createEmailsrvrStore(db: DB) {
     customers(reseller: number, search: CustomerSearch, offset: number, limit: number): CustomerPage {
       // JSON.stringify keeps the search texts apart whatever they contain; -0 is its own key.
       const key = `page\0${reseller}\0${Object.is(offset, -0) ? '-0' : offset}\0${limit}\0${JSON.stringify(search.startswith ?? null)}\0${JSON.stringify(search.contains ?? null)}`;
-      return remember(key, () => customerPage(reseller, search, offset, limit));
+      return remember(key, () => customerPage(reseller, search, offset, limit))!;
     },
     addCustomer(reseller: number, name: string, referenceNumber: string | null): AccountRow {
       const before = currentVersion();
