@@ -10,6 +10,7 @@ import type { DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { ReadCache } from './read-cache.js';
+import { memoize } from '../routes/shared/memoize.js';
 
 /** The doc's create example answers 1243 on a fresh start: new customer ids never start below. */
 export const ISPCRM_FIRST_NEW_CUSTOMER_ID = 1243;
@@ -256,17 +257,8 @@ interface Query {
   params: unknown[];
 }
 
-/** The trigram phrases of recent name patterns (a pure function of the pattern; bounded). */
-const phrases = new Map<string, string | null>();
-function trigramPhraseOf(pattern: string): string | null {
-  let phrase = phrases.get(pattern);
-  if (phrase === undefined) {
-    phrase = trigramPhrase(pattern);
-    if (phrases.size >= 1024) phrases.clear();
-    phrases.set(pattern, phrase);
-  }
-  return phrase;
-}
+/** The trigram phrases of recent name patterns (a pure function of the pattern), up to 1024 of them. */
+const trigramPhraseOf = memoize(trigramPhrase, 1024);
 
 /** The customer columns NeuCRM shows, in its order, and the JSON text before each value. */
 const CUSTOMER_COLUMNS = ['id', 'ispid', 'resellerid', 'type', 'name', 'surname', 'dob', 'mobile', 'email', 'uniqueid', 'zipcode', 'state', 'city', 'street', 'notes', 'created', 'updated'] as const;

@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EmulatorState } from '../../store/state.js';
 import type { AccountRow, EmailsrvrStore } from '../../store/emailsrvr.js';
 import { faults } from './envelope.js';
+import { memoize } from '../shared/memoize.js';
 
 /** Base64 of the binary SHA-1 of UserKey + UserAgent + Timestamp + SecretKey (28 characters). */
 export function signatureHash(userKey: string, userAgent: string, timestamp: string, secretKey: string): string {
@@ -61,22 +62,16 @@ interface SignatureParts {
   validWith?: { userAgent: string; secretKey: string };
 }
 
-/** Headers the cache holds before it starts over (clients that sign each request add one each). */
-const CACHE_LIMIT = 1024;
-const parsedHeaders = new Map<string, SignatureParts>();
-
-function remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(key, value);
-}
-
-/** The header split into its parts, or a 403 unauthorizedFault saying what is malformed. */
+/** The header split into its parts, or a 403 unauthorizedFault saying what is missing or malformed. */
 function parseHeader(header: string | undefined): SignatureParts {
   if (header === undefined) {
     throw faults.unauthorized('Missing X-Api-Signature header', 'Every request must carry X-Api-Signature: UserKey:Timestamp:Hash');
   }
-  const known = parsedHeaders.get(header);
-  if (known !== undefined) return known;
+  return parsedHeader(header);
+}
+
+/** Remembered per header text, up to 1024 of them (clients that sign each request add one each); a malformed one is not. */
+const parsedHeader = memoize((header: string): SignatureParts => {
   if (header.trim() === '') {
     throw faults.unauthorized('Missing X-Api-Signature header', 'Every request must carry X-Api-Signature: UserKey:Timestamp:Hash');
   }
@@ -89,10 +84,8 @@ function parseHeader(header: string | undefined): SignatureParts {
   if (userKey === '' || hash === '') throw faults.unauthorized(MALFORMED, MALFORMED_DETAILS);
   const tsMs = parseTimestamp(timestamp);
   if (tsMs === null) throw faults.unauthorized('Malformed X-Api-Signature timestamp', `"${timestamp}" is not a yyyyMMddHHmmss date and time`);
-  const parsed: SignatureParts = { userKey, timestamp, tsMs, hash };
-  remember(parsedHeaders, header, parsed);
-  return parsed;
-}
+  return { userKey, timestamp, tsMs, hash };
+}, 1024);
 
 /**
  * Check the signature; the authenticated account, or a 403 unauthorizedFault saying what failed.

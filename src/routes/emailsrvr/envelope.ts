@@ -8,6 +8,7 @@
  */
 import { buildXml, escapeXmlText } from '../shared/xml.js';
 import { negotiate } from '../shared/negotiate.js';
+import { memoize } from '../shared/memoize.js';
 
 export type Format = 'xml' | 'json';
 
@@ -18,19 +19,12 @@ export type Format = 'xml' | 'json';
 export const DEFAULT_FORMAT: Format = 'xml';
 const OFFERS: Record<string, Format> = { 'text/xml': 'xml', 'application/xml': 'xml', 'application/json': 'json', 'text/json': 'json' };
 
-/** Negotiated formats by Accept header (a pure function of it); starts over past a few hundred. */
-const formats = new Map<string, Format | null>();
+/** Negotiated formats by Accept header (a pure function of it), up to 256 distinct headers. */
+const negotiated = memoize((accept: string) => negotiate(accept, OFFERS, DEFAULT_FORMAT), 256);
 
 /** The negotiated format, or null when the Accept header names nothing we serve (406). */
 export function formatFor(accept: string | undefined): Format | null {
-  if (accept === undefined) return DEFAULT_FORMAT;
-  let format = formats.get(accept);
-  if (format === undefined) {
-    format = negotiate(accept, OFFERS, DEFAULT_FORMAT);
-    if (formats.size >= 256) formats.clear();
-    formats.set(accept, format);
-  }
-  return format;
+  return accept === undefined ? DEFAULT_FORMAT : negotiated(accept);
 }
 
 /** Like formatFor, but never null: an unservable Accept falls back to the default format. */

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../shared/clock.js';
 import type { RackcorpStore } from '../../store/rackcorp.js';
 import { RackcorpFault, AUTH_FAILED } from './envelope.js';
+import { memoize } from '../shared/memoize.js';
 
 export interface RackcorpAuth {
   customerId: number;
@@ -106,12 +107,10 @@ type ParsedAuthorization =
   | { kind: 'basic-malformed' }; // no colon in the decoded credentials
 
 const NO_AUTHORIZATION: ParsedAuthorization = { kind: 'none' };
-const parsedHeaders = new Map<string, ParsedAuthorization>();
 
-function parseAuthorization(header: string): ParsedAuthorization {
-  let parsed = parsedHeaders.get(header);
-  if (parsed) return parsed;
-  parsed = NO_AUTHORIZATION;
+/** Remembered per distinct header text, up to 1000 of them. */
+const parseAuthorization = memoize((header: string): ParsedAuthorization => {
+  let parsed: ParsedAuthorization = NO_AUTHORIZATION;
   const auth = header.trim();
   if (auth) {
     const [scheme, ...rest] = auth.split(/\s+/);
@@ -123,10 +122,8 @@ function parseAuthorization(header: string): ParsedAuthorization {
       parsed = colon < 0 ? { kind: 'basic-malformed' } : { kind: 'basic', uuid: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
     }
   }
-  if (parsedHeaders.size >= 1000) parsedHeaders.clear();
-  parsedHeaders.set(header, parsed);
   return parsed;
-}
+}, 1000);
 
 function byKey(store: RackcorpStore, uuid: unknown, secret: unknown, via: RackcorpAuth['via']): RackcorpAuth {
   if (typeof uuid !== 'string' || typeof secret !== 'string') throw new RackcorpFault(`${AUTH_FAILED}: APIUUID and APISECRET must both be given`, undefined, 'Auth');
