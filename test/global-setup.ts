@@ -1,6 +1,6 @@
 /**
  * Builds dist/ once before any test file runs, as `npm run build` does (tsc, then the one-file
- * CLI and its code cache), so the tests that spawn the real CLI (test/server/cli.test.ts,
+ * CLI), so the tests that spawn the real CLI (test/server/cli.test.ts,
  * test/hardening/durability and load, the dashboard) run what ships and never race a build that
  * another test file started.
  */
