@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import type { CustomerDetailRow, CustomerRow, CustomerSummaryRow, ContactInput, LocationInput } from '../../store/rackcorp.js';
 import { defineOperation, Flag, isTrue, Message, type OperationResult, type RackcorpContext, type RackcorpOperation } from './operation.js';
-import { RackcorpFault, AUTH_FAILED, CUSTOMER_NOT_FOUND, okBody } from './envelope.js';
+import { RackcorpFault, CUSTOMER_NOT_FOUND, authFault, okBody } from './envelope.js';
 import { checkPromoCode } from './promo.js';
 
 export const CUSTOMER_STATUSES = ['ACTIVE', 'INACTIVE', 'SUSPENDED'] as const;
@@ -244,8 +244,8 @@ export const customerOperations: RackcorpOperation[] = [
     }),
     async handler(input, ctx) {
       const user = ctx.store.userByLogin(input.username);
-      if (!user || user.password !== input.password) throw new RackcorpFault(`${AUTH_FAILED}: wrong username or password`, undefined, 'Auth');
-      if (user.status !== 'ACTIVE') throw new RackcorpFault(`${AUTH_FAILED}: the user account is ${user.status}`, undefined, 'Auth');
+      if (!user || user.password !== input.password) throw authFault('wrong username or password', 'password');
+      if (user.status !== 'ACTIVE') throw authFault(`the user account is ${user.status}`, 'username');
       const token = await ctx.tokens.sign(user.id, user.customerId, ctx.clock);
       return {
         body: { message: 'Login successful', sessionId: token, token, customerId: user.customerId, userId: user.id, expires: ctx.clock.nowSeconds() + ctx.config.jwtTtl },
