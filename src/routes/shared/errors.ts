@@ -129,13 +129,6 @@ export class RouteTable {
     return this.byUrl.get(normalise(routeUrl))?.operations.get(method);
   }
 
-  /** The operation at a concrete path for a method (the first match), if any. */
-  operationAt(method: string, path: string): string | undefined {
-    const p = normalise(path);
-    for (const pattern of this.patterns) if (pattern.re.test(p)) { const op = pattern.operations.get(method); if (op) return op; }
-    return undefined;
-  }
-
   /** Any operation at this path, whatever the method. */
   anyOperationAt(path: string): string | undefined {
     const p = normalise(path);
@@ -174,8 +167,8 @@ export function classify(
     case 'FST_ERR_VALIDATION':
       return { ...base, kind: 'validation', status: 400 };
   }
-  // secure-json-parse refuses `__proto__` / `constructor.prototype` keys with a SyntaxError.
-  if (err instanceof SyntaxError) return { ...base, kind: 'malformedBody', status: 400, contentType, syntax: 'json', reason: 'a key is a prototype property (__proto__ or constructor.prototype)' };
+  // A JSON parser's own SyntaxError (Fastify's wraps its own, `__proto__` keys included, in the code above).
+  if (err instanceof SyntaxError) return { ...base, kind: 'malformedBody', status: 400, contentType, syntax: 'json' };
   const status = e.statusCode;
   if (status === 401 || status === 403) return { ...base, kind: 'auth', status };
   if (status === 404) return { ...base, kind: 'notFound', status };
