@@ -226,6 +226,20 @@ describe('promoCode on create and update is applied as addcode applies it', () =
       expect(usd.body.code).toBe('OK');
     });
   }
+  it('promocode (the billing doc\'s spelling) is read as promoCode on create and update; the two must agree', async () => {
+    const app = await fresh();
+    const used = (await promoOf(app, 'PROMO123')).timesUsed;
+    const created = await send(app, 'post', 'customer.create', 'POST', '/customers', { ...newCustomer, promocode: 'PROMO123' });
+    expect(created.body.code).toBe('OK');
+    for (const b of ['rest', 'get', 'post'] as const) expect((await update(app, b, { id: 6, promocode: 'PROMO123' })).body.code, b).toBe('OK');
+    expect((await promoOf(app, 'PROMO123')).timesUsed).toBe(used + 2);
+    const before = digest(app);
+    const r = await update(app, 'rest', { id: 7, promoCode: 'PROMO123', promocode: 'VPSDEAL' });
+    expect(r.body.error).toEqual({ promoCode: 'promoCode (PROMO123) and promocode (VPSDEAL) differ' });
+    const bad = await update(app, 'get', { id: 7, promocode: 'NOPE' });
+    expect(bad.body.error).toEqual({ promocode: 'Promo Code NOPE does not exist' });
+    expect(digest(app)).toBe(before);
+  });
   it('update checks the code against the currency the customer will have', async () => {
     const app = await fresh();
     const before = digest(app);

@@ -23,7 +23,7 @@ export const ResWindow = Type.Optional(Type.Integer({
 export const pageWindow = (w: number | undefined) => Math.min(Math.max(w ?? MIN_WINDOW, MIN_WINDOW), MAX_WINDOW);
 
 const Id = Type.Integer({ minimum: 1 });
-const Text = (max = 255) => Type.String({ maxLength: max });
+const Text = (max = 255, description?: string) => Type.String({ maxLength: max, ...(description ? { description } : {}) });
 
 /** The customer, when the authenticated customer may see it (itself or a descendant). */
 export function visibleCustomer(ctx: RackcorpContext, id: number): CustomerRow {
@@ -192,6 +192,14 @@ function serverFieldProblems(input: Record<string, unknown>, will: ServerValues,
   }
 }
 
+/** The promo code asked for: `promoCode` (the customer doc's spelling) or `promocode` (the billing doc's); given both, they must agree. */
+function promoCodeOf(input: { promoCode?: string; promocode?: string }, fields: Record<string, string>): string | undefined {
+  if (input.promoCode !== undefined && input.promocode !== undefined && input.promoCode !== input.promocode) {
+    fields.promoCode = `promoCode (${input.promoCode}) and promocode (${input.promocode}) differ`;
+  }
+  return input.promoCode ?? input.promocode;
+}
+
 /** The currency asked for: `currencycode` (create's spelling) or `currency` (the customer object's); given both, they must agree. */
 function currencyOf(input: { currency?: string; currencycode?: string }, fields: Record<string, string>): string | undefined {
   if (input.currency !== undefined && input.currencycode !== undefined && input.currency !== input.currencycode) {
@@ -210,6 +218,7 @@ const CreateFields = {
   currencycode: Type.Optional(Currency),
   customerTierID: Type.Optional(Tier),
   promoCode: Type.Optional(Text(64)),
+  promocode: Type.Optional(Text(64, 'promoCode as the billing API spells it')),
   autobilling: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
   locations: Locations,
   contacts: Contacts,
@@ -247,10 +256,11 @@ function newCustomer(input: typeof CreateInput.static, ctx: RackcorpContext): { 
   const now = ctx.clock.nowSeconds();
   const currency = currencyOf(input, fields) ?? ctx.store.currency(parentID) ?? 'AUD';
   let promo: AppliedPromo | undefined;
-  if (input.promoCode) {
+  const promoCode = promoCodeOf(input, fields);
+  if (promoCode) {
     // The same rules as billing.promo.addcode, the currency being the new customer's.
-    const r = promoToApply(ctx, input.promoCode, { currency }, 'refuse');
-    if ('problem' in r) fields.promoCode = r.problem;
+    const r = promoToApply(ctx, promoCode, { currency }, 'refuse');
+    if ('problem' in r) fields[input.promoCode === undefined ? 'promocode' : 'promoCode'] = r.problem;
     else promo = r;
   }
   const row: NewCustomer = {
@@ -265,7 +275,7 @@ function newCustomer(input: typeof CreateInput.static, ctx: RackcorpContext): { 
     currency,
     customerTierID: input.customerTierID ?? 'DEFAULT',
     autobilling: input.autobilling ?? 0,
-    promoCode: input.promoCode ?? '',
+    promoCode: promoCode ?? '',
     now,
     locations: input.locations as LocationInput[],
     contacts: input.contacts as ContactInput[],
@@ -292,6 +302,7 @@ const UpdateInput = Type.Object({
   companyName: Type.Optional(Text()),
   status: Type.Optional(Status),
   promoCode: Type.Optional(Text(64)),
+  promocode: Type.Optional(Text(64, 'promoCode as the billing API spells it')),
   customID: Type.Optional(Text(64)),
   companyABN: Type.Optional(Type.String({ pattern: '^(\\d{11})?$' })),
   companyACN: Type.Optional(Type.String({ pattern: '^(\\d{9})?$' })),
@@ -307,7 +318,7 @@ const UpdateInput = Type.Object({
 
 /** Columns `customer.update` sets as given, by input field. */
 const UPDATABLE: Record<string, keyof CustomerRow> = {
-  firstName: 'firstName', lastName: 'lastName', companyName: 'companyName', status: 'status', promoCode: 'promoCode',
+  firstName: 'firstName', lastName: 'lastName', companyName: 'companyName', status: 'status',
   customID: 'customID', companyABN: 'companyABN', companyACN: 'companyACN', customerTierID: 'customerTierID', autobilling: 'autobilling',
 };
 
@@ -502,10 +513,12 @@ export const customerOperations: RackcorpOperation[] = [
         fields.companyName = 'a customer needs companyName or firstName and lastName';
       }
       let promo: AppliedPromo | undefined;
-      if (input.promoCode) {
+      const promoCode = promoCodeOf(input, fields);
+      if (promoCode !== undefined) changes.promoCode = promoCode.trim();
+      if (promoCode) {
         // The customer may set a code it already holds again (no new use); the currency is the one it will have.
-        const r = promoToApply(ctx, input.promoCode, { customerId: input.id, currency: merged.currency }, 'keep');
-        if ('problem' in r) fields.promoCode = r.problem;
+        const r = promoToApply(ctx, promoCode, { customerId: input.id, currency: merged.currency }, 'keep');
+        if ('problem' in r) fields[input.promoCode === undefined ? 'promocode' : 'promoCode'] = r.problem;
         else promo = r;
       }
       const stdNameOf = (parentID: number | null) => (parentID === null ? null : ctx.store.get(parentID)?.stdName ?? null);
