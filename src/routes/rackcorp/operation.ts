@@ -261,6 +261,17 @@ function shown(v: unknown): string {
  * (`PUT /customers/123` with `{"id": 5}` must not update 123 while the caller meant 5).
  */
 export function mergeParams(sources: [where: string, values: Record<string, unknown>][]): Record<string, unknown> {
+  // Usually one source has fields (a GET's query, a POST's body, a path's id): nothing to compare.
+  let filled = 0;
+  let only: Record<string, unknown> | undefined;
+  for (const [, values] of sources) {
+    for (const _ in values) {
+      filled++;
+      only = values;
+      break;
+    }
+  }
+  if (filled <= 1) return { ...only };
   const out: Record<string, unknown> = {};
   const from: Record<string, string> = {};
   for (const [where, values] of sources) {
