@@ -32,7 +32,10 @@ const Paging = {
  * (usage, addcode): every operation naming a customer takes both, so neither spelling is ever
  * ignored; given both, they must agree.
  */
-const CustomerParams = { customerid: Type.Optional(Id), customerId: Type.Optional(Id) };
+const CustomerParams = {
+  customerid: Type.Optional(Type.Integer({ minimum: 1, description: 'The customer; also spelled customerId (given both, they must agree)' })),
+  customerId: Type.Optional(Type.Integer({ minimum: 1, description: 'The customer; also spelled customerid (given both, they must agree)' })),
+};
 function namedCustomer(input: { customerid?: number; customerId?: number }, required?: 'customerid' | 'customerId'): { id: number; field: string } | undefined {
   const { customerid, customerId } = input;
   if (customerid !== undefined && customerId !== undefined && customerid !== customerId) {

@@ -167,12 +167,13 @@ const Contacts = Type.Array(ContactSchema, { minItems: 1, maxItems: 20 });
  * (a client writing back what it read, other fields edited) or will show after the request, never
  * set another: that is a FAULT naming the field, not a silent no-op.
  */
+const SERVER_SET = 'Set by the server: may repeat the value the customer shows (or will show after this request), any other value is a FAULT naming it';
 const ServerFields = {
-  stdName: Type.Optional(Text()),
-  parentStdName: Type.Optional(Type.Union([Text(), Type.Null()])),
-  dateCreated: Type.Optional(Type.Integer()),
-  dateModified: Type.Optional(Type.Integer()),
-  isreseller: Type.Optional(Flag),
+  stdName: Type.Optional(Text(255, SERVER_SET)),
+  parentStdName: Type.Optional(Type.Union([Text(), Type.Null()], { description: SERVER_SET })),
+  dateCreated: Type.Optional(Type.Integer({ description: SERVER_SET })),
+  dateModified: Type.Optional(Type.Integer({ description: SERVER_SET })),
+  isreseller: Type.Optional(Type.Unsafe<boolean | number | string>({ ...Flag, description: SERVER_SET })),
 };
 interface ServerValues { stdName: string; parentStdName: string | null; dateCreated: number; dateModified: number; isreseller: boolean }
 const SERVER_FIELD_RULES: Record<keyof ServerValues, string> = {
