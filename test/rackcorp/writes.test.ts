@@ -9,7 +9,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { basic, call, digest, OTHER_SECRET, OTHER_UUID } from './helpers.js';
+import { API_UUID, basic, call, digest, OTHER_SECRET, OTHER_UUID } from './helpers.js';
 
 const REST = '/api/rest/v2.9';
 const other = basic(OTHER_UUID, OTHER_SECRET);
@@ -161,6 +161,12 @@ describe('the body\'s id (or any field) must agree with the path\'s', () => {
     const j = await call(app, { method: 'POST', url: `${REST}/json.php?id=5`, headers: basic(), payload: { cmd: 'customer.update', id: 123, companyName: 'Wrong' } });
     expect(j.body.error).toEqual({ id: 'id in the body (123) differs from id in the query (5)' });
     expect(digest(app)).toBe(before);
+  });
+  it('two different API secrets are refused without echoing either', async () => {
+    const app = await fresh();
+    const r = await call(app, { method: 'POST', url: `${REST}/json.php?APIUUID=${API_UUID}&APISECRET=first-secret`, payload: { cmd: 'customer.get', id: 123, APIUUID: API_UUID, APISECRET: 'second-secret' } });
+    expect(r.body).toMatchObject({ code: 'FAULT', error: { APISECRET: 'APISECRET in the body differs from APISECRET in the query' } });
+    expect(JSON.stringify(r.body)).not.toMatch(/first-secret|second-secret/);
   });
   it('other operations with a path id: contact.send and promo.update', async () => {
     const app = await fresh();

@@ -278,7 +278,10 @@ export function mergeParams(sources: [where: string, values: Record<string, unkn
     for (const k of Object.keys(values)) {
       const v = values[k];
       if (k in from && !sameValue(out[k], v)) {
-        const msg = `${k} in the ${where} (${shown(v)}) differs from ${k} in the ${from[k]} (${shown(out[k])})`;
+        // A credential's values are never echoed (the FAULT is journalled).
+        const msg = (CREDENTIAL_FIELDS as readonly string[]).includes(k)
+          ? `${k} in the ${where} differs from ${k} in the ${from[k]}`
+          : `${k} in the ${where} (${shown(v)}) differs from ${k} in the ${from[k]} (${shown(out[k])})`;
         throw new RackcorpFault(`Invalid parameters: ${msg}`, { [k]: msg });
       }
       out[k] = v;
