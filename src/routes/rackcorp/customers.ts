@@ -26,9 +26,9 @@ const Id = Type.Integer({ minimum: 1 });
 const Text = (max = 255, description?: string) => Type.String({ maxLength: max, ...(description ? { description } : {}) });
 
 /** The customer, when the authenticated customer may see it (itself or a descendant). */
-export function visibleCustomer(ctx: RackcorpContext, id: number): CustomerRow {
+export function visibleCustomer(ctx: RackcorpContext, id: number, field = 'id'): CustomerRow {
   const row = ctx.store.get(id);
-  if (!row || !ctx.store.visible(ctx.auth.customerId, id)) throw new RackcorpFault(CUSTOMER_NOT_FOUND, { id: CUSTOMER_NOT_FOUND });
+  if (!row || !ctx.store.visible(ctx.auth.customerId, id)) throw new RackcorpFault(CUSTOMER_NOT_FOUND, { [field]: CUSTOMER_NOT_FOUND });
   return row;
 }
 
@@ -449,7 +449,7 @@ export const customerOperations: RackcorpOperation[] = [
       url: Type.String({ minLength: 1, maxLength: 2048 }),
     }),
     handler(input, ctx) {
-      visibleCustomer(ctx, input.customerid);
+      visibleCustomer(ctx, input.customerid, 'customerid');
       let ok = false;
       try {
         const u = new URL(input.url);
