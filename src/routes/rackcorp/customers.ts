@@ -159,6 +159,8 @@ const ContactSchema = Type.Object({
 const Status = Type.Union(CUSTOMER_STATUSES.map((s) => Type.Literal(s)));
 const Currency = Type.Union(CURRENCY_CODES.map((s) => Type.Literal(s)));
 const Tier = Type.Union(TIERS.map((s) => Type.Literal(s)));
+const ABN = Type.String({ pattern: '^(\\d{11})?$' });
+const ACN = Type.String({ pattern: '^(\\d{9})?$' });
 const Locations = Type.Array(LocationSchema, { minItems: 1, maxItems: 20 });
 const Contacts = Type.Array(ContactSchema, { minItems: 1, maxItems: 20 });
 
@@ -224,8 +226,8 @@ const CreateFields = {
   locations: Locations,
   contacts: Contacts,
   // Customer-object fields beyond the create table: applied, or (server-set ones) checked.
-  companyABN: Type.Optional(Type.String({ pattern: '^(\\d{11})?$' })),
-  companyACN: Type.Optional(Type.String({ pattern: '^(\\d{9})?$' })),
+  companyABN: Type.Optional(ABN),
+  companyACN: Type.Optional(ACN),
   currency: Type.Optional(Currency),
   id: Type.Optional(Type.Integer({ description: 'Refused: the id is assigned when the customer is created' })),
   ...ServerFields,
@@ -305,8 +307,8 @@ const UpdateInput = Type.Object({
   promoCode: Type.Optional(Text(64)),
   promocode: Type.Optional(Text(64, 'promoCode as the billing API spells it')),
   customID: Type.Optional(Text(64)),
-  companyABN: Type.Optional(Type.String({ pattern: '^(\\d{11})?$' })),
-  companyACN: Type.Optional(Type.String({ pattern: '^(\\d{9})?$' })),
+  companyABN: Type.Optional(ABN),
+  companyACN: Type.Optional(ACN),
   currency: Type.Optional(Currency),
   currencycode: Type.Optional(Currency),
   customerTierID: Type.Optional(Tier),
