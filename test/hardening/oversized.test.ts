@@ -174,6 +174,32 @@ describe('an oversized body over a real socket (1 MiB limit, 6 MiB sent)', () =>
     expect(JSON.parse(body)).toEqual({ result: null, error: `Request body too large. Maximum ${MiB} bytes allowed` });
   });
 
+  it('the drain is bounded in time: a client that trickles its body is cut off after the linger, not the request timeout', async () => {
+    const started = Date.now();
+    const out = await new Promise<Outcome & { closedAfter: number }>((resolve) => {
+      const sock = net.connect({ port: emu.port, host: '127.0.0.1', allowHalfOpen: true });
+      const received: Buffer[] = [];
+      let error: string | undefined;
+      let written = 1000;
+      // A byte every 200 ms: read and discarded while the server lingers, refused (RST) once it has closed.
+      const trickle = setInterval(() => { if (!sock.destroyed) { sock.write('s'); written++; } }, 200);
+      const giveUp = setTimeout(() => sock.destroy(), 20_000);
+      sock.on('connect', () => sock.write(`${requestHead('POST', '/api/customer/create', { 'content-type': 'application/x-www-form-urlencoded' }, BODY_BYTES)}${'s'.repeat(1000)}`));
+      sock.on('data', (d) => received.push(d));
+      sock.on('error', (e: NodeJS.ErrnoException) => { error ??= e.code; });
+      sock.on('close', () => {
+        clearInterval(trickle);
+        clearTimeout(giveUp);
+        resolve({ answer: Buffer.concat(received).toString('utf8'), error, written, closedAfter: Date.now() - started });
+      });
+    });
+    expect(parse(out.answer).status).toBe(413);
+    expect(out.error).toMatch(/^(EPIPE|ECONNRESET)$/);
+    // 5 s of linger; the request timeout (30 s) and the idle timeout (60 s) come far later.
+    expect(out.closedAfter).toBeGreaterThanOrEqual(4_500);
+    expect(out.closedAfter).toBeLessThan(15_000);
+  });
+
   it('the drain is bounded: a client that sends far more than it allows is cut off, and the server keeps serving', async () => {
     // 16 x the 1 MiB limit is drained at most; 40 MiB is not waited for.
     const huge = 40 * MiB;
