@@ -200,27 +200,28 @@ export function lingerAfterAnswer(raw: IncomingMessage, maxBytes: number, ms = L
   // app.inject has no real socket, and a body already read leaves nothing to wait for.
   if (!(socket instanceof Socket) || raw.complete || socket.destroyed) return;
   let read = 0;
-  let answered = false;
+  /** Set once the socket is to be destroyed when draining stops (Node asked to close it, or a bound was hit). */
+  let closing = false;
   const finish = (): void => {
     clearTimeout(timer);
     raw.off('data', onData);
     if (Object.prototype.hasOwnProperty.call(socket, 'destroySoon')) delete (socket as Partial<LingeringSocket>).destroySoon;
-    if (answered) socket.destroy();
+    if (closing) socket.destroy();
   };
   const onData = (chunk: Buffer): void => {
     read += chunk.length;
-    if (read > maxBytes) { answered = true; finish(); }
+    if (read > maxBytes) { closing = true; finish(); }
   };
-  const timer = setTimeout(() => { answered = true; finish(); }, ms);
+  const timer = setTimeout(() => { closing = true; finish(); }, ms);
   timer.unref();
   raw.on('data', onData);
   raw.once('end', finish);
-  raw.once('error', () => { answered = true; finish(); });
+  raw.once('error', () => { closing = true; finish(); });
   // Node calls destroySoon once the answer is written: end our side, keep reading.
   socket.destroySoon = function lingeringClose(this: LingeringSocket) {
     delete (socket as Partial<LingeringSocket>).destroySoon;
     if (raw.complete) { this.destroySoon(); clearTimeout(timer); raw.off('data', onData); return; }
-    answered = true;
+    closing = true;
     this.end();
   };
 }
