@@ -217,6 +217,7 @@ export const emailsrvr: VendorModule = {
           return sendFault(request, reply, faults.badRequest('Invalid request body', err.message));
       }
       const status = err.statusCode ?? 500;
+      if (status === 404) return sendFault(request, reply, faults.notFound('Not found', err.message));
       if (status >= 400 && status < 500) return sendFault(request, reply, new EmailsrvrFault('badRequestFault', status, 'Bad request', err.message));
       request.log.error({ err }, 'unhandled error');
       return sendFault(request, reply, faults.apps('An internal error occurred', err.message));

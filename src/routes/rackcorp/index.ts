@@ -191,6 +191,8 @@ export const rackcorp: VendorModule = {
       if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err instanceof SyntaxError)) {
         return reply.code(200).send(faultBody('The request body is not valid JSON', { body: 'not valid JSON' }));
       }
+      // Not RackCorp's own answer (it has no sessions): the emulator's --session-mode explicit refusal keeps its 404, in RackCorp's envelope.
+      if (code === 'EMULATOR_UNKNOWN_SESSION') return reply.code(404).send(faultBody(err.message, { session: 'unknown' }));
       const status = (err as FastifyError).statusCode;
       if (status && status >= 400 && status < 500) return reply.code(200).send(faultBody(err.message, { request: err.message }));
       request.log.error({ err }, 'RackCorp operation failed');
