@@ -160,11 +160,10 @@ declare module 'fastify' {
 export function installResponseValidation(scope: FastifyInstance, vendor: VendorModule, checker: ResponseChecker): void {
   if (!checker.covers(vendor.name)) return;
   scope.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    // Answered before the request reached the vendor's hooks (a bad or unknown session id, every session
-    // busy; the first vendor hook starts the trace): not a vendor answer.
-    const trace = request.emulator ? traceOf(request) : undefined;
-    if (trace === undefined) return payload;
-    if (trace.fault !== undefined) return payload; // an injected fault answers on purpose
+    // Answered before the request reached the vendor (a bad or unknown session id, every session busy;
+    // the vendor's first hook names it): not a vendor answer.
+    if (!request.emulator || request.emulator.vendor === null) return payload;
+    if (traceOf(request)?.fault !== undefined) return payload; // an injected fault answers on purpose
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : null;
     if (body === null) return payload; // a stream: not checked
     const status = reply.statusCode;
