@@ -87,6 +87,9 @@ describe('--session-mode explicit', () => {
     expect(none.status).toBe(400);
     expect(none.body.message).toContain('Name the session to create');
     expect((await ctl(app, 'POST', '/_emulator/sessions?session=default')).status).toBe(400);
+    const byHeader = await ctl(app, 'POST', '/_emulator/sessions', undefined, { 'x-emulator-session': 'default' });
+    expect(byHeader.status).toBe(400);
+    expect(byHeader.body.message).toContain('not "default"');
     const bad = await ctl(app, 'POST', '/_emulator/sessions?session=a%2Fb');
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('Invalid session id "a/b"');

@@ -20,6 +20,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
+import { DEFAULT_STATE_ID } from '../../store/state.js';
 import { VERSION } from '../version.js';
 import type { Config } from '../config.js';
 import type { VendorModule } from '../../routes/shared/vendor.js';
@@ -188,7 +189,7 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
         throw new ControlError(400, 'POST /_emulator/sessions takes no body: name the session with ?session=<id> or the X-Emulator-Session header (what a load balancer can route on)');
       }
       const id = controlSessionId(request);
-      if (id === null) throw new ControlError(400, 'Name the session to create: POST /_emulator/sessions?session=<id> or the X-Emulator-Session header (1-64 letters, digits, \'.\', \'_\' or \'-\'; not "default")');
+      if (id === null || id === DEFAULT_STATE_ID) throw new ControlError(400, 'Name the session to create: POST /_emulator/sessions?session=<id> or the X-Emulator-Session header (1-64 letters, digits, \'.\', \'_\' or \'-\'; not "default")');
       if (!app.registry.create(id)) throw new ControlError(409, `Session "${id}" already exists; DELETE /_emulator/sessions/${id} first to start it again from the fixtures`);
       return reply.code(201).send({ created: id, mode: app.config.sessionMode });
     });
