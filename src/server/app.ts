@@ -9,7 +9,7 @@ import formbody from '@fastify/formbody';
 import type { IncomingMessage } from 'node:http';
 import { resolveConfig, type Config } from './config.js';
 import { vendors } from '../vendors.js';
-import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, type EmulatorState } from '../store/state.js';
+import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, UnknownSessionError, type EmulatorState } from '../store/state.js';
 import { ResponseChecker } from './control/openapi.js';
 import { registerControlPlane, installVendorHooks } from './control/index.js';
 import { clientPath, genericNotFound, sendAnswer } from '../routes/shared/errors.js';
@@ -39,6 +39,10 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     emulator: RequestEmulatorInfo;
+  }
+  interface FastifyContextConfig {
+    /** The route makes the session the request names (POST /_emulator/sessions): it is not looked up first. */
+    createsSession?: boolean;
   }
 }
 
@@ -126,6 +130,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   const registry = new StateRegistry({
     vendors, fixturesDir: config.fixtures, dbFile: config.db,
     sessionIdleMs: config.sessionIdleSeconds * 1000, maxSessions: config.maxSessions,
+    explicitSessions: config.sessionMode === 'explicit',
   });
   app.decorate('config', config);
   app.decorate('registry', registry);
@@ -149,11 +154,15 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     }
     let state: EmulatorState;
     try {
-      state = registry.get(sessionId);
+      state = request.routeOptions.config.createsSession ? registry.defaultState : registry.get(sessionId);
     } catch (e) {
       if (e instanceof SessionLimitError) {
         reply.code(503).header('retry-after', '1').send({ error: 'Service Unavailable', message: e.message });
         return;
+      }
+      if (e instanceof UnknownSessionError) {
+        // The route's own error handler answers: the vendor's format on vendor routes, the control plane's on /_emulator.
+        request.emulator = { state: registry.defaultState, sessionId, vendor: null, operation: null, warnings: [] };
       }
       return done(e as Error);
     }
@@ -185,7 +194,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) request.log.error({ err }, 'unhandled error');
-    reply.code(status).send({ error: status === 500 ? 'Internal Server Error' : 'Bad Request', message: err.message });
+    reply.code(status).send({ error: status === 500 ? 'Internal Server Error' : status === 404 ? 'Not Found' : 'Bad Request', message: err.message });
   });
 
   await app.ready();

@@ -34,6 +34,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_FIXTURES_DIR = path.resolve(here, '..', '..', 'fixtures');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SESSION_MODES = ['implicit', 'explicit'] as const;
 
 export const coreOptionSpecs: OptionSpec[] = [
   { key: 'port', flag: 'port', env: 'PORT', type: 'integer', default: 8080, min: 0, max: 65535,
@@ -54,6 +55,8 @@ export const coreOptionSpecs: OptionSpec[] = [
     help: 'most isolated sessions alive at once; at the limit the least recently used idle one is dropped' },
   { key: 'sessionIdleSeconds', flag: 'session-idle-seconds', env: 'EMULATOR_SESSION_IDLE_SECONDS', type: 'integer', default: 1800, min: 0,
     help: 'drop a session unused for this many seconds (0 = never)' },
+  { key: 'sessionMode', flag: 'session-mode', env: 'EMULATOR_SESSION_MODE', type: 'string', default: 'implicit', choices: SESSION_MODES,
+    help: 'implicit: a request naming an unknown session makes it from the fixtures; explicit: only POST /_emulator/sessions makes one, and a request naming an unknown session gets a 404 naming it (for instances behind a load balancer)' },
   { key: 'journalSize', flag: 'journal-size', env: 'EMULATOR_JOURNAL_SIZE', type: 'integer', default: 1000, min: 0,
     help: 'requests kept in each session\'s journal (a ring: the oldest go first; 0 = no journal)' },
   { key: 'journalBodyBytes', flag: 'journal-body-bytes', env: 'EMULATOR_JOURNAL_BODY_BYTES', type: 'integer', default: 65536, min: 0,
@@ -80,6 +83,7 @@ export interface Config {
   controlToken: string | null;
   maxSessions: number;
   sessionIdleSeconds: number;
+  sessionMode: 'implicit' | 'explicit';
   journalSize: number;
   journalBodyBytes: number;
   strict: boolean;

@@ -1,7 +1,7 @@
 /**
  * The control plane: everything under /_emulator, JSON in and out.
  *   health                      GET                 (never needs the token, never delayed by faults)
- *   sessions                    GET, DELETE /:id
+ *   sessions                    GET, POST (makes the named session), DELETE /:id
  *   reset                       POST [?vendor=]
  *   snapshots                   GET, POST /:name, POST /:name/restore, GET /:name/fixtures, DELETE /:name
  *   requests                    GET, GET /count, DELETE
@@ -20,6 +20,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
+import { DEFAULT_STATE_ID } from '../../store/state.js';
 import { VERSION } from '../version.js';
 import type { Config } from '../config.js';
 import type { VendorModule } from '../../routes/shared/vendor.js';
@@ -177,6 +178,20 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
           clock: s.clock.describe(),
         })),
       };
+    });
+    // Makes the session the request names (?session=, X-Emulator-Session or /_sessions/<id>/), from the
+    // fixtures: the only way a session comes to be with --session-mode explicit, and allowed in both modes.
+    scope.post('/sessions', {
+      config: { createsSession: true },
+      schema: { querystring: Type.Object({ session: Type.Optional(Type.String()) }, { additionalProperties: false }) },
+    }, async (request, reply) => {
+      if (request.body !== undefined && request.body !== null && request.body !== '') {
+        throw new ControlError(400, 'POST /_emulator/sessions takes no body: name the session with ?session=<id> or the X-Emulator-Session header (what a load balancer can route on)');
+      }
+      const id = controlSessionId(request);
+      if (id === null || id === DEFAULT_STATE_ID) throw new ControlError(400, 'Name the session to create: POST /_emulator/sessions?session=<id> or the X-Emulator-Session header (1-64 letters, digits, \'.\', \'_\' or \'-\'; not "default")');
+      if (!app.registry.create(id)) throw new ControlError(409, `Session "${id}" already exists; DELETE /_emulator/sessions/${id} first to start it again from the fixtures`);
+      return reply.code(201).send({ created: id, mode: app.config.sessionMode });
     });
     scope.delete('/sessions/:id', { schema: { params: Type.Object({ id: Type.String({ minLength: 1 }) }) } }, async (request) => {
       const { id } = request.params as { id: string };
