@@ -1,0 +1,85 @@
+/**
+ * Hardening, second round (issue #20): each defect found by probing the emulator as an attacker
+ * would, with the test that would have caught it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { makeApp } from '../helpers.js';
+import { globMatch } from '../../src/server/control/faults.js';
+import { API_SECRET, API_UUID } from '../rackcorp/helpers.js';
+import { signed } from '../emailsrvr/util.js';
+import { createCustomer } from '../control/helpers.js';
+
+const JSON_PHP = '/api/rest/v2.9/json.php';
+const RC_BASIC = `Basic ${Buffer.from(`${API_UUID}:${API_SECRET}`).toString('base64')}`;
+
+describe('fault-rule path globs match in linear time', () => {
+  it('matches the documented syntax: * crosses /, everything else is literal', () => {
+    expect(globMatch('/api/*/customers/123', '/api/rest/v2.9/customers/123')).toBe(true);
+    expect(globMatch('*', '')).toBe(true);
+    expect(globMatch('/v1/customers', '/v1/customers/1')).toBe(false);
+    expect(globMatch('/v1/*', '/v1/customers/1')).toBe(true);
+    expect(globMatch('/a.c', '/abc')).toBe(false);
+    expect(globMatch('/a?c[x]', '/a?c[x]')).toBe(true);
+    expect(globMatch('*a*b', 'xaxxb')).toBe(true);
+    expect(globMatch('*a*b', 'xaxxbc')).toBe(false);
+  });
+
+  it('answers adversarial patterns against a 10,000-character path without backtracking', () => {
+    const path = '/v0/customers/' + 'a'.repeat(10_000);
+    const t0 = performance.now();
+    expect(globMatch('/v0/*a*a*a*a*a*a*a*b', path)).toBe(false);
+    expect(globMatch('*a'.repeat(30) + '*b', path)).toBe(false);
+    expect(globMatch('*a'.repeat(30) + '*', path)).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('a Rackspace request under such a rule answers promptly', async () => {
+    const app = await makeApp();
+    try {
+      const add = await app.inject({ method: 'POST', url: '/_emulator/faults', payload: { path: '/v0/*a*a*a*a*a*a*a*b', status: 500, body: 'x' } });
+      expect(add.statusCode).toBe(201);
+      const t0 = performance.now();
+      const res = await app.inject({ method: 'GET', url: `/v1/customers/${'a'.repeat(74)}`, headers: signed(app, undefined, { accept: 'application/json' }) });
+      expect(res.statusCode).toBeLessThan(500);
+      const long = await app.inject({ method: 'GET', url: `/v0/customers/${'a'.repeat(3000)}`, headers: signed(app, undefined, { accept: 'application/json' }) });
+      expect(long.statusCode).not.toBe(500);
+      expect(performance.now() - t0).toBeLessThan(2000);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('clock input outside Date\'s range', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+
+  it.each([
+    [{ now: 1e30 }],
+    [{ now: -8640000000001 }],
+    [{ now: '8640000000000001' }],
+    [{ advance: 1e300 }],
+    [{ advance: -1e300 }],
+  ])('%j is refused with 400 and changes nothing', async (body) => {
+    const headers = { 'x-emulator-session': 'clock-range' };
+    await app.inject({ method: 'PUT', url: '/_emulator/clock', headers, payload: { now: '2030-01-01T00:00:00Z' } });
+    const res = await app.inject({ method: 'PUT', url: '/_emulator/clock', headers, payload: body });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'Bad Request', message: expect.stringMatching(/range of a JavaScript Date/) });
+    const clock = await app.inject({ method: 'GET', url: '/_emulator/clock', headers });
+    expect(clock.json()).toMatchObject({ now: '2030-01-01T00:00:00.000Z', frozen: true });
+    // Everyone's view still works, and the session's writes too.
+    expect((await app.inject({ method: 'GET', url: '/_emulator/sessions' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/_emulator/requests?session=*' })).statusCode).toBe(200);
+    expect(await createCustomer(app, 'clock-range')).toBeGreaterThan(0);
+  });
+
+  it('the edges of the range are accepted', async () => {
+    const headers = { 'x-emulator-session': 'clock-edge' };
+    const res = await app.inject({ method: 'PUT', url: '/_emulator/clock', headers, payload: { now: -8640000000000 } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().now).toBe('-271821-04-20T00:00:00.000Z');
+  });
+});
