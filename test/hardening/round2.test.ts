@@ -83,3 +83,21 @@ describe('clock input outside Date\'s range', () => {
     expect(res.json().now).toBe('-271821-04-20T00:00:00.000Z');
   });
 });
+
+describe('--db file permissions', () => {
+  it('the database, its WAL and its SHM are created readable by their owner only', async () => {
+    const { mkdtempSync, statSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'emu-mode-'));
+    const file = path.join(dir, 'store.db');
+    const app = await makeApp({ db: file });
+    try {
+      expect(await createCustomer(app)).toBeGreaterThan(0);
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) expect((statSync(f).mode & 0o777).toString(8), f).toBe('600');
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
