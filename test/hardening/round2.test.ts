@@ -101,3 +101,34 @@ describe('--db file permissions', () => {
     }
   });
 });
+
+describe('a NUL in a search text is literal', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+  const MGMT = `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}`;
+
+  const rcKeyword = async (keyword: string) => {
+    const res = await app.inject({ method: 'POST', url: JSON_PHP, payload: { cmd: 'customer.getall', APIUUID: API_UUID, APISECRET: API_SECRET, keyword } });
+    expect(res.json().code, res.body).toBe('OK');
+    return res.json().customers.map((c: { companyName: string }) => c.companyName) as string[];
+  };
+
+  it('RackCorp keyword "\\0" matches no customer, and "l\\0C" only the one holding it', async () => {
+    expect(await rcKeyword('\u0000')).toEqual([]);
+    expect(await rcKeyword('Example\u0000')).toEqual([]);
+    await createCustomer(app, undefined, 'Nul\u0000Co');
+    expect(await rcKeyword('\u0000')).toEqual(['Nul\u0000Co']);
+    expect(await rcKeyword('L\u0000c')).toEqual(['Nul\u0000Co']);
+    expect(await rcKeyword('nul\u0000co')).toEqual(['Nul\u0000Co']);
+  });
+
+  it.each(['firstName', 'lastName', 'organizationName', 'street', 'city'])('UniPay %s containing "\\0" matches no customer', async (field) => {
+    const all = await app.inject({ method: 'GET', url: `/api/v01/customers?limit=1000`, headers: { authorization: MGMT, accept: 'application/json' } });
+    expect(all.statusCode).toBe(200);
+    const res = await app.inject({ method: 'GET', url: `/api/v01/customers?${field}=%00`, headers: { authorization: MGMT, accept: 'application/json' } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(all.json().length).toBeGreaterThan(0);
+    expect(res.json()).toEqual([]);
+  });
+});
