@@ -132,3 +132,54 @@ describe('a NUL in a search text is literal', () => {
     expect(res.json()).toEqual([]);
   });
 });
+
+describe('caps on what the control plane stores', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp({ maxFaultRules: 3, maxFaultBytes: 4096, maxSnapshots: 2 }); });
+  afterAll(async () => { await app.close(); });
+  const ctl = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object, session = 'caps') =>
+    app.inject({ method, url, payload, headers: { 'x-emulator-session': session } });
+
+  it('a fault rule past --max-fault-rules is refused with 409 naming the limit, changing nothing', async () => {
+    for (let i = 0; i < 3; i++) expect((await ctl('POST', '/_emulator/faults', { path: `/x/${i}`, status: 500 })).statusCode).toBe(201);
+    const res = await ctl('POST', '/_emulator/faults', { path: '/x/3', status: 500 });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ error: 'Conflict', message: expect.stringContaining('--max-fault-rules 3') });
+    expect((await ctl('GET', '/_emulator/faults')).json().faults).toHaveLength(3);
+    // Another session has its own allowance.
+    expect((await ctl('POST', '/_emulator/faults', { path: '/x/3', status: 500 }, 'caps-2')).statusCode).toBe(201);
+  });
+
+  it('fault rules past --max-fault-bytes are refused with 413 naming the limit; deleting one makes room', async () => {
+    const big = { path: '/big', status: 500, body: 'x'.repeat(3000) };
+    expect((await ctl('POST', '/_emulator/faults', big, 'caps-3')).statusCode).toBe(201);
+    const res = await ctl('POST', '/_emulator/faults', big, 'caps-3');
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ error: 'Payload Too Large', message: expect.stringContaining('--max-fault-bytes') });
+    const [rule] = (await ctl('GET', '/_emulator/faults', undefined, 'caps-3')).json().faults;
+    expect((await ctl('DELETE', `/_emulator/faults/${rule.id}`, undefined, 'caps-3')).statusCode).toBe(200);
+    expect((await ctl('POST', '/_emulator/faults', big, 'caps-3')).statusCode).toBe(201);
+  });
+
+  it('a snapshot past --max-snapshots is refused with 409; saving over a name still works', async () => {
+    expect((await ctl('POST', '/_emulator/snapshots/one')).statusCode).toBe(201);
+    expect((await ctl('POST', '/_emulator/snapshots/two')).statusCode).toBe(201);
+    const res = await ctl('POST', '/_emulator/snapshots/three');
+    expect(res.statusCode).toBe(409);
+    expect(res.json().message).toContain('--max-snapshots 2');
+    expect((await ctl('POST', '/_emulator/snapshots/two')).statusCode).toBe(201);
+    expect((await ctl('GET', '/_emulator/snapshots')).json().snapshots.map((s: { name: string }) => s.name)).toEqual(['one', 'two']);
+  });
+
+  it('a snapshot past --max-snapshot-bytes is refused with 413', async () => {
+    const small = await makeApp({ maxSnapshotBytes: 1024 });
+    try {
+      const res = await small.inject({ method: 'POST', url: '/_emulator/snapshots/s' });
+      expect(res.statusCode).toBe(413);
+      expect(res.json().message).toContain('--max-snapshot-bytes');
+      expect((await small.inject({ method: 'GET', url: '/_emulator/snapshots' })).json().snapshots).toEqual([]);
+    } finally {
+      await small.close();
+    }
+  });
+});

@@ -103,7 +103,7 @@ function tokenMatches(request: FastifyRequest, token: string): boolean {
 }
 
 export async function registerControlPlane(app: FastifyInstance): Promise<void> {
-  app.decorate('snapshots', new SnapshotStore(app.registry));
+  app.decorate('snapshots', new SnapshotStore(app.registry, { maxSnapshots: app.config.maxSnapshots, maxBytes: app.config.maxSnapshotBytes }));
 
   await app.register(async (scope) => {
     // Control bodies are typed JSON (refused on a wrong type or an unknown field); query strings and
