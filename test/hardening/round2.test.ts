@@ -183,3 +183,45 @@ describe('caps on what the control plane stores', () => {
     }
   });
 });
+
+describe('journal byte bounds drop the oldest entries first', () => {
+  const send = (app: FastifyInstance, session: string, n: number) => app.inject({
+    method: 'POST', url: JSON_PHP, headers: { 'x-emulator-session': session, 'content-type': 'application/json' },
+    payload: JSON.stringify({ cmd: 'customer.get', customerId: n, junk: 'x'.repeat(4000) }),
+  });
+  const seqs = async (app: FastifyInstance, session: string) =>
+    ((await app.inject({ method: 'GET', url: `/_emulator/requests?session=${session}` })).json().requests as { seq: number }[]).map((e) => e.seq);
+
+  it('per state (--journal-state-bytes)', async () => {
+    const app = await makeApp({ journalBodyBytes: 1024, journalStateBytes: 16 * 1024 });
+    try {
+      for (let i = 1; i <= 30; i++) await send(app, 'a', i);
+      const kept = await seqs(app, 'a');
+      expect(kept.length).toBeGreaterThan(2);
+      expect(kept.length).toBeLessThan(30);
+      // Newest first, contiguous up to the last one sent.
+      expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 30 - i));
+      const sessions = (await app.inject({ method: 'GET', url: '/_emulator/sessions' })).json();
+      expect(sessions.sessions[0].journalBytes).toBeLessThanOrEqual(16 * 1024);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('for the process (--journal-total-bytes), across sessions', async () => {
+    const app = await makeApp({ journalBodyBytes: 1024, journalTotalBytes: 24 * 1024 });
+    try {
+      for (let i = 1; i <= 10; i++) await send(app, 'old', i);
+      expect((await seqs(app, 'old')).length).toBeGreaterThan(2);
+      for (let i = 1; i <= 30; i++) await send(app, 'new', i);
+      expect(await seqs(app, 'old')).toEqual([]);
+      expect((await seqs(app, 'new'))[0]).toBe(30);
+      expect((await app.inject({ method: 'GET', url: '/_emulator/sessions' })).json().journalBytes).toBeLessThanOrEqual(24 * 1024);
+      // A dropped session gives its share back.
+      await app.inject({ method: 'DELETE', url: '/_emulator/sessions/new' });
+      expect((await app.inject({ method: 'GET', url: '/_emulator/sessions' })).json().journalBytes).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -27,7 +27,7 @@ import { compiledOnFirstCall } from '../../routes/shared/validation.js';
 import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';
 import { dataRoutes, resetState } from './data.js';
 import { activeFaults, faultRoutes, faultsOf, faultsOnRequest, faultsOnSend } from './faults.js';
-import { journalOf, journalRoutes, keepResponse, record, startTrace, teeBody, traceOf } from './journal.js';
+import { journalBudget, journalOf, journalRoutes, keepResponse, record, startTrace, teeBody, traceOf } from './journal.js';
 import { SnapshotStore, snapshotRoutes } from './snapshots.js';
 import { clockRoutes } from './clock.js';
 import { outboxRoutes } from './outbox.js';
@@ -167,12 +167,14 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
         idleSeconds: Math.round(r.sessionIdleMs / 1000),
         evicted: r.evicted,
         expired: r.expired,
+        journalBytes: journalBudget(app.config).bytes,
         sessions: [...r.sessions.values()].map((s) => ({
           id: s.id,
           createdAt: new Date(s.createdAt).toISOString(),
           lastUsedAt: new Date(s.lastUsedAt).toISOString(),
           inFlight: s.inFlight,
           requests: journalOf(s, app.config).length,
+          journalBytes: journalOf(s, app.config).bytes,
           faults: faultsOf(s).size,
           clock: s.clock.describe(),
         })),
