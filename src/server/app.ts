@@ -11,7 +11,7 @@ import { resolveConfig, type Config } from './config.js';
 import { vendors } from '../vendors.js';
 import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, type EmulatorState } from '../store/state.js';
 import { ResponseChecker } from './control/openapi.js';
-import { registerControlPlane, installVendorHooks } from './control/index.js';
+import { ClientSlots, registerControlPlane, installVendorHooks } from './control/index.js';
 
 export const SESSION_HEADER = 'x-emulator-session';
 const SESSION_PREFIX = /^\/_sessions\/([^/?#]*)(\/[^?#]*)?(.*)$/;
@@ -65,6 +65,20 @@ function rewriteUrl(req: RawWithSession): string {
     if (r !== undefined) return r;
   }
   return url;
+}
+
+/** Route config key naming the vendor whose plugin declared the route. */
+const VENDOR_ROUTE = 'emulatorVendor';
+
+/**
+ * Whether a request naming a session that does not exist may create it: the one place that
+ * decides. Implicitly (the single-instance default) only a request routed to a vendor operation
+ * does; a control call does once authorised (controlState). Health probes, refused or unknown
+ * requests and the dashboard do not, so a caller without credentials cannot fill the session
+ * table and evict another job's session.
+ */
+export function mayCreateSession(request: FastifyRequest): boolean {
+  return !request.is404 && (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[VENDOR_ROUTE] !== undefined;
 }
 
 export function sessionIdOf(request: FastifyRequest): string | null {
@@ -129,6 +143,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   app.decorate('config', config);
   app.decorate('registry', registry);
   const contracts = new ResponseChecker(vendors);
+  const slots = new ClientSlots(config.maxInFlightPerClient);
   app.decorate('contracts', contracts);
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
   app.addHook('onClose', async () => registry.close());
@@ -148,7 +163,10 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     }
     let state: EmulatorState;
     try {
-      state = registry.get(sessionId);
+      // A session that does not exist yet is made only by a request that may make it; any other
+      // runs in the default state (health, the dashboard, unknown paths). A control call makes
+      // it once authorised, through controlState().
+      state = registry.find(sessionId) ?? (mayCreateSession(request) ? registry.get(sessionId) : registry.defaultState);
     } catch (e) {
       if (e instanceof SessionLimitError) {
         reply.code(503).header('retry-after', '1').send({ error: 'Service Unavailable', message: e.message });
@@ -167,8 +185,12 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   await app.register(formbody);
   for (const v of vendors) {
     await app.register(async (scope) => {
+      // Mark the vendor's routes (not its not-found handler): a request reaching one reaches a vendor operation.
+      scope.addHook('onRoute', (route) => {
+        route.config = { ...(route.config as object | undefined), [VENDOR_ROUTE]: v.name };
+      });
       // Journal and fault injection, the same for every vendor (the first hook names the vendor).
-      installVendorHooks(scope, v, config, contracts);
+      installVendorHooks(scope, v, config, contracts, slots);
       await scope.register(v.plugin, { config });
     }, { prefix: v.prefix });
   }

@@ -172,6 +172,12 @@ export class StateRegistry {
     return openImage(this.image);
   }
 
+  /** The state for a session id when it exists (or the default state), without making one. */
+  find(sessionId: string | null): EmulatorState | undefined {
+    if (!sessionId || sessionId === DEFAULT_STATE_ID) return this.defaultState;
+    return this.sessions.get(sessionId);
+  }
+
   /** The state for a session id (made on first use), or the default state. */
   get(sessionId?: string | null): EmulatorState {
     if (!sessionId || sessionId === DEFAULT_STATE_ID) return this.defaultState;

@@ -49,8 +49,8 @@ describe('journal memory is bounded in bytes', () => {
       { method: 'POST', url: '/v1/customers', headers: { accept: 'application/json', ...json }, payload: JSON.stringify({ name: 'x', junk }) },
       { method: 'POST', url: '/api/customer/create', headers: { 'content-type': 'application/x-www-form-urlencoded', ...s }, payload: new URLSearchParams({ ...ISPCRM, name: 'x', junk }).toString() },
       { method: 'POST', url: '/api/customer/create', headers: { 'content-type': 'application/x-www-form-urlencoded', ...s }, payload: new URLSearchParams({ name: 'x', junk }).toString() },
-      { method: 'POST', url: '/api/v01/customers', headers: { authorization: MGMT, accept: 'application/json', ...json }, payload: JSON.stringify({ firstName: 'x', junk }) },
-      { method: 'POST', url: '/api/v01/customers', headers: { accept: 'application/json', ...json }, payload: JSON.stringify({ firstName: 'x', junk }) },
+      { method: 'PUT', url: '/api/v01/customers', headers: { authorization: MGMT, accept: 'application/json', ...json }, payload: JSON.stringify({ firstName: 'x', junk }) },
+      { method: 'PUT', url: '/api/v01/customers', headers: { accept: 'application/json', ...json }, payload: JSON.stringify({ firstName: 'x', junk }) },
     ];
   }
 

@@ -225,3 +225,96 @@ describe('journal byte bounds drop the oldest entries first', () => {
     }
   });
 });
+
+describe('only a vendor operation or an authorised control call creates a session', () => {
+  const TOKEN = 'ctl-token';
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp({ controlToken: TOKEN, maxSessions: 3 }); });
+  afterAll(async () => { await app.close(); });
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const sessionIds = async () => ((await app.inject({ method: 'GET', url: '/_emulator/sessions', headers: auth })).json().sessions as { id: string }[]).map((s) => s.id).sort();
+
+  it.each([
+    ['health', 'GET', '/_emulator/health', 200],
+    ['a control call refused with 401', 'GET', '/_emulator/faults', 401],
+    ['a control call refused with 401 (POST)', 'POST', '/_emulator/reset', 401],
+    ['an unknown path', 'GET', '/nothing/here', 404],
+    ['an unknown control path', 'GET', '/_emulator/nothing', 401],
+    ['the dashboard', 'GET', '/_emulator/ui', 200],
+    ['a dashboard asset', 'GET', '/_emulator/ui/app.js', 200],
+  ])('%s does not', async (_what, method, url, status) => {
+    for (const via of ['header', 'path'] as const) {
+      const id = `probe-${via}-${Math.random().toString(36).slice(2)}`;
+      const res = via === 'header'
+        ? await app.inject({ method: method as 'GET', url, headers: { 'x-emulator-session': id } })
+        : await app.inject({ method: method as 'GET', url: `/_sessions/${id}${url}` });
+      expect(res.statusCode, url).toBe(status);
+      expect(await sessionIds()).not.toContain(id);
+    }
+  });
+
+  it('an unknown path below a vendor does not; a vendor operation and an authorised control call do', async () => {
+    await app.inject({ method: 'GET', url: '/api/v01/nothing', headers: { 'x-emulator-session': 'vendor-404' } });
+    expect(await sessionIds()).not.toContain('vendor-404');
+    await app.inject({ method: 'POST', url: JSON_PHP, headers: { 'x-emulator-session': 'vendor-op' }, payload: { cmd: 'customer.getall' } });
+    expect(await sessionIds()).toContain('vendor-op');
+    expect((await app.inject({ method: 'GET', url: '/_emulator/faults?session=control-op', headers: auth })).statusCode).toBe(200);
+    expect(await sessionIds()).toContain('control-op');
+    for (const id of ['vendor-op', 'control-op']) await app.inject({ method: 'DELETE', url: `/_emulator/sessions/${id}`, headers: auth });
+  });
+
+  it('health probes with new ids cannot evict a job\'s session, its fault rules or its frozen clock', async () => {
+    const job = { ...auth, 'x-emulator-session': 'job' };
+    expect((await app.inject({ method: 'PUT', url: '/_emulator/clock', headers: job, payload: { now: '2031-01-01T00:00:00Z' } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/_emulator/faults', headers: job, payload: { path: '/nowhere', status: 500 } })).statusCode).toBe(201);
+    for (let i = 0; i < 20; i++) {
+      await app.inject({ method: 'GET', url: '/_emulator/health', headers: { 'x-emulator-session': `flood-${i}` } });
+      await app.inject({ method: 'GET', url: '/_emulator/requests', headers: { 'x-emulator-session': `flood-401-${i}` } });
+    }
+    expect(await sessionIds()).toEqual(['job']);
+    expect((await app.inject({ method: 'GET', url: '/_emulator/clock', headers: job })).json()).toMatchObject({ now: '2031-01-01T00:00:00.000Z', frozen: true });
+    expect((await app.inject({ method: 'GET', url: '/_emulator/faults', headers: job })).json().faults).toHaveLength(1);
+  });
+});
+
+describe('requests in flight per client are capped (--max-in-flight-per-client)', () => {
+  it('bodies that never finish hold at most the cap; the surplus is refused in the vendor\'s format', async () => {
+    const { startEmulator } = await import('../../src/server/start.js');
+    const net = await import('node:net');
+    const emu = await startEmulator({ port: 0, logLevel: 'silent', maxInFlightPerClient: 2, maxSessions: 3 });
+    const hung: import('node:net').Socket[] = [];
+    try {
+      const { port } = emu;
+      for (const id of ['pin-1', 'pin-2']) {
+        const sock = net.connect(port, '127.0.0.1');
+        await new Promise((r) => sock.once('connect', r));
+        sock.write(`POST /api/rest/v2.9/json.php HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nX-Emulator-Session: ${id}\r\n\r\n{"a":`);
+        hung.push(sock);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const sessions = (await (await fetch(`${emu.url}/_emulator/sessions`)).json()) as { sessions: { id: string; inFlight: number }[] };
+      expect(sessions.sessions.map((s) => [s.id, s.inFlight]).sort()).toEqual([['pin-1', 1], ['pin-2', 1]]);
+
+      const mgmt = await fetch(`${emu.url}/api/v01/customers`, { headers: { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}`, accept: 'application/json', 'x-emulator-session': 'pin-3' } });
+      expect(mgmt.status).toBe(503);
+      expect(await mgmt.json()).toMatchObject({ response: { code: 'E503', status: 503, message: expect.stringContaining('--max-in-flight-per-client') } });
+      const rc = await fetch(`${emu.url}${JSON_PHP}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cmd: 'customer.getall', APIUUID: API_UUID, APISECRET: API_SECRET }) });
+      expect(await rc.json()).toMatchObject({ code: 'FAULT', fault: { faultcode: 'Server' } });
+      const ispcrm = await fetch(`${emu.url}/api/customer/list`, { method: 'POST' });
+      expect(await ispcrm.json()).toMatchObject({ result: null });
+      const rs = await fetch(`${emu.url}/v1/customers`, { headers: { accept: 'application/json' } });
+      expect(rs.status).toBe(403);
+      expect(await rs.json()).toMatchObject({ unauthorizedFault: { code: 403, message: expect.stringContaining('--max-in-flight-per-client') } });
+      // The control plane (health included) still answers; the refused request did not make a session.
+      expect((await fetch(`${emu.url}/_emulator/health`)).status).toBe(200);
+
+      for (const s of hung) s.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      const again = await fetch(`${emu.url}${JSON_PHP}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cmd: 'customer.getall', APIUUID: API_UUID, APISECRET: API_SECRET }) });
+      expect(await again.json()).toMatchObject({ code: 'OK' });
+    } finally {
+      for (const s of hung) s.destroy();
+      await emu.close();
+    }
+  });
+});

@@ -79,6 +79,7 @@ export const mgmt: VendorModule = {
     { label: 'HTTP Basic (accounts 2001, 2002)', value: 'api-sandbox / mgmt-sandbox-password' },
     { label: 'HTTP Basic (account 3001)', value: 'api-other / mgmt-other-password' },
   ],
+  busyPreset: 'unavailable',
   faultPresets: {
     /** A validation failure as the gateway words one. */
     badRequest: (input) => renderError('E400', 400, input.message ?? 'lastName must be at most 125 characters', formatFor(input.accept) ?? 'json', input.message ? undefined : 'lastName'),

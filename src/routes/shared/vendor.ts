@@ -74,6 +74,11 @@ export interface VendorModule {
   /** Named error presets for fault injection: the vendor's real error, byte for byte. */
   faultPresets?: Record<string, (input: FaultPresetInput) => FaultPresetAnswer>;
   /**
+   * The preset that refuses a request over the emulator's in-flight cap (--max-in-flight-per-client),
+   * with the emulator's message when the preset takes one.
+   */
+  busyPreset?: string;
+  /**
    * The vendor's OpenAPI contract (paths built from its own schemas, examples for the self-check),
    * served at /_emulator/openapi/<vendor>.json and used by --validate-responses.
    */

@@ -17,12 +17,12 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
 import { VERSION } from '../version.js';
 import type { Config } from '../config.js';
-import type { VendorModule } from '../../routes/shared/vendor.js';
+import type { FaultPresetAnswer, VendorModule } from '../../routes/shared/vendor.js';
 import { compiledOnFirstCall } from '../../routes/shared/validation.js';
 import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';
 import { dataRoutes, resetState } from './data.js';
@@ -52,13 +52,18 @@ declare module 'fastify' {
  * Response validation (--validate-responses) checks the answer before the journal keeps it and
  * skips what a fault answered.
  */
-export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker): void {
+export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker, slots: ClientSlots): void {
   const journalOn = config.journalSize > 0;
   const maxBody = config.journalBodyBytes;
   const onDropped = (request: FastifyRequest) => record(request, null, config);
   scope.addHook('onRequest', (request, reply, done) => {
     request.emulator.vendor = vendor.name;
     startTrace(request);
+    if (!slots.take(request, reply)) {
+      const a = busyAnswer(vendor, request, slots.max);
+      reply.code(a.status).headers(a.headers ?? {}).header('retry-after', '1').send(a.body);
+      return;
+    }
     const rules = activeFaults(request);
     if (rules) faultsOnRequest(request, reply, vendor, rules, onDropped, done);
     else done();
@@ -91,6 +96,39 @@ export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule,
       done();
     });
   }
+}
+
+/**
+ * Requests running per client address (--max-in-flight-per-client). A request keeps its slot until
+ * its connection is done with it (answered, or the client gone), so a caller sending bodies that
+ * never finish holds at most this many: it cannot keep every session busy (a session with a
+ * request running is never evicted) and so make every new session answer 503.
+ */
+export class ClientSlots {
+  private running = new Map<string, number>();
+  constructor(readonly max: number) {}
+
+  take(request: FastifyRequest, reply: FastifyReply): boolean {
+    const who = request.ip ?? '';
+    const n = this.running.get(who) ?? 0;
+    if (n >= this.max) return false;
+    this.running.set(who, n + 1);
+    reply.raw.once('close', () => {
+      const left = (this.running.get(who) ?? 1) - 1;
+      if (left <= 0) this.running.delete(who);
+      else this.running.set(who, left);
+    });
+    return true;
+  }
+}
+
+/** The vendor's own refusal of a request over the in-flight cap (its busy preset; a plain 503 for a vendor without one). */
+function busyAnswer(vendor: VendorModule, request: FastifyRequest, max: number): FaultPresetAnswer {
+  const message = `Too many requests running from this client (${max}, see --max-in-flight-per-client); retry when one has finished`;
+  const preset = vendor.busyPreset !== undefined ? vendor.faultPresets?.[vendor.busyPreset] : undefined;
+  const accept = request.headers.accept;
+  if (preset) return preset({ accept: Array.isArray(accept) ? accept[0] : accept, message });
+  return { status: 503, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: 'Service Unavailable', message }) };
 }
 
 function tokenMatches(request: FastifyRequest, token: string): boolean {
