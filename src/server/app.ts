@@ -11,7 +11,7 @@ import { resolveConfig, type Config } from './config.js';
 import { vendors } from '../vendors.js';
 import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, type EmulatorState } from '../store/state.js';
 import { ResponseChecker } from './control/openapi.js';
-import { ClientSlots, registerControlPlane, installVendorHooks } from './control/index.js';
+import { ClientSlots, OriginGuard, registerControlPlane, installVendorHooks } from './control/index.js';
 
 export const SESSION_HEADER = 'x-emulator-session';
 const SESSION_PREFIX = /^\/_sessions\/([^/?#]*)(\/[^?#]*)?(.*)$/;
@@ -144,6 +144,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   app.decorate('registry', registry);
   const contracts = new ResponseChecker(vendors);
   const slots = new ClientSlots(config.maxInFlightPerClient);
+  const guard = new OriginGuard(config);
   app.decorate('contracts', contracts);
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
   app.addHook('onClose', async () => registry.close());
@@ -190,7 +191,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
         route.config = { ...(route.config as object | undefined), [VENDOR_ROUTE]: v.name };
       });
       // Journal and fault injection, the same for every vendor (the first hook names the vendor).
-      installVendorHooks(scope, v, config, contracts, slots);
+      installVendorHooks(scope, v, config, contracts, slots, guard);
       await scope.register(v.plugin, { config });
     }, { prefix: v.prefix });
   }

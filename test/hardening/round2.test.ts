@@ -8,7 +8,7 @@ import { makeApp } from '../helpers.js';
 import { globMatch } from '../../src/server/control/faults.js';
 import { API_SECRET, API_UUID } from '../rackcorp/helpers.js';
 import { signed } from '../emailsrvr/util.js';
-import { createCustomer } from '../control/helpers.js';
+import { createCustomer, newCustomer } from '../control/helpers.js';
 
 const JSON_PHP = '/api/rest/v2.9/json.php';
 const RC_BASIC = `Basic ${Buffer.from(`${API_UUID}:${API_SECRET}`).toString('base64')}`;
@@ -316,5 +316,91 @@ describe('requests in flight per client are capped (--max-in-flight-per-client)'
       for (const s of hung) s.destroy();
       await emu.close();
     }
+  });
+});
+
+describe('a web page cannot drive the control plane or read the journal', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp({ allowedHosts: 'emulator, ci.internal', allowedOrigins: 'http://localhost:3000' }); });
+  afterAll(async () => { await app.close(); });
+  const EVIL = 'http://evil.example';
+
+  it.each([
+    ['POST', '/_emulator/reset'],
+    ['POST', '/_emulator/snapshots/page'],
+    ['PUT', '/_emulator/clock'],
+    ['POST', '/_emulator/faults'],
+    ['GET', '/_emulator/requests'],
+    ['GET', '/_emulator/ui'],
+    ['GET', '/_emulator/health'],
+  ])('%s %s from a foreign Origin is refused with 403, changing nothing', async (method, url) => {
+    const res = await app.inject({ method: method as 'POST', url, headers: { origin: EVIL, 'content-type': 'text/plain' }, payload: method === 'GET' ? undefined : '{"now": 0}' });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ error: 'Forbidden', message: expect.stringContaining('--allowed-origins') });
+    expect((await app.inject({ method: 'GET', url: '/_emulator/snapshots' })).json().snapshots).toEqual([]);
+    expect((await app.inject({ method: 'GET', url: '/_emulator/clock' })).json().frozen).toBe(false);
+  });
+
+  it('a reset from a foreign page leaves the data alone', async () => {
+    await createCustomer(app, undefined, 'Kept Co');
+    expect((await app.inject({ method: 'POST', url: '/_emulator/reset', headers: { origin: 'null' } })).statusCode).toBe(403);
+    const list = await app.inject({ method: 'POST', url: JSON_PHP, payload: { cmd: 'customer.getall', APIUUID: API_UUID, APISECRET: API_SECRET, keyword: 'Kept Co' } });
+    expect(list.json().customers).toHaveLength(1);
+  });
+
+  it.each(['evil.example', 'evil.example:8080', 'localhost.evil.example', 'emulator.evil.example'])('Host %s (DNS rebinding) cannot read the journal', async (host) => {
+    for (const url of ['/_emulator/requests', '/_emulator/ui', '/_emulator/health']) {
+      const res = await app.inject({ method: 'GET', url, headers: { host } });
+      expect(res.statusCode, url).toBe(403);
+      expect(res.json().message).toContain('--allowed-hosts');
+    }
+    // Its own pages' Origin does not help.
+    expect((await app.inject({ method: 'GET', url: '/_emulator/requests', headers: { host, origin: `http://${host}` } })).statusCode).toBe(403);
+  });
+
+  it.each(['localhost', 'localhost:8080', 'app.localhost:1', '127.0.0.1:8080', '[::1]:8080', '10.1.2.3', 'emulator:8080', 'CI.internal'])('Host %s is answered', async (host) => {
+    expect((await app.inject({ method: 'GET', url: '/_emulator/requests', headers: { host } })).statusCode).toBe(200);
+    // The dashboard's own calls (same origin) and the allowed origins are too.
+    expect((await app.inject({ method: 'POST', url: '/_emulator/faults', headers: { host, origin: `http://${host}` }, payload: { path: '/x', status: 500 } })).statusCode).toBe(201);
+    expect((await app.inject({ method: 'DELETE', url: '/_emulator/faults', headers: { host, origin: 'http://localhost:3000' } })).statusCode).toBe(200);
+  });
+
+  it('with --control-token, the token is answered whatever the Host, but a foreign Origin still is not', async () => {
+    const t = await makeApp({ controlToken: 'tok' });
+    try {
+      const auth = { authorization: 'Bearer tok' };
+      expect((await t.inject({ method: 'GET', url: '/_emulator/requests', headers: { host: 'emulator:8080', ...auth } })).statusCode).toBe(200);
+      expect((await t.inject({ method: 'POST', url: '/_emulator/faults', headers: { host: 'emulator:8080', origin: 'http://emulator:8080', ...auth }, payload: { path: '/x', status: 500 } })).statusCode).toBe(201);
+      expect((await t.inject({ method: 'GET', url: '/_emulator/requests', headers: { host: 'emulator:8080' } })).statusCode).toBe(403);
+      expect((await t.inject({ method: 'POST', url: '/_emulator/reset', headers: { origin: EVIL, ...auth } })).statusCode).toBe(403);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('vendor routes accept any Host, but refuse a browser write from a foreign Origin in the vendor\'s format', async () => {
+    const create = (headers: Record<string, string>) => app.inject({
+      method: 'POST', url: JSON_PHP, headers: { 'content-type': 'text/plain', ...headers },
+      payload: JSON.stringify({ cmd: 'customer.create', APIUUID: API_UUID, APISECRET: API_SECRET, ...newCustomer, companyName: 'Page Co' }),
+    });
+    const refused = await create({ origin: EVIL });
+    expect(refused.statusCode).toBe(200);
+    expect(refused.json()).toMatchObject({ code: 'FAULT', fault: { faultcode: 'Auth', faultstring: expect.stringContaining('--allowed-origins') } });
+    const count = async () => (await app.inject({ method: 'POST', url: JSON_PHP, payload: { cmd: 'customer.getall', APIUUID: API_UUID, APISECRET: API_SECRET, keyword: 'Page Co' } })).json().customers.length;
+    expect(await count()).toBe(0);
+    // A read from a page, a client sending no Origin (any Host), and an allowed origin are served.
+    expect((await app.inject({ method: 'GET', url: '/api/rest/v2.9/customers/123', headers: { origin: EVIL, authorization: RC_BASIC } })).json().code).toBe('OK');
+    expect((await create({ host: 'evil.example' })).json().code).toBe('OK');
+    expect((await create({ origin: 'http://localhost:3000' })).json().code).toBe('OK');
+    expect(await count()).toBe(2);
+    const mgmt = await app.inject({ method: 'PUT', url: '/api/v01/customers', headers: { origin: EVIL, accept: 'application/json', 'content-type': 'application/json', authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` }, payload: '{}' });
+    expect(mgmt.statusCode).toBe(403);
+    expect(mgmt.json()).toMatchObject({ response: { code: 'E403', status: 403 } });
+    const rs = await app.inject({ method: 'POST', url: '/v1/customers', headers: { ...signed(app, undefined, { accept: 'application/json' }), origin: EVIL, 'content-type': 'application/json' }, payload: '{}' });
+    expect(rs.statusCode).toBe(403);
+    expect(Object.keys(rs.json())).toEqual(['unauthorizedFault']);
+    const isp = await app.inject({ method: 'POST', url: '/api/customer/create', headers: { origin: EVIL, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'userid=5&api_key=0f9895fb407c83e5ea128082098b47681aa75d6944576423c4&name=x' });
+    expect(isp.json()).toMatchObject({ result: null });
+    expect(isp.body).toContain('--allowed-origins');
   });
 });

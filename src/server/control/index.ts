@@ -32,6 +32,9 @@ import { SnapshotStore, snapshotRoutes } from './snapshots.js';
 import { clockRoutes } from './clock.js';
 import { outboxRoutes } from './outbox.js';
 import { isUiAsset, uiRoutes } from './ui.js';
+import { OriginGuard } from './origin.js';
+
+export { OriginGuard } from './origin.js';
 
 export { ControlError } from './common.js';
 import { ResponseChecker, installResponseValidation, openapiRoutes } from './openapi.js';
@@ -52,16 +55,20 @@ declare module 'fastify' {
  * Response validation (--validate-responses) checks the answer before the journal keeps it and
  * skips what a fault answered.
  */
-export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker, slots: ClientSlots): void {
+export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker, slots: ClientSlots, guard: OriginGuard): void {
   const journalOn = config.journalSize > 0;
   const maxBody = config.journalBodyBytes;
   const onDropped = (request: FastifyRequest) => record(request, null, config);
   scope.addHook('onRequest', (request, reply, done) => {
     request.emulator.vendor = vendor.name;
     startTrace(request);
+    const origin = request.headers.origin;
+    if (origin !== undefined && !SAFE_METHODS.has(request.method) && !guard.originAllowed(origin, request.headers.host)) {
+      refuse(request, reply, vendor, 'forbidden', `A browser write from origin "${origin}" is refused (a web page must not change the emulator's data); allow the origin with --allowed-origins`);
+      return;
+    }
     if (!slots.take(request, reply)) {
-      const a = busyAnswer(vendor, request, slots.max);
-      reply.code(a.status).headers(a.headers ?? {}).header('retry-after', '1').send(a.body);
+      refuse(request, reply, vendor, 'busy', `Too many requests running from this client (${slots.max}, see --max-in-flight-per-client); retry when one has finished`);
       return;
     }
     const rules = activeFaults(request);
@@ -122,14 +129,27 @@ export class ClientSlots {
   }
 }
 
-/** The vendor's own refusal of a request over the in-flight cap (its busy preset; a plain 503 for a vendor without one). */
-function busyAnswer(vendor: VendorModule, request: FastifyRequest, max: number): FaultPresetAnswer {
-  const message = `Too many requests running from this client (${max}, see --max-in-flight-per-client); retry when one has finished`;
-  const preset = vendor.busyPreset !== undefined ? vendor.faultPresets?.[vendor.busyPreset] : undefined;
+/** The vendor's own answer to one of the emulator's refusals (its preset; plain JSON for a vendor without one). */
+function refusal(vendor: VendorModule, kind: 'busy' | 'forbidden', request: FastifyRequest, message: string): FaultPresetAnswer {
+  const name = vendor.refusalPresets?.[kind];
+  const preset = name !== undefined ? vendor.faultPresets?.[name] : undefined;
   const accept = request.headers.accept;
   if (preset) return preset({ accept: Array.isArray(accept) ? accept[0] : accept, message });
-  return { status: 503, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: 'Service Unavailable', message }) };
+  const status = kind === 'busy' ? 503 : 403;
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: STATUS_TEXT[status], message }) };
 }
+
+/** Answer a vendor request with the emulator's refusal (not a vendor answer: response validation skips it). */
+function refuse(request: FastifyRequest, reply: FastifyReply, vendor: VendorModule, kind: 'busy' | 'forbidden', message: string): void {
+  const a = refusal(vendor, kind, request, message);
+  const trace = traceOf(request);
+  if (trace) trace.refused = true;
+  reply.code(a.status).headers(a.headers ?? {});
+  if (kind === 'busy') reply.header('retry-after', '1');
+  reply.send(a.body);
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function tokenMatches(request: FastifyRequest, token: string): boolean {
   const h = request.headers.authorization;
@@ -167,6 +187,22 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     });
 
     const token = app.config.controlToken;
+    // Before the token check: a page must not drive the control plane, nor read it through DNS rebinding (see origin.ts).
+    const guard = new OriginGuard(app.config);
+    scope.addHook('onRequest', (request, reply, done) => {
+      const host = request.headers.host;
+      const origin = request.headers.origin;
+      const authorised = token !== null && tokenMatches(request, token);
+      if (origin !== undefined && !guard.originAllowed(origin, host, authorised)) {
+        reply.code(403).send({ error: 'Forbidden', message: `Control requests from the browser origin "${origin}" are refused (a web page must not drive the emulator); allow the origin with --allowed-origins` });
+        return;
+      }
+      if (!authorised && !guard.hostAllowed(host)) {
+        reply.code(403).send({ error: 'Forbidden', message: `The control plane answers Host "${host}" only when it is localhost, an IP address or a name in --allowed-hosts (a page using DNS rebinding sends its own name); add it there${token ? ' or send the control token' : ''}` });
+        return;
+      }
+      done();
+    });
     if (token) {
       scope.addHook('onRequest', async (request, reply) => {
         const path = request.url.split('?')[0];

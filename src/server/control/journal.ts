@@ -298,6 +298,8 @@ export class Trace {
   /** Id of the fault rule that answered, delayed or dropped the request. */
   fault?: number;
   dropped?: boolean;
+  /** The emulator refused it itself (in-flight cap, foreign origin), in the vendor's format. */
+  refused?: boolean;
   constructor(readonly timeMs: number) {}
 }
 

@@ -162,7 +162,8 @@ export function installResponseValidation(scope: FastifyInstance, vendor: Vendor
   scope.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     // Answered before the request reached the vendor (a bad session id, every session busy): not a vendor answer.
     if (!request.emulator) return payload;
-    if (traceOf(request)?.fault !== undefined) return payload; // an injected fault answers on purpose
+    const trace = traceOf(request);
+    if (trace?.fault !== undefined || trace?.refused) return payload; // an injected fault or the emulator's own refusal answers on purpose
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : null;
     if (body === null) return payload; // a stream: not checked
     const status = reply.statusCode;
