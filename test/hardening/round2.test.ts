@@ -349,11 +349,13 @@ describe('a web page cannot drive the control plane or read the journal', () => 
   });
 
   it.each(['evil.example', 'evil.example:8080', 'localhost.evil.example', 'emulator.evil.example'])('Host %s (DNS rebinding) cannot read the journal', async (host) => {
-    for (const url of ['/_emulator/requests', '/_emulator/ui', '/_emulator/health']) {
+    for (const url of ['/_emulator/requests', '/_emulator/ui', '/_emulator/sessions', '/_emulator/vendors']) {
       const res = await app.inject({ method: 'GET', url, headers: { host } });
       expect(res.statusCode, url).toBe(403);
       expect(res.json().message).toContain('--allowed-hosts');
     }
+    // Health holds nothing secret: a readiness loop may use a service name.
+    expect((await app.inject({ method: 'GET', url: '/_emulator/health', headers: { host } })).statusCode).toBe(200);
     // Its own pages' Origin does not help.
     expect((await app.inject({ method: 'GET', url: '/_emulator/requests', headers: { host, origin: `http://${host}` } })).statusCode).toBe(403);
   });

@@ -151,6 +151,10 @@ function refuse(request: FastifyRequest, reply: FastifyReply, vendor: VendorModu
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+function isHealth(url: string): boolean {
+  return url.split('?')[0].replace(/\/$/, '') === '/_emulator/health';
+}
+
 function tokenMatches(request: FastifyRequest, token: string): boolean {
   const h = request.headers.authorization;
   const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null;
@@ -197,7 +201,8 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
         reply.code(403).send({ error: 'Forbidden', message: `Control requests from the browser origin "${origin}" are refused (a web page must not drive the emulator); allow the origin with --allowed-origins` });
         return;
       }
-      if (!authorised && !guard.hostAllowed(host)) {
+      // Health is answered whatever the Host (it holds nothing secret), so a service name works in a readiness loop.
+      if (!authorised && !guard.hostAllowed(host) && !isHealth(request.url)) {
         reply.code(403).send({ error: 'Forbidden', message: `The control plane answers Host "${host}" only when it is localhost, an IP address or a name in --allowed-hosts (a page using DNS rebinding sends its own name); add it there${token ? ' or send the control token' : ''}` });
         return;
       }
@@ -206,7 +211,7 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     if (token) {
       scope.addHook('onRequest', async (request, reply) => {
         const path = request.url.split('?')[0];
-        if (path.replace(/\/$/, '') === '/_emulator/health' || isUiAsset(path)) return;
+        if (isHealth(path) || isUiAsset(path)) return;
         if (!tokenMatches(request, token)) {
           return reply.code(401).header('www-authenticate', 'Bearer realm="vendor-api-emulator control plane"')
             .send({ error: 'Unauthorized', message: 'This emulator requires "Authorization: Bearer <control token>" on /_emulator routes (see --control-token)' });
