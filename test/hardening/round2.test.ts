@@ -8,6 +8,7 @@ import { makeApp } from '../helpers.js';
 import { globMatch } from '../../src/server/control/faults.js';
 import { API_SECRET, API_UUID } from '../rackcorp/helpers.js';
 import { signed } from '../emailsrvr/util.js';
+import { SANDBOX as ISPCRM } from '../ispcrm/util.js';
 import { createCustomer, newCustomer } from '../control/helpers.js';
 
 const JSON_PHP = '/api/rest/v2.9/json.php';
@@ -404,5 +405,27 @@ describe('a web page cannot drive the control plane or read the journal', () => 
     const isp = await app.inject({ method: 'POST', url: '/api/customer/create', headers: { origin: EVIL, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'userid=5&api_key=0f9895fb407c83e5ea128082098b47681aa75d6944576423c4&name=x' });
     expect(isp.json()).toMatchObject({ result: null });
     expect(isp.body).toContain('--allowed-origins');
+  });
+});
+
+describe('NeuCRM name and username patterns holding a NUL are literal', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+  const list = async (fields: Record<string, string>) => {
+    const res = await app.inject({
+      method: 'POST', url: '/api/customer/list', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ ...ISPCRM, rows_limit: '100', ...fields }).toString(),
+    });
+    const body = res.json();
+    expect(body.error, res.body).toBeNull();
+    return body.result as unknown;
+  };
+
+  it.each(['%\u0000', '%\u0000%', '\u0000', '%a\u0000'])('name / username %j match no fixture customer', async (pattern) => {
+    const all = await list({ name: '%' });
+    expect(Array.isArray(all) ? all.length : Object.keys(all as object).length).toBeGreaterThan(0);
+    expect(await list({ name: pattern })).toEqual(await list({ name: 'no-customer-is-named-this' }));
+    expect(await list({ username: pattern })).toEqual(await list({ name: 'no-customer-is-named-this' }));
   });
 });
