@@ -73,12 +73,14 @@ const VENDOR_ROUTE = 'emulatorVendor';
 /**
  * Whether a request naming a session that does not exist may create it: the one place that
  * decides. Implicitly (the single-instance default) only a request routed to a vendor operation
- * does; a control call does once authorised (controlState). Health probes, refused or unknown
- * requests and the dashboard do not, so a caller without credentials cannot fill the session
- * table and evict another job's session.
+ * does, unless the emulator refuses it before the vendor sees it (over the client's in-flight cap,
+ * a browser write from a foreign origin); a control call does once authorised (controlState).
+ * Health probes, refused or unknown requests and the dashboard do not, so a caller without
+ * credentials cannot fill the session table and evict another job's session.
  */
-export function mayCreateSession(request: FastifyRequest): boolean {
-  return !request.is404 && (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[VENDOR_ROUTE] !== undefined;
+export function mayCreateSession(request: FastifyRequest, refusals: { slots: ClientSlots; guard: OriginGuard }): boolean {
+  return !request.is404 && (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[VENDOR_ROUTE] !== undefined
+    && !refusals.slots.full(request) && !refusals.guard.refusesWrite(request);
 }
 
 export function sessionIdOf(request: FastifyRequest): string | null {
@@ -145,6 +147,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   const contracts = new ResponseChecker(vendors);
   const slots = new ClientSlots(config.maxInFlightPerClient);
   const guard = new OriginGuard(config);
+  const refusals = { slots, guard };
   app.decorate('contracts', contracts);
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
   app.addHook('onClose', async () => registry.close());
@@ -167,7 +170,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
       // A session that does not exist yet is made only by a request that may make it; any other
       // runs in the default state (health, the dashboard, unknown paths). A control call makes
       // it once authorised, through controlState().
-      state = registry.find(sessionId) ?? (mayCreateSession(request) ? registry.get(sessionId) : registry.defaultState);
+      state = registry.find(sessionId) ?? (mayCreateSession(request, refusals) ? registry.get(sessionId) : registry.defaultState);
     } catch (e) {
       if (e instanceof SessionLimitError) {
         reply.code(503).header('retry-after', '1').send({ error: 'Service Unavailable', message: e.message });

@@ -299,6 +299,9 @@ describe('requests in flight per client are capped (--max-in-flight-per-client)'
       const mgmt = await fetch(`${emu.url}/api/v01/customers`, { headers: { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}`, accept: 'application/json', 'x-emulator-session': 'pin-3' } });
       expect(mgmt.status).toBe(503);
       expect(await mgmt.json()).toMatchObject({ response: { code: 'E503', status: 503, message: expect.stringContaining('--max-in-flight-per-client') } });
+      // A refused request makes no session (it would evict another one).
+      const now = (await (await fetch(`${emu.url}/_emulator/sessions`)).json()) as { sessions: { id: string }[] };
+      expect(now.sessions.map((x) => x.id).sort()).toEqual(['pin-1', 'pin-2']);
       const rc = await fetch(`${emu.url}${JSON_PHP}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cmd: 'customer.getall', APIUUID: API_UUID, APISECRET: API_SECRET }) });
       expect(await rc.json()).toMatchObject({ code: 'FAULT', fault: { faultcode: 'Server' } });
       const ispcrm = await fetch(`${emu.url}/api/customer/list`, { method: 'POST' });
@@ -386,8 +389,9 @@ describe('a web page cannot drive the control plane or read the journal', () => 
       method: 'POST', url: JSON_PHP, headers: { 'content-type': 'text/plain', ...headers },
       payload: JSON.stringify({ cmd: 'customer.create', APIUUID: API_UUID, APISECRET: API_SECRET, ...newCustomer, companyName: 'Page Co' }),
     });
-    const refused = await create({ origin: EVIL });
+    const refused = await create({ origin: EVIL, 'x-emulator-session': 'from-a-page' });
     expect(refused.statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/_emulator/sessions' })).json().sessions).toEqual([]);
     expect(refused.json()).toMatchObject({ code: 'FAULT', fault: { faultcode: 'Auth', faultstring: expect.stringContaining('--allowed-origins') } });
     const count = async () => (await app.inject({ method: 'POST', url: JSON_PHP, payload: { cmd: 'customer.getall', APIUUID: API_UUID, APISECRET: API_SECRET, keyword: 'Page Co' } })).json().customers.length;
     expect(await count()).toBe(0);

@@ -62,9 +62,8 @@ export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule,
   scope.addHook('onRequest', (request, reply, done) => {
     request.emulator.vendor = vendor.name;
     startTrace(request);
-    const origin = request.headers.origin;
-    if (origin !== undefined && !SAFE_METHODS.has(request.method) && !guard.originAllowed(origin, request.headers.host)) {
-      refuse(request, reply, vendor, 'forbidden', `A browser write from origin "${origin}" is refused (a web page must not change the emulator's data); allow the origin with --allowed-origins`);
+    if (guard.refusesWrite(request)) {
+      refuse(request, reply, vendor, 'forbidden', `A browser write from origin "${request.headers.origin}" is refused (a web page must not change the emulator's data); allow the origin with --allowed-origins`);
       return;
     }
     if (!slots.take(request, reply)) {
@@ -115,6 +114,11 @@ export class ClientSlots {
   private running = new Map<string, number>();
   constructor(readonly max: number) {}
 
+  /** Has the request's client as many requests running as it may? */
+  full(request: FastifyRequest): boolean {
+    return (this.running.get(request.ip ?? '') ?? 0) >= this.max;
+  }
+
   take(request: FastifyRequest, reply: FastifyReply): boolean {
     const who = request.ip ?? '';
     const n = this.running.get(who) ?? 0;
@@ -148,8 +152,6 @@ function refuse(request: FastifyRequest, reply: FastifyReply, vendor: VendorModu
   if (kind === 'busy') reply.header('retry-after', '1');
   reply.send(a.body);
 }
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function isHealth(url: string): boolean {
   return url.split('?')[0].replace(/\/$/, '') === '/_emulator/health';

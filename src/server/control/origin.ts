@@ -14,7 +14,10 @@
  *   Clients other than browsers send no `Origin` and are not affected.
  */
 import { isIP } from 'node:net';
+import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function list(v: string | null | undefined): string[] {
   return (v ?? '').split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '');
@@ -40,6 +43,12 @@ export class OriginGuard {
     this.hosts = list(config.allowedHosts);
     this.anyHost = this.hosts.includes('*');
     this.origins = list(config.allowedOrigins).map((o) => o.replace(/\/+$/, ''));
+  }
+
+  /** Is this vendor request a browser write from an origin not allowed (refused in the vendor's format)? */
+  refusesWrite(request: FastifyRequest): boolean {
+    const origin = request.headers.origin;
+    return origin !== undefined && !SAFE_METHODS.has(request.method) && !this.originAllowed(origin, request.headers.host);
   }
 
   /** May the control plane answer a request with this Host header? (None: no name to rebind.) */
