@@ -25,7 +25,7 @@ export class EmulatorState {
   /** Requests currently being served in this state (a state in use is never evicted). */
   inFlight = 0;
   private repos = new Map<RepoFactory<unknown>, unknown>();
-  /** Attachments owned by other subsystems (the control plane keeps its per-state data here). */
+  /** Attachments owned by other subsystems (the control plane keeps its per-state data here); one with a dispose() is disposed when the state closes. */
   readonly extras = new Map<string, unknown>();
   /** Dropped while requests were still running in it: closed when the last one ends. */
   private retired = false;
@@ -86,6 +86,9 @@ export class EmulatorState {
   close(): void {
     this.repos.clear();
     if (this._db.open) this._db.close();
+    // An attachment that accounts for what it holds beyond the state (the journal's share of the
+    // process-wide byte budget) gives it back.
+    for (const v of this.extras.values()) (v as { dispose?(): void }).dispose?.();
   }
 }
 
@@ -186,6 +189,12 @@ export class StateRegistry {
   /** A new in-memory database holding the fixtures. */
   freshDb(): DB {
     return openImage(this.image);
+  }
+
+  /** The state for a session id when it exists (or the default state), without making one. */
+  find(sessionId: string | null): EmulatorState | undefined {
+    if (!sessionId || sessionId === DEFAULT_STATE_ID) return this.defaultState;
+    return this.sessions.get(sessionId);
   }
 
   /** The state for a session id (made on first use unless sessions are explicit), or the default state. */

@@ -163,7 +163,8 @@ export function installResponseValidation(scope: FastifyInstance, vendor: Vendor
     // Answered before the request reached the vendor (a bad or unknown session id, every session busy;
     // the vendor's first hook names it): not a vendor answer.
     if (!request.emulator || request.emulator.vendor === null) return payload;
-    if (traceOf(request)?.fault !== undefined) return payload; // an injected fault answers on purpose
+    const trace = traceOf(request);
+    if (trace?.fault !== undefined || trace?.refused) return payload; // an injected fault or the emulator's own refusal answers on purpose
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : null;
     if (body === null) return payload; // a stream: not checked
     const status = reply.statusCode;
