@@ -23,6 +23,7 @@ export const NO_TEST_REASONS: Record<string, string> = {
   quickstart: '.ci/run runs npm ci and npm test on a fresh clone; the server start is tested by test/server',
   package: '.ci/pack-check installs the packed package into a new project, compiles against it and starts its bin',
   release: 'runs only in .github/workflows/release.yml on a version tag (this machine cannot publish)',
+  pytest: 'clients/python/tests/test_plugin.py runs the pytest plugin the same way, under pytester (.ci/python-client)',
 };
 
 /** Flags a block's info string may carry after the language. */
