@@ -3,7 +3,7 @@
  * (the real CLI), and answers what the text beside it says. The conventions (expectations, flags,
  * `no-test=<reason>`) are in docs/index.md, "How the examples are tested"; blocks.ts reads them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync, readFileSync, existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -152,6 +152,10 @@ describe('documentation examples answer as the text says', () => {
   let strict: Emulator, lenient: Emulator, work: string;
 
   beforeAll(async () => {
+    for (const tool of ['bash', 'curl', 'jq', 'openssl', 'python3']) {
+      const found = spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+      if (!found) throw new Error(`the documentation examples need ${tool} on PATH (.ci/run installs jq with apt-get)`);
+    }
     [strict, lenient] = await Promise.all([startCli(['--validate-responses']), startCli(['--validate-responses', '--lenient'])]);
     // A folder where the package is installed as a user would have it: `import 'vendor-api-emulator'`,
     // `npx vendor-api-emulator`, and, as in a clone, `node dist/server/cli.js`.
