@@ -12,6 +12,7 @@ import { vendors } from '../vendors.js';
 import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, type EmulatorState } from '../store/state.js';
 import { ResponseChecker } from './control/openapi.js';
 import { registerControlPlane, installVendorHooks } from './control/index.js';
+import { Coverage } from './control/coverage.js';
 
 export const SESSION_HEADER = 'x-emulator-session';
 const SESSION_PREFIX = /^\/_sessions\/([^/?#]*)(\/[^?#]*)?(.*)$/;
@@ -130,6 +131,8 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   app.decorate('registry', registry);
   const contracts = new ResponseChecker(vendors);
   app.decorate('contracts', contracts);
+  const coverage = new Coverage(() => contracts.documents);
+  app.decorate('coverage', coverage);
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
   app.addHook('onClose', async () => registry.close());
 
@@ -168,7 +171,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   for (const v of vendors) {
     await app.register(async (scope) => {
       // Journal and fault injection, the same for every vendor (the first hook names the vendor).
-      installVendorHooks(scope, v, config, contracts);
+      installVendorHooks(scope, v, config, contracts, config.coverage ? coverage : undefined);
       await scope.register(v.plugin, { config });
     }, { prefix: v.prefix });
   }

@@ -62,6 +62,10 @@ export const coreOptionSpecs: OptionSpec[] = [
     help: 'refuse what the real vendor refuses (unknown fields, wrong types); --lenient accepts what it can and records a journal warning' },
   { key: 'validateResponses', flag: 'validate-responses', env: 'EMULATOR_VALIDATE_RESPONSES', type: 'boolean', default: false,
     help: 'check every vendor response against its OpenAPI schema; a violation is logged and answered as a 500 naming it' },
+  { key: 'coverage', flag: 'coverage', env: 'EMULATOR_COVERAGE', type: 'boolean', default: true, negatedBy: 'no-coverage',
+    help: 'count which documented operations, bindings, outcomes and parameters requests exercise (GET /_emulator/coverage)' },
+  { key: 'coverageOut', flag: 'coverage-out', env: 'EMULATOR_COVERAGE_OUT', type: 'string', default: null,
+    help: 'on shutdown, write the coverage report of every session to this file (.md: Markdown, .xml: JUnit, else JSON)' },
   { key: 'requestTimeout', flag: 'request-timeout', env: 'EMULATOR_REQUEST_TIMEOUT', type: 'integer', default: 30_000, min: 100,
     help: 'milliseconds a client may take to send a whole request before the connection is cut' },
   { key: 'jwtTtl', flag: 'jwt-ttl', env: 'EMULATOR_JWT_TTL', type: 'integer', default: 3600, min: 1,
@@ -85,6 +89,8 @@ export interface Config {
   strict: boolean;
   validateResponses: boolean;
   requestTimeout: number;
+  coverage: boolean;
+  coverageOut: string | null;
   [vendorKey: string]: unknown;
 }
 

@@ -91,6 +91,15 @@ export class ControlClient {
     return parsed as T;
   }
 
+  private async text(method: Method, path: string): Promise<string> {
+    const headers: Record<string, string> = {};
+    if (this.sessionId) headers['x-emulator-session'] = this.sessionId;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const res = await this.transport(method, `/_emulator${path}`, undefined, headers);
+    if (res.status >= 400) throw new ControlRequestError(res.status, res.body, `${method} /_emulator${path}: ${res.status} ${res.body}`);
+    return res.body;
+  }
+
   health() { return this.call('GET', '/health'); }
   sessions() { return this.call('GET', '/sessions'); }
   deleteSession(id: string) { return this.call('DELETE', `/sessions/${encodeURIComponent(id)}`); }
@@ -111,5 +120,17 @@ export class ControlClient {
   clearFaults() { return this.call('DELETE', '/faults'); }
   clock() { return this.call('GET', '/clock'); }
   setClock(change: ClockChange) { return this.call('PUT', '/clock', change); }
+  /**
+   * Which documented operations, bindings, outcomes and parameters the requests exercised: this
+   * state's (or `session: '*'`, every session since start). `format` markdown or junit answers text.
+   */
+  coverage(opts: { format?: 'json'; vendor?: string; session?: string }): Promise<any>;
+  coverage(opts: { format: 'markdown' | 'junit'; vendor?: string; session?: string }): Promise<string>;
+  coverage(): Promise<any>;
+  coverage(opts: { format?: 'json' | 'markdown' | 'junit'; vendor?: string; session?: string } = {}): Promise<any> {
+    if (opts.format === 'markdown' || opts.format === 'junit') return this.text('GET', `/coverage${qs(opts)}`);
+    return this.call('GET', `/coverage${qs(opts)}`);
+  }
+  clearCoverage(opts: { session?: string } = {}) { return this.call('DELETE', `/coverage${qs(opts)}`); }
   async outbox(filter: { vendor?: string } = {}): Promise<any[]> { return (await this.call('GET', `/outbox${qs(filter)}`)).messages; }
 }

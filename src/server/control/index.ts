@@ -11,6 +11,7 @@
  *   vendors                     GET                 (names, base paths, tables, sandbox credentials)
  *   data                        GET, GET /:vendor/:table   (row counts; rows of one table)
  *   ui                          GET                 (the dashboard page and its assets: no token needed)
+ *   coverage                    GET, DELETE         (which documented operations and outcomes were exercised)
  * Routes acting on one state take it from `X-Emulator-Session` or `?session=` (default state without).
  * Bad requests get 400 `{ error, message }`; with --control-token every route but health needs
  * `Authorization: Bearer <token>` (401 otherwise).
@@ -32,6 +33,7 @@ import { SnapshotStore, snapshotRoutes } from './snapshots.js';
 import { clockRoutes } from './clock.js';
 import { outboxRoutes } from './outbox.js';
 import { isUiAsset, uiRoutes } from './ui.js';
+import { coverageRoutes, type Coverage } from './coverage.js';
 
 export { ControlError } from './common.js';
 import { ResponseChecker, installResponseValidation, openapiRoutes } from './openapi.js';
@@ -52,7 +54,7 @@ declare module 'fastify' {
  * Response validation (--validate-responses) checks the answer before the journal keeps it and
  * skips what a fault answered.
  */
-export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker): void {
+export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker, coverage?: Coverage): void {
   const journalOn = config.journalSize > 0;
   const maxBody = config.journalBodyBytes;
   const onDropped = (request: FastifyRequest) => record(request, null, config);
@@ -78,6 +80,7 @@ export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule,
     faultsOnSend(request, reply, payload, (out) => {
       const trace = journalOn ? traceOf(request) : undefined;
       if (trace) keepResponse(trace, out, maxBody);
+      if (coverage) coverage.record(request, reply, out, traceOf(request)?.fault !== undefined);
       done(null, out);
     });
   });
@@ -211,6 +214,7 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     await clockRoutes(app, scope);
     await outboxRoutes(app, scope);
     await openapiRoutes(app, scope, vendors);
+    await coverageRoutes(app, scope);
     await dataRoutes(app, scope);
     await uiRoutes(app, scope);
   }, { prefix: '/_emulator' });
