@@ -329,7 +329,7 @@ export class Coverage {
   classify(vendor: string, operation: string, status: number, contentType: string | undefined, body: string | null): string {
     const model = this.vendorModels.get(vendor);
     const op = model?.operations.get(operation);
-    if (!model || !op) return `${status} undocumented`;
+    if (!model || !op) return String(status);
     const s = String(status);
     const key = op.responses.has(s) ? s : op.responses.has(`${s[0]}XX`) ? `${s[0]}XX` : op.responses.has('default') ? 'default' : null;
     if (key === null) return `${status} undocumented`;
@@ -338,7 +338,11 @@ export class Coverage {
     const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
     const alternatives = r.media.get(type) ?? [...r.media.values()][0];
     if (!r.ambiguous) return key;
-    if (body === null || body.length > MAX_CLASSIFIED_BODY) return outcomeId(key, alternatives[0].subs.length ? `${alternatives[0].kind}: ${alternatives[0].subs[0].name}` : alternatives[0].kind);
+    if (body === null || body.length > MAX_CLASSIFIED_BODY) {
+      // Not parsed (a stream, or very long): error envelopes are short, so it is the first answer without error kinds.
+      const a = alternatives.find((x) => x.subs.length === 0) ?? alternatives[0];
+      return outcomeId(key, a.subs.length ? `${a.kind}: other` : a.kind);
+    }
     const doc = model.document;
     let parsedXml: Record<string, unknown> | null = null;
     let parsedJson: unknown;
@@ -403,7 +407,9 @@ export class Coverage {
       return;
     }
     const contentType = reply.getHeader('content-type') as string | undefined;
-    const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : null;
+    const body = typeof payload === 'string' ? payload
+      : Buffer.isBuffer(payload) ? (payload.length <= MAX_CLASSIFIED_BODY ? payload.toString('utf8') : null)
+        : payload == null ? '' : null;
     let outcome: string;
     try {
       outcome = this.classify(info.vendor, info.operation, reply.statusCode, contentType, body);
@@ -443,9 +449,13 @@ export class Coverage {
       const unexercised = operations.filter((o) => o.requests === 0).map((o) => o.operation);
       const missing = operations.flatMap((o) => o.outcomes.filter((x) => x.count === 0 && !x.transport).map((x) => `${o.operation} -> ${x.outcome}`));
       const total = operations.reduce((n, o) => n + o.outcomes.filter((x) => !x.transport).length, 0);
+      // Requests that reached no operation (x-unmatched-requests: 404s, 405s) or one no document names.
+      const otherRequests = [...recorder.ops].filter(([k]) => k.startsWith(`${vendor} `) && !model.operations.has(k.slice(vendor.length + 1)))
+        .map(([k, c]) => ({ name: k.slice(vendor.length + 1), requests: c.requests, outcomes: Object.fromEntries(c.outcomes) }));
       vendors.push({
         vendor,
         unnamedRequests: recorder.unnamed.get(vendor) ?? 0,
+        otherRequests,
         summary: {
           operations: operations.length,
           operationsExercised: operations.length - unexercised.length,
@@ -476,6 +486,7 @@ export interface OperationCoverage {
 export interface VendorCoverage {
   vendor: string;
   unnamedRequests: number;
+  otherRequests: { name: string; requests: number; outcomes: Record<string, number> }[];
   summary: { operations: number; operationsExercised: number; outcomes: number; outcomesSeen: number };
   neverExercised: string[];
   outcomesNeverSeen: string[];
