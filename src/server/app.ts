@@ -13,6 +13,7 @@ import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, type EmulatorStat
 import { ResponseChecker } from './control/openapi.js';
 import { registerControlPlane, installVendorHooks } from './control/index.js';
 import { Coverage } from './control/coverage.js';
+import { Drift } from './control/drift.js';
 
 export const SESSION_HEADER = 'x-emulator-session';
 const SESSION_PREFIX = /^\/_sessions\/([^/?#]*)(\/[^?#]*)?(.*)$/;
@@ -133,6 +134,8 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   app.decorate('contracts', contracts);
   const coverage = new Coverage(() => contracts.documents);
   app.decorate('coverage', coverage);
+  const drift = new Drift(app, config, vendors);
+  app.decorate('drift', drift);
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
   app.addHook('onClose', async () => registry.close());
 
@@ -171,7 +174,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   for (const v of vendors) {
     await app.register(async (scope) => {
       // Journal and fault injection, the same for every vendor (the first hook names the vendor).
-      installVendorHooks(scope, v, config, contracts, config.coverage ? coverage : undefined);
+      installVendorHooks(scope, v, config, contracts, config.coverage ? coverage : undefined, drift);
       await scope.register(v.plugin, { config });
     }, { prefix: v.prefix });
   }

@@ -12,6 +12,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Config } from '../config.js';
 import type { EmulatorState } from '../../store/state.js';
 import { ControlError, allStates, controlSessionId, controlState } from './common.js';
+import { redactBody, redactHeaders, redactQuery, redactUrl } from './redact.js';
 
 export interface JournalEntry {
   /** Position in this state's journal (1, 2, ...; never reused, also after a clear). */
@@ -43,6 +44,13 @@ export interface JournalEntry {
   dropped?: boolean;
   /** What `--lenient` let through that `--strict` would have refused (see request.emulator.warn). */
   warnings?: string[];
+  /**
+   * Shadow mode (--upstream): the credentials whose values were replaced by `[redacted]` in this
+   * entry (`header:authorization`, `query:APISECRET`, `body:api_key`, `response-header:set-cookie`, ...).
+   */
+  redacted?: string[];
+  /** Shadow mode: how the emulator's answer differed from the real vendor's (see drift.ts). */
+  drift?: unknown;
 }
 
 /**
@@ -74,6 +82,8 @@ interface StoredEntry {
   durationMs: number;
   fault?: number;
   dropped?: boolean;
+  redacted?: string[];
+  drift?: unknown;
   built?: JournalEntry;
 }
 
@@ -186,6 +196,8 @@ function build(e: StoredEntry, max: number): JournalEntry {
   if (responseTruncated) entry.responseBodyTruncated = true;
   if (e.fault !== undefined) entry.fault = e.fault;
   if (e.dropped) entry.dropped = true;
+  if (e.redacted) entry.redacted = e.redacted;
+  if (e.drift !== undefined) entry.drift = e.drift;
   return entry;
 }
 
@@ -205,6 +217,10 @@ export class Trace {
   /** Id of the fault rule that answered, delayed or dropped the request. */
   fault?: number;
   dropped?: boolean;
+  /** Shadow mode: keep this request with its credentials redacted. */
+  redact = false;
+  /** Shadow mode: the comparison with the real vendor's answer. */
+  drift?: unknown;
   constructor(readonly timeMs: number) {}
 }
 
@@ -289,7 +305,23 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
   };
   if (trace.fault !== undefined) entry.fault = trace.fault;
   if (trace.dropped) entry.dropped = true;
+  if (trace.drift !== undefined) entry.drift = trace.drift;
+  if (trace.redact) redactEntry(entry, request);
   journalOf(info.state, config).keep(entry);
+}
+
+/** Shadow mode: the entry without credential values (the texts are made now, bounded as they are). */
+function redactEntry(entry: Omit<StoredEntry, 'seq'>, request: FastifyRequest): void {
+  const names = new Set<string>();
+  entry.url = redactUrl(entry.url, names);
+  entry.query = redactQuery(entry.query, names);
+  entry.headers = redactHeaders(entry.headers, 'header', names) as StoredEntry['headers'];
+  if (entry.rawBody !== null) entry.rawBody = redactBody(text(entry.rawBody), request.headers['content-type'], 'body', names);
+  else if (entry.parsedBody !== undefined && entry.parsedBody !== null) entry.rawBody = redactBody(typeof entry.parsedBody === 'string' ? entry.parsedBody : JSON.stringify(entry.parsedBody), request.headers['content-type'], 'body', names);
+  entry.parsedBody = null;
+  entry.responseHeaders = redactHeaders(entry.responseHeaders, 'response-header', names);
+  if (entry.responseBody !== null) entry.responseBody = redactBody(text(entry.responseBody), String(entry.responseHeaders['content-type'] ?? ''), 'response-body', names);
+  entry.redacted = [...names];
 }
 
 // ---- routes ----
