@@ -14,6 +14,7 @@ import { ResponseChecker } from './control/openapi.js';
 import { registerControlPlane, installVendorHooks } from './control/index.js';
 import { Coverage } from './control/coverage.js';
 import { Drift } from './control/drift.js';
+import { redactUrl } from './control/redact.js';
 
 export const SESSION_HEADER = 'x-emulator-session';
 const SESSION_PREFIX = /^\/_sessions\/([^/?#]*)(\/[^?#]*)?(.*)$/;
@@ -106,7 +107,8 @@ class LazyChildLogger {
 export async function buildApp(options: Partial<Config> = {}): Promise<FastifyInstance> {
   const config = resolveConfig(options);
   const app = Fastify({
-    logger: { level: config.logLevel },
+    // Request URLs are logged without the values of credential query parameters (APISECRET...).
+    logger: { level: config.logLevel, serializers: { req: (req: { method: string; url: string; host?: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url, new Set()), host: req.host, remoteAddress: req.ip }) } },
     childLoggerFactory: (logger, bindings, opts) => new LazyChildLogger(logger, bindings, opts) as unknown as FastifyBaseLogger,
     bodyLimit: config.maxBodyBytes,
     rewriteUrl,
