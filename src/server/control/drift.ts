@@ -437,7 +437,9 @@ declare module 'fastify' {
 }
 
 export async function driftRoutes(app: FastifyInstance, scope: FastifyInstance): Promise<void> {
-  scope.get('/drift', { schema: { querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown')])) }, { additionalProperties: false }) } }, async (request, reply) => {
+  // The drift record is the app's, not a session's: `session` (which the dashboard sends with every call) is accepted and changes nothing.
+  const query = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown')])), session: Type.Optional(Type.String()) }, { additionalProperties: false });
+  scope.get('/drift', { schema: { querystring: query } }, async (request, reply) => {
     const r = app.drift.report();
     if ((request.query as { format?: string }).format === 'markdown') return reply.type('text/markdown; charset=utf-8').send(driftMarkdown(r));
     return r;
