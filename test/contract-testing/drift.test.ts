@@ -5,7 +5,10 @@
  * report must find exactly those differences and nothing else, over real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/server/start.js';
 import { formatTimestamp, signatureHeader } from '../../src/routes/emailsrvr/auth.js';
 import { API_SECRET, API_UUID, LOGIN } from '../rackcorp/helpers.js';
@@ -102,6 +105,17 @@ describe('shadow mode against a stand-in upstream with known differences', () =>
     expect(exported.cases.map((c) => c.file)).toEqual(['mgmt/0001-load.json', 'emailsrvr/0002-customers.show.json', 'ispcrm/0003-customer.list.json', 'rackcorp/0004-customer.get.json', 'rackcorp/0005-customer.get.json', 'mgmt/0006-create.json']);
     expect(exported.cases[2].response.status).toBe(202);
     expect(JSON.parse(exported.cases[0].response.body).givenName).toBe('James');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drift-cases-'));
+    try {
+      await shadow.exportDrift(dir);
+      expect(fs.readdirSync(dir).sort()).toEqual(['emailsrvr', 'ispcrm', 'mgmt', 'rackcorp']);
+      const c = JSON.parse(fs.readFileSync(path.join(dir, 'mgmt', '0001-load.json'), 'utf8'));
+      expect(c.request).toMatchObject({ method: 'GET', url: '/api/v01/customers/1', headers: { authorization: '[redacted]', accept: 'application/json' } });
+      expect(c.redacted).toEqual(['header:authorization']);
+      expect(await shadow.drift({ format: 'markdown' })).toBe(md);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('never writes credentials to the journal, the drift report or the export, and says what it redacted', async () => {

@@ -5,6 +5,8 @@
  * methods acting on one session.
  */
 import type { FastifyInstance } from 'fastify';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type Transport = (method: Method, path: string, body: unknown, headers: Record<string, string>) => Promise<{ status: number; body: string }>;
@@ -131,6 +133,27 @@ export class ControlClient {
     if (opts.format === 'markdown' || opts.format === 'junit') return this.text('GET', `/coverage${qs(opts)}`);
     return this.call('GET', `/coverage${qs(opts)}`);
   }
+  /** Shadow mode (--upstream): drift per vendor and operation (`format: 'markdown'` answers text). */
+  drift(opts: { format: 'markdown' }): Promise<string>;
+  drift(opts?: { format?: 'json' }): Promise<any>;
+  drift(opts: { format?: 'json' | 'markdown' } = {}): Promise<any> {
+    return opts.format === 'markdown' ? this.text('GET', `/drift${qs(opts)}`) : this.call('GET', '/drift');
+  }
+  /**
+   * The real exchanges shadow mode recorded (credentials redacted). With `dir`, each case is also
+   * written as `<dir>/<vendor>/<seq>-<operation>.json`, a folder a team can keep as a regression suite.
+   */
+  async exportDrift(dir?: string): Promise<{ cases: { file: string; [k: string]: unknown }[] }> {
+    const r = await this.call<{ cases: { file: string; [k: string]: unknown }[] }>('GET', '/drift/export');
+    if (dir) {
+      for (const { file, ...c } of r.cases) {
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        writeFileSync(join(dir, file), JSON.stringify(c, null, 2) + '\n');
+      }
+    }
+    return r;
+  }
+  clearDrift() { return this.call('DELETE', '/drift'); }
   clearCoverage(opts: { session?: string } = {}) { return this.call('DELETE', `/coverage${qs(opts)}`); }
   async outbox(filter: { vendor?: string } = {}): Promise<any[]> { return (await this.call('GET', `/outbox${qs(filter)}`)).messages; }
 }
