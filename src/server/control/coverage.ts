@@ -500,6 +500,51 @@ export interface CoverageReport {
   vendors: VendorCoverage[];
 }
 
+/** Several reports of the same documents as one (counts added up), e.g. one per test file's app. */
+export function mergeCoverageReports(reports: CoverageReport[], scope: string): CoverageReport {
+  const base = structuredClone(reports[0]);
+  base.scope = scope;
+  base.since = reports.map((r) => r.since).sort()[0];
+  const add = <T extends { count: number }>(into: T[], from: T[], key: (x: T) => string) => {
+    for (const x of from) {
+      const hit = into.find((y) => key(y) === key(x));
+      if (hit) hit.count += x.count;
+      else into.push({ ...x });
+    }
+  };
+  for (const r of reports.slice(1)) {
+    for (const v of r.vendors) {
+      const bv = base.vendors.find((x) => x.vendor === v.vendor);
+      if (!bv) { base.vendors.push(structuredClone(v)); continue; }
+      bv.unnamedRequests += v.unnamedRequests;
+      for (const o of v.operations) {
+        const bo = bv.operations.find((x) => x.operation === o.operation);
+        if (!bo) { bv.operations.push(structuredClone(o)); continue; }
+        bo.requests += o.requests;
+        bo.viaFault += o.viaFault;
+        add(bo.bindings, o.bindings, (x) => x.binding);
+        add(bo.outcomes, o.outcomes, (x) => x.outcome);
+        add(bo.undocumentedOutcomes, o.undocumentedOutcomes, (x) => x.outcome);
+        add(bo.parameters, o.parameters, (x) => x.name);
+        add(bo.undocumentedParameters, o.undocumentedParameters, (x) => x.name);
+      }
+      for (const o of v.otherRequests) {
+        const bo = bv.otherRequests.find((x) => x.name === o.name);
+        if (bo) bo.requests += o.requests;
+        else bv.otherRequests.push({ ...o });
+      }
+    }
+  }
+  for (const v of base.vendors) {
+    v.neverExercised = v.operations.filter((o) => o.requests === 0).map((o) => o.operation);
+    v.outcomesNeverSeen = v.operations.flatMap((o) => o.outcomes.filter((x) => x.count === 0 && !x.transport).map((x) => `${o.operation} -> ${x.outcome}`));
+    const total = v.operations.reduce((n, o) => n + o.outcomes.filter((x) => !x.transport).length, 0);
+    v.summary = { operations: v.operations.length, operationsExercised: v.operations.length - v.neverExercised.length, outcomes: total, outcomesSeen: total - v.outcomesNeverSeen.length };
+  }
+  base.generatedAt = new Date().toISOString();
+  return base;
+}
+
 const md = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function coverageMarkdown(r: CoverageReport): string {
