@@ -11,7 +11,7 @@ import { flushKeywordIndex, rackcorpCustomerTables } from '../../store/rackcorp.
 import { rackcorpBillingTables } from '../../store/rackcorp-billing.js';
 import { customerOperations } from './customers.js';
 import { billingOperations } from './billing.js';
-import { prepareOperations, runOperation, type OperationResult, type PreparedOperation, type RackcorpOperation } from './operation.js';
+import { mergeParams, prepareOperations, runOperation, type OperationResult, type PreparedOperation, type RackcorpOperation } from './operation.js';
 import { TokenService, type Credentials } from './auth.js';
 import { RackcorpFault, faultBody, faultOf, okBody } from './envelope.js';
 import { rackcorpContract, JSON_PHP_OPERATION, UNKNOWN_PATH_OPERATION } from './contract.js';
@@ -146,7 +146,7 @@ export const rackcorp: VendorModule = {
           url: rest.path,
           handler: (request, reply) => {
             const body = objectOrEmpty(request.body);
-            const params = { ...(request.query as Record<string, unknown>), ...body, ...(request.params as Record<string, unknown>) };
+            const params = mergeParams([['query', request.query as Record<string, unknown>], ['body', body], ['path', request.params as Record<string, unknown>]]);
             const typed = typedFields(request, body);
             // A non-empty set is this request's own (typedFields made it).
             if (typed.size > 0) for (const k of Object.keys(request.params as object)) (typed as Set<string>).delete(k);
@@ -160,7 +160,7 @@ export const rackcorp: VendorModule = {
     const dispatch = (request: FastifyRequest, reply: FastifyReply) => {
       request.emulator.operation = JSON_PHP_OPERATION;
       const body = objectOrEmpty(request.body);
-      const params = { ...(request.query as Record<string, unknown>), ...body };
+      const params = mergeParams([['query', request.query as Record<string, unknown>], ['body', body]]);
       const cmd = params.cmd;
       if (cmd === undefined || cmd === '') throw new RackcorpFault('No command given: pass cmd', { cmd: 'cmd is required' });
       const prepared = typeof cmd === 'string' ? table.get(cmd) : undefined;
