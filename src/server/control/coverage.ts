@@ -45,6 +45,23 @@ interface Alternative {
   schema: JsonSchema;
   /** `x-outcomes` of the schema: sub-kinds tried in order. */
   subs: { name: string; when: JsonSchema; description?: string }[];
+  /**
+   * Text that only a compact JSON body of this schema holds (a required property's `const`, as
+   * `"code":"OK"`, or the one key of a wrapper, as `{"badRequestFault":`): most answers are told
+   * apart by it without being parsed.
+   */
+  marker?: string;
+}
+
+function markerOf(s: JsonSchema): string | undefined {
+  const props = (s.properties ?? {}) as Record<string, JsonSchema>;
+  const required = Array.isArray(s.required) ? (s.required as string[]) : [];
+  for (const name of required) {
+    const c = props[name]?.const;
+    if (c !== undefined && (typeof c === 'string' || typeof c === 'number' || typeof c === 'boolean')) return `${JSON.stringify(name)}:${JSON.stringify(c)}`;
+  }
+  if (required.length === 1 && s.additionalProperties === false && Object.keys(props).length === 1) return `{${JSON.stringify(required[0])}:`;
+  return undefined;
 }
 
 interface OutcomeModel {
@@ -178,7 +195,7 @@ export function buildModel(vendor: string, doc: OpenApiDocument): VendorModel {
           const list: Alternative[] = (branches && branches.length ? branches : [media.schema]).map((b) => {
             const target = resolveRef(b, doc);
             const subs = Array.isArray(target['x-outcomes']) ? (target['x-outcomes'] as Alternative['subs']) : [];
-            return { kind: kindName(prefix, b, 'body'), schema: b, subs };
+            return { kind: kindName(prefix, b, 'body'), schema: b, subs, marker: /json/.test(type) ? markerOf(target) : undefined };
           });
           if (!rmodel.media.has(type)) rmodel.media.set(type, list);
         }
@@ -342,6 +359,10 @@ export class Coverage {
       // Not parsed (a stream, or very long): error envelopes are short, so it is the first answer without error kinds.
       const a = alternatives.find((x) => x.subs.length === 0) ?? alternatives[0];
       return outcomeId(key, a.subs.length ? `${a.kind}: other` : a.kind);
+    }
+    if (alternatives.length > 1 && alternatives.every((a) => a.marker !== undefined)) {
+      const hits = alternatives.filter((a) => (a.marker!.startsWith('{') ? body.startsWith(a.marker!) : body.includes(a.marker!)));
+      if (hits.length === 1 && hits[0].subs.length === 0) return outcomeId(key, hits[0].kind);
     }
     const doc = model.document;
     let parsedXml: Record<string, unknown> | null = null;
