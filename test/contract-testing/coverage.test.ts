@@ -208,6 +208,36 @@ describe('contract coverage', () => {
   });
 });
 
+describe('what the documents do not name, and --no-coverage', () => {
+  it('an answer no document lists is an undocumented outcome; a parameter no document lists is named apart', async () => {
+    const app = await makeApp();
+    try {
+      await app.inject({ method: 'POST', url: '/_emulator/faults', payload: { vendor: 'mgmt', operation: 'load', status: 418, body: { teapot: true } } });
+      await app.inject({ method: 'GET', url: '/api/v01/customers/1?x-trace=1', headers: { authorization: MGMT, accept: 'application/json' } });
+      await app.inject({ method: 'GET', url: '/api/v01/customers/1/cards', headers: { authorization: MGMT, accept: 'application/json' } });
+      const r = await report(app);
+      const load = op(r, 'mgmt', 'load');
+      expect(load.undocumentedOutcomes).toEqual([{ outcome: '418 undocumented', count: 1 }]);
+      expect(load.undocumentedParameters).toEqual([{ name: 'x-trace', count: 1 }]);
+      expect(load.outcomes.every((o) => o.count === 0)).toBe(true);
+      // A path that reaches no operation (x-unmatched-requests) is counted apart.
+      expect(r.vendors.find((v) => v.vendor === 'mgmt')!.otherRequests).toEqual([{ name: 'notFound', requests: 1, outcomes: { 404: 1 } }]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('--no-coverage counts nothing', async () => {
+    const app = await makeApp({ coverage: false });
+    try {
+      await app.inject({ method: 'GET', url: '/api/v01/customers/1', headers: { authorization: MGMT, accept: 'application/json' } });
+      expect(op(await report(app), 'mgmt', 'load').requests).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('coverage is derived from the documents', () => {
   it('a new operation, outcome kind or parameter in a document shows up with no code change', async () => {
     const app = await makeApp();
