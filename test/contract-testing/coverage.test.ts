@@ -16,7 +16,7 @@ import { parseXml } from '../../src/routes/shared/xml.js';
 import { Coverage } from '../../src/server/control/coverage.js';
 import { startEmulator } from '../../src/server/start.js';
 
-type Report = { scope: string; vendors: { vendor: string; summary: Record<string, number>; neverExercised: string[]; outcomesNeverSeen: string[]; operations: Op[] }[] };
+type Report = { scope: string; vendors: { vendor: string; summary: Record<string, number>; neverExercised: string[]; outcomesNeverSeen: string[]; operations: Op[]; otherRequests: { name: string; requests: number; outcomes: Record<string, number> }[] }[] };
 type Op = { operation: string; requests: number; bindings: { binding: string; count: number }[]; outcomes: { outcome: string; count: number; transport: boolean }[]; parameters: { name: string; count: number }[]; undocumentedParameters: { name: string; count: number }[]; undocumentedOutcomes: { outcome: string; count: number }[] };
 
 async function report(app: FastifyInstance, query = ''): Promise<Report> {
