@@ -1,9 +1,25 @@
 import type { FastifyInstance } from 'fastify';
+import fs from 'node:fs';
+import path from 'node:path';
 import { buildApp } from '../src/server/app.js';
 import type { Config } from '../src/server/config.js';
 
 /** A fresh emulator per test file (or per test): default fixtures, in-memory, silent. */
 export async function makeApp(options: Partial<Config> = {}): Promise<FastifyInstance> {
   // Responses are checked against the vendors' OpenAPI contracts in every test: drift fails loudly.
-  return buildApp({ logLevel: 'silent', validateResponses: true, ...options });
+  const app = await buildApp({ logLevel: 'silent', validateResponses: true, ...options });
+  // scripts/self-coverage.mjs: each app leaves its contract coverage (every session) when it closes.
+  const dir = process.env.EMULATOR_TEST_COVERAGE_DIR;
+  if (dir) {
+    const close = app.close.bind(app);
+    app.close = (async () => { writeCoverage(app, dir); return close(); }) as typeof app.close;
+  }
+  return app;
+}
+
+function writeCoverage(app: FastifyInstance, dir: string): void {
+  const r = app.coverage.report(app.coverage.all, 'test app');
+  if (!r.vendors.some((v) => v.operations.some((o) => o.requests > 0))) return;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`), JSON.stringify(r));
 }

@@ -165,6 +165,29 @@
       : h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No fault rules in this session.')));
   }
 
+  function renderCoverage(r) {
+    if (!changed('coverage', r.vendors)) return;
+    const few = (list) => (list.length > 8 ? list.slice(0, 8).join(', ') + ` ... (${list.length})` : list.join(', ') || '-');
+    fill($('coverage').tBodies[0], r.vendors.map((v) => h('tr', { 'data-vendor': v.vendor },
+      h('td', {}, v.vendor), h('td', {}, `${v.summary.operationsExercised}/${v.summary.operations}`),
+      h('td', { class: 'seen' }, `${v.summary.outcomesSeen}/${v.summary.outcomes}`),
+      h('td', {}, few(v.neverExercised)), h('td', {}, few(v.outcomesNeverSeen)))));
+    const q = session ? `&session=${encodeURIComponent(session)}` : '';
+    $('coverage-md').href = `${API}/coverage?format=markdown${q}`;
+    $('coverage-junit').href = `${API}/coverage?format=junit${q}`;
+  }
+
+  function renderDrift(d) {
+    if (!changed('drift', d)) return;
+    const rows = [];
+    for (const v of d.vendors) {
+      for (const e of v.errors) rows.push(h('tr', {}, h('td', {}, v.vendor), h('td', {}, '(upstream)'), h('td', {}, e.error), h('td', {}, e.count), h('td', {}, e.firstSeen)));
+      for (const o of v.operations) for (const x of o.differences) rows.push(h('tr', {}, h('td', {}, v.vendor), h('td', {}, o.operation), h('td', {}, x.difference), h('td', {}, x.count), h('td', {}, x.firstSeen)));
+    }
+    const none = d.upstreams.length ? 'No drift recorded.' : 'No --upstream configured: shadow mode is off.';
+    fill($('drift').tBodies[0], rows.length ? rows : h('tr', {}, h('td', { colspan: 5, class: 'muted' }, none)));
+  }
+
   function renderSnapshots(list) {
     if (!changed('snapshots', list.snapshots)) return;
     fill($('snapshots').tBodies[0], list.snapshots.length ? list.snapshots.map((s) => h('tr', {},
@@ -219,9 +242,10 @@
         const f = { vendor: $('f-vendor').value, operation: $('f-operation').value.trim(), status: $('f-status').value.trim(), limit: 200 };
         if ($('f-session').value) f.session = $('f-session').value;
         if (!vendors.length) { vendors = (await api('GET', '/vendors')).vendors; setupVendors(); }
-        const [ss, journal, faults, snaps, counts] = await Promise.all([api('GET', '/sessions'), api('GET', '/requests', f),
-          api('GET', '/faults'), api('GET', '/snapshots'), api('GET', '/data')]);
+        const [ss, journal, faults, snaps, counts, coverage, drift] = await Promise.all([api('GET', '/sessions'), api('GET', '/requests', f),
+          api('GET', '/faults'), api('GET', '/snapshots'), api('GET', '/data'), api('GET', '/coverage'), api('GET', '/drift')]);
         renderSessions(ss); renderJournal(journal); renderFaults(faults); renderSnapshots(snaps); renderTables(counts);
+        renderCoverage(coverage); renderDrift(drift);
         if ($('data-table').value) {
           const [v, t] = $('data-table').value.split('/');
           renderData(await api('GET', `/data/${v}/${t}`, { limit: LIMIT, offset: dataOffset }));

@@ -13,6 +13,9 @@ import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, UnknownSessionErr
 import { ResponseChecker } from './control/openapi.js';
 import { ClientSlots, OriginGuard, registerControlPlane, installVendorHooks } from './control/index.js';
 import { clientPath, genericNotFound, sendAnswer } from '../routes/shared/errors.js';
+import { Coverage } from './control/coverage.js';
+import { Drift } from './control/drift.js';
+import { redactUrl } from './control/redact.js';
 
 export const SESSION_HEADER = 'x-emulator-session';
 const SESSION_PREFIX = /^\/_sessions\/([^/?#]*)(\/[^?#]*)?(.*)$/;
@@ -125,7 +128,8 @@ class LazyChildLogger {
 export async function buildApp(options: Partial<Config> = {}): Promise<FastifyInstance> {
   const config = resolveConfig(options);
   const app = Fastify({
-    logger: { level: config.logLevel },
+    // Request URLs are logged without the values of credential query parameters (APISECRET...).
+    logger: { level: config.logLevel, serializers: { req: (req: { method: string; url: string; host?: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url, new Set()), host: req.host, remoteAddress: req.ip }) } },
     childLoggerFactory: (logger, bindings, opts) => new LazyChildLogger(logger, bindings, opts) as unknown as FastifyBaseLogger,
     bodyLimit: config.maxBodyBytes,
     rewriteUrl,
@@ -155,6 +159,10 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   const guard = new OriginGuard(config);
   const refusals = { slots, guard };
   app.decorate('contracts', contracts);
+  const coverage = new Coverage(() => contracts.documents);
+  app.decorate('coverage', coverage);
+  const drift = new Drift(app, config, vendors);
+  app.decorate('drift', drift);
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
   app.addHook('onClose', async () => registry.close());
 
@@ -206,7 +214,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
         route.config = { ...(route.config as object | undefined), [VENDOR_ROUTE]: v.name } as typeof route.config;
       });
       // Journal and fault injection, the same for every vendor (the first hook names the vendor).
-      installVendorHooks(scope, v, config, contracts, slots, guard);
+      installVendorHooks(scope, v, config, contracts, slots, guard, config.coverage ? coverage : undefined, drift);
       await scope.register(v.plugin, { config });
     }, { prefix: v.prefix });
   }

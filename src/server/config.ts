@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { vendorOptionSpecs } from '../vendors.js';
 
-export type OptionType = 'string' | 'integer' | 'boolean';
+/** `list`: a repeatable flag (each use adds a value) or a comma-separated environment variable. */
+export type OptionType = 'string' | 'integer' | 'boolean' | 'list';
 
 export interface OptionSpec {
   /** Key in the Config object (camelCase). */
@@ -83,6 +84,14 @@ export const coreOptionSpecs: OptionSpec[] = [
     help: 'refuse what the real vendor refuses (unknown fields, wrong types); --lenient accepts what it can and records a journal warning' },
   { key: 'validateResponses', flag: 'validate-responses', env: 'EMULATOR_VALIDATE_RESPONSES', type: 'boolean', default: false,
     help: 'check every vendor response against its OpenAPI schema; a violation is logged and answered as a 500 naming it' },
+  { key: 'coverage', flag: 'coverage', env: 'EMULATOR_COVERAGE', type: 'boolean', default: true, negatedBy: 'no-coverage',
+    help: 'count which documented operations, bindings, outcomes and parameters requests exercise (GET /_emulator/coverage)' },
+  { key: 'coverageOut', flag: 'coverage-out', env: 'EMULATOR_COVERAGE_OUT', type: 'string', default: null,
+    help: 'on shutdown, write the coverage report of every session to this file (.md: Markdown, .xml: JUnit, else JSON)' },
+  { key: 'upstream', flag: 'upstream', env: 'EMULATOR_UPSTREAM', type: 'list', default: null,
+    help: 'shadow mode: <vendor>=<base URL> (repeatable); forward that vendor\'s requests to the real service, answer with its reply, and record how the emulator\'s own answer differs (GET /_emulator/drift)' },
+  { key: 'upstreamTimeout', flag: 'upstream-timeout', env: 'EMULATOR_UPSTREAM_TIMEOUT', type: 'integer', default: 10_000, min: 100,
+    help: 'milliseconds to wait for an --upstream answer before answering with the emulator\'s own (recorded as an upstream timeout)' },
   { key: 'requestTimeout', flag: 'request-timeout', env: 'EMULATOR_REQUEST_TIMEOUT', type: 'integer', default: 30_000, min: 100,
     help: 'milliseconds a client may take to send a whole request before the connection is cut' },
   { key: 'jwtTtl', flag: 'jwt-ttl', env: 'EMULATOR_JWT_TTL', type: 'integer', default: 3600, min: 1,
@@ -116,6 +125,11 @@ export interface Config {
   strict: boolean;
   validateResponses: boolean;
   requestTimeout: number;
+  coverage: boolean;
+  coverageOut: string | null;
+  /** `<vendor>=<base URL>` each (shadow mode). */
+  upstream: string[] | null;
+  upstreamTimeout: number;
   [vendorKey: string]: unknown;
 }
 
@@ -125,7 +139,8 @@ export function allOptionSpecs(): OptionSpec[] {
 
 export class ConfigError extends Error {}
 
-function convert(spec: OptionSpec, raw: string, source: string): string | number | boolean {
+function convert(spec: OptionSpec, raw: string, source: string): string | number | boolean | string[] {
+  if (spec.type === 'list') return raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
   if (spec.type === 'boolean') {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
     if (/^(0|false|no|off)$/i.test(raw)) return false;
@@ -172,6 +187,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
     if (raw !== undefined && raw !== '') cfg[spec.key] = convert(spec, raw, spec.env);
   }
   let help = false;
+  const listFromFlags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') { help = true; continue; }
@@ -187,6 +203,13 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
       if (spec.type === 'boolean') { cfg[spec.key] = true; continue; }
       value = argv[++i];
       if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+    }
+    if (spec.type === 'list') {
+      // Repeated flags add up; flags replace what the environment gave.
+      const prev = listFromFlags.has(spec.key) ? (cfg[spec.key] as string[]) : [];
+      listFromFlags.add(spec.key);
+      cfg[spec.key] = [...prev, value];
+      continue;
     }
     cfg[spec.key] = convert(spec, value, `--${name}`);
   }

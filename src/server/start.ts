@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { ControlClient } from './control/client.js';
+import { writeFileSync } from 'node:fs';
+import { formatFromPath, renderCoverage } from './control/coverage.js';
 
 export { ControlClient, ControlRequestError } from './control/client.js';
 export type { FaultRule, RequestFilter, ClockChange } from './control/client.js';
@@ -41,7 +43,11 @@ export async function startEmulator(options: Partial<Config> = {}): Promise<Runn
     url,
     port: addr.port,
     app,
-    close: () => (closing ??= app.close().then(() => undefined)),
+    close: () => (closing ??= Promise.resolve().then(() => {
+      // --coverage-out: the report of every session since start, written before the store closes.
+      const out = app.config.coverageOut;
+      if (out) writeFileSync(out, renderCoverage(app.coverage.report(app.coverage.all, 'every session, since start'), formatFromPath(out)));
+    }).finally(() => app.close()).then(() => undefined)),
     session(id: string): SessionControl {
       return Object.assign(ControlClient.prototype.session.call(control, id), { url: `${url}/_sessions/${encodeURIComponent(id)}` });
     },

@@ -24,6 +24,7 @@ export const NO_TEST_REASONS: Record<string, string> = {
   package: '.ci/pack-check installs the packed package into a new project, compiles against it and starts its bin',
   release: 'runs only in .github/workflows/release.yml on a version tag (this machine cannot publish)',
   pytest: 'clients/python/tests/test_plugin.py runs the pytest plugin the same way, under pytester (.ci/python-client)',
+  upstream: 'reaches a real vendor, which these machines cannot; test/contract-testing/drift.test.ts runs shadow mode against a stand-in upstream on loopback',
 };
 
 /** Flags a block's info string may carry after the language. */

@@ -6,7 +6,7 @@
  * Path items: the canonical `/v0/customers` and `/v0/customers/{accountNumber}`, and the same
  * operations again under `/v1/customers...` and `/customers...` (separate path items, operationIds
  * suffixed `V1` / `Unversioned`), since clients call all three. Requests that reach no operation
- * (a deeper path, a method the path does not serve) are documented as operation `notFound`.
+ * (a deeper path, a method the path does not serve) are documented as `notFound` under `unmatched`.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { ContractExample, JsonSchema, OpenApiOperation, OpenApiPaths, VendorContract } from '../shared/contract.js';
@@ -217,43 +217,38 @@ const unmatchedResponses: OpenApiOperation['responses'] = {
   405: fault('badRequestFault `Method not allowed`', ['badRequestFault'], { headers: { Allow: { description: 'The methods the path serves', schema: { type: 'string' } } } }),
   ...common,
 };
-function unmatched(id: string, summary: string): OpenApiOperation {
-  return { operationId: id, 'x-operation': 'notFound', tags: ['emailsrvr'], summary, parameters: [userAgent], responses: unmatchedResponses };
-}
-
 const canonical = operations('');
 const v1 = operations('V1');
 const bare = operations('Unversioned');
-const subParam = { name: 'subresource', in: 'path', required: true, schema: { type: 'string' }, description: 'Anything: no deeper resource is emulated' };
-const withSub = (o: OpenApiOperation): OpenApiOperation => ({ ...o, parameters: [userAgent, accountParam, subParam] });
 
 const ALIASES = 'The same operations are served under `/v0/customers` (canonical), `/v1/customers` and `/customers` (the documentation\'s Add/Edit/Delete form).';
 
 const paths: OpenApiPaths = {
-  '/v0/customers': {
-    description: ALIASES,
-    ...canonical.collection,
-    put: unmatched('customersCollectionPut', 'Not served: 405 (Allow: GET, HEAD, POST)'),
-    delete: unmatched('customersCollectionDelete', 'Not served: 405 (Allow: GET, HEAD, POST)'),
-    patch: unmatched('customersCollectionPatch', 'Not served: 405 (Allow: GET, HEAD, POST)'),
-  },
-  '/v0/customers/{accountNumber}': {
-    description: ALIASES,
-    ...canonical.item,
-    post: unmatched('customersItemPost', 'Not served: 405 (Allow: GET, HEAD, PUT, DELETE)'),
-    patch: unmatched('customersItemPatch', 'Not served: 405 (Allow: GET, HEAD, PUT, DELETE)'),
-  },
-  '/v0/customers/{accountNumber}/{subresource}': {
-    description: 'Deeper paths (domains, admins, mailboxes of the real API) are not emulated: 404 `Resource not found`. The same holds under `/v1/customers` and `/customers`, and for the 405s above.',
-    get: withSub(unmatched('customersSubresourceGet', 'Not emulated: 404')),
-    post: withSub(unmatched('customersSubresourcePost', 'Not emulated: 404')),
-    put: withSub(unmatched('customersSubresourcePut', 'Not emulated: 404')),
-    delete: withSub(unmatched('customersSubresourceDelete', 'Not emulated: 404')),
-  },
+  '/v0/customers': { description: ALIASES, ...canonical.collection },
+  '/v0/customers/{accountNumber}': { description: ALIASES, ...canonical.item },
   '/v1/customers': { description: `v1 form of /v0/customers (pages by offset). ${ALIASES}`, ...v1.collection },
   '/v1/customers/{accountNumber}': { description: `v1 form of /v0/customers/{accountNumber}. ${ALIASES}`, ...v1.item },
   '/customers': { description: `Unversioned form, as the documentation shows Add. ${ALIASES}`, ...bare.collection },
   '/customers/{accountNumber}': { description: `Unversioned form, as the documentation shows Edit and Delete. ${ALIASES}`, ...bare.item },
+};
+
+/** What a request that reaches no operation answers (operation `notFound`). */
+const unmatched = {
+  notFound: {
+    description: 'A method a path does not serve answers 405 `Method not allowed` with Allow; a deeper path (domains, admins, mailboxes of the real API are not emulated) answers 404 `Resource not found`. The same under `/v1/customers` and `/customers`. Signature checks come first (403).',
+    requests: [
+      'PUT /v0/customers', 'DELETE /v0/customers', 'PATCH /v0/customers',
+      'POST /v0/customers/{accountNumber}', 'PATCH /v0/customers/{accountNumber}',
+      'GET /v0/customers/{accountNumber}/{subresource}', 'POST /v0/customers/{accountNumber}/{subresource}',
+      'PUT /v0/customers/{accountNumber}/{subresource}', 'DELETE /v0/customers/{accountNumber}/{subresource}',
+    ],
+    responses: {
+      400: badRequest,
+      404: notFound('`Resource not found`: nothing is served at this path'),
+      405: fault('badRequestFault `Method not allowed`', ['badRequestFault'], { headers: { Allow: { description: 'The methods the path serves', schema: { type: 'string' } } } }),
+      ...common,
+    },
+  },
 };
 
 // ---- examples --------------------------------------------------------------------------------
@@ -318,6 +313,7 @@ function examples(): ContractExample[] {
 export const emailsrvrContract: VendorContract = {
   description: 'The customers resource of the Rackspace Email & Apps API (v0/v1), in XML (the default; `text/xml` or `application/xml`) and JSON (`application/json`), chosen by Accept. Every request is signed with `X-Api-Signature` and carries a `User-Agent`. Faults are named by their root element (XML) or key (JSON): badRequestFault, validationFault (400), unauthorizedFault (403), itemNotFoundFault (404), appsFault (500). Paging: default size 50, at most 250 (a larger size is served as 250). `--strict` (default) refuses parameters and fields of the wrong type with a 400 validationFault; `--lenient` reads them as best it can and records a warning on the journal entry. Unknown fields and parameters are ignored in both modes, as the real service ignores them.',
   paths,
+  unmatched,
   components: {
     schemas,
     securitySchemes: {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
 import type { ContractExample, JsonSchema, OpenApiOperation, OpenApiPaths, VendorContract } from '../shared/contract.js';
 import { operations, type IspcrmOperation } from './customers.js';
-import { AnyRequest, Customer, ErrorEnvelope, Service } from './schemas.js';
+import { Customer, ErrorEnvelope, Service } from './schemas.js';
 
 const PREFIX = '/api/customer';
 const JSON_TYPE = 'application/json';
@@ -92,33 +92,29 @@ function buildPaths(): OpenApiPaths {
       post: operationDoc(op),
     };
   }
-  paths[`${PREFIX}/{method}`] = {
-    description: `Any other path under ${PREFIX} (including ${PREFIX} itself and deeper paths), with any method: 404 in the envelope.`,
-    post: {
-      operationId: 'ispcrmUnknownMethod',
-      'x-operation': 'notFound',
-      summary: 'Not an API method',
-      tags: ['ispcrm'],
-      security: [],
-      parameters: [{ name: 'method', in: 'path', required: true, schema: { type: 'string' }, description: 'anything but list, create, update, delete' }],
-      requestBody: { content: { [FORM_TYPE]: { schema: ref('IspcrmAnyRequest') }, [JSON_TYPE]: { schema: {} } } },
-      responses: {
-        '404': envelopeResponse('`Unknown API method /api/customer/x. Available: /api/customer/list, /api/customer/create, /api/customer/update, /api/customer/delete`'),
-        '400': TRANSPORT['400'],
-        '413': TRANSPORT['413'],
-        '415': TRANSPORT['415'],
-      },
-    },
-  };
   return paths;
 }
+
+/** Any other path under the prefix, with any method: 404 in the envelope (not an operation). */
+const unmatched = {
+  notFound: {
+    description: `Any other path under ${PREFIX} (including ${PREFIX} itself and deeper paths), with any method: 404 in the envelope, ` +
+      '`Unknown API method /api/customer/x. Available: /api/customer/list, /api/customer/create, /api/customer/update, /api/customer/delete`.',
+    requests: [`POST ${PREFIX}/{method}`, `GET ${PREFIX}/{method}`],
+    responses: {
+      '404': envelopeResponse('`Unknown API method ...`'),
+      '400': TRANSPORT['400'],
+      '413': TRANSPORT['413'],
+      '415': TRANSPORT['415'],
+    },
+  },
+};
 
 function buildSchemas(): Record<string, JsonSchema> {
   const schemas: Record<string, JsonSchema> = {
     IspcrmCustomer: Customer,
     IspcrmService: Service,
     IspcrmError: ErrorEnvelope,
-    IspcrmAnyRequest: AnyRequest,
   };
   for (const op of operations) {
     schemas[schemaName(op, 'Request')] = op.request;
@@ -192,6 +188,7 @@ export const ispcrmContract: VendorContract = {
     'NeuCRM refuses; --lenient also accepts enum values in another case, yyyy/m/d dates, repeated fields (last wins) ' +
     'and unreadable paging/sort values (the default), recording a warning for each. Unknown fields are ignored in both modes.',
   paths: buildPaths(),
+  unmatched,
   components: { schemas: buildSchemas() },
   examples,
 };

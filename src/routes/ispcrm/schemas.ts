@@ -208,7 +208,17 @@ const envelope = (result: TSchema, description: string) =>
 export const ErrorEnvelope = Type.Object({
   result: Type.Null(),
   error: Type.String({ minLength: 1, description: "NeuCRM's error description" }),
-}, { additionalProperties: false, description: 'A failure: `result` is null and `error` says what is wrong' });
+}, {
+  additionalProperties: false,
+  description: 'A failure: `result` is null and `error` says what is wrong',
+  // The kinds of error string a client has to handle, tried in order (the coverage report names
+  // each; one matching none is `other`, e.g. a delete refused for active services).
+  'x-outcomes': [
+    { name: 'auth', description: '`Invalid userid or api_key`', when: { properties: { error: { const: 'Invalid userid or api_key' } } } },
+    { name: 'not-found', description: '`Invalid customerid. Customer not found`', when: { properties: { error: { pattern: 'not found' } } } },
+    { name: 'validation', description: 'A field: `<field> is required`, `<field> cannot be empty`, `Invalid <field>`', when: { properties: { error: { pattern: '(is required|cannot be empty)$|^Invalid ' } } } },
+  ],
+});
 
 export const ListResult = envelope(
   Type.Union([

@@ -74,7 +74,9 @@ function errorSchema(code: MgmtErrorCode): TSchema {
 }
 
 const errorSchemas: Record<string, JsonSchema> = {};
-for (const code of Object.keys(MGMT_ERRORS) as MgmtErrorCode[]) {
+// E405 answers only requests that reach no operation: its schemas are inline in `unmatched` (a
+// component that no operation uses is an unused component).
+for (const code of (Object.keys(MGMT_ERRORS) as MgmtErrorCode[]).filter((c) => c !== 'E405')) {
   errorSchemas[`MgmtError${MGMT_ERRORS[code]}`] = errorSchema(code);
   errorSchemas[`MgmtErrorBody${MGMT_ERRORS[code]}`] = Type.Object({ response: ref(`MgmtError${MGMT_ERRORS[code]}`) }, {
     additionalProperties: false, description: `JSON error body (${code}).`,
@@ -125,12 +127,14 @@ const create: OpenApiOperation = {
   description: `Creates a Customer in a merchant account the service user may act on; answers 200 (the doc's "Returns: Customer") with the ` +
     `stored Customer and a Location header. Checks run in this order: credentials, Accept, Content-Type, body, fields (first bad one in the ` +
     `documented field order), merchant account; a refused request changes nothing. ${FORMATS_NOTE} ` +
-    'Bodies: application/json (or any +json type), application/xml or text/xml (or any +xml type; XML over 64 KiB or nested deeper than 8 is a 400).',
+    'Bodies: application/json (or any +json type), application/xml or text/xml (or any +xml type; XML over 64 KiB or nested deeper than 8 is a 400). ' +
+    'An XML body: `<customer accountId="2002" code="ACME-42"><organizationName>Acme Ltd</organizationName></customer>` (an OpenAPI example of an ' +
+    'object schema must be that object, which cannot show XML attributes).',
   requestBody: {
     required: true,
     content: {
       [JSON_TYPE]: { schema: { $ref: '#/components/schemas/MgmtCustomerInput' }, example: { accountId: 2001, firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.org', countryCode: 'GB' } },
-      [XML_TYPE]: { schema: { $ref: '#/components/schemas/MgmtCustomerInput' }, example: '<customer accountId="2002" code="ACME-42"><organizationName>Acme Ltd</organizationName></customer>' },
+      [XML_TYPE]: { schema: { $ref: '#/components/schemas/MgmtCustomerInput' } },
       'text/xml': { schema: { $ref: '#/components/schemas/MgmtCustomerInput' } },
     },
   },
@@ -209,55 +213,39 @@ const load: OpenApiOperation = {
   },
 };
 
-/** Methods a resource does not support: answered 405 with Allow, before credentials and body are looked at. */
-function notAllowed(method: string, path: 'customers' | 'customer', allow: string): OpenApiOperation {
-  return {
-    operationId: `mgmt.${path}.${method}.notAllowed`,
-    'x-operation': 'methodNotAllowed',
-    tags: ['mgmt'],
-    summary: `${method.toUpperCase()} is not supported (405)`,
-    description: `Not an operation of the API: documented because the emulator answers it. Any method other than ${allow} ` +
-      '(OPTIONS included) answers 405 with Allow, without credentials, before the body is read.',
-    ...(path === 'customer' ? { parameters: [idParameter] } : {}),
-    security: [],
+/** Requests that reach no operation: not operations of the API, but answered in its error format. */
+const unmatched = {
+  methodNotAllowed: {
+    description: 'Any method a resource does not support (OPTIONS included) answers 405 with Allow, without credentials, before the body is read. HEAD answers like GET without a body.',
+    requests: [`POST ${BASE}/customers`, `DELETE ${BASE}/customers`, `PATCH ${BASE}/customers`, `PUT ${BASE}/customers/{id}`, `POST ${BASE}/customers/{id}`, `DELETE ${BASE}/customers/{id}`, `PATCH ${BASE}/customers/{id}`],
     responses: {
-      405: errorResponse(405, 'Method not supported.', { headers: { Allow: { description: 'The supported methods.', schema: { type: 'string', const: allow } } } }),
+      405: {
+        description: 'Method not supported.',
+        headers: { Allow: { description: 'The supported methods: `GET, HEAD, PUT` on /customers, `GET, HEAD` on /customers/{id}.', schema: { type: 'string', enum: ['GET, HEAD, PUT', 'GET, HEAD'] } } },
+        content: {
+          [JSON_TYPE]: { schema: Type.Object({ response: errorSchema('E405') }, { additionalProperties: false, description: 'JSON error body (E405).' }) },
+          [XML_TYPE]: { schema: errorSchema('E405') },
+        },
+      },
     },
-  };
-}
-
-const notFound: OpenApiOperation = {
-  operationId: 'mgmt.notFound',
-  'x-operation': 'notFound',
-  tags: ['mgmt'],
-  summary: 'Any other path under /api/v01 (404)',
-  description: 'Not an operation of the API: any path under /api/v01 other than /customers and /customers/{id} (at any depth, with any method) ' +
-    'answers 404 in the UniPay error body, without credentials.',
-  parameters: [{ name: 'resource', in: 'path', required: true, schema: { type: 'string' }, description: 'Anything but `customers`.' }],
-  security: [],
-  responses: { 404: errorResponse(404, 'No resource at this path.') },
+  },
+  notFound: {
+    description: 'Any path under /api/v01 other than /customers and /customers/{id} (at any depth, with any method, e.g. /api/v01/customers/1/cards) ' +
+      'answers 404 in the UniPay error body, without credentials.',
+    requests: [`GET ${BASE}/{resource}`],
+    responses: { 404: errorResponse(404, 'No resource at this path.') },
+  },
 };
 
 const paths: OpenApiPaths = {
   [`${BASE}/customers`]: {
-    description: 'The customers resource (a trailing slash is accepted too). Allowed: GET (find; HEAD answers like it without a body), PUT (create).',
+    description: 'The customers resource (a trailing slash is accepted too). Allowed: GET (find; HEAD answers like it without a body), PUT (create); other methods answer 405 (see x-unmatched-requests).',
     put: create,
     get: find,
-    post: notAllowed('post', 'customers', 'GET, HEAD, PUT'),
-    delete: notAllowed('delete', 'customers', 'GET, HEAD, PUT'),
-    patch: notAllowed('patch', 'customers', 'GET, HEAD, PUT'),
   },
   [`${BASE}/customers/{id}`]: {
-    description: 'One customer (a trailing slash is accepted too). Allowed: GET (load; HEAD answers like it without a body).',
+    description: 'One customer (a trailing slash is accepted too). Allowed: GET (load; HEAD answers like it without a body); other methods answer 405 (see x-unmatched-requests).',
     get: load,
-    put: notAllowed('put', 'customer', 'GET, HEAD'),
-    post: notAllowed('post', 'customer', 'GET, HEAD'),
-    delete: notAllowed('delete', 'customer', 'GET, HEAD'),
-    patch: notAllowed('patch', 'customer', 'GET, HEAD'),
-  },
-  [`${BASE}/{resource}`]: {
-    description: 'Anything else under /api/v01 (deeper paths such as /api/v01/customers/1/cards too): 404.',
-    get: notFound,
   },
 };
 
@@ -322,6 +310,7 @@ export const mgmtContract: VendorContract = {
     'accepts them (ignored, first value taken, coerced) with a journal warning each. Lengths, formats, ranges and required fields are ' +
     'enforced in both modes (the gateway enforces them).',
   paths,
+  unmatched,
   components: {
     schemas: {
       MgmtCustomerInput: CustomerInputSchema,

@@ -47,6 +47,13 @@ const FAULT: JsonSchema = {
       properties: { faultcode: { enum: ['Client', 'Server', 'Auth'] }, faultstring: { type: 'string' } },
     },
   },
+  // The kinds of refusal a client has to handle, tried in order (the coverage report names each;
+  // a FAULT matching none is `other`).
+  'x-outcomes': [
+    { name: 'auth', description: 'Authentication failed (faultcode Auth)', when: { required: ['fault'], properties: { fault: { properties: { faultcode: { const: 'Auth' } } } } } },
+    { name: 'not-found', description: 'Customer or promo code not found or not visible', when: { properties: { message: { pattern: 'not found' } } } },
+    { name: 'validation', description: 'A bad field or parameter, named in `error` (faultcode Client)', when: { required: ['error'], properties: { fault: { properties: { faultcode: { const: 'Client' } } } } } },
+  ],
 };
 
 const CREDENTIAL_FIELDS: Record<string, JsonSchema> = {

@@ -31,6 +31,13 @@ export interface OpenApiOperation {
 
 export type OpenApiPaths = Record<string, Partial<Record<'get' | 'put' | 'post' | 'delete' | 'patch' | 'head', OpenApiOperation>> & { description?: string }>;
 
+export interface UnmatchedRequests {
+  description: string;
+  /** `METHOD /path` patterns that answer this way (`{x}` = any one segment). */
+  requests: string[];
+  responses: OpenApiOperation['responses'];
+}
+
 export interface ContractExample {
   /** Short name for test output. */
   name: string;
@@ -52,6 +59,14 @@ export interface VendorContract {
     schemas?: Record<string, JsonSchema>;
     securitySchemes?: Record<string, Record<string, unknown>>;
   };
+  /**
+   * Requests that reach no operation (a method a path does not serve, a path that is not
+   * emulated), keyed by the name the vendor sets on `request.emulator.operation` for them. They
+   * are answered in the vendor's format, so they are documented and checked, but they are not
+   * operations of the API (an operation with no 2xx answer is none), so they live under the
+   * document's `x-unmatched-requests.<vendor>`, not in `paths`.
+   */
+  unmatched?: Record<string, UnmatchedRequests>;
   /** Document-level security requirement (operations may override). */
   security?: Record<string, string[]>[];
   /**

@@ -5,6 +5,8 @@
  * methods acting on one session.
  */
 import type { FastifyInstance } from 'fastify';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type Transport = (method: Method, path: string, body: unknown, headers: Record<string, string>) => Promise<{ status: number; body: string }>;
@@ -91,6 +93,15 @@ export class ControlClient {
     return parsed as T;
   }
 
+  private async text(method: Method, path: string): Promise<string> {
+    const headers: Record<string, string> = {};
+    if (this.sessionId) headers['x-emulator-session'] = this.sessionId;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const res = await this.transport(method, `/_emulator${path}`, undefined, headers);
+    if (res.status >= 400) throw new ControlRequestError(res.status, res.body, `${method} /_emulator${path}: ${res.status} ${res.body}`);
+    return res.body;
+  }
+
   health() { return this.call('GET', '/health'); }
   sessions() { return this.call('GET', '/sessions'); }
   /** Make session `id` (default: this client's session) from the fixtures; 409 if it exists. Needed with --session-mode explicit. */
@@ -116,5 +127,38 @@ export class ControlClient {
   clearFaults() { return this.call('DELETE', '/faults'); }
   clock() { return this.call('GET', '/clock'); }
   setClock(change: ClockChange) { return this.call('PUT', '/clock', change); }
+  /**
+   * Which documented operations, bindings, outcomes and parameters the requests exercised: this
+   * state's (or `session: '*'`, every session since start). `format` markdown or junit answers text.
+   */
+  coverage(opts: { format?: 'json'; vendor?: string; session?: string }): Promise<any>;
+  coverage(opts: { format: 'markdown' | 'junit'; vendor?: string; session?: string }): Promise<string>;
+  coverage(): Promise<any>;
+  coverage(opts: { format?: 'json' | 'markdown' | 'junit'; vendor?: string; session?: string } = {}): Promise<any> {
+    if (opts.format === 'markdown' || opts.format === 'junit') return this.text('GET', `/coverage${qs(opts)}`);
+    return this.call('GET', `/coverage${qs(opts)}`);
+  }
+  /** Shadow mode (--upstream): drift per vendor and operation (`format: 'markdown'` answers text). */
+  drift(opts: { format: 'markdown' }): Promise<string>;
+  drift(opts?: { format?: 'json' }): Promise<any>;
+  drift(opts: { format?: 'json' | 'markdown' } = {}): Promise<any> {
+    return opts.format === 'markdown' ? this.text('GET', `/drift${qs(opts)}`) : this.call('GET', '/drift');
+  }
+  /**
+   * The real exchanges shadow mode recorded (credentials redacted). With `dir`, each case is also
+   * written as `<dir>/<vendor>/<seq>-<operation>.json`, a folder a team can keep as a regression suite.
+   */
+  async exportDrift(dir?: string): Promise<{ cases: { file: string; [k: string]: unknown }[] }> {
+    const r = await this.call<{ cases: { file: string; [k: string]: unknown }[] }>('GET', '/drift/export');
+    if (dir) {
+      for (const { file, ...c } of r.cases) {
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        writeFileSync(join(dir, file), JSON.stringify(c, null, 2) + '\n');
+      }
+    }
+    return r;
+  }
+  clearDrift() { return this.call('DELETE', '/drift'); }
+  clearCoverage(opts: { session?: string } = {}) { return this.call('DELETE', `/coverage${qs(opts)}`); }
   async outbox(filter: { vendor?: string } = {}): Promise<any[]> { return (await this.call('GET', `/outbox${qs(filter)}`)).messages; }
 }

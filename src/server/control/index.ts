@@ -11,6 +11,8 @@
  *   vendors                     GET                 (names, base paths, tables, sandbox credentials)
  *   data                        GET, GET /:vendor/:table   (row counts; rows of one table)
  *   ui                          GET                 (the dashboard page and its assets: no token needed)
+ *   coverage                    GET, DELETE         (which documented operations and outcomes were exercised)
+ *   drift                       GET, GET /export, DELETE   (shadow mode: the emulator against --upstream)
  * Routes acting on one state take it from `X-Emulator-Session` or `?session=` (default state without).
  * Bad requests get 400 `{ error, message }`; with --control-token every route but health needs
  * `Authorization: Bearer <token>` (401 otherwise).
@@ -36,6 +38,8 @@ import { isUiAsset, uiRoutes } from './ui.js';
 import { OriginGuard } from './origin.js';
 
 export { OriginGuard } from './origin.js';
+import { coverageRoutes, type Coverage } from './coverage.js';
+import { driftRoutes, type Drift } from './drift.js';
 
 export { ControlError } from './common.js';
 import { ResponseChecker, installResponseValidation, openapiRoutes } from './openapi.js';
@@ -56,7 +60,10 @@ declare module 'fastify' {
  * Response validation (--validate-responses) checks the answer before the journal keeps it and
  * skips what a fault answered.
  */
-export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker, slots: ClientSlots, guard: OriginGuard): void {
+export function installVendorHooks(
+  scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker,
+  slots: ClientSlots, guard: OriginGuard, coverage?: Coverage, drift?: Drift,
+): void {
   const journalOn = config.journalSize > 0;
   const maxBody = config.journalBodyBytes;
   const onDropped = (request: FastifyRequest) => record(request, null, config);
@@ -75,6 +82,8 @@ export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule,
     if (rules) faultsOnRequest(request, reply, vendor, rules, onDropped, done);
     else done();
   });
+  // --upstream: forward to the real vendor and compare (a request it answers goes no further).
+  if (drift?.shadows(vendor.name)) drift.install(scope, vendor);
   if (journalOn) {
     scope.addHook('preParsing', (request, _reply, payload, done) => {
       const h = request.headers;
@@ -90,6 +99,8 @@ export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule,
     faultsOnSend(request, reply, payload, (out) => {
       const trace = journalOn ? traceOf(request) : undefined;
       if (trace) keepResponse(trace, out, maxBody);
+      // The emulator's leg of a shadowed request is counted by the drift report, not here.
+      if (coverage && !drift?.isCopy(request)) coverage.record(request, reply, out, traceOf(request)?.fault !== undefined);
       done(null, out);
     });
   });
@@ -309,6 +320,8 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     await clockRoutes(app, scope);
     await outboxRoutes(app, scope);
     await openapiRoutes(app, scope, vendors);
+    await coverageRoutes(app, scope);
+    await driftRoutes(app, scope);
     await dataRoutes(app, scope);
     await uiRoutes(app, scope);
   }, { prefix: '/_emulator' });

@@ -12,6 +12,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Config } from '../config.js';
 import type { EmulatorState } from '../../store/state.js';
 import { ControlError, allStates, controlSessionId, controlState } from './common.js';
+import { redactBody, redactHeaders, redactQuery, redactUrl } from './redact.js';
 
 export interface JournalEntry {
   /** Position in this state's journal (1, 2, ...; never reused, also after a clear). */
@@ -43,6 +44,13 @@ export interface JournalEntry {
   dropped?: boolean;
   /** What `--lenient` let through that `--strict` would have refused (see request.emulator.warn). */
   warnings?: string[];
+  /**
+   * Shadow mode (--upstream): the credentials whose values were replaced by `[redacted]` in this
+   * entry (`header:authorization`, `query:APISECRET`, `body:api_key`, `response-header:set-cookie`, ...).
+   */
+  redacted?: string[];
+  /** Shadow mode: how the emulator's answer differed from the real vendor's (see drift.ts). */
+  drift?: unknown;
 }
 
 /**
@@ -81,6 +89,8 @@ interface StoredEntry {
   /** Still held by its journal (the process-wide budget skips entries already dropped). */
   held: boolean;
   owner: Journal;
+  redacted?: string[];
+  drift?: unknown;
   built?: JournalEntry;
 }
 
@@ -279,6 +289,8 @@ function built(e: StoredEntry, max: number): JournalEntry {
   if (responseTruncated) entry.responseBodyTruncated = true;
   if (e.fault !== undefined) entry.fault = e.fault;
   if (e.dropped) entry.dropped = true;
+  if (e.redacted) entry.redacted = e.redacted;
+  if (e.drift !== undefined) entry.drift = e.drift;
   return (e.built = entry);
 }
 
@@ -300,6 +312,10 @@ export class Trace {
   dropped?: boolean;
   /** The emulator refused it itself (in-flight cap, foreign origin), in the vendor's format. */
   refused?: boolean;
+  /** Shadow mode: keep this request with its credentials redacted. */
+  redact = false;
+  /** Shadow mode: the comparison with the real vendor's answer. */
+  drift?: unknown;
   constructor(readonly timeMs: number) {}
 }
 
@@ -431,11 +447,28 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
     durationMs: Math.round((performance.now() - trace.startedAt) * 100) / 100,
     bytes: 0,
   };
-  entry.bytes = ENTRY_OVERHEAD + 4 * url.length + 4 * headerBytes + textBytes(rawBody) + textBytes(trace.responseBody)
-    + (warnings === null ? 0 : 6 * warnings.reduce((n, w) => n + w.length, 0));
   if (trace.fault !== undefined) entry.fault = trace.fault;
   if (trace.dropped) entry.dropped = true;
+  if (trace.drift !== undefined) entry.drift = trace.drift;
+  if (trace.redact) redactEntry(entry, request);
+  // Redaction may lengthen the texts a little ("<redacted>"); the comparison is counted as its JSON.
+  entry.bytes = ENTRY_OVERHEAD + 4 * url.length + 4 * headerBytes + textBytes(entry.rawBody) + textBytes(entry.responseBody)
+    + (warnings === null ? 0 : 6 * warnings.reduce((n, w) => n + w.length, 0))
+    + (entry.drift === undefined ? 0 : 2 * JSON.stringify(entry.drift).length);
   journalOf(info.state, config).keep(entry);
+}
+
+/** Shadow mode: the entry without credential values (the texts are made now, bounded as they are). */
+function redactEntry(entry: Omit<StoredEntry, 'seq' | 'held' | 'owner'>, request: FastifyRequest): void {
+  const names = new Set<string>();
+  entry.url = redactUrl(entry.url, names);
+  entry.query = redactQuery(entry.query, names);
+  entry.headers = redactHeaders(entry.headers, 'header', names) as StoredEntry['headers'];
+  // Only the kept text of the body exists (no parsed body is kept): that is what is redacted.
+  if (entry.rawBody !== null) entry.rawBody = redactBody(text(entry.rawBody), request.headers['content-type'], 'body', names);
+  entry.responseHeaders = redactHeaders(entry.responseHeaders, 'response-header', names);
+  if (entry.responseBody !== null) entry.responseBody = redactBody(text(entry.responseBody), String(entry.responseHeaders['content-type'] ?? ''), 'response-body', names);
+  entry.redacted = [...names];
 }
 
 // ---- routes ----

@@ -29,6 +29,8 @@ export function buildDocument(list: readonly VendorModule[], title?: string): Op
       title: title ?? (list.length === 1 ? `${list[0].title} (vendor-api-emulator)` : 'vendor-api-emulator: every vendor'),
       version: VERSION,
       description: list.map((v) => `**${v.title}**: ${v.contract?.description ?? 'no contract published'}`).join('\n\n'),
+      // The emulator's licence (package.json); the vendors' own API terms are theirs.
+      license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/', description: 'this emulator; each vendor answers under its own base path' }],
     tags: list.map((v) => ({ name: v.name, description: v.title })),
@@ -48,6 +50,7 @@ export function buildDocument(list: readonly VendorModule[], title?: string): Op
         target[k] = withSecurity;
       }
     }
+    if (c.unmatched) ((doc['x-unmatched-requests'] ??= {}) as Record<string, unknown>)[v.name] = c.unmatched;
     Object.assign(doc.components.schemas, c.components.schemas ?? {});
     Object.assign(doc.components.securitySchemes, c.components.securitySchemes ?? {});
   }
@@ -80,6 +83,7 @@ export class ResponseChecker {
       if (!v.contract) continue;
       const doc = buildDocument([v]);
       docs.set(v.name, doc);
+      for (const [name, u] of Object.entries(v.contract.unmatched ?? {})) this.byOperation.set(`${v.name} ${name}`, { responses: u.responses });
       for (const item of Object.values(doc.paths)) {
         for (const m of METHODS) {
           const op = item[m] as OpenApiOperation | undefined;
