@@ -36,4 +36,10 @@ describe('XML text round trip (UniPay, Rackspace)', () => {
     expect(list.body).toContain('<name>NAme&#13;x</name>');
     expect(JSON.stringify(parseXml(list.body))).toContain('NAme\\rx');
   });
+
+  it('Rackspace: XML values are trimmed after their character references are decoded', async () => {
+    const add = await call(app, { method: 'POST', url: '/v0/customers', headers: { 'content-type': 'application/xml' }, payload: '<customer><name>Trim&#32;me&#13;</name><referenceNumber>&#9;77&#10;</referenceNumber></customer>' });
+    expect(add.statusCode, add.body).toBe(200);
+    expect(add.json()).toMatchObject({ name: 'Trim me', referenceNumber: '77' });
+  });
 });
