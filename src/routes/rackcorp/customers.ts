@@ -57,6 +57,8 @@ function detail(ctx: RackcorpContext, c: CustomerDetailRow) {
     dateModified: c.dateModified,
     currency: c.currency,
     isreseller: c.isreseller === 1,
+    // Not in the doc's customer object, but create and update take it: without it no read shows it.
+    autobilling: c.autobilling,
     locations: ctx.store.locationsWithoutId(c.id),
     contacts: ctx.store.contactsWithoutId(c.id),
   };
@@ -98,6 +100,7 @@ export const CustomerDetail = Type.Object({
   id: Int, companyName: Str, stdName: Str, firstName: Str, lastName: Str, companyABN: Str, companyACN: Str, customID: Str, status: Str,
   parentID: Type.Union([Int, Type.Null()]), parentStdName: Type.Union([Str, Type.Null()]),
   dateCreated: Int, dateModified: Int, currency: Str, isreseller: Type.Boolean(),
+  autobilling: Type.Integer({ minimum: 0, maximum: 1, description: 'Auto-billing (1 = enabled), as set on create or update; not in the doc\'s customer object' }),
   locations: Type.Array(LocationOut), contacts: Type.Array(ContactOut),
 }, strict);
 const CustomerList = Type.Object({ count: Type.Integer({ description: 'All matches, not only this page' }), customers: Type.Array(Type.Union([CustomerSummary, CustomerMin])) });
@@ -395,6 +398,10 @@ export const customerOperations: RackcorpOperation[] = [
         if (v !== undefined) (changes as Record<string, unknown>)[column] = typeof v === 'string' ? v.trim() : v;
       }
       const fields: Record<string, string> = {};
+      // Both spellings name one column: two different values would leave one silently unapplied.
+      if (input.currency !== undefined && input.currencycode !== undefined && input.currency !== input.currencycode) {
+        fields.currencycode = `currencycode ${input.currencycode} contradicts currency ${input.currency}: send one of them`;
+      }
       const merged = { ...current, ...changes };
       if (!merged.companyName && !(merged.firstName && merged.lastName)) {
         fields.companyName = 'a customer needs companyName or firstName and lastName';
