@@ -1,7 +1,8 @@
 /**
  * RackCorp customer writes the round-trip property (test/roundtrip/rackcorp.test.ts) found
  * unreadable or half-applied: autobilling was stored but no read showed it; customer.update with
- * both currency and currencycode applied one and silently dropped the other.
+ * both currency and currencycode applied one and silently dropped the other; create kept the
+ * spaces around customID that update trims.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -43,5 +44,13 @@ describe('RackCorp customer writes read back', () => {
     const same = await call(app, { method: 'PUT', url: `${BASE}/customers/123`, headers: basic(), payload: { currency: 'USD', currencycode: 'USD' } });
     expect(same.body.code).toBe('OK');
     expect((await get(123)).currency).toBe('USD');
+  });
+
+  it('customID is trimmed on create as on update', async () => {
+    const made = await call(app, { method: 'POST', url: `${BASE}/json.php`, headers: basic(), payload: { cmd: 'customer.create', companyName: 'Trim Ltd', customID: '  C-9 ', locations: [location], contacts: [contact] } });
+    expect(made.body.code, JSON.stringify(made.body)).toBe('OK');
+    expect((await get(made.body.customerid)).customID).toBe('C-9');
+    await call(app, { method: 'PUT', url: `${BASE}/customers/${made.body.customerid}`, headers: basic(), payload: { customID: ' C-10  ' } });
+    expect((await get(made.body.customerid)).customID).toBe('C-10');
   });
 });

@@ -198,7 +198,8 @@ function newCustomer(input: typeof CreateInput.static, ctx: RackcorpContext) {
     companyName: company,
     firstName: (input.firstName ?? '').trim(),
     lastName: (input.lastName ?? '').trim(),
-    customID: input.customID ?? '',
+    // Trimmed like the names here and like every text field of customer.update.
+    customID: (input.customID ?? '').trim(),
     status: input.status ?? 'ACTIVE',
     currency: input.currencycode ?? ctx.store.currency(parentID) ?? 'AUD',
     customerTierID: input.customerTierID ?? 'DEFAULT',
