@@ -67,74 +67,81 @@ describe('NeuCRM: every write round-trips', () => {
   }
 
   /** What list shows for a field as sent: text trimmed (a number as its text), empty as not sent (create) or cleared (update). */
-  function expected(field: string, sent: unknown, schema: JsonSchema, old: Record<string, unknown> | undefined): unknown {
+  function expected(field: string, sent: unknown, schema: JsonSchema): unknown {
     const types = ([] as unknown[]).concat(schema.type ?? []);
     if (types.includes('integer')) return Number(String(sent).trim());
     const t = String(sent).trim();
-    if (t === '') return old ? null : null;
+    if (t === '') return null;
     return t;
   }
 
-  /** The media types a write is documented with, plus multipart when documented. */
+  /** The media types a write is documented with. */
   const mediaTypesOf = (route: Route) => Object.keys(route.op.requestBody.content);
 
-  for (const name of ['customer.create', 'customer.update'] as const) {
-    it(`${name}: an accepted write is listed with every field it set, in every documented body encoding`, async () => {
-      const route = ops.get(name)![0];
-      const mediaTypes = mediaTypesOf(route);
-      expect(mediaTypes).toEqual(expect.arrayContaining(['application/x-www-form-urlencoded', 'application/json']));
-      const tally = new Tally();
-      // One arbitrary per media type, built once (a chain callback runs for every case).
-      const perMediaType = mediaTypes.map((mediaType) => {
-        const schema = bodySchema(doc, route.op, mediaType);
-        const props = schema.properties as Record<string, JsonSchema>;
-        const hints: Record<string, fc.Arbitrary<unknown>> = {};
-        for (const [k, v] of Object.entries(OWN)) if (props[k]) hints[k] = fc.oneof({ weight: 4, arbitrary: fc.constant(v) }, { weight: 1, arbitrary: arbitraryOf(props[k], doc) });
-        if (props.dob) hints.dob = fc.oneof({ weight: 4, arbitrary: fc.date({ min: new Date('1900-01-01'), max: new Date('2030-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)) }, { weight: 1, arbitrary: arbitraryOf(props.dob, doc) });
-        return fc.record({
-          mediaType: fc.constant(mediaType),
-          fields: arbitraryOf(without(schema, doc, NOT_DATA), doc, {}, hints) as fc.Arbitrary<Record<string, unknown>>,
-          target: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...own) }, { weight: 1, arbitrary: arbitraryOf(props.customerid ?? { type: 'integer', minimum: 1 }, doc) }),
-        });
+  async function roundTrip(name: 'customer.create' | 'customer.update', only?: string, runs = RUNS): Promise<void> {
+    const route = ops.get(name)![0];
+    const documented = mediaTypesOf(route);
+    expect(documented).toEqual(expect.arrayContaining(['application/x-www-form-urlencoded', 'application/json']));
+    // A multipart body has the form's fields (PHP reads both into $_POST).
+    const mediaTypes = only ? [only] : documented;
+    const schemaType = (mediaType: string) => (mediaType === 'multipart/form-data' ? 'application/x-www-form-urlencoded' : mediaType);
+    const tally = new Tally();
+    // One arbitrary per media type, built once (a chain callback runs for every case).
+    const perMediaType = mediaTypes.map((mediaType) => {
+      const schema = bodySchema(doc, route.op, schemaType(mediaType));
+      const props = schema.properties as Record<string, JsonSchema>;
+      const hints: Record<string, fc.Arbitrary<unknown>> = {};
+      for (const [k, v] of Object.entries(OWN)) if (props[k]) hints[k] = fc.oneof({ weight: 4, arbitrary: fc.constant(v) }, { weight: 1, arbitrary: arbitraryOf(props[k], doc) });
+      if (props.dob) hints.dob = fc.oneof({ weight: 4, arbitrary: fc.date({ min: new Date('1900-01-01'), max: new Date('2030-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)) }, { weight: 1, arbitrary: arbitraryOf(props.dob, doc) });
+      return fc.record({
+        mediaType: fc.constant(mediaType),
+        fields: arbitraryOf(without(schema, doc, NOT_DATA), doc, {}, hints) as fc.Arbitrary<Record<string, unknown>>,
+        target: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...own) }, { weight: 1, arbitrary: arbitraryOf(props.customerid ?? { type: 'integer', minimum: 1 }, doc) }),
       });
-      const arb = fc.oneof(...perMediaType);
-      await fc.assert(fc.asyncProperty(arb, async ({ mediaType, fields, target }) => {
-        const schema = bodySchema(doc, route.op, mediaType);
-        const props = schema.properties as Record<string, JsonSchema>;
-        const isUpdate = name === 'customer.update';
-        const old = isUpdate ? await listed(Number(target)) : undefined;
-        const mails = 'reset_password' in fields ? await outboxCount() : 0;
-        const before = writes(app, SESSION);
-        const res = await post(route.path, mediaType, { ...SANDBOX, ...(isUpdate ? { customerid: target } : {}), ...fields });
-        const body = res.json();
-        if (body.error !== null) {
-          expectRefusal(res, before, tally);
-          if (isUpdate && old) expect(await listed(Number(target))).toEqual(old);
-          return;
-        }
-        tally.accepted++;
-        expect(res.statusCode).toBe(200);
-        const id = isUpdate ? Number(target) : (body.result as number);
-        if (isUpdate) expect(body.result).toBe('done');
-        else expect(Number.isInteger(id)).toBe(true);
-        const row = await listed(id);
-        expect(row, `customer ${id} is listed`).toBeDefined();
-        for (const [field, sent] of Object.entries(fields)) {
-          if (field === 'reset_password') {
-            // Not a column: Y sends the customer a new password (the outbox), N nothing.
-            expect(await outboxCount(), 'reset_password').toBe(mails + (sent === 'Y' ? 1 : 0));
-            continue;
-          }
-          expect(row![field], `${field} sent ${JSON.stringify(sent)} as ${mediaType}`).toEqual(expected(field, sent, props[field], old));
-        }
-        if (old) {
-          for (const [field, value] of Object.entries(old)) {
-            if (!(field in fields) && field !== 'updated') expect(row![field], `${field} (not sent) is kept`).toEqual(value);
-          }
-        }
-      }), fcParams(RUNS));
-      tally.expectAccepted(name);
     });
+    const arb = fc.oneof(...perMediaType);
+    await fc.assert(fc.asyncProperty(arb, async ({ mediaType, fields, target }) => {
+      const schema = bodySchema(doc, route.op, schemaType(mediaType));
+      const props = schema.properties as Record<string, JsonSchema>;
+      const isUpdate = name === 'customer.update';
+      const old = isUpdate ? await listed(Number(target)) : undefined;
+      const mails = 'reset_password' in fields ? await outboxCount() : 0;
+      const before = writes(app, SESSION);
+      const res = await post(route.path, mediaType, { ...SANDBOX, ...(isUpdate ? { customerid: target } : {}), ...fields });
+      const body = res.json();
+      if (body.error !== null) {
+        expectRefusal(res, before, tally);
+        if (isUpdate && old) expect(await listed(Number(target))).toEqual(old);
+        return;
+      }
+      tally.accepted++;
+      expect(res.statusCode).toBe(200);
+      const id = isUpdate ? Number(target) : (body.result as number);
+      if (isUpdate) expect(body.result).toBe('done');
+      else expect(Number.isInteger(id)).toBe(true);
+      const row = await listed(id);
+      expect(row, `customer ${id} is listed`).toBeDefined();
+      for (const [field, sent] of Object.entries(fields)) {
+        if (field === 'reset_password') {
+          // Not a column: Y sends the customer a new password (the outbox), N nothing.
+          expect(await outboxCount(), 'reset_password').toBe(mails + (sent === 'Y' ? 1 : 0));
+          continue;
+        }
+        expect(row![field], `${field} sent ${JSON.stringify(sent)} as ${mediaType}`).toEqual(expected(field, sent, props[field]));
+      }
+      if (old) {
+        for (const [field, value] of Object.entries(old)) {
+          if (!(field in fields) && field !== 'updated') expect(row![field], `${field} (not sent) is kept`).toEqual(value);
+        }
+      }
+    }), fcParams(runs));
+    tally.expectAccepted(name);
+  }
+
+  for (const name of ['customer.create', 'customer.update'] as const) {
+    it(`${name}: an accepted write is listed with every field it set, in every documented body encoding`, () => roundTrip(name));
+    // h/php reads multipart bodies as forms (today: 415). Fails until merged; then delete the .fails.
+    it.fails(`${name}: multipart/form-data round-trips (pending another branch)`, () => roundTrip(name, 'multipart/form-data', 50));
   }
 
   it('customer.delete: an accepted delete makes the customer unknown to list; a refused one changes nothing', async () => {
