@@ -46,6 +46,8 @@ describe('NeuCRM: every write round-trips', () => {
   async function listed(id: number): Promise<Record<string, unknown> | undefined> {
     const res = await post(ops.get('customer.list')![0].path, 'application/json', { ...SANDBOX, customerid: id });
     const body = res.json();
+    // An id list refuses (0, or past 2^31) names no customer.
+    if (body.error === 'Invalid customerid') return undefined;
     expect(body.error, res.body).toBeNull();
     return (body.result as Record<string, unknown>[])[0];
   }
