@@ -110,7 +110,9 @@ export function arbitraryOf(schema: JsonSchema, root: Record<string, unknown>, o
       const required = (s.required as string[] | undefined) ?? [];
       const model: Record<string, fc.Arbitrary<unknown>> = {};
       for (const [k, p] of Object.entries(props)) model[k] = overrides[k] ?? arbitraryOf(p, root, opts);
-      return fc.record(model, { requiredKeys: required.filter((k) => k in model) });
+      // An override may draw `undefined` (see `rarely`): that key is then left out.
+      return fc.record(model, { requiredKeys: required.filter((k) => k in model) })
+        .map((o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)));
     }
     default:
       throw new Error(`arbitrary: type ${types[0]} is not generated yet`);
@@ -123,4 +125,13 @@ export function without(schema: JsonSchema, root: Record<string, unknown>, names
   const props = { ...((s.properties ?? {}) as Record<string, JsonSchema>) };
   for (const n of names) delete props[n];
   return { ...s, properties: props, required: ((s.required as string[] | undefined) ?? []).filter((r) => !names.includes(r)) };
+}
+
+/**
+ * A field sent in about one case of `freq`: for fields whose only accepted value is the one the
+ * server already holds (server-set fields a client may echo back) or a second spelling of another
+ * field, which would otherwise be refused in nearly every case and leave little accepted to check.
+ */
+export function rarely<T>(arb: fc.Arbitrary<T>, freq = 8): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ weight: freq - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
 }

@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { arbitraryOf, without } from './arbitrary.js';
+import { arbitraryOf, rarely, without } from './arbitrary.js';
 import { RUNS, Tally, fcParams, formBody, multipartBody, openapi, operationsOf, phpPairs, writes, type OpenApiDoc } from './common.js';
 import { basic } from '../rackcorp/helpers.js';
 import { resolveRef, type JsonSchema } from '../../src/routes/shared/contract.js';
@@ -169,7 +169,12 @@ describe('RackCorp: every write round-trips', () => {
         case 'currencycode': case 'currency': expect(c.currency, why).toBe(value); break;
         case 'customerTierID': expect(await tierOf(id), why).toBe(value); break;
         case 'parentID': expect(c.parentID, why).toBe(asNumber(value) === 0 ? ME : asNumber(value)); break;
-        case 'promoCode': if (value !== '') expect(await holds(id, String(value).trim()), why).toBe(true); break;
+        case 'promoCode': case 'promocode': if (String(value).trim() !== '') expect(await holds(id, String(value).trim()), why).toBe(true); break;
+        // Server-set: accepted only when it repeats what the customer shows (before or after the write).
+        case 'stdName': case 'parentStdName': case 'dateCreated': case 'dateModified':
+          expect([c[field], before?.[field]], why).toContainEqual(field === 'stdName' ? trimmed(value) : field === 'parentStdName' && value === '' ? null : value);
+          break;
+        case 'isreseller': expect([c.isreseller, before?.isreseller], why).toContain(['true', '1', 1, true].includes(value as never)); break;
         case 'locations': case 'contacts': expectListed(c[field], value, why); break;
         case 'userLogin': break; // with userPassword, below
         case 'userPassword': {
@@ -186,7 +191,7 @@ describe('RackCorp: every write round-trips', () => {
     }
     if (before) {
       for (const [field, value] of Object.entries(before)) {
-        if (field === 'dateModified' || field in sent || (field === 'currency' && 'currencycode' in sent) || field === 'stdName') continue;
+        if (field === 'dateModified' || field in sent || (field === 'currency' && 'currencycode' in sent) || field === 'stdName' || (field === 'parentStdName' && 'parentID' in sent)) continue;
         expect(c[field], `${cmd}: ${field} was not sent and is kept`).toEqual(value);
       }
     }
@@ -222,11 +227,23 @@ describe('RackCorp: every write round-trips', () => {
   const mixed = (own: fc.Arbitrary<unknown>, schema: JsonSchema | undefined) =>
     schema ? fc.oneof({ weight: 6, arbitrary: own }, { weight: 1, arbitrary: arbitraryOf(schema, doc) }) : own;
   const futureDate = fc.date({ min: new Date('2027-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
-  const customerHints = (props: Record<string, JsonSchema>) => ({
+  /** Server-set customer fields (a write may only repeat them) and second spellings: sent now and then. */
+  const RARE_CUSTOMER_FIELDS = ['stdName', 'parentStdName', 'dateCreated', 'dateModified', 'isreseller', 'promocode', 'currency'];
+  const rare = (props: Record<string, JsonSchema>, names: string[]) =>
+    Object.fromEntries(names.filter((n) => props[n]).map((n) => [n, rarely(arbitraryOf(props[n], doc))]));
+  const customerHints = (props: Record<string, JsonSchema>, isCreate: boolean) => ({
+    ...rare(props, RARE_CUSTOMER_FIELDS),
     ...(props.parentID ? { parentID: mixed(fc.constantFrom(0, ...pools.customers.slice(0, 10), OTHER_TENANT), props.parentID) } : {}),
     ...(props.promoCode ? { promoCode: mixed(fc.constantFrom('', ...pools.promoCodes), props.promoCode) } : {}),
-    ...(props.id ? { id: mixed(fc.constantFrom(...pools.customers.slice(1), OTHER_TENANT), props.id) } : {}),
+    // create refuses an id (it is assigned); update's id is its target.
+    ...(props.id ? { id: isCreate ? rarely(arbitraryOf(props.id, doc)) : mixed(fc.constantFrom(...pools.customers.slice(1), OTHER_TENANT), props.id) } : {}),
   });
+  /** The customer a billing write names, by either spelling (given both, they must agree). */
+  const customerHint = (props: Record<string, JsonSchema>) => ({
+    ...(props.customerid ? { customerid: mixed(fc.constantFrom(...pools.customers, OTHER_TENANT), props.customerid) } : {}),
+    ...(props.customerId ? { customerId: rarely(mixed(fc.constantFrom(...pools.customers, OTHER_TENANT), props.customerId)) } : {}),
+  });
+  const namedId = (sent: Row) => asNumber(sent.customerid ?? sent.customerId) as number;
   const promoHints = (props: Record<string, JsonSchema>) => ({
     discount: mixed(fc.integer({ min: 1, max: 10000 }).map((c) => c / 100), props.discount),
     expires: mixed(fc.oneof(futureDate, fc.constantFrom('', null)), props.expires),
@@ -236,15 +253,15 @@ describe('RackCorp: every write round-trips', () => {
 
   const SPECS: Record<string, Spec> = {
     'customer.create': {
-      hints: customerHints,
+      hints: (props) => customerHints(props, true),
       check: (sent, answer, schema) => checkCustomer('customer.create', answer.customerid as number, sent, schema, undefined),
     },
     'customer.signup': {
-      hints: (props) => ({ ...customerHints(props), userLogin: mixed(fc.uuid().map((u) => `${u}@example.com`), props.userLogin) }),
+      hints: (props) => ({ ...customerHints(props, true), userLogin: mixed(fc.uuid().map((u) => `${u}@example.com`), props.userLogin) }),
       check: (sent, answer, schema) => checkCustomer('customer.signup', (answer.customer as Row).customerid as number, sent, schema, undefined),
     },
     'customer.update': {
-      hints: customerHints,
+      hints: (props) => customerHints(props, false),
       before: (sent) => customerOrNull(asNumber(sent.id) as number),
       check: (sent, _answer, schema, before) => checkCustomer('customer.update', asNumber(sent.id) as number, sent, schema, before as Row),
     },
@@ -278,11 +295,11 @@ describe('RackCorp: every write round-trips', () => {
       check: async (sent) => checkPromo('billing.promo.update', await promoById(asNumber(sent.id) as number), sent),
     },
     'billing.promo.addcode': {
-      hints: (props) => ({ customerid: mixed(fc.constantFrom(...pools.customers, OTHER_TENANT), props.customerid), promocode: mixed(fc.constantFrom(...pools.promoCodes), props.promocode) }),
+      hints: (props) => ({ ...customerHint(props), promocode: mixed(fc.constantFrom(...pools.promoCodes), props.promocode) }),
       before: (sent) => promoByCode(String(sent.promocode)),
       async check(sent, _answer, _schema, before) {
         const code = String(sent.promocode);
-        expect(await holds(asNumber(sent.customerid) as number, code), `addcode: customer ${String(sent.customerid)} holds ${code}`).toBe(true);
+        expect(await holds(namedId(sent), code), `addcode: customer ${namedId(sent)} holds ${code}`).toBe(true);
         expect((await promoByCode(code))?.timesUsed, 'addcode counts one use').toBe(((before as Row).timesUsed as number) + 1);
       },
     },
@@ -312,8 +329,9 @@ describe('RackCorp: every write round-trips', () => {
       : mode === 'only' ? { ...full, required: [...new Set([...(full.required as string[]), ...pending.fields])] } : full;
     const props = schema.properties as Record<string, JsonSchema>;
     const every = bindingsOf(cmd);
-    const bindings = mode === 'leaveOut' ? every.filter((b) => !pending.bindings.includes(b.name))
-      : mode === 'only' && pending.bindings.length > 0 ? every.filter((b) => pending.bindings.includes(b.name)) : every;
+    // A pending field is sent through the bindings that are not pending themselves.
+    const bindings = mode === 'leaveOut' || (mode === 'only' && pending.fields.length > 0) ? every.filter((b) => !pending.bindings.includes(b.name))
+      : mode === 'only' ? every.filter((b) => pending.bindings.includes(b.name)) : every;
     const fieldsArb = arbitraryOf(schema, doc, {}, spec.hints(props)) as fc.Arbitrary<Row>;
     const tallies = new Map(bindings.map((b) => [b.name, new Tally()]));
     const all = new Tally();
@@ -334,9 +352,14 @@ describe('RackCorp: every write round-trips', () => {
       }
       tally.accepted++;
       all.accepted++;
-      await spec.check(fields, body as Row, requestSchema(cmd), before);
+      try {
+        await spec.check(fields, body as Row, requestSchema(cmd), before);
+      } catch (e) {
+        (e as Error).message = `through ${binding.name}: ${(e as Error).message}`;
+        throw e;
+      }
     }), fcParams(runs));
-    all.expectAccepted(cmd, 0.1);
+    all.expectAccepted(cmd, mode === 'only' ? 0.05 : 0.1);
     // Every binding accepted something: none of them refuses whatever is sent.
     const never = [...tallies.entries()].filter(([, t]) => t.accepted === 0 && t.refused > 0).map(([name, t]) => `${name}: ${[...t.reasons.keys()][0]}`);
     expect(never, `${cmd}: bindings that accepted nothing`).toEqual([]);
@@ -347,18 +370,18 @@ describe('RackCorp: every write round-trips', () => {
    * writing. The property runs without it (200 cases, must pass), and through only the pending
    * bindings with the pending fields always sent, as `it.fails` (50 cases): that run starts to
    * pass once the fix is merged, and fails then as a reminder to delete the entry here.
-   *   - h/fid-rc applies promoCode on customer.create, signup and update (today it is checked but
-   *     not recorded: the customer does not hold the code afterwards, so adding it again succeeds);
    *   - h/php reads PHP bracket notation (`locations[0][suburb]=...`) in json.php queries and forms,
-   *     and multipart bodies (today: locations and contacts cannot be sent without JSON, and a
-   *     multipart body is refused as "not valid JSON").
+   *     and multipart bodies (today: locations and contacts sent so are ignored as unknown fields
+   *     by update and missing for create, and a multipart body is refused as "not valid JSON").
+   *   (h/fid-rc's promoCode, applied on create, signup and update, was pending here until merged.)
    */
   const PHP_NESTED = ['json.php GET', 'json.php POST application/x-www-form-urlencoded'];
   const MULTIPART = 'json.php POST multipart/form-data';
   const PENDING: Record<string, Pending> = {
-    'customer.create': { fields: ['promoCode'], bindings: [...PHP_NESTED, MULTIPART] },
-    'customer.signup': { fields: ['promoCode'], bindings: [...PHP_NESTED, MULTIPART] },
-    'customer.update': { fields: ['promoCode'], bindings: [MULTIPART] },
+    'customer.create': { fields: [], bindings: [...PHP_NESTED, MULTIPART] },
+    'customer.signup': { fields: [], bindings: [...PHP_NESTED, MULTIPART] },
+    // The contract lists a form body for update's REST path too: its bracketed locations are ignored today.
+    'customer.update': { fields: [], bindings: [...PHP_NESTED, MULTIPART, 'REST PUT application/x-www-form-urlencoded'] },
   };
   for (const cmd of Object.keys(SPECS)) PENDING[cmd] ??= { fields: [], bindings: [MULTIPART] };
 
@@ -372,7 +395,7 @@ describe('RackCorp: every write round-trips', () => {
     const names = [...pending.fields, ...pending.bindings].join(', ');
     it(`${what} but ${names}`, () => roundTrip(cmd, pending, 'leaveOut'));
     // Fails while another branch's fix is not merged (see PENDING): each field and binding on its own.
-    for (const field of pending.fields) it.fails(`${cmd}: ${field} round-trips (pending another branch)`, () => roundTrip(cmd, { fields: [field], bindings: [] }, 'only', 50));
+    for (const field of pending.fields) it.fails(`${cmd}: ${field} round-trips (pending another branch)`, () => roundTrip(cmd, { fields: [field], bindings: pending.bindings }, 'only', 50));
     for (const binding of pending.bindings) it.fails(`${cmd}: ${binding} round-trips (pending another branch)`, () => roundTrip(cmd, { fields: [], bindings: [binding] }, 'only', 50));
   }
 });

@@ -130,16 +130,21 @@ function restOperation(op: RackcorpOperation, method: string, path: string, n: n
   } else {
     const body = bodySchema(op.input, pathParams);
     const bodyProps = body.properties as Record<string, JsonSchema>;
-    const formOk = Object.values(bodyProps).every(isScalar);
+    // A form body carries text fields only: it is offered when no required field is a nested list,
+    // and describes the scalar fields (the optional lists, such as customer.update's, need JSON).
+    const nested = Object.keys(bodyProps).filter((k) => !isScalar(bodyProps[k]));
+    const required = Array.isArray(body.required) ? (body.required as string[]) : [];
+    const formOk = !nested.some((k) => required.includes(k));
+    const formBody = nested.length ? { ...body, properties: Object.fromEntries(Object.entries(bodyProps).filter(([k]) => !nested.includes(k))) } : body;
     o.requestBody = {
-      required: Array.isArray(body.required) && body.required.length > 0,
+      required: required.length > 0,
       content: {
         'application/json': { schema: body },
-        ...(formOk ? { 'application/x-www-form-urlencoded': { schema: body } } : {}),
+        ...(formOk ? { 'application/x-www-form-urlencoded': { schema: formBody } } : {}),
       },
     };
-    o.description = 'Query parameters are read too (the body wins). JSON bodies are also accepted with `text/plain` or no content type.' +
-      (formOk ? '' : ' No form encoding: the body has nested lists (JSON only).');
+    o.description = 'Query parameters are read too; a field given in both must have the same value (else a FAULT naming it). JSON bodies are also accepted with `text/plain` or no content type.' +
+      (!formOk ? ' No form encoding: the body has nested lists (JSON only).' : nested.length ? ` A form body carries the scalar fields; ${nested.join(', ')} need JSON.` : '');
   }
   if (parameters.length) o.parameters = parameters;
   if (op.public) o.security = [];
