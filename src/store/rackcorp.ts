@@ -172,10 +172,10 @@ const toSummary = (r: SummaryRaw): CustomerSummaryRow => ({
 });
 
 /** What customer.get shows of the customer row, with its parent's stdName (null: no parent). */
-export type CustomerDetailRow = Pick<CustomerRow, 'id' | 'companyName' | 'stdName' | 'firstName' | 'lastName' | 'companyABN' | 'companyACN' | 'customID' | 'status' | 'parentID' | 'dateCreated' | 'dateModified' | 'currency' | 'isreseller'> & { parentStdName: string | null };
+export type CustomerDetailRow = Pick<CustomerRow, 'id' | 'companyName' | 'stdName' | 'firstName' | 'lastName' | 'companyABN' | 'companyACN' | 'customID' | 'status' | 'parentID' | 'dateCreated' | 'dateModified' | 'currency' | 'isreseller' | 'autobilling'> & { parentStdName: string | null };
 
 /** customer.get's statements' rows, as arrays in their SELECT's column order. */
-type DetailRaw = [number, string, string, string, string, string, string, string, string, number | null, string | null, number, number, string, number];
+type DetailRaw = [number, string, string, string, string, string, string, string, string, number | null, string | null, number, number, string, number, number];
 type LocationRaw = [string, string, string, string, string, string, string, string];
 type ContactRaw = [string, string, string, string, string, string];
 
@@ -282,7 +282,7 @@ export function createRackcorpStore(db: DB) {
     // Rows as arrays, made into objects in JS (toDetail etc. below): better-sqlite3 sets an object
     // row's properties one by one by name, about three times the cost for rows this wide.
     detailById: () => db.prepare<[number], DetailRaw>(`SELECT c.id, c.companyName, c.stdName, c.firstName, c.lastName, c.companyABN, c.companyACN,
-      c.customID, c.status, c.parentID, p.stdName AS parentStdName, c.dateCreated, c.dateModified, c.currency, c.isreseller
+      c.customID, c.status, c.parentID, p.stdName AS parentStdName, c.dateCreated, c.dateModified, c.currency, c.isreseller, c.autobilling
       FROM rackcorp_customers c LEFT JOIN rackcorp_customers p ON p.id = c.parentID WHERE c.id = ?`).raw(),
     summaryById: () => db.prepare<[number], SummaryRaw>(`SELECT ${SUMMARY_COLS.join(', ')} FROM rackcorp_customers WHERE id = ?`).raw(),
     // A column per value costs about as much as a statement (better-sqlite3 builds each key and value):
@@ -519,7 +519,7 @@ export function createRackcorpStore(db: DB) {
       if (r === undefined) return undefined;
       return {
         id: r[0], companyName: r[1], stdName: r[2], firstName: r[3], lastName: r[4], companyABN: r[5], companyACN: r[6],
-        customID: r[7], status: r[8], parentID: r[9], parentStdName: r[10], dateCreated: r[11], dateModified: r[12], currency: r[13], isreseller: r[14],
+        customID: r[7], status: r[8], parentID: r[9], parentStdName: r[10], dateCreated: r[11], dateModified: r[12], currency: r[13], isreseller: r[14], autobilling: r[15],
       };
     },
     /** The customer's currency, or undefined when there is no such customer. */

@@ -99,6 +99,11 @@ describe('billing.promo.create', () => {
     expect(listed).toMatchObject({ id: 8, discount: 25, type: 'PERCENTAGE', currencycode: 'AUD', expires: '2099-06-30', maxUses: 0, timesUsed: 0, status: 'ACTIVE' });
     expect((await jsonGet(app, 'billing.promo.validate', { promocode: 'SPRING25' })).body.promocode).toMatchObject({ id: 8, discount: 25 });
   });
+  it('an empty campaign or serviceCategory means none, on create as on update (read back as null)', async () => {
+    const app = await fresh();
+    expect((await jsonPost(app, 'billing.promo.create', { code: 'EMPTY1', discount: 5, campaign: '', serviceCategory: '' })).body).toMatchObject({ code: 'OK' });
+    expect(await promo(app, 'EMPTY1')).toMatchObject({ campaign: null, serviceCategory: null });
+  });
   it('creates through json.php POST and GET too; FIXED amounts keep their cents', async () => {
     const app = await fresh();
     expect((await jsonPost(app, 'billing.promo.create', { code: 'FIXED1999', discount: 19.99, type: 'FIXED', currencycode: 'USD', maxUses: 2 })).body).toMatchObject({ code: 'OK', id: 8 });
@@ -114,6 +119,9 @@ describe('billing.promo.create', () => {
     ['a percentage above 100', { code: 'BIG', discount: 150 }, 'discount', 'discount must be at most 100 for a PERCENTAGE code'],
     ['a fixed amount out of range', { code: 'HUGE', discount: 100000.01, type: 'FIXED' }, 'discount', 'discount must be at most 100000 for a FIXED code'],
     ['three decimals', { code: 'FINE', discount: 1.005 }, 'discount', 'discount can have at most two decimal places'],
+    // Below a cent the stored value would be 0 (found by test/roundtrip: 1e-323 was accepted and read back as 0).
+    ['a discount below a cent', { code: 'TINY', discount: 0.004 }, 'discount', 'discount must be at least 0.01'],
+    ['a discount of 1e-323', { code: 'TINY2', discount: 1e-323 }, 'discount', 'discount must be at least 0.01'],
     ['a non-numeric discount', { code: 'WORD', discount: 'ten' }, 'discount', 'discount must be a number'],
     ['a missing discount', { code: 'NONE' }, 'discount', 'discount is required'],
     ['a missing code', { discount: 5 }, 'code', 'code is required'],

@@ -131,6 +131,9 @@ export function readCustomerFields(body: unknown, xml: boolean, forAdd: boolean,
   }
   const fields: Record<string, unknown> = {};
   for (const k of BODY_FIELDS) if (k in obj && obj[k] !== undefined) fields[k] = obj[k];
+  // XML values are trimmed (the contract says so). The parser trims before it decodes character
+  // references, so `<name>x&#13;</name>` would keep its CR: trim the decoded text once more.
+  if (xml) for (const k of BODY_FIELDS) if (typeof fields[k] === 'string') fields[k] = (fields[k] as string).trim();
   // A null name is no name (Add: "Missing required field").
   if (fields.name === null) delete fields.name;
   if (!mode.strict) {

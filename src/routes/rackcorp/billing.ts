@@ -102,7 +102,8 @@ export function dateProblem(field: string, v: string): string | null {
 
 /** Discount as given (currency units or percent) -> stored integer (cents or basis points), or a message. */
 function discountProblem(type: string, discount: number): string | null {
-  if (!Number.isFinite(discount) || discount <= 0) return 'discount must be greater than 0';
+  // Stored in cents (or basis points): a positive value below 0.01 would be stored as 0.
+  if (!Number.isFinite(discount) || Math.round(discount * 100) <= 0) return discount > 0 ? 'discount must be at least 0.01' : 'discount must be greater than 0';
   if (Math.abs(Math.round(discount * 100) - discount * 100) > 1e-6) return 'discount can have at most two decimal places';
   if (type === 'PERCENTAGE' && discount > 100) return 'discount must be at most 100 for a PERCENTAGE code';
   if (type === 'FIXED' && discount > MAX_FIXED_DISCOUNT) return `discount must be at most ${MAX_FIXED_DISCOUNT} for a FIXED code`;
@@ -461,12 +462,13 @@ export const billingOperations: RackcorpOperation[] = [
       const expires = input.expires === '' ? null : input.expires ?? null;
       const fields: Record<string, string> = {};
       if (b.promoByCode(input.code)) fields.code = `Promo Code ${input.code} already exists`;
-      checkPromoFields(ctx, { type, discount: input.discount, expires, serviceCategory: input.serviceCategory ?? null }, input, fields);
+      checkPromoFields(ctx, { type, discount: input.discount, expires, serviceCategory: input.serviceCategory || null }, input, fields);
       if (Object.keys(fields).length) fault(fields);
       const f: PromoFields = {
         code: input.code, description: input.description ?? '', type, discount: Math.round(input.discount * 100),
         currencycode: input.currencycode ?? ctx.store.get(ctx.auth.customerId)?.currency ?? 'AUD', expires, maxUses: input.maxUses ?? 0,
-        serviceCategory: input.serviceCategory ?? null, campaign: input.campaign ?? null,
+        // '' means "none", as on update: stored as null (the read shows null either way).
+        serviceCategory: input.serviceCategory || null, campaign: input.campaign || null,
       };
       const id = b.createPromo(f, ctx.auth.customerId, ctx.clock.nowSeconds());
       return { body: { message: 'Promo Code Created Successfully', id } };

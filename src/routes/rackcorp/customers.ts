@@ -64,6 +64,8 @@ function detail(ctx: RackcorpContext, c: CustomerDetailRow) {
     dateModified: c.dateModified,
     currency: c.currency,
     isreseller: c.isreseller === 1,
+    // Not in the doc's customer object, but create and update take it: without it no read shows it.
+    autobilling: c.autobilling,
     locations: ctx.store.locationsWithoutId(c.id),
     contacts: ctx.store.contactsWithoutId(c.id),
   };
@@ -105,6 +107,7 @@ export const CustomerDetail = Type.Object({
   id: Int, companyName: Str, stdName: Str, firstName: Str, lastName: Str, companyABN: Str, companyACN: Str, customID: Str, status: Str,
   parentID: Type.Union([Int, Type.Null()]), parentStdName: Type.Union([Str, Type.Null()]),
   dateCreated: Int, dateModified: Int, currency: Str, isreseller: Type.Boolean(),
+  autobilling: Type.Integer({ minimum: 0, maximum: 1, description: 'Auto-billing (1 = enabled), as set on create or update; not in the doc\'s customer object' }),
   locations: Type.Array(LocationOut), contacts: Type.Array(ContactOut),
 }, strict);
 const CustomerList = Type.Object({ count: Type.Integer({ description: 'All matches, not only this page' }), customers: Type.Array(Type.Union([CustomerSummary, CustomerMin])) });
@@ -273,7 +276,8 @@ function newCustomer(input: typeof CreateInput.static, ctx: RackcorpContext): { 
     lastName: (input.lastName ?? '').trim(),
     companyABN: input.companyABN ?? '',
     companyACN: input.companyACN ?? '',
-    customID: input.customID ?? '',
+    // Trimmed like the names here and like every text field of customer.update.
+    customID: (input.customID ?? '').trim(),
     status: input.status ?? 'ACTIVE',
     currency,
     customerTierID: input.customerTierID ?? 'DEFAULT',

@@ -19,9 +19,11 @@ export const DEFAULT_XML_LIMITS: XmlParseLimits = { maxDepth: 32, maxBytes: 1_04
 const parserOptions: Partial<X2jOptions> = {
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
-  // Only the five predefined entities and character references; DOCTYPEs are refused before this.
+  // Only the five predefined entities and character references (`&#13;`, `&#x41;`); DOCTYPEs are
+  // refused before this. fast-xml-parser decodes character references only when given a set of
+  // named entities here, so the set is XML's own five (no HTML names such as `&nbsp;`).
   processEntities: true,
-  htmlEntities: false,
+  htmlEntities: { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' } as unknown as boolean,
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
@@ -52,7 +54,15 @@ export function parseXml(text: string, limits: XmlParseLimits = DEFAULT_XML_LIMI
   return new XMLParser(parserOptions).parse(text) as Record<string, unknown>;
 }
 
-const BUILDER_DEFAULTS: Partial<XmlBuilderOptions> = { ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: false };
+/**
+ * The five predefined entities, and a carriage return as `&#13;`: a parser turns a literal CR (or
+ * CR LF) into LF (XML 1.0, 2.11), so only the reference carries a stored CR back to the client.
+ */
+const BUILDER_ENTITIES = [
+  { regex: /&/g, val: '&amp;' }, { regex: />/g, val: '&gt;' }, { regex: /</g, val: '&lt;' },
+  { regex: /'/g, val: '&apos;' }, { regex: /"/g, val: '&quot;' }, { regex: /\r/g, val: '&#13;' },
+];
+const BUILDER_DEFAULTS: Partial<XmlBuilderOptions> = { ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: false, entities: BUILDER_ENTITIES } as Partial<XmlBuilderOptions>;
 /**
  * Builders made once per set of options and reused (a builder keeps no state between builds).
  * Only options made of plain values are remembered (a function option builds a new builder).
@@ -80,12 +90,12 @@ export function buildXml(obj: unknown, options: Partial<XmlBuilderOptions> = {})
   return builderFor(options).build(obj) as string;
 }
 
-const XML_SPECIAL = /[&<>'"]/;
-const XML_SPECIAL_G = /[&<>'"]/g;
-const XML_ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
+const XML_SPECIAL = /[&<>'"\r]/;
+const XML_SPECIAL_G = /[&<>'"\r]/g;
+const XML_ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;', '\r': '&#13;' };
 
 /**
- * Text content as buildXml writes it: `& < > ' "` as the five predefined entities, everything
+ * Text content as buildXml writes it: `& < > ' "` as the five predefined entities, a CR as `&#13;`, everything
  * else as is (a value that is not a string is written as its String(), `-0` as `-0`). For code
  * that writes XML text directly and must stay byte-identical to the builder's output.
  */
