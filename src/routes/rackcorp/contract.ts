@@ -74,7 +74,10 @@ const errorResponses = {
   500: { description: 'An internal error (FAULT body, faultcode Server)', content: { 'application/json': { schema: ref('RackcorpFault') } } },
 };
 
-const isScalar = (s: JsonSchema) => !('items' in s) && !('properties' in s) && s.type !== 'array' && s.type !== 'object';
+/** How the PHP service reads text input ($_GET, $_POST): said on every operation that takes it. */
+const PHP_FIELDS = 'The query string and form bodies (url-encoded or multipart) are read as PHP reads them: bracket notation builds lists and ' +
+  'objects (`locations[0][suburb]=Sydney`, `tags[]=a`), a field sent twice keeps its last value (with a journal warning), a file part ' +
+  'is ignored (with a journal warning); at most 1000 fields and 64 levels of brackets.';
 
 function okSchema(op: RackcorpOperation): JsonSchema {
   const out = plain(op.output);
@@ -129,17 +132,15 @@ function restOperation(op: RackcorpOperation, method: string, path: string, n: n
     o.description = 'Parameters are query parameters (text, coerced to their types).';
   } else {
     const body = bodySchema(op.input, pathParams);
-    const bodyProps = body.properties as Record<string, JsonSchema>;
-    const formOk = Object.values(bodyProps).every(isScalar);
     o.requestBody = {
       required: Array.isArray(body.required) && body.required.length > 0,
       content: {
         'application/json': { schema: body },
-        ...(formOk ? { 'application/x-www-form-urlencoded': { schema: body } } : {}),
+        'application/x-www-form-urlencoded': { schema: body },
+        'multipart/form-data': { schema: body },
       },
     };
-    o.description = 'Query parameters are read too (the body wins). JSON bodies are also accepted with `text/plain` or no content type.' +
-      (formOk ? '' : ' No form encoding: the body has nested lists (JSON only).');
+    o.description = 'Query parameters are read too (the body wins). JSON bodies are also accepted with `text/plain` or no content type. ' + PHP_FIELDS;
   }
   if (parameters.length) o.parameters = parameters;
   if (op.public) o.security = [];
@@ -175,7 +176,7 @@ function jsonPhp(ops: RackcorpOperation[]): OpenApiPaths[string] {
         { name: 'cmd', in: 'query', required: true, schema: { type: 'string', enum: cmds } },
         {
           name: 'fields', in: 'query', style: 'form', explode: true,
-          description: "The cmd's fields, each as its own query parameter (text, coerced): see `<cmd>Request` in components (e.g. `?cmd=customer.get&id=123`)",
+          description: "The cmd's fields, each as its own query parameter (text, coerced): see `<cmd>Request` in components (e.g. `?cmd=customer.get&id=123`). " + PHP_FIELDS,
           schema: { type: 'object', additionalProperties: true },
         },
       ],
@@ -190,6 +191,9 @@ function jsonPhp(ops: RackcorpOperation[]): OpenApiPaths[string] {
         content: {
           'application/json': { schema: { oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)), discriminator: { propertyName: 'cmd', mapping } } },
           'application/x-www-form-urlencoded': {
+            schema: { oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)), discriminator: { propertyName: 'cmd', mapping } },
+          },
+          'multipart/form-data': {
             schema: { oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)), discriminator: { propertyName: 'cmd', mapping } },
           },
         },
