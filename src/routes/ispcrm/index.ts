@@ -14,6 +14,7 @@ import { IspcrmError, JSON_CONTENT_TYPE, failure, failureBody, successBody } fro
 import { Input } from './input.js';
 import type { AnyRequest } from './schemas.js';
 import { ispcrmContract } from './contract.js';
+import { usePhpFormParsers } from '../shared/php-form.js';
 
 const PREFIX = '/api/customer';
 
@@ -67,6 +68,16 @@ export const ispcrm: VendorModule = {
   plugin: async (scope, opts) => {
     const bodyLimit = opts.config.maxBodyBytes;
     const strict = opts.config.strict !== false;
+    // NeuCRM is PHP: form and multipart bodies are its $_POST (brackets, last value wins).
+    usePhpFormParsers(scope, (e) => new IspcrmError(`Invalid request: ${e.message}`, 400));
+    // Any other body (text/plain, XML, ...) PHP leaves out of $_POST: its fields are absent, so the
+    // call answers as NeuCRM answers a missing field ("userid is required"). Still read within
+    // --max-body-bytes (413), and named in a journal warning so the cause is visible.
+    scope.removeContentTypeParser('text/plain');
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, _body, done) => {
+      request.emulator?.warnings.push(`the ${JSON.stringify(request.headers['content-type'] ?? '')} body is not read: NeuCRM reads form (url-encoded or multipart) and JSON bodies only, so its fields are absent`);
+      done(null, undefined);
+    });
     scope.setErrorHandler((err: FastifyError, request, reply) => {
       // Body-level failures happen before the handler names the call: name it from the path.
       request.emulator.operation ??= operationAt(request.url)?.name ?? 'notFound';
