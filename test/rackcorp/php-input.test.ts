@@ -104,6 +104,12 @@ describe('RackCorp: PHP request conventions', () => {
     expect(digest(app)).toBe(before);
   });
 
+  it('an unknown field (a cache-buster) is ignored, as the PHP service ignores it, with a journal warning (strict)', async () => {
+    const res = await call(app, { method: 'GET', url: `${JSON_PHP}?cmd=customer.get&id=123&_=1712345678`, headers: basic() });
+    expect(res.body.code).toBe('OK');
+    expect(await lastWarnings(app)).toEqual(['_ is not a field of customer.get: ignored']);
+  });
+
   it('a body field wins over the same query field ($_REQUEST, request_order GP)', async () => {
     const res = await call(app, { method: 'POST', url: `${JSON_PHP}?cmd=customer.get&id=1`, headers: { ...basic(), ...FORM }, payload: 'id=123' });
     expect(res.body.customer.id).toBe(123);

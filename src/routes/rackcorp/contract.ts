@@ -98,7 +98,7 @@ function bodySchema(input: TObject, omit: string[], extra: Record<string, JsonSc
   const required = ((s.required as string[] | undefined) ?? []).filter((k) => !omit.includes(k));
   return {
     type: 'object',
-    description: 'Unknown fields are ignored (as the PHP service does).',
+    description: 'Unknown fields are ignored (as the PHP service does), each named in a journal warning.',
     ...(required.length ? { required } : {}),
     properties: { ...extra, ...props, ...CREDENTIAL_FIELDS },
   };
@@ -245,7 +245,7 @@ export function rackcorpContract(ops: RackcorpOperation[]): VendorContract {
     description: 'RackCorp REST API v2.9, customers and billing. Every answer is JSON: `{"code":"OK",...}` or the FAULT ' +
       '`{"code":"FAULT","message","error":{field:why},"fault":{faultcode,faultstring}}`, both HTTP 200 (413 for an oversized body, 500 internal). ' +
       'Each operation is documented at its REST path (any version segment and `/api/<ver>/` reach it too) and through the json.php ' +
-      'dispatcher (a body discriminated on `cmd`). Unknown fields are ignored in both --strict and --lenient modes; --strict refuses ' +
+      'dispatcher (a body discriminated on `cmd`). Unknown fields are ignored in both --strict and --lenient modes, each named in a journal warning; --strict refuses ' +
       'JSON values of the wrong type (numbers may be sent as numeric strings and strings as numbers, as the PHP service reads them); ' +
       '--lenient coerces what it can (true/null for a number or string, "yes"/"no" for a flag) and records a warning.',
     paths,
