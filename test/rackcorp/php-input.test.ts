@@ -61,6 +61,20 @@ describe('RackCorp: PHP request conventions', () => {
     expect(c).toMatchObject({ companyName: 'Bracket Pty Ltd', locations: expectedLocations, contacts: expectedContacts });
   });
 
+  it('the docs example (docs/rackcorp.md, PHP request conventions) answers as shown on a fresh start', async () => {
+    const fresh = await makeApp();
+    try {
+      const url = '/api/rest/v2.9/json.php?cmd=customer.create&companyName=Bracket%20Pty%20Ltd&locations[0][suburb]=Sydney&locations[0][postcode]=2000&contacts[0][name]=Ann&contacts[0][email]=ann@example.com';
+      const res = await fresh.inject({ method: 'GET', url, headers: basic() });
+      expect(res.body).toBe('{"code":"OK","message":"Customer Created Successfully","customerid":906}');
+      const c = await customerOf(fresh, 906);
+      expect(c.locations).toEqual([{ typeOfAddress: expect.any(String), addressLine1: '', addressLine2: '', addressLine3: '', suburb: 'Sydney', state: '', postcode: '2000', country: expect.any(String) }]);
+      expect(c.contacts).toEqual([{ typeOfContact: expect.any(String), name: 'Ann', phoneNumber: '', mobileNumber: '', faxNumber: '', email: 'ann@example.com' }]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('a json.php form POST with bracket notation (brackets percent-encoded, as clients send them) does the same', async () => {
     const res = await call(app, { method: 'POST', url: JSON_PHP, headers: { ...basic(), ...FORM }, payload: encode(bracketFields) });
     expect(res.body).toMatchObject({ code: 'OK', message: 'Customer Created Successfully' });
