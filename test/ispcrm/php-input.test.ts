@@ -39,6 +39,18 @@ describe('NeuCRM: PHP request conventions', () => {
     expect((await ok(app, 'list', { ...SANDBOX, customerid: String(id) }))[0]).toMatchObject({ name: 'Multi Part', street: '1 Form St', city: 'Panaji' });
   });
 
+  it('a field sent twice keeps its last value, with a journal warning, with or without brackets elsewhere', async () => {
+    for (const extra of ['', '&tags[0]=x']) {
+      const payload = `${new URLSearchParams({ ...SANDBOX, ...NEW }).toString()}&city=Margao${extra}`;
+      const id = (await app.inject({ method: 'POST', url: '/api/customer/create', payload, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).json().result;
+      expect(await lastWarnings(app), extra).toEqual([
+        'city was sent 2 times; the last value "Margao" is used (as PHP does)',
+        ...(extra ? ['unknown field "tags" ignored (NeuCRM ignores unknown fields in both modes)'] : []),
+      ]);
+      expect((await ok(app, 'list', { ...SANDBOX, customerid: String(id) }))[0].city, extra).toBe('Margao');
+    }
+  });
+
   it('a field repeated in a multipart body keeps its last value, with a journal warning', async () => {
     const body = await multipart([...Object.entries({ ...SANDBOX, ...NEW }), ['city', 'Margao']]);
     const id = (await app.inject({ method: 'POST', url: '/api/customer/create', ...body })).json().result;
@@ -47,10 +59,13 @@ describe('NeuCRM: PHP request conventions', () => {
   });
 
   it('a dot or a space in a field name becomes "_", as PHP renames it (api.key is api_key)', async () => {
-    const payload = `userid=5&api.key=${SANDBOX.api_key}&show count=1`;
-    const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    expect(res.json().error).toBeNull();
-    expect(typeof res.json().result).toBe('number');
+    // Without brackets (fast-querystring splits) and with them (qs nests): the same rules.
+    for (const extra of ['', '&tags[]=a&tags[]=b']) {
+      const payload = `userid=5&api.key=${SANDBOX.api_key}&show count=1${extra}`;
+      const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(res.json().error, extra).toBeNull();
+      expect(typeof res.json().result, extra).toBe('number');
+    }
   });
 
   it('a multipart body above --max-body-bytes is a 413 in the envelope, changing nothing', async () => {

@@ -7,8 +7,8 @@
  *   - A dot or a space in a top-level name becomes `_` (`api.key` is `api_key`), as PHP renames them.
  *   - Multipart parts without a filename are fields, read by the same rules; file parts (`$_FILES`,
  *     which these APIs never read) are drained and named in a journal warning.
- * The parsing itself is qs (PHP's bracket rules, with limits) and busboy (multipart): no hand-made
- * parser. Everything is bounded: the body by Fastify's bodyLimit (--max-body-bytes) before any
+ * The parsing itself is qs (PHP's bracket rules, with limits), fast-querystring (fields without
+ * brackets, the common case) and busboy (multipart): no hand-made parser. Everything is bounded: the body by Fastify's bodyLimit (--max-body-bytes) before any
  * parsing, the number of fields by MAX_FIELDS (PHP's max_input_vars), the nesting by MAX_DEPTH
  * (PHP's max_input_nesting_level). What exceeds a limit is refused (never silently cut, as PHP cuts).
  *
@@ -17,6 +17,7 @@
  * of both (PHP: the last one), and an array index above MAX_FIELDS is refused (PHP keeps it as a key).
  */
 import qs from 'qs';
+import fastQueryString from 'fast-querystring';
 import { Busboy, type BusboyInstance } from '@fastify/busboy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -54,12 +55,46 @@ const QS_OPTIONS = {
 const RENAMED = /[. ]/g;
 const HAS_RENAMED = /[. ]/;
 
+/** A bracket, plain or percent-encoded: only then is there anything to nest. */
+const BRACKET = /\[|%5b/i;
+
 /**
  * `text` (a query string without `?`, or a url-encoded body) as PHP's `$_GET`/`$_POST`.
  * `warn` receives one message per field sent more than once.
  */
 export function parsePhpFields(text: string, warn: (message: string) => void, part: 'query' | 'body' = 'body'): Record<string, unknown> {
   if (text === '') return {};
+  return (!BRACKET.test(text) && flatFields(text, warn)) || nestedFields(text, warn, part);
+}
+
+/**
+ * Fields without brackets, split by fast-querystring (Fastify's own parser), then PHP's renaming
+ * and last-wins. qs's option handling and bracket machinery cost ~4% of a whole cached
+ * customer.get (20 of 530 us, measured in-process with app.inject), for nothing to nest.
+ * Undefined when there are too many fields: the qs path refuses them in its own words.
+ */
+function flatFields(text: string, warn: (message: string) => void): Record<string, unknown> | undefined {
+  const split = fastQueryString.parse(text) as Record<string, string | string[]>;
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  let fields = 0;
+  let counts: Map<string, number> | null = null;
+  for (const name of Object.keys(split)) {
+    if (name === '') continue; // PHP drops a field without a name, as qs does
+    const key = HAS_RENAMED.test(name) ? name.replace(RENAMED, '_') : name;
+    const v = split[name];
+    const n = Array.isArray(v) ? v.length : 1;
+    fields += n;
+    // `a.b` and `a_b` are one field to PHP, counted as sent twice.
+    const total = n + (key in out ? (counts?.get(key) ?? 1) : 0);
+    if (total > 1) (counts ??= new Map()).set(key, total);
+    out[key] = Array.isArray(v) ? v[v.length - 1] : v;
+  }
+  if (fields > MAX_FIELDS) return undefined;
+  if (counts) for (const [key, n] of counts) warn(`${key} was sent ${n} times; the last value ${JSON.stringify(out[key])} is used (as PHP does)`);
+  return out;
+}
+
+function nestedFields(text: string, warn: (message: string) => void, part: 'query' | 'body'): Record<string, unknown> {
   let counts: Map<string, number> | null = null;
   const seen = new Set<string>();
   let result: Record<string, unknown>;
