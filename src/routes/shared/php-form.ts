@@ -174,7 +174,12 @@ export function parsePhpMultipart(body: Buffer, contentType: string, warn: (mess
       reject(new PhpFormError(message, 'body'));
     };
     bb.on('field', (name: string, value: string) => {
-      pairs.push(`${percent(name)}=${percent(value)}`);
+      try {
+        pairs.push(`${percent(name)}=${percent(value)}`);
+      } catch {
+        // Text that is not well-formed Unicode (a lone surrogate, from a part's own charset).
+        problem ??= `the field ${JSON.stringify(name)} is not well-formed text`;
+      }
     });
     bb.on('file', (name: string, stream: NodeJS.ReadableStream, filename: string) => {
       warn(`file part ${JSON.stringify(name)} (${JSON.stringify(filename)}) ignored: the API reads form fields only`);
