@@ -12,6 +12,7 @@ import { vendors } from '../vendors.js';
 import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, type EmulatorState } from '../store/state.js';
 import { ResponseChecker } from './control/openapi.js';
 import { registerControlPlane, installVendorHooks } from './control/index.js';
+import { clientPath, genericNotFound, sendAnswer } from '../routes/shared/errors.js';
 
 export const SESSION_HEADER = 'x-emulator-session';
 const SESSION_PREFIX = /^\/_sessions\/([^/?#]*)(\/[^?#]*)?(.*)$/;
@@ -174,8 +175,12 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   }
   await registerControlPlane(app);
 
+  // A path that reached no vendor's prefix but clearly aims at one (a case slip) gets that vendor's
+  // not-found answer; only a path no vendor claims gets the emulator's own 404.
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'Not Found', message: `Nothing is served at ${request.method} ${request.url.split('?')[0]}; see the README for the vendor base paths` });
+    const path = clientPath(request);
+    const vendor = vendors.find((v) => v.renderFailure && v.claimsPath?.(path));
+    sendAnswer(reply, vendor ? vendor.renderFailure!({ kind: 'notFound', status: 404, method: request.method, path }, request) : genericNotFound(request));
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

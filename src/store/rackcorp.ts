@@ -204,6 +204,8 @@ export interface NewCustomer {
   companyName: string;
   firstName: string;
   lastName: string;
+  companyABN: string;
+  companyACN: string;
   customID: string;
   status: string;
   currency: string;
@@ -213,6 +215,12 @@ export interface NewCustomer {
   now: number;
   locations: LocationInput[];
   contacts: ContactInput[];
+}
+
+/** Lists customer.update replaces when given. */
+export interface CustomerLists {
+  locations?: LocationInput[];
+  contacts?: ContactInput[];
 }
 
 export interface CustomerFilter {
@@ -287,9 +295,11 @@ export function createRackcorpStore(db: DB) {
     keySecret: () => db.prepare<[string], [string, number]>('SELECT secret, customerId FROM rackcorp_api_keys WHERE uuid = ?').raw(),
     partner: () => db.prepare<[string], { id: number }>('SELECT id FROM rackcorp_customers WHERE partnerCode = ?'),
     // Positional parameters: a named one is a property read by name per value (about 0.5 us a row).
-    insertCustomer: () => db.prepare<[number | null, string, string, string, string, string, string, string, string, number, string, number, number]>(`INSERT INTO rackcorp_customers
-      (parentID, companyName, firstName, lastName, stdName, customID, status, currency, customerTierID, autobilling, promoCode, dateCreated, dateModified)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertCustomer: () => db.prepare<[number | null, string, string, string, string, string, string, string, string, string, string, number, string, number, number]>(`INSERT INTO rackcorp_customers
+      (parentID, companyName, firstName, lastName, stdName, companyABN, companyACN, customID, status, currency, customerTierID, autobilling, promoCode, dateCreated, dateModified)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    deleteLocations: () => db.prepare<[number]>('DELETE FROM rackcorp_locations WHERE customerId = ?'),
+    deleteContacts: () => db.prepare<[number]>('DELETE FROM rackcorp_contacts WHERE customerId = ?'),
     insertLocation: () => db.prepare<[number, string, string, string, string, string, string, string, string]>(`INSERT INTO rackcorp_locations
       (customerId, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -413,21 +423,49 @@ export function createRackcorpStore(db: DB) {
     return { count: ids.length, rows };
   }
 
+  function insertLocations(id: number, locations: LocationInput[]): void {
+    for (const l of locations) {
+      s.insertLocation.run(id, l.typeOfAddress ?? 'primary', l.addressLine1 ?? '', l.addressLine2 ?? '', l.addressLine3 ?? '',
+        l.suburb ?? '', l.state ?? '', l.postcode ?? '', l.country ?? '');
+    }
+  }
+  function insertContacts(id: number, contacts: ContactInput[]): void {
+    for (const ct of contacts) {
+      s.insertContact.run(id, ct.typeOfContact ?? 'administrative', ct.name ?? '', ct.phoneNumber ?? '', ct.mobileNumber ?? '',
+        ct.faxNumber ?? '', ct.email ?? '');
+    }
+  }
+
   // Transactions made once, on first use (db.transaction builds a new wrapper on every call).
   const tx = preparedOnUse({
     create: () => db.transaction((c: NewCustomer): number => {
-      const id = Number(s.insertCustomer.run(c.parentID, c.companyName, c.firstName, c.lastName, standardName(c), c.customID, c.status,
-        c.currency, c.customerTierID, c.autobilling, c.promoCode, c.now, c.now).lastInsertRowid);
-      for (const l of c.locations) {
-        s.insertLocation.run(id, l.typeOfAddress ?? 'primary', l.addressLine1 ?? '', l.addressLine2 ?? '', l.addressLine3 ?? '',
-          l.suburb ?? '', l.state ?? '', l.postcode ?? '', l.country ?? '');
-      }
-      for (const ct of c.contacts) {
-        s.insertContact.run(id, ct.typeOfContact ?? 'administrative', ct.name ?? '', ct.phoneNumber ?? '', ct.mobileNumber ?? '',
-          ct.faxNumber ?? '', ct.email ?? '');
-      }
+      const id = Number(s.insertCustomer.run(c.parentID, c.companyName, c.firstName, c.lastName, standardName(c), c.companyABN, c.companyACN,
+        c.customID, c.status, c.currency, c.customerTierID, c.autobilling, c.promoCode, c.now, c.now).lastInsertRowid);
+      insertLocations(id, c.locations);
+      insertContacts(id, c.contacts);
       if (s.unindexedCount.get()! >= KEYWORD_BATCH) flushKeywordIndex(db);
       return id;
+    }),
+    update: () => db.transaction((id: number, fields: Partial<CustomerRow>, now: number, lists: CustomerLists) => {
+      const cols = Object.keys(fields);
+      const merged = { ...s.byId.get(id)!, ...fields };
+      const key = cols.sort().join(',');
+      let stmt = updateCache.get(key);
+      if (!stmt) {
+        const set = [...cols.map((c) => `"${c}" = @${c}`), 'stdName = @stdName', 'dateModified = @now'];
+        stmt = db.prepare(`UPDATE rackcorp_customers SET ${set.join(', ')} WHERE id = @id`);
+        updateCache.set(key, stmt);
+      }
+      stmt.run({ ...fields, stdName: standardName(merged), now, id });
+      // The lists given replace the customer's: the API shows them without row ids, in order.
+      if (lists.locations) {
+        s.deleteLocations.run(id);
+        insertLocations(id, lists.locations);
+      }
+      if (lists.contacts) {
+        s.deleteContacts.run(id);
+        insertContacts(id, lists.contacts);
+      }
     }),
   });
 
@@ -533,18 +571,16 @@ export function createRackcorpStore(db: DB) {
         return { customerId, userId };
       })();
     },
-    /** Set the given columns (already validated names) and dateModified. */
-    update(id: number, fields: Partial<CustomerRow>, now: number): void {
-      const cols = Object.keys(fields);
-      const merged = { ...s.byId.get(id)!, ...fields };
-      const key = cols.sort().join(',');
-      let stmt = updateCache.get(key);
-      if (!stmt) {
-        const set = [...cols.map((c) => `"${c}" = @${c}`), 'stdName = @stdName', 'dateModified = @now'];
-        stmt = db.prepare(`UPDATE rackcorp_customers SET ${set.join(', ')} WHERE id = @id`);
-        updateCache.set(key, stmt);
-      }
-      stmt.run({ ...fields, stdName: standardName(merged), now, id });
+    /**
+     * Set the given columns (already validated names) and dateModified, and replace the lists
+     * given, in one transaction.
+     */
+    update(id: number, fields: Partial<CustomerRow>, now: number, lists: CustomerLists = {}): void {
+      tx.update(id, fields, now, lists);
+    },
+    /** Run `fn` in one transaction (a write of this store and the billing store's together). */
+    atomically<T>(fn: () => T): T {
+      return db.transaction(fn)();
     },
     createPortal(customerId: number, name: string, url: string, now: number): number {
       return db.transaction(() => {

@@ -76,8 +76,8 @@ describe('UniPay OpenAPI document', () => {
     expect(Object.keys(find.responses[200].headers)).toEqual(['X-Total-Count', 'X-Offset', 'X-Limit']);
     expect(find.responses[200].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/MgmtCustomerList' });
     expect(Object.keys(doc.paths[`${CUSTOMERS}/{id}`].get.responses).sort()).toEqual(['200', '401', '404', '406']);
-    expect(doc.paths[`${CUSTOMERS}/{id}`].delete.responses[405].headers.Allow.schema.const).toBe('GET');
-    expect(doc.paths[CUSTOMERS].post.responses[405].headers.Allow.schema.const).toBe('GET, PUT');
+    expect(doc.paths[`${CUSTOMERS}/{id}`].delete.responses[405].headers.Allow.schema.const).toBe('GET, HEAD');
+    expect(doc.paths[CUSTOMERS].post.responses[405].headers.Allow.schema.const).toBe('GET, HEAD, PUT');
     expect(doc.components.securitySchemes.mgmtBasic).toMatchObject({ type: 'http', scheme: 'basic' });
     expect(create.security).toEqual([{ mgmtBasic: [] }]);
     expect(doc.paths[CUSTOMERS].post.security).toEqual([]);

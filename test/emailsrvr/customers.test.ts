@@ -237,7 +237,7 @@ describe('read operations', () => {
     expect(nf.json().itemNotFoundFault.message).toBe('Resource not found');
     const na = await call(app, { method: 'PATCH', url: '/customers/460182', accept: 'text/xml' });
     expect(na.statusCode).toBe(405);
-    expect(na.headers.allow).toBe('GET, PUT, DELETE');
+    expect(na.headers.allow).toBe('GET, HEAD, PUT, DELETE');
     expect(na.body).toContain('<badRequestFault code="405">');
   });
 });

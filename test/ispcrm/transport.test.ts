@@ -37,10 +37,16 @@ describe('ISP CRM transport-level answers, all in the envelope', () => {
     expect(res.json()).toEqual({ result: null, error: `Unknown API method ${url}. Available: /api/customer/list, /api/customer/create, /api/customer/update, /api/customer/delete` });
   });
 
-  it('paths outside /api/customer are not answered by this vendor', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/customers/list', payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  it.each(['/api/customers/list', '/api/Customer/list', '/API/CUSTOMER/create'])('%s (a near miss of /api/customer) answers NeuCRM\'s 404, in the envelope', async (url) => {
+    const res = await app.inject({ method: 'POST', url, payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).not.toHaveProperty('result');
+    expect(res.json()).toEqual({ result: null, error: `Unknown API method ${url}. Available: /api/customer/list, /api/customer/create, /api/customer/update, /api/customer/delete` });
+  });
+
+  it('paths that aim at no vendor get the emulator\'s generic 404', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/orders/list', payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ error: 'Not Found', message: 'Nothing is served at POST /api/orders/list; see the README for the vendor base paths' });
   });
 
   it('a trailing slash is tolerated', async () => {

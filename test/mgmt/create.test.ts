@@ -138,7 +138,7 @@ describe('UniPay create: bad input is a 400 and changes nothing', () => {
   afterEach(async () => { await app.close(); });
 
   const JSON_CASES: [string, string, string, string][] = [
-    ['malformed JSON', '{"accountId": 2001,', 'customer', "Malformed JSON body: Body is not valid JSON but content-type is set to 'application/json'"],
+    ['malformed JSON', '{"accountId": 2001,', 'customer', 'Malformed JSON body: the Customer is not valid JSON'],
     ['an array', '[{"accountId": 2001}]', 'customer', 'The request body must be a Customer object'],
     ['a string', '"customer"', 'customer', 'The request body must be a Customer object'],
     ['an unknown field', '{"accountId": 2001, "nickname": "Al"}', 'nickname', 'nickname is not a known field of Customer'],

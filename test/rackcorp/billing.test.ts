@@ -279,7 +279,7 @@ describe('history', () => {
   });
   it('bad paging answers a FAULT naming the field', async () => {
     const before = digest(app);
-    for (const [q, field] of [['resWindow=0', 'resWindow'], ['resStart=-1', 'resStart'], ['resStart=abc', 'resStart']]) {
+    for (const [q, field] of [['resWindow=abc', 'resWindow'], ['resStart=-1', 'resStart'], ['resStart=abc', 'resStart']]) {
       const r = await call(app, { method: 'GET', url: `${REST}/billing/history?${q}`, headers: basic() });
       expect(r.body.code, q).toBe('FAULT');
       expect(Object.keys(r.body.error), q).toEqual([field]);

@@ -415,7 +415,7 @@ describe('RackCorp customer API', () => {
       ['create with an unknown currency', { method: 'POST', url: `${REST}/customers`, payload: { ...newCustomer, currencycode: 'XYZ' } }, /currencycode/],
       ['signup without a password', { method: 'POST', url: `${REST}/customers/signup`, payload: { ...newCustomer, userLogin: 'a@b.c' } }, { userPassword: 'userPassword is required' }],
       ['reseller with a bad url', { method: 'POST', url: `${REST}/customers/reseller`, payload: { customerid: 123, name: 'x', url: 'not a url' } }, { url: 'url must be a valid URL' }],
-      ['reseller for a foreign customer', { method: 'POST', url: `${REST}/customers/reseller`, payload: { customerid: 901, name: 'x', url: 'https://x.example.com' } }, { id: 'Customer not found or permission denied' }],
+      ['reseller for a foreign customer', { method: 'POST', url: `${REST}/customers/reseller`, payload: { customerid: 901, name: 'x', url: 'https://x.example.com' } }, { customerid: 'Customer not found or permission denied' }],
       ['contact email without a message', { method: 'POST', url: `${REST}/customers/123/contact`, payload: { companyname: 'a', name: 'b', email: 'c@d.com' } }, { message: 'message is required' }],
       ['contact email without companyname, name and email', { method: 'POST', url: `${REST}/customers/123/contact`, payload: { message: 'hi' } }, { companyname: 'companyname is required', name: 'name is required', email: 'email is required' }],
       ['update with an unknown promo code', { method: 'PUT', url: `${REST}/customers/123`, payload: { promoCode: 'NOPE' } }, { promoCode: 'Promo Code NOPE does not exist' }],

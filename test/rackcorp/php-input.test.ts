@@ -124,9 +124,12 @@ describe('RackCorp: PHP request conventions', () => {
     expect(await lastWarnings(app)).toEqual(['_ is not a field of customer.get: ignored']);
   });
 
-  it('a body field wins over the same query field ($_REQUEST, request_order GP)', async () => {
-    const res = await call(app, { method: 'POST', url: `${JSON_PHP}?cmd=customer.get&id=1`, headers: { ...basic(), ...FORM }, payload: 'id=123' });
-    expect(res.body.customer.id).toBe(123);
+  it('the query and the body are each read by PHP rules before they are compared: a field in both must agree', async () => {
+    const same = await call(app, { method: 'POST', url: `${JSON_PHP}?cmd=customer.get&id=1&id=123`, headers: { ...basic(), ...FORM }, payload: 'id=123' });
+    expect(same.body.customer.id).toBe(123);
+    const differs = await call(app, { method: 'POST', url: `${JSON_PHP}?cmd=customer.get&id=123`, headers: { ...basic(), ...FORM }, payload: 'id=1' });
+    expect(differs.body.code).toBe('FAULT');
+    expect(Object.keys(differs.body.error)).toEqual(['id']);
   });
 
   describe('limits: refused with a FAULT naming the part, nothing changed', () => {

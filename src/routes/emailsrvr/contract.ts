@@ -233,15 +233,15 @@ const paths: OpenApiPaths = {
   '/v0/customers': {
     description: ALIASES,
     ...canonical.collection,
-    put: unmatched('customersCollectionPut', 'Not served: 405 (Allow: GET, POST)'),
-    delete: unmatched('customersCollectionDelete', 'Not served: 405 (Allow: GET, POST)'),
-    patch: unmatched('customersCollectionPatch', 'Not served: 405 (Allow: GET, POST)'),
+    put: unmatched('customersCollectionPut', 'Not served: 405 (Allow: GET, HEAD, POST)'),
+    delete: unmatched('customersCollectionDelete', 'Not served: 405 (Allow: GET, HEAD, POST)'),
+    patch: unmatched('customersCollectionPatch', 'Not served: 405 (Allow: GET, HEAD, POST)'),
   },
   '/v0/customers/{accountNumber}': {
     description: ALIASES,
     ...canonical.item,
-    post: unmatched('customersItemPost', 'Not served: 405 (Allow: GET, PUT, DELETE)'),
-    patch: unmatched('customersItemPatch', 'Not served: 405 (Allow: GET, PUT, DELETE)'),
+    post: unmatched('customersItemPost', 'Not served: 405 (Allow: GET, HEAD, PUT, DELETE)'),
+    patch: unmatched('customersItemPatch', 'Not served: 405 (Allow: GET, HEAD, PUT, DELETE)'),
   },
   '/v0/customers/{accountNumber}/{subresource}': {
     description: 'Deeper paths (domains, admins, mailboxes of the real API) are not emulated: 404 `Resource not found`. The same holds under `/v1/customers` and `/customers`, and for the 405s above.',

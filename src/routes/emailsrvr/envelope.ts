@@ -9,6 +9,8 @@
 import { buildXml, escapeXmlText } from '../shared/xml.js';
 import { negotiate } from '../shared/negotiate.js';
 import { memoize } from '../shared/memoize.js';
+import type { FastifyRequest } from 'fastify';
+import type { Failure, FailureKind, WireAnswer } from '../shared/errors.js';
 
 export type Format = 'xml' | 'json';
 
@@ -168,4 +170,49 @@ export function faultBody(fault: FaultType, code: number, message: string, detai
   }
   const xml = buildXml({ [fault]: { '@_code': String(code), message, details } }).trimEnd();
   return { contentType: CONTENT_TYPES.xml, payload: `${DECLARATION}\n${xml}` };
+}
+
+const FAULT_KINDS: Record<FaultType, FailureKind> = {
+  badRequestFault: 'validation', validationFault: 'validation', unauthorizedFault: 'auth', itemNotFoundFault: 'notFound', appsFault: 'internal',
+};
+
+/** The kind and status of an EmailsrvrFault (what the shared error path asks of every vendor error). */
+export function emailsrvrFaultKind(err: unknown): { kind: FailureKind; status: number } | undefined {
+  return err instanceof EmailsrvrFault ? { kind: FAULT_KINDS[err.fault], status: err.code } : undefined;
+}
+
+/** The fault for each kind of failure, in Rackspace's words. */
+function faultFor(f: Failure): EmailsrvrFault {
+  if (f.error instanceof EmailsrvrFault) return f.error;
+  switch (f.kind) {
+    case 'tooLarge':
+      return new EmailsrvrFault('badRequestFault', 413, 'Request body too large', `The request body is larger than ${f.limit} bytes`);
+    case 'unsupportedMediaType':
+      return new EmailsrvrFault('badRequestFault', 415, 'Unsupported Content-Type',
+        `Send application/x-www-form-urlencoded, application/json or text/xml, not "${f.contentType ?? ''}"`);
+    case 'malformedBody':
+      if (f.syntax === 'xml') return faults.badRequest('Invalid XML body', f.reason);
+      if (f.syntax === 'json') return faults.badRequest('Invalid request body', `The request body is not valid JSON${f.reason ? `: ${f.reason}` : ''}`);
+      return new EmailsrvrFault('badRequestFault', f.status, 'Invalid request body', f.reason ?? 'The request body could not be read');
+    case 'notFound':
+      return faults.notFound('Resource not found', `Nothing is served at ${f.method} ${f.path}`);
+    case 'methodNotAllowed': {
+      const allow = (f.allow ?? []).join(', ');
+      return new EmailsrvrFault('badRequestFault', 405, 'Method not allowed', `${f.method} is not supported here; use ${allow}`, { allow });
+    }
+    case 'auth':
+      return faults.unauthorized('Unauthorized', 'Valid X-Api-Signature credentials are required');
+    case 'validation':
+      return faults.validation('Invalid request');
+    case 'internal':
+      return faults.apps('An internal error occurred');
+  }
+}
+
+/** Every failure as a Rackspace fault, in the format the request negotiated (XML when it could not). */
+export function renderFailure(f: Failure, request: FastifyRequest): WireAnswer {
+  const fault = faultFor(f);
+  const format = request.emailsrvr?.format ?? formatOrDefault(request.headers.accept);
+  const body = faultBody(fault.fault, fault.code, fault.message, fault.details, format);
+  return { status: fault.code, headers: { ...fault.headers, 'content-type': body.contentType }, body: body.payload };
 }

@@ -7,15 +7,16 @@
  * the X-Api-Signature (403), throttle per user key (403), then the operation; every failure,
  * body-parse errors and unknown paths included, answers a Rackspace fault in the negotiated format.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VendorModule, FaultPresetAnswer } from '../shared/vendor.js';
-import { addXmlBodyParser, XmlError } from '../shared/xml.js';
+import { addXmlBodyParser } from '../shared/xml.js';
+import { installErrorPath } from '../shared/errors.js';
 import { createEmailsrvrStore, emailsrvrTables } from '../../store/emailsrvr.js';
 import { authenticate, throttle, type AuthSettings } from './auth.js';
 import { operations, type Context, type Result } from './customers.js';
 import { emailsrvrContract } from './contract.js';
 import {
-  EmailsrvrFault, faults, faultBody, formatFor, formatOrDefault, customerBody, customerListBody,
+  EmailsrvrFault, faults, faultBody, formatFor, formatOrDefault, customerBody, customerListBody, emailsrvrFaultKind, renderFailure,
   type Format,
 } from './envelope.js';
 
@@ -48,11 +49,6 @@ function formatOf(request: FastifyRequest): Format {
   return request.emailsrvr?.format ?? formatOrDefault(request.headers.accept);
 }
 
-function sendFault(request: FastifyRequest, reply: FastifyReply, f: EmailsrvrFault): FastifyReply {
-  const body = faultBody(f.fault, f.code, f.message, f.details, formatOf(request));
-  return reply.code(f.code).headers(f.headers).type(body.contentType).send(body.payload);
-}
-
 /** Where the client can find an account: the path form it used (and its session prefix), plus the number. */
 function locationOf(request: FastifyRequest, accountNumber: number): string {
   const path = request.originalUrl.split('?')[0];
@@ -80,14 +76,6 @@ function sendResult(request: FastifyRequest, reply: FastifyReply, result: Result
   }
 }
 
-/** Route shapes below the prefix, to tell an unknown path (404) from a wrong method (405). */
-function allowedMethods(url: string): string[] | null {
-  const path = url.split('?')[0].replace(/\/+$/, '');
-  if (path === PREFIX) return ['GET', 'POST'];
-  if (/^\/v0\/customers\/[^/]+$/.test(path)) return ['GET', 'PUT', 'DELETE'];
-  return null;
-}
-
 function preset(fault: EmailsrvrFault) {
   return (input: { accept?: string; message?: string }): FaultPresetAnswer => {
     const body = faultBody(fault.fault, fault.code, input.message ?? fault.message, input.message ?? fault.details, formatOrDefault(input.accept));
@@ -101,6 +89,9 @@ export const emailsrvr: VendorModule = {
   prefix: PREFIX,
   basePaths: ['/v0/customers', '/v1/customers', '/customers'],
   rewriteUrl,
+  // `/v0/...`, `/v1/...` and `/customers...` in any case: only Rackspace's API lives there.
+  claimsPath: (path) => /^\/(?:v[01]|customers)(?:\/|$)/i.test(path),
+  renderFailure,
   tables: emailsrvrTables,
   contract: emailsrvrContract,
   options: [
@@ -126,6 +117,13 @@ export const emailsrvr: VendorModule = {
       rateLimit: Number(opts.config.emailsrvrRateLimit ?? 0),
     };
     const strict = opts.config.strict !== false;
+    const routes = installErrorPath(scope, {
+      prefix: PREFIX, routes: operations.map((o) => ({ method: o.method, url: o.url, operation: o.name })),
+      own: emailsrvrFaultKind, render: renderFailure, bodyLimit: opts.config.maxBodyBytes, notFoundOperation: 'notFound',
+      methodNotAllowedOperation: 'notFound',
+      // Rackspace checks the signature on every call, an unknown path included (403 before 404).
+      early: false,
+    });
 
     addXmlBodyParser(scope);
     // Some clients send `Content-Type: application/json` with no body (even on DELETE): that is no body.
@@ -136,15 +134,12 @@ export const emailsrvr: VendorModule = {
       jsonParser(req, body as string, done);
     });
 
-    // The operation of each route (method and full route URL), to name it before anything can refuse.
-    const operationOf = new Map<string, string>();
-    for (const o of operations) operationOf.set(`${o.method} ${PREFIX}${o.url === '/' ? '' : o.url}`, o.name);
-
     // Format first (a 406 needs no credentials), then the signature and the throttle.
     // Synchronous (nothing here waits): a fault thrown here reaches the error handler as from an async hook.
     scope.addHook('onRequest', (request, _reply, done) => {
       // Name the operation before anything can refuse the request, so the journal says what was tried.
-      const op = operationOf.get(`${request.method} ${request.routeOptions.url}`);
+      const route = request.routeOptions.url;
+      const op = route === undefined ? undefined : routes.operationOf(request.method, route);
       if (op !== undefined) request.emulator.operation = op;
       const format = formatFor(request.headers.accept);
       if (format === null) {
@@ -190,36 +185,5 @@ export const emailsrvr: VendorModule = {
         },
       });
     }
-
-    scope.setNotFoundHandler(async (request, reply) => {
-      request.emulator.operation = 'notFound';
-      const allowed = allowedMethods(request.url);
-      if (allowed) {
-        return sendFault(request, reply, new EmailsrvrFault('badRequestFault', 405, 'Method not allowed',
-          `${request.method} is not supported here; use ${allowed.join(', ')}`, { allow: allowed.join(', ') }));
-      }
-      return sendFault(request, reply, faults.notFound('Resource not found', `Nothing is served at ${request.method} ${request.originalUrl.split('?')[0]}`));
-    });
-
-    scope.setErrorHandler(async (err: FastifyError, request, reply) => {
-      // No operation yet: the request matched no route (refused before the not-found handler ran).
-      if (request.emulator && request.emulator.operation === null) request.emulator.operation = 'notFound';
-      if (err instanceof EmailsrvrFault) return sendFault(request, reply, err);
-      if (err instanceof XmlError) return sendFault(request, reply, faults.badRequest('Invalid XML body', err.message));
-      switch (err.code) {
-        case 'FST_ERR_CTP_BODY_TOO_LARGE':
-          return sendFault(request, reply, new EmailsrvrFault('badRequestFault', 413, 'Request body too large', err.message));
-        case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-          return sendFault(request, reply, new EmailsrvrFault('badRequestFault', 415, 'Unsupported Content-Type',
-            `Send application/x-www-form-urlencoded, application/json or text/xml, not "${request.headers['content-type'] ?? ''}"`));
-        case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-          return sendFault(request, reply, faults.badRequest('Invalid request body', err.message));
-      }
-      const status = err.statusCode ?? 500;
-      if (status >= 400 && status < 500) return sendFault(request, reply, new EmailsrvrFault('badRequestFault', status, 'Bad request', err.message));
-      request.log.error({ err }, 'unhandled error');
-      return sendFault(request, reply, faults.apps('An internal error occurred', err.message));
-    });
   },
 };

@@ -5,6 +5,7 @@
  * Transport-level failures (wrong method, unknown path, unreadable or oversized body) keep the
  * envelope but carry the matching 4xx status, so generic HTTP clients notice them too.
  */
+import type { Failure, FailureKind, RenderFailure, WireAnswer } from '../shared/errors.js';
 
 /** A failure the vendor reports in its envelope. `status` is 200 for every API-level error. */
 export class IspcrmError extends Error {
@@ -41,3 +42,43 @@ export function failureBody(message: string): string {
 }
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+const AUTH_ERROR = 'Invalid userid or api_key';
+
+/** The kind and status of an IspcrmError (what the shared error path asks of every vendor error). */
+export function ispcrmErrorKind(err: unknown): { kind: FailureKind; status: number } | undefined {
+  if (!(err instanceof IspcrmError)) return undefined;
+  return { kind: err.message === AUTH_ERROR ? 'auth' : 'validation', status: err.status };
+}
+
+function answer(status: number, message: string, headers: Record<string, string> = {}): WireAnswer {
+  return { status, headers: { ...headers, 'content-type': JSON_CONTENT_TYPE }, body: failureBody(message) };
+}
+
+/** Every failure in NeuCRM's envelope; `available` are the API methods an unknown path is told about. */
+export function failureRenderer(available: readonly string[]): RenderFailure {
+  return (f: Failure): WireAnswer => {
+    if (f.error instanceof IspcrmError) return answer(f.error.status, f.error.message, f.error.headers);
+    switch (f.kind) {
+      case 'tooLarge':
+        return answer(413, `Request body too large. Maximum ${f.limit} bytes allowed`);
+      case 'unsupportedMediaType':
+        return answer(415, `Unsupported Content-Type "${f.contentType ?? ''}". Send application/x-www-form-urlencoded or application/json`);
+      case 'malformedBody':
+        if (f.syntax === 'json') return answer(f.status, `Invalid request: the body is not valid JSON${f.reason ? ` (${f.reason})` : ''}`);
+        return answer(f.status, `Invalid request: ${f.reason ?? 'the body could not be read'}`);
+      case 'notFound':
+        return answer(404, `Unknown API method ${f.path}. Available: ${available.join(', ')}`);
+      case 'methodNotAllowed': {
+        const allow = (f.allow ?? ['POST']).join(', ');
+        return answer(405, `Method ${f.method} not allowed. Use ${allow} ${f.path.replace(/\/+$/, '')}`, { allow });
+      }
+      case 'auth':
+        return answer(200, AUTH_ERROR);
+      case 'validation':
+        return answer(200, 'Invalid request');
+      case 'internal':
+        return answer(500, 'Internal server error');
+    }
+  };
+}

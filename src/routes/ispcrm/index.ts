@@ -6,21 +6,18 @@
  * including the transport-level ones (wrong method, unknown path, unreadable, unsupported or
  * oversized body), answers in the same envelope; see envelope.ts for the status codes.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
 import { createIspcrmStore, ispcrmAfterFixtures, ispcrmTables } from '../../store/ispcrm.js';
 import { operations, type IspcrmOperation } from './customers.js';
-import { IspcrmError, JSON_CONTENT_TYPE, failure, failureBody, successBody } from './envelope.js';
+import { IspcrmError, JSON_CONTENT_TYPE, failureBody, failureRenderer, ispcrmErrorKind, successBody } from './envelope.js';
+import { installErrorPath } from '../shared/errors.js';
 import { Input } from './input.js';
 import type { AnyRequest } from './schemas.js';
 import { ispcrmContract } from './contract.js';
 import { usePhpFormParsers } from '../shared/php-form.js';
 
 const PREFIX = '/api/customer';
-
-function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) {
-  return reply.code(status).headers(headers).type(JSON_CONTENT_TYPE).send(JSON.stringify(body));
-}
 
 /** `userid` + `api_key` on every call: checked before anything else, so a stranger learns nothing. */
 function authenticate(input: Input<typeof AnyRequest>, request: FastifyRequest) {
@@ -39,17 +36,16 @@ function run(op: IspcrmOperation, request: FastifyRequest, strict: boolean): unk
   return op.handler(input, { store, user, clock: request.emulator.state.clock });
 }
 
-/** The operation a path below the prefix names (trailing slashes ignored), if any. */
-function operationAt(url: string): IspcrmOperation | undefined {
-  const path = url.split('?')[0].replace(/\/+$/, '');
-  return operations.find((op) => PREFIX + op.path === path);
-}
+const renderFailure = failureRenderer(operations.map((op) => PREFIX + op.path));
 
 export const ispcrm: VendorModule = {
   name: 'ispcrm',
   title: 'ISP CRM (NeuCRM) API',
   prefix: PREFIX,
   basePaths: [PREFIX],
+  // `/api/customer/...` in another case, and the near miss `/api/customers/...`.
+  claimsPath: (path) => /^\/api\/customers?(?:\/|$)/i.test(path),
+  renderFailure,
   tables: ispcrmTables,
   afterFixtures: ispcrmAfterFixtures,
   sandbox: [
@@ -66,7 +62,6 @@ export const ispcrm: VendorModule = {
   },
   contract: ispcrmContract,
   plugin: async (scope, opts) => {
-    const bodyLimit = opts.config.maxBodyBytes;
     const strict = opts.config.strict !== false;
     // NeuCRM is PHP: form and multipart bodies are its $_POST (brackets, last value wins).
     usePhpFormParsers(scope, (e) => new IspcrmError(`Invalid request: ${e.message}`, 400));
@@ -78,34 +73,11 @@ export const ispcrm: VendorModule = {
       request.emulator?.warnings.push(`the ${JSON.stringify(request.headers['content-type'] ?? '')} body is not read: NeuCRM reads form (url-encoded or multipart) and JSON bodies only, so its fields are absent`);
       done(null, undefined);
     });
-    scope.setErrorHandler((err: FastifyError, request, reply) => {
-      // Body-level failures happen before the handler names the call: name it from the path.
-      request.emulator.operation ??= operationAt(request.url)?.name ?? 'notFound';
-      if (err instanceof IspcrmError) return send(reply, err.status, failure(err.message), err.headers);
-      switch (err.code) {
-        case 'FST_ERR_CTP_BODY_TOO_LARGE':
-          return send(reply, 413, failure(`Request body too large. Maximum ${bodyLimit} bytes allowed`));
-        case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-          return send(reply, 415, failure(`Unsupported Content-Type "${request.headers['content-type'] ?? ''}". Send application/x-www-form-urlencoded or application/json`));
-        case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-          return send(reply, 400, failure('Invalid request: the JSON body is empty'));
-      }
-      if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-        return send(reply, err.statusCode, failure(`Invalid request: ${err.message}`));
-      }
-      request.log.error({ err }, 'ispcrm: unhandled error');
-      return send(reply, 500, failure('Internal server error'));
-    });
-
-    scope.setNotFoundHandler((request, reply) => {
-      const op = operationAt(request.url);
-      if (op) {
-        request.emulator.operation = op.name;
-        return send(reply, 405, failure(`Method ${request.method} not allowed. Use POST ${PREFIX}${op.path}`), { allow: 'POST' });
-      }
-      request.emulator.operation = 'notFound';
-      const path = request.url.split('?')[0];
-      return send(reply, 404, failure(`Unknown API method ${path}. Available: ${operations.map((o) => PREFIX + o.path).join(', ')}`));
+    installErrorPath(scope, {
+      prefix: PREFIX, routes: operations.map((op) => ({ method: 'POST', url: op.path, operation: op.name })),
+      own: ispcrmErrorKind, render: renderFailure,
+      bodyLimit: opts.config.maxBodyBytes, notFoundOperation: 'notFound',
+      logInternal: (err, request) => request.log.error({ err }, 'ispcrm: unhandled error'),
     });
 
     for (const op of operations) {

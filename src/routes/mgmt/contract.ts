@@ -218,7 +218,7 @@ function notAllowed(method: string, path: 'customers' | 'customer', allow: strin
     tags: ['mgmt'],
     summary: `${method.toUpperCase()} is not supported (405)`,
     description: `Not an operation of the API: documented because the emulator answers it. Any method other than ${allow} ` +
-      '(HEAD and OPTIONS included) answers 405 with Allow, without credentials, before the body is read.',
+      '(OPTIONS included) answers 405 with Allow, without credentials, before the body is read.',
     ...(path === 'customer' ? { parameters: [idParameter] } : {}),
     security: [],
     responses: {
@@ -241,20 +241,20 @@ const notFound: OpenApiOperation = {
 
 const paths: OpenApiPaths = {
   [`${BASE}/customers`]: {
-    description: 'The customers resource (a trailing slash is accepted too). Allowed: GET (find), PUT (create).',
+    description: 'The customers resource (a trailing slash is accepted too). Allowed: GET (find; HEAD answers like it without a body), PUT (create).',
     put: create,
     get: find,
-    post: notAllowed('post', 'customers', 'GET, PUT'),
-    delete: notAllowed('delete', 'customers', 'GET, PUT'),
-    patch: notAllowed('patch', 'customers', 'GET, PUT'),
+    post: notAllowed('post', 'customers', 'GET, HEAD, PUT'),
+    delete: notAllowed('delete', 'customers', 'GET, HEAD, PUT'),
+    patch: notAllowed('patch', 'customers', 'GET, HEAD, PUT'),
   },
   [`${BASE}/customers/{id}`]: {
-    description: 'One customer (a trailing slash is accepted too). Allowed: GET (load).',
+    description: 'One customer (a trailing slash is accepted too). Allowed: GET (load; HEAD answers like it without a body).',
     get: load,
-    put: notAllowed('put', 'customer', 'GET'),
-    post: notAllowed('post', 'customer', 'GET'),
-    delete: notAllowed('delete', 'customer', 'GET'),
-    patch: notAllowed('patch', 'customer', 'GET'),
+    put: notAllowed('put', 'customer', 'GET, HEAD'),
+    post: notAllowed('post', 'customer', 'GET, HEAD'),
+    delete: notAllowed('delete', 'customer', 'GET, HEAD'),
+    patch: notAllowed('patch', 'customer', 'GET, HEAD'),
   },
   [`${BASE}/{resource}`]: {
     description: 'Anything else under /api/v01 (deeper paths such as /api/v01/customers/1/cards too): 404.',

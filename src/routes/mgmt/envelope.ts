@@ -8,14 +8,13 @@ import { negotiate } from '../shared/negotiate.js';
 import type { MgmtCustomer } from '../../store/mgmt.js';
 import { ATTRIBUTE_FIELDS, CUSTOMER_FIELDS, STRICT, deviation, type CustomerList, type InputMode, type OperationResult } from './customers.js';
 import { MgmtError, fieldError, type MgmtErrorCode } from './errors.js';
+import type { FastifyRequest } from 'fastify';
+import type { Failure, FailureKind } from '../shared/errors.js';
 
 export type Format = 'json' | 'xml';
 
-export interface WireAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type { WireAnswer } from '../shared/errors.js';
+import type { WireAnswer } from '../shared/errors.js';
 
 const CONTENT_TYPES: Record<Format, string> = {
   json: 'application/json; charset=utf-8',
@@ -102,6 +101,53 @@ export function renderError(code: MgmtErrorCode | 'E500' | 'E503', status: numbe
 
 export function renderMgmtError(e: MgmtError, format: Format): WireAnswer {
   return renderError(e.code, e.status, e.message, format, e.field, e.headers);
+}
+
+const KIND_OF_CODE: Record<MgmtErrorCode, FailureKind> = {
+  E400: 'validation', E401: 'auth', E403: 'auth', E404: 'notFound', E405: 'methodNotAllowed', E406: 'validation', E413: 'tooLarge', E415: 'unsupportedMediaType',
+};
+
+/** The kind and status of a MgmtError (what the shared error path asks of every vendor error). */
+export function mgmtErrorKind(err: unknown): { kind: FailureKind; status: number } | undefined {
+  return err instanceof MgmtError ? { kind: KIND_OF_CODE[err.code], status: err.status } : undefined;
+}
+
+const BASE = '/api/v01';
+
+/** The UniPay error for each kind of failure. */
+function errorFor(f: Failure): MgmtError | null {
+  if (f.error instanceof MgmtError) return f.error;
+  const path = f.path.length > 1 ? f.path.replace(/\/+$/, '') : f.path;
+  switch (f.kind) {
+    case 'tooLarge':
+      return new MgmtError('E413', 'Request body is too large');
+    case 'unsupportedMediaType':
+      return new MgmtError('E415', 'Unsupported Content-Type: send the Customer as application/json or application/xml');
+    case 'malformedBody':
+      if (f.empty) return new MgmtError('E400', 'A Customer object is required in the request body', 'customer');
+      if (f.syntax === 'json') return new MgmtError('E400', `Malformed JSON body: ${f.reason ?? 'the Customer is not valid JSON'}`, 'customer');
+      if (f.syntax === 'xml') return new MgmtError('E400', `Malformed XML body: ${f.reason ?? 'the Customer is not well-formed XML'}`, 'customer');
+      return new MgmtError('E400', f.reason ?? 'The request body could not be read');
+    case 'notFound':
+      return new MgmtError('E404', `No resource at ${path}: the Management API serves ${BASE}/customers and ${BASE}/customers/{id}`);
+    case 'methodNotAllowed': {
+      const allow = (f.allow ?? []).join(', ');
+      return new MgmtError('E405', `Method ${f.method} is not supported by ${path}; allowed: ${allow}`, undefined, { Allow: allow });
+    }
+    case 'auth':
+      return new MgmtError('E401', 'Invalid login or password');
+    case 'validation':
+      return new MgmtError('E400', 'Invalid request');
+    case 'internal':
+      return null;
+  }
+}
+
+/** Every failure in the UniPay error body, in the format Accept asks for (JSON when it cannot be served). */
+export function renderFailure(f: Failure, request: FastifyRequest): WireAnswer {
+  const format = formatFor(request.headers.accept) ?? 'json';
+  const e = errorFor(f);
+  return e === null ? renderError('E500', 500, 'Internal error', format) : renderMgmtError(e, format);
 }
 
 /**

@@ -4,26 +4,21 @@
  * (HTTP Basic service users), negotiates formats, and answers every failure, its own and
  * Fastify's, in the UniPay error body of envelope.ts.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
-import { addXmlBodyParser, XmlError } from '../shared/xml.js';
+import { addXmlBodyParser } from '../shared/xml.js';
+import { installErrorPath } from '../shared/errors.js';
 import { createMgmtStore, mgmtTables } from '../../store/mgmt.js';
 import { authenticate, PasswordCheckCache } from './auth.js';
 import { operations, type InputMode, type MgmtContext } from './customers.js';
 import { MgmtError } from './errors.js';
 import { mgmtContract } from './contract.js';
-import { bodyFormatOf, customerFromXml, formatFor, renderError, renderMgmtError, renderResult, type Format, type WireAnswer } from './envelope.js';
+import { bodyFormatOf, customerFromXml, formatFor, mgmtErrorKind, renderError, renderFailure, renderResult, type WireAnswer } from './envelope.js';
 
 export const PREFIX = '/api/v01';
 
 /** XML customer bodies are small: refuse anything bigger or deeper long before the app-wide body limit. */
 const XML_LIMITS = { maxDepth: 8, maxBytes: 65_536 };
-
-/** Resources and the methods they support, for 405 answers (`Allow`) from the not-found handler. */
-const RESOURCES: { pattern: RegExp; allow: string }[] = [
-  { pattern: /^\/api\/v01\/customers$/, allow: 'GET, PUT' },
-  { pattern: /^\/api\/v01\/customers\/[^/]+$/, allow: 'GET' },
-];
 
 function send(reply: FastifyReply, a: WireAnswer): FastifyReply {
   return reply.code(a.status).headers(a.headers).send(a.body);
@@ -31,49 +26,14 @@ function send(reply: FastifyReply, a: WireAnswer): FastifyReply {
 
 const answerSize = (a: WireAnswer) => a.body.length + 128;
 
-/** The format to answer in: what Accept asks for, or JSON when it asks for something we cannot serve. */
-function answerFormat(request: FastifyRequest): Format {
-  return formatFor(request.headers.accept) ?? 'json';
-}
-
-function pathOf(url: string): string {
-  const p = url.split('?')[0].replace(/\/{2,}/g, '/');
-  return p.length > 1 ? p.replace(/\/$/, '') : p;
-}
-
-/** Fastify's own failures (body parsing, media types, sizes) -> UniPay errors. */
-function toMgmtError(err: FastifyError): MgmtError | null {
-  if (err instanceof MgmtError) return err;
-  if (err instanceof XmlError) return new MgmtError('E400', `Malformed XML body: ${err.message}`, 'customer');
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new MgmtError('E413', 'Request body is too large');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new MgmtError('E415', 'Unsupported Content-Type: send the Customer as application/json or application/xml');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new MgmtError('E400', 'A Customer object is required in the request body', 'customer');
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new MgmtError('E400', 'Content-Length does not match the body');
-    default:
-      break;
-  }
-  if (err.statusCode === 400) {
-    // Fastify's JSON parser: syntax errors and prototype-poisoning keys.
-    const json = err instanceof SyntaxError || /JSON|__proto__|constructor/i.test(err.message);
-    return new MgmtError('E400', json ? `Malformed JSON body: ${err.message}` : err.message, json ? 'customer' : undefined);
-  }
-  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-    const code = (`E${err.statusCode}` in { E401: 1, E403: 1, E404: 1, E405: 1, E406: 1, E413: 1, E415: 1 } ? `E${err.statusCode}` : 'E400') as MgmtError['code'];
-    return new MgmtError(code, err.message);
-  }
-  return null;
-}
-
 export const mgmt: VendorModule = {
   name: 'mgmt',
   title: 'Payment gateway Management API (UniPay)',
   prefix: PREFIX,
   basePaths: ['/api/v01/customers'],
+  // `/api/v01/...` in another case (`/api/V01/customers`).
+  claimsPath: (path) => /^\/api\/v01(?:\/|$)/i.test(path),
+  renderFailure,
   tables: mgmtTables,
   sandbox: [
     { label: 'HTTP Basic (accounts 2001, 2002)', value: 'api-sandbox / mgmt-sandbox-password' },
@@ -93,6 +53,12 @@ export const mgmt: VendorModule = {
   plugin: async (scope, opts) => {
     const passwords = new PasswordCheckCache();
     const strict = opts.config.strict !== false;
+    installErrorPath(scope, {
+      prefix: PREFIX, routes: operations.map((op) => ({ method: op.method, url: op.url, operation: op.name })),
+      own: mgmtErrorKind, render: renderFailure, bodyLimit: opts.config.maxBodyBytes,
+      notFoundOperation: 'notFound', methodNotAllowedOperation: 'methodNotAllowed',
+      logInternal: (err, request) => request.log.error({ err }, 'unhandled error in the UniPay emulator'),
+    });
     addXmlBodyParser(scope, XML_LIMITS);
     scope.decorateRequest('emulatorMgmtAuth', undefined);
 
@@ -100,7 +66,6 @@ export const mgmt: VendorModule = {
       scope.route({
         method: op.method,
         url: op.url,
-        exposeHeadRoute: false,
         // Synchronous hooks and handler: nothing here awaits (Fastify's hook runner hands a thrown
         // MgmtError to the error handler, as it does a rejected promise).
         onRequest: (request, _reply, done) => {
@@ -147,36 +112,6 @@ export const mgmt: VendorModule = {
         },
       });
     }
-
-    // Unknown paths and unsupported methods are answered before any body is read, so a broken body
-    // never hides the 404/405 (the not-found handler alone would parse the body first).
-    const notFound = (request: FastifyRequest, reply: FastifyReply) => {
-      const path = pathOf(request.url);
-      const resource = RESOURCES.find((r) => r.pattern.test(path));
-      const format = answerFormat(request);
-      if (resource) {
-        request.emulator.operation = 'methodNotAllowed';
-        return send(reply, renderMgmtError(new MgmtError('E405', `Method ${request.method} is not supported by ${path}; allowed: ${resource.allow}`, undefined, { Allow: resource.allow }), format));
-      }
-      request.emulator.operation = 'notFound';
-      return send(reply, renderMgmtError(new MgmtError('E404', `No resource at ${path}: the Management API serves ${PREFIX}/customers and ${PREFIX}/customers/{id}`), format));
-    };
-    scope.addHook('onRequest', (request, reply, done) => {
-      // An answered request goes no further (done is not called), as with Fastify's early replies.
-      if (request.is404) notFound(request, reply);
-      else done();
-    });
-    scope.setNotFoundHandler(notFound);
-
-    scope.setErrorHandler((err: FastifyError, request, reply) => {
-      const format = answerFormat(request);
-      const e = toMgmtError(err);
-      if (e === null) {
-        request.log.error({ err }, 'unhandled error in the UniPay emulator');
-        return send(reply, renderError('E500', 500, 'Internal error', format));
-      }
-      return send(reply, renderMgmtError(e, format));
-    });
   },
 };
 

@@ -11,7 +11,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../shared/clock.js';
 import type { RackcorpStore } from '../../store/rackcorp.js';
-import { RackcorpFault, AUTH_FAILED } from './envelope.js';
+import { authFault } from './envelope.js';
 import { memoize } from '../shared/memoize.js';
 
 export interface RackcorpAuth {
@@ -126,20 +126,23 @@ const parseAuthorization = memoize((header: string): ParsedAuthorization => {
 }, 1000);
 
 function byKey(store: RackcorpStore, uuid: unknown, secret: unknown, via: RackcorpAuth['via']): RackcorpAuth {
-  if (typeof uuid !== 'string' || typeof secret !== 'string') throw new RackcorpFault(`${AUTH_FAILED}: APIUUID and APISECRET must both be given`, undefined, 'Auth');
+  if (typeof uuid !== 'string' || typeof secret !== 'string') throw authFault('APIUUID and APISECRET must both be given', typeof uuid !== 'string' ? 'APIUUID' : 'APISECRET');
   // Keys can be changed or removed at any time: the lookup is remembered only until the data changes.
   const key = store.apiKeySecret(uuid);
   // The secret is compared here, not in SQL: SQLite would see a string with a lone surrogate as U+FFFD.
-  if (!key || key[0] !== secret) throw new RackcorpFault(`${AUTH_FAILED}: invalid API key`, undefined, 'Auth');
+  if (!key || key[0] !== secret) throw authFault('invalid API key', 'APIUUID');
   return { customerId: key[1], via };
 }
 
+/** Where a session token came from: the field an auth FAULT names. */
+const tokenField = (via: 'bearer' | 'cookie') => (via === 'bearer' ? 'Authorization' : 'JWTSESSIONID');
+
 function tokenUser(store: RackcorpStore, claims: { userId: number; customerId: number } | null, via: 'bearer' | 'cookie'): RackcorpAuth {
-  if (!claims) throw new RackcorpFault(`${AUTH_FAILED}: the session token is invalid or has expired`, undefined, 'Auth');
+  if (!claims) throw authFault('the session token is invalid or has expired', tokenField(via));
   // One lookup for "exists, same customer, ACTIVE" (remembered until the data changes): the three
   // failures share one message.
   if (!store.isActiveUser(claims.userId, claims.customerId)) {
-    throw new RackcorpFault(`${AUTH_FAILED}: the session user is no longer active`, undefined, 'Auth');
+    throw authFault('the session user is no longer active', tokenField(via));
   }
   return { customerId: claims.customerId, via, userId: claims.userId };
 }
@@ -158,12 +161,12 @@ export function authenticate(creds: Credentials, store: RackcorpStore, tokens: T
   switch (parsed.kind) {
     case 'bearer': return byToken(store, tokens, clock, parsed.token, 'bearer');
     case 'basic': return byKey(store, parsed.uuid, parsed.secret, 'basic');
-    case 'basic-malformed': throw new RackcorpFault(`${AUTH_FAILED}: Basic credentials must be uuid:secret`, undefined, 'Auth');
+    case 'basic-malformed': throw authFault('Basic credentials must be uuid:secret', 'Authorization');
   }
   if (creds.bodyUuid !== undefined || creds.bodySecret !== undefined) return byKey(store, creds.bodyUuid, creds.bodySecret, 'apikey-body');
   if (creds.headerUuid !== undefined || creds.headerSecret !== undefined) return byKey(store, creds.headerUuid, creds.headerSecret, 'apikey-header');
   const cookie = cookieValue(creds.cookie, 'JWTSESSIONID');
   if (cookie) return byToken(store, tokens, clock, cookie, 'cookie');
-  if (creds.authorization?.trim()) throw new RackcorpFault(`${AUTH_FAILED}: unsupported Authorization scheme`, undefined, 'Auth');
-  throw new RackcorpFault(`${AUTH_FAILED}: no credentials were given`, undefined, 'Auth');
+  if (creds.authorization?.trim()) throw authFault('unsupported Authorization scheme', 'Authorization');
+  throw authFault('no credentials were given');
 }

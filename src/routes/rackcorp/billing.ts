@@ -10,8 +10,8 @@ import { Type } from '@sinclair/typebox';
 import { defineOperation, Flag, isTrue, Message, type RackcorpContext, type RackcorpOperation } from './operation.js';
 import { RackcorpFault, CUSTOMER_NOT_FOUND } from './envelope.js';
 import { createRackcorpBillingStore, type PromoRow, type PromoFields, type ServiceRow } from '../../store/rackcorp-billing.js';
-import { findUsablePromo, promoExpired, promoUsedUp, today } from './promo.js';
-import { CURRENCY_CODES, MAX_WINDOW } from './customers.js';
+import { findUsablePromo, promoExpired, promoToApply, promoUsedUp, recordPromo, today } from './promo.js';
+import { CURRENCY_CODES, pageWindow, ResWindow } from './customers.js';
 
 export const USAGE_TYPES = ['usage', 'billing'] as const;
 export const USAGE_SUMMARIES = ['customer_resource', 'services'] as const;
@@ -19,15 +19,33 @@ export const PROMO_TYPES = ['PERCENTAGE', 'FIXED'] as const;
 export const CONTRACT_TERMS = [1, 12, 24, 36] as const;
 /** Largest FIXED discount, in currency units. */
 export const MAX_FIXED_DISCOUNT = 100_000;
-export const DEFAULT_WINDOW = 20;
 export const PROMO_NOT_FOUND = 'Promo Code not found or permission denied';
 
 const Id = Type.Integer({ minimum: 1 });
 const Enum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 const Paging = {
   resStart: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
-  resWindow: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_WINDOW })),
+  resWindow: ResWindow,
 };
+/**
+ * The customer a request names. The doc spells it `customerId` (pricing.get) and `customerid`
+ * (usage, addcode): every operation naming a customer takes both, so neither spelling is ever
+ * ignored; given both, they must agree.
+ */
+const CustomerParams = {
+  customerid: Type.Optional(Type.Integer({ minimum: 1, description: 'The customer; also spelled customerId (given both, they must agree)' })),
+  customerId: Type.Optional(Type.Integer({ minimum: 1, description: 'The customer; also spelled customerid (given both, they must agree)' })),
+};
+function namedCustomer(input: { customerid?: number; customerId?: number }, required?: 'customerid' | 'customerId'): { id: number; field: string } | undefined {
+  const { customerid, customerId } = input;
+  if (customerid !== undefined && customerId !== undefined && customerid !== customerId) {
+    fault({ customerid: `customerid (${customerid}) and customerId (${customerId}) name different customers` });
+  }
+  if (customerid !== undefined) return { id: customerid, field: 'customerid' };
+  if (customerId !== undefined) return { id: customerId, field: 'customerId' };
+  if (required) fault({ [required]: `${required} is required` });
+  return undefined;
+}
 
 // Response schemas (the fields of the OK envelope after `code`): the contract publishes them.
 const Str = Type.String();
@@ -58,7 +76,7 @@ const billingOf = (ctx: RackcorpContext) => ctx.state.use(createRackcorpBillingS
 export const money = (cents: number) => cents / 100;
 /** `cents * basisPoints / 10000`, rounded once, half-up (amounts are never negative). */
 export const percentOf = (cents: number, basisPoints: number) => Math.floor((cents * basisPoints + 5000) / 10000);
-const window = (w: number | undefined) => Math.min(w ?? DEFAULT_WINDOW, MAX_WINDOW);
+const window = pageWindow;
 /** An offset past any table is just "past the end"; beyond 2^53 SQLite cannot take it as an integer. */
 const start = (s: number | undefined) => Math.min(s ?? 0, Number.MAX_SAFE_INTEGER);
 
@@ -138,8 +156,8 @@ function contractOf(ctx: RackcorpContext, s: ServiceRow) {
   };
 }
 
-function pricingList(ctx: RackcorpContext, customerId: number) {
-  const c = visible(ctx, customerId, 'customerId');
+function pricingList(ctx: RackcorpContext, customerId: number, field: string) {
+  const c = visible(ctx, customerId, field);
   const prices = billingOf(ctx).pricing(c.currency, c.customerTierID).map((p) => ({
     productId: p.productId, code: p.code, name: p.name, category: p.category, billingType: p.billingType, unit: p.unit,
     price: money(p.priceCents), currency: p.currency, tier: p.tier,
@@ -170,8 +188,8 @@ const PromoCreateInput = Type.Object({
   campaign: Type.Optional(Type.String({ maxLength: 255 })),
 });
 
-/** Update takes the create fields but `code`, each optional, plus the id from the path. */
-const PromoUpdateInput = Type.Object({ id: Id, ...Type.Partial(Type.Omit(PromoCreateInput, ['code'])).properties });
+/** Update takes the create fields, each optional (`code` renames the code), plus the id from the path. */
+const PromoUpdateInput = Type.Object({ id: Id, ...Type.Partial(PromoCreateInput).properties });
 
 /** Checks shared by create and update on the merged code; adds messages to `fields`. */
 function checkPromoFields(ctx: RackcorpContext, f: { type: string; discount: number; expires: string | null; serviceCategory: string | null }, given: Record<string, unknown>, fields: Record<string, string>) {
@@ -192,7 +210,7 @@ const UsageInput = Type.Object({
   summary: Enum(USAGE_SUMMARIES),
   time_start: Type.String(),
   time_finish: Type.String(),
-  customerid: Type.Optional(Id),
+  ...CustomerParams,
   costs: Type.Optional(Flag),
   contracts: Type.Optional(Flag),
 });
@@ -204,18 +222,19 @@ function usage(input: typeof UsageInput.static, ctx: RackcorpContext) {
   if (s1) fields.time_start = s1;
   if (s2) fields.time_finish = s2;
   if (!s1 && !s2 && input.time_start > input.time_finish) fields.time_start = 'time_start must not be after time_finish';
-  if (input.customerid !== undefined) {
+  const named = namedCustomer(input);
+  if (named) {
     try {
-      visible(ctx, input.customerid, 'customerid');
+      visible(ctx, named.id, named.field);
     } catch (e) {
       if (!Object.keys(fields).length) throw e;
-      fields.customerid = CUSTOMER_NOT_FOUND;
+      fields[named.field] = CUSTOMER_NOT_FOUND;
     }
   }
   if (Object.keys(fields).length) fault(fields);
 
   const b = billingOf(ctx);
-  const customer = input.customerid ?? null;
+  const customer = named?.id ?? null;
   const services = new Map(b.services(ctx.auth.customerId, customer, 0, Number.MAX_SAFE_INTEGER).rows.map((s) => [s.id, s]));
   const agg = b.usageByService(ctx.auth.customerId, customer, input.time_start, input.time_finish);
   const billing = input.type === 'billing';
@@ -283,9 +302,10 @@ export const billingOperations: RackcorpOperation[] = [
     summary: "A customer's price list: its currency, its tier's price (DEFAULT tier when its tier has none)",
     rest: [{ method: 'GET', path: '/billing/pricing' }],
     output: Type.Object({ message: Message('Pricing List Retrieved Successfully'), pricing: Type.Object({ customerId: Int, currency: Str, customerTierID: Str, prices: Type.Array(Type.Object({ productId: Int, code: Str, name: Str, category: Str, billingType: Str, unit: Str, price: Num, currency: Str, tier: Str }, strict)) }, strict) }),
-    input: Type.Object({ customerId: Id }),
+    input: Type.Object({ ...CustomerParams }),
     handler(input, ctx) {
-      return { body: { message: 'Pricing List Retrieved Successfully', pricing: pricingList(ctx, input.customerId) } };
+      const named = namedCustomer(input, 'customerId')!;
+      return { body: { message: 'Pricing List Retrieved Successfully', pricing: pricingList(ctx, named.id, named.field) } };
     },
   }),
   defineOperation({
@@ -293,9 +313,10 @@ export const billingOperations: RackcorpOperation[] = [
     summary: "Every product with the customer's tier price in every currency (customerId defaults to the caller)",
     rest: [{ method: 'GET', path: '/billing/:customerId' }],
     output: Type.Object({ message: Message('Pricing Retrieved Successfully'), customerId: Int, pricing: Type.Array(Type.Object({ productId: Int, code: Str, name: Str, category: Str, billingType: Str, unit: Str, customerTierID: Str, prices: Type.Array(Type.Object({ currency: Str, price: Num, tier: Str }, strict)) }, strict)) }),
-    input: Type.Object({ customerId: Type.Optional(Id) }),
+    input: Type.Object({ ...CustomerParams }),
     handler(input, ctx) {
-      const c = visible(ctx, input.customerId ?? ctx.auth.customerId, 'customerId');
+      const named = namedCustomer(input);
+      const c = visible(ctx, named?.id ?? ctx.auth.customerId, named?.field ?? 'customerId');
       const b = billingOf(ctx);
       const byCurrency = b.currencies().map((cur) => [cur.code, new Map(b.pricing(cur.code, c.customerTierID).map((p) => [p.productId, p]))] as const);
       const pricing = b.products().map((p) => ({
@@ -320,9 +341,10 @@ export const billingOperations: RackcorpOperation[] = [
     summary: 'Per month and currency: invoiced, paid, outstanding, usage cost (the caller, or a visible customerid)',
     rest: [{ method: 'GET', path: '/billing/statistics' }],
     output: Type.Object({ message: Message('Statistics Retrieved Successfully'), customerId: Int, statistics: Type.Array(Type.Object({ period: Type.String({ description: 'YYYY-MM' }), currency: Str, invoices: Int, invoiced: Num, recurring: Num, usage: Num, paid: Num, outstanding: Num, usageCost: Num }, strict)), totals: Type.Array(Type.Object({ currency: Str, invoices: Int, invoiced: Num, paid: Num, outstanding: Num, usageCost: Num }, strict)) }),
-    input: Type.Object({ customerid: Type.Optional(Id) }),
+    input: Type.Object({ ...CustomerParams }),
     handler(input, ctx) {
-      const customer = visible(ctx, input.customerid ?? ctx.auth.customerId, 'customerid').id;
+      const named = namedCustomer(input);
+      const customer = visible(ctx, named?.id ?? ctx.auth.customerId, named?.field ?? 'customerid').id;
       const b = billingOf(ctx);
       const rows = new Map<string, { period: string; currency: string; invoices: number; invoiced: number; recurring: number; usageInvoiced: number; paid: number; usageCost: number }>();
       const row = (period: string, currency: string) => {
@@ -404,10 +426,11 @@ export const billingOperations: RackcorpOperation[] = [
     summary: 'Whether a promo code is usable (exists for the caller, not expired, not used up)',
     rest: [{ method: 'GET', path: '/billing/promocode/validate' }],
     output: Type.Object({ message: Message('Promo Code is valid'), promocode: Type.Object({ id: Int, code: Str, discount: Type.Number(), type: Enum(PROMO_TYPES), currencycode: Str, expires: NullStr }, strict) }),
-    input: Type.Object({ promocode: Type.String({ minLength: 1, maxLength: 64 }), customerid: Type.Optional(Id) }),
+    input: Type.Object({ promocode: Type.String({ minLength: 1, maxLength: 64 }), ...CustomerParams }),
     handler(input, ctx) {
-      if (input.customerid !== undefined) visible(ctx, input.customerid, 'customerid');
-      const r = findUsablePromo(ctx, input.promocode, input.customerid);
+      const named = namedCustomer(input);
+      if (named) visible(ctx, named.id, named.field);
+      const r = findUsablePromo(ctx, input.promocode, { customerId: named?.id });
       if ('problem' in r) throw new RackcorpFault(r.problem, { promocode: r.problem });
       const p = r.promo;
       return {
@@ -460,6 +483,13 @@ export const billingOperations: RackcorpOperation[] = [
       const current = b.promoById(input.id);
       if (!current || !ctx.store.visible(ctx.auth.customerId, current.ownerCustomerId)) throw new RackcorpFault(PROMO_NOT_FOUND, { id: PROMO_NOT_FOUND });
       const changes: Partial<PromoFields> = {};
+      const fields: Record<string, string> = {};
+      if (input.code !== undefined && input.code !== current.code) {
+        // Customers and services hold the code by its id: a rename keeps them.
+        const taken = b.promoByCode(input.code);
+        if (taken && taken.id !== current.id) fields.code = `Promo Code ${input.code} already exists`;
+        else changes.code = input.code;
+      }
       if (input.type !== undefined) changes.type = input.type;
       if (input.discount !== undefined) changes.discount = Math.round(input.discount * 100);
       if (input.currencycode !== undefined) changes.currencycode = input.currencycode;
@@ -468,7 +498,6 @@ export const billingOperations: RackcorpOperation[] = [
       if (input.description !== undefined) changes.description = input.description;
       if (input.serviceCategory !== undefined) changes.serviceCategory = input.serviceCategory === '' ? null : input.serviceCategory;
       if (input.campaign !== undefined) changes.campaign = input.campaign === '' ? null : input.campaign;
-      const fields: Record<string, string> = {};
       const type = changes.type ?? current.type;
       // The merged code must still make sense (e.g. type PERCENTAGE with a FIXED code's 50.00).
       const discount = input.discount ?? current.discount / 100;
@@ -483,17 +512,13 @@ export const billingOperations: RackcorpOperation[] = [
     summary: 'Apply a promo code to a customer of the caller\'s tree (counts one use)',
     rest: [{ method: 'POST', path: '/billing/promocode/add' }],
     output: Type.Object({ message: Message('Promo Code Added Successfully') }),
-    input: Type.Object({ promocode: Type.String({ minLength: 1, maxLength: 64 }), customerid: Id }),
+    input: Type.Object({ promocode: Type.String({ minLength: 1, maxLength: 64 }), ...CustomerParams }),
     handler(input, ctx) {
-      visible(ctx, input.customerid, 'customerid');
-      const b = billingOf(ctx);
-      const r = findUsablePromo(ctx, input.promocode, input.customerid);
+      const named = namedCustomer(input, 'customerid')!;
+      visible(ctx, named.id, named.field);
+      const r = promoToApply(ctx, input.promocode, { customerId: named.id }, 'refuse');
       if ('problem' in r) throw new RackcorpFault(r.problem, { promocode: r.problem });
-      if (b.customerHasPromo(input.customerid, r.promo.id)) {
-        const msg = `Promo Code ${r.promo.code} has already been added to customer ${input.customerid}`;
-        throw new RackcorpFault(msg, { promocode: msg });
-      }
-      b.addPromoToCustomer(input.customerid, r.promo.id, ctx.clock.nowSeconds());
+      recordPromo(ctx, named.id, r);
       return { body: { message: 'Promo Code Added Successfully' } };
     },
   }),
@@ -531,10 +556,11 @@ export const billingOperations: RackcorpOperation[] = [
     summary: "Billing of the services of the caller's tree (or of a visible customerid): monthly price, promo, contract",
     rest: [{ method: 'GET', path: '/billing/services' }],
     output: Type.Object({ message: Message('Service Billing retrieved successfully'), matches: Int, servicebilling: Type.Array(Type.Object({ ...ContractFields, name: Str, customerId: Int, customerName: Str, productName: Str, category: Str, status: Str, usageResource: NullStr }, strict)) }),
-    input: Type.Object({ customerid: Type.Optional(Id), ...Paging }),
+    input: Type.Object({ ...CustomerParams, ...Paging }),
     handler(input, ctx) {
-      if (input.customerid !== undefined) visible(ctx, input.customerid, 'customerid');
-      const { count, rows } = billingOf(ctx).services(ctx.auth.customerId, input.customerid ?? null, start(input.resStart), window(input.resWindow));
+      const named = namedCustomer(input);
+      if (named) visible(ctx, named.id, named.field);
+      const { count, rows } = billingOf(ctx).services(ctx.auth.customerId, named?.id ?? null, start(input.resStart), window(input.resWindow));
       const servicebilling = rows.map((s) => ({
         ...contractOf(ctx, s), name: s.name, customerId: s.customerId, customerName: s.customerName, productName: s.productName,
         category: s.category, status: s.status, usageResource: s.usageProductCode,

@@ -132,15 +132,17 @@ function restOperation(op: RackcorpOperation, method: string, path: string, n: n
     o.description = 'Parameters are query parameters (text, coerced to their types).';
   } else {
     const body = bodySchema(op.input, pathParams);
+    const required = Array.isArray(body.required) ? (body.required as string[]) : [];
     o.requestBody = {
-      required: Array.isArray(body.required) && body.required.length > 0,
+      required: required.length > 0,
       content: {
         'application/json': { schema: body },
         'application/x-www-form-urlencoded': { schema: body },
         'multipart/form-data': { schema: body },
       },
     };
-    o.description = 'Query parameters are read too (the body wins). JSON bodies are also accepted with `text/plain` or no content type. ' + PHP_FIELDS;
+    o.description = 'Query parameters are read too; a field given in both must have the same value (else a FAULT naming it). ' +
+      'JSON bodies are also accepted with `text/plain` or no content type. ' + PHP_FIELDS;
   }
   if (parameters.length) o.parameters = parameters;
   if (op.public) o.security = [];

@@ -3,25 +3,32 @@
  * Operations the doc shows only as REST get cmd names in the doc's style; the README lists them.
  */
 import { Type } from '@sinclair/typebox';
-import type { CustomerDetailRow, CustomerRow, CustomerSummaryRow, ContactInput, LocationInput } from '../../store/rackcorp.js';
+import { standardName, type NewCustomer, type CustomerDetailRow, type CustomerRow, type CustomerSummaryRow, type ContactInput, type LocationInput } from '../../store/rackcorp.js';
 import { defineOperation, Flag, isTrue, Message, type OperationResult, type RackcorpContext, type RackcorpOperation } from './operation.js';
-import { RackcorpFault, AUTH_FAILED, CUSTOMER_NOT_FOUND, okBody } from './envelope.js';
-import { checkPromoCode } from './promo.js';
+import { RackcorpFault, CUSTOMER_NOT_FOUND, authFault, okBody } from './envelope.js';
+import { promoToApply, recordPromo } from './promo.js';
 
 export const CUSTOMER_STATUSES = ['ACTIVE', 'INACTIVE', 'SUSPENDED'] as const;
 export const CURRENCY_CODES = ['AUD', 'USD'] as const;
 export const TIERS = ['DEFAULT', '1', '2', '3'] as const;
-/** resWindow below this is raised to it (documented minimum); above MAX_WINDOW it is capped. */
+/**
+ * One rule for `resWindow` on every RackCorp list: any integer is taken; below MIN_WINDOW (the
+ * doc's "minimum: 20", 0 and negatives included) it is raised to it, above MAX_WINDOW capped.
+ */
 export const MIN_WINDOW = 20;
 export const MAX_WINDOW = 1000;
+export const ResWindow = Type.Optional(Type.Integer({
+  default: MIN_WINDOW, description: `Results per page (default ${MIN_WINDOW}); a smaller value, 0 or negative included, is raised to ${MIN_WINDOW}, a larger one than ${MAX_WINDOW} is capped`,
+}));
+export const pageWindow = (w: number | undefined) => Math.min(Math.max(w ?? MIN_WINDOW, MIN_WINDOW), MAX_WINDOW);
 
 const Id = Type.Integer({ minimum: 1 });
-const Text = (max = 255) => Type.String({ maxLength: max });
+const Text = (max = 255, description?: string) => Type.String({ maxLength: max, ...(description ? { description } : {}) });
 
 /** The customer, when the authenticated customer may see it (itself or a descendant). */
-export function visibleCustomer(ctx: RackcorpContext, id: number): CustomerRow {
+export function visibleCustomer(ctx: RackcorpContext, id: number, field = 'id'): CustomerRow {
   const row = ctx.store.get(id);
-  if (!row || !ctx.store.visible(ctx.auth.customerId, id)) throw new RackcorpFault(CUSTOMER_NOT_FOUND, { id: CUSTOMER_NOT_FOUND });
+  if (!row || !ctx.store.visible(ctx.auth.customerId, id)) throw new RackcorpFault(CUSTOMER_NOT_FOUND, { [field]: CUSTOMER_NOT_FOUND });
   return row;
 }
 
@@ -104,7 +111,7 @@ const CustomerList = Type.Object({ count: Type.Integer({ description: 'All match
 
 const ListInput = Type.Object({
   resStart: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
-  resWindow: Type.Optional(Type.Integer({ minimum: 1, default: MIN_WINDOW })),
+  resWindow: ResWindow,
   id: Type.Optional(Id),
   keyword: Type.Optional(Text()),
   stdName: Type.Optional(Text()),
@@ -117,7 +124,7 @@ const ListInput = Type.Object({
 function listCustomers(input: typeof ListInput.static, ctx: RackcorpContext, minimal: boolean): OperationResult {
   // Past 2^53 SQLite cannot take the offset as an integer; any such offset is past the end anyway.
   const start = Math.min(input.resStart ?? 0, Number.MAX_SAFE_INTEGER);
-  const window = Math.min(Math.max(input.resWindow ?? MIN_WINDOW, MIN_WINDOW), MAX_WINDOW);
+  const window = pageWindow(input.resWindow);
   const root = ctx.auth.customerId;
   const build = (): OperationResult => {
     const { count, rows } = ctx.store.list(root, input, start, window);
@@ -149,19 +156,81 @@ const ContactSchema = Type.Object({
   email: Type.Optional(Type.Union([Type.Literal(''), Type.String({ format: 'email', maxLength: 255 })])),
 });
 
+const Status = Type.Union(CUSTOMER_STATUSES.map((s) => Type.Literal(s)));
+const Currency = Type.Union(CURRENCY_CODES.map((s) => Type.Literal(s)));
+const Tier = Type.Union(TIERS.map((s) => Type.Literal(s)));
+const ABN = Type.String({ pattern: '^(\\d{11})?$' });
+const ACN = Type.String({ pattern: '^(\\d{9})?$' });
+const Locations = Type.Array(LocationSchema, { minItems: 1, maxItems: 20 });
+const Contacts = Type.Array(ContactSchema, { minItems: 1, maxItems: 20 });
+
+/**
+ * Fields of the customer object the server sets. A request may repeat the value the customer shows
+ * (a client writing back what it read, other fields edited) or will show after the request, never
+ * set another: that is a FAULT naming the field, not a silent no-op.
+ */
+const SERVER_SET = 'Set by the server: may repeat the value the customer shows (or will show after this request), any other value is a FAULT naming it';
+const ServerFields = {
+  stdName: Type.Optional(Text(255, SERVER_SET)),
+  parentStdName: Type.Optional(Type.Union([Text(), Type.Null()], { description: SERVER_SET })),
+  dateCreated: Type.Optional(Type.Integer({ description: SERVER_SET })),
+  dateModified: Type.Optional(Type.Integer({ description: SERVER_SET })),
+  isreseller: Type.Optional(Type.Unsafe<boolean | number | string>({ ...Flag, description: SERVER_SET })),
+};
+interface ServerValues { stdName: string; parentStdName: string | null; dateCreated: number; dateModified: number; isreseller: boolean }
+const SERVER_FIELD_RULES: Record<keyof ServerValues, string> = {
+  stdName: 'stdName is the companyName, or firstName and lastName',
+  parentStdName: "parentStdName is the parent's stdName (set parentID to move the customer)",
+  dateCreated: 'dateCreated is set when the customer is created',
+  dateModified: 'dateModified is set by every change',
+  isreseller: 'isreseller is set by customer.reseller.create',
+};
+
+function serverFieldProblems(input: Record<string, unknown>, will: ServerValues, was: ServerValues | undefined, fields: Record<string, string>): void {
+  for (const k of Object.keys(SERVER_FIELD_RULES) as (keyof ServerValues)[]) {
+    const v = input[k];
+    if (v === undefined) continue;
+    const given = k === 'isreseller' ? isTrue(v) : k === 'stdName' ? String(v).trim() : k === 'parentStdName' && v === '' ? null : v;
+    if (given !== will[k] && (was === undefined || given !== was[k])) fields[k] = `${SERVER_FIELD_RULES[k]}; it is ${JSON.stringify(will[k])}, not ${JSON.stringify(v)}`;
+  }
+}
+
+/** The promo code asked for: `promoCode` (the customer doc's spelling) or `promocode` (the billing doc's); given both, they must agree. */
+function promoCodeOf(input: { promoCode?: string; promocode?: string }, fields: Record<string, string>): string | undefined {
+  if (input.promoCode !== undefined && input.promocode !== undefined && input.promoCode !== input.promocode) {
+    fields.promoCode = `promoCode (${input.promoCode}) and promocode (${input.promocode}) differ`;
+  }
+  return input.promoCode ?? input.promocode;
+}
+
+/** The currency asked for: `currencycode` (create's spelling) or `currency` (the customer object's); given both, they must agree. */
+function currencyOf(input: { currency?: string; currencycode?: string }, fields: Record<string, string>): string | undefined {
+  if (input.currency !== undefined && input.currencycode !== undefined && input.currency !== input.currencycode) {
+    fields.currencycode = `currencycode (${input.currencycode}) and currency (${input.currency}) differ`;
+  }
+  return input.currencycode ?? input.currency;
+}
+
 const CreateFields = {
   firstName: Type.Optional(Text()),
   lastName: Type.Optional(Text()),
   companyName: Type.Optional(Text()),
-  status: Type.Optional(Type.Union(CUSTOMER_STATUSES.map((s) => Type.Literal(s)))),
+  status: Type.Optional(Status),
   customID: Type.Optional(Text(64)),
   parentID: Type.Optional(Type.Integer({ minimum: 0 })),
-  currencycode: Type.Optional(Type.Union(CURRENCY_CODES.map((s) => Type.Literal(s)))),
-  customerTierID: Type.Optional(Type.Union(TIERS.map((s) => Type.Literal(s)))),
+  currencycode: Type.Optional(Currency),
+  customerTierID: Type.Optional(Tier),
   promoCode: Type.Optional(Text(64)),
+  promocode: Type.Optional(Text(64, 'promoCode as the billing API spells it')),
   autobilling: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
-  locations: Type.Array(LocationSchema, { minItems: 1, maxItems: 20 }),
-  contacts: Type.Array(ContactSchema, { minItems: 1, maxItems: 20 }),
+  locations: Locations,
+  contacts: Contacts,
+  // Customer-object fields beyond the create table: applied, or (server-set ones) checked.
+  companyABN: Type.Optional(ABN),
+  companyACN: Type.Optional(ACN),
+  currency: Type.Optional(Currency),
+  id: Type.Optional(Type.Integer({ description: 'Refused: the id is assigned when the customer is created' })),
+  ...ServerFields,
 };
 const CreateInput = Type.Object(CreateFields);
 const SignupInput = Type.Object({
@@ -170,8 +239,10 @@ const SignupInput = Type.Object({
   userPassword: Type.String({ minLength: 1, maxLength: 255 }),
 });
 
-/** Checks shared by create and signup; returns the row to insert. */
-function newCustomer(input: typeof CreateInput.static, ctx: RackcorpContext) {
+type AppliedPromo = Extract<ReturnType<typeof promoToApply>, { promo: unknown }>;
+
+/** Checks shared by create and signup; returns the row to insert and the promo code to apply to it. */
+function newCustomer(input: typeof CreateInput.static, ctx: RackcorpContext): { row: NewCustomer; promo?: AppliedPromo } {
   const fields: Record<string, string> = {};
   const company = (input.companyName ?? '').trim();
   if (!company) {
@@ -179,32 +250,52 @@ function newCustomer(input: typeof CreateInput.static, ctx: RackcorpContext) {
     if (!(input.lastName ?? '').trim()) fields.lastName = 'lastName is required when companyName is not given';
     if (Object.keys(fields).length) fields.companyName = 'companyName is required when firstName and lastName are not given';
   }
+  if (input.id !== undefined) fields.id = 'id is assigned when the customer is created; to change a customer use customer.update';
   let parentID = ctx.auth.customerId;
   if (input.parentID !== undefined && input.parentID !== 0) {
     if (!ctx.store.get(input.parentID) || !ctx.store.visible(ctx.auth.customerId, input.parentID)) fields.parentID = CUSTOMER_NOT_FOUND;
     else parentID = input.parentID;
   }
   const now = ctx.clock.nowSeconds();
-  if (input.promoCode) {
-    const problem = checkPromoCode(ctx, input.promoCode);
-    if (problem) fields.promoCode = problem;
+  const currency = currencyOf(input, fields) ?? ctx.store.currency(parentID) ?? 'AUD';
+  let promo: AppliedPromo | undefined;
+  const promoCode = promoCodeOf(input, fields);
+  if (promoCode) {
+    // The same rules as billing.promo.addcode, the currency being the new customer's.
+    const r = promoToApply(ctx, promoCode, { currency }, 'refuse');
+    if ('problem' in r) fields[input.promoCode === undefined ? 'promocode' : 'promoCode'] = r.problem;
+    else promo = r;
   }
-  if (Object.keys(fields).length) throw new RackcorpFault(`Invalid parameters: ${Object.values(fields).join('; ')}`, fields);
-  return {
+  const row: NewCustomer = {
     parentID,
     companyName: company,
     firstName: (input.firstName ?? '').trim(),
     lastName: (input.lastName ?? '').trim(),
+    companyABN: input.companyABN ?? '',
+    companyACN: input.companyACN ?? '',
     customID: input.customID ?? '',
     status: input.status ?? 'ACTIVE',
-    currency: input.currencycode ?? ctx.store.currency(parentID) ?? 'AUD',
+    currency,
     customerTierID: input.customerTierID ?? 'DEFAULT',
     autobilling: input.autobilling ?? 0,
-    promoCode: input.promoCode ?? '',
+    promoCode: promoCode ?? '',
     now,
     locations: input.locations as LocationInput[],
     contacts: input.contacts as ContactInput[],
   };
+  serverFieldProblems(input, { stdName: standardName(row), parentStdName: ctx.store.get(parentID)?.stdName ?? null, dateCreated: now, dateModified: now, isreseller: false }, undefined, fields);
+  if (Object.keys(fields).length) throw new RackcorpFault(`Invalid parameters: ${Object.values(fields).join('; ')}`, fields);
+  return { row, promo };
+}
+
+/** Make the write (`make`: create or update the customer) and record its promo code on it, in one transaction. */
+function withPromo<T>(ctx: RackcorpContext, promo: AppliedPromo | undefined, make: () => T, idOf: (made: T) => number): T {
+  if (!promo) return make();
+  return ctx.store.atomically(() => {
+    const made = make();
+    recordPromo(ctx, idOf(made), promo);
+    return made;
+  });
 }
 
 const UpdateInput = Type.Object({
@@ -212,23 +303,35 @@ const UpdateInput = Type.Object({
   firstName: Type.Optional(Text()),
   lastName: Type.Optional(Text()),
   companyName: Type.Optional(Text()),
-  status: Type.Optional(Type.Union(CUSTOMER_STATUSES.map((s) => Type.Literal(s)))),
+  status: Type.Optional(Status),
   promoCode: Type.Optional(Text(64)),
+  promocode: Type.Optional(Text(64, 'promoCode as the billing API spells it')),
   customID: Type.Optional(Text(64)),
-  companyABN: Type.Optional(Type.String({ pattern: '^(\\d{11})?$' })),
-  companyACN: Type.Optional(Type.String({ pattern: '^(\\d{9})?$' })),
-  currency: Type.Optional(Type.Union(CURRENCY_CODES.map((s) => Type.Literal(s)))),
-  currencycode: Type.Optional(Type.Union(CURRENCY_CODES.map((s) => Type.Literal(s)))),
-  customerTierID: Type.Optional(Type.Union(TIERS.map((s) => Type.Literal(s)))),
+  companyABN: Type.Optional(ABN),
+  companyACN: Type.Optional(ACN),
+  currency: Type.Optional(Currency),
+  currencycode: Type.Optional(Currency),
+  customerTierID: Type.Optional(Tier),
   autobilling: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
+  parentID: Type.Optional(Type.Integer({ minimum: 0, description: 'Move the customer under another customer of the caller\'s tree (0: the caller); not itself or one of its descendants' })),
+  locations: Type.Optional(Type.Array(LocationSchema, { minItems: 1, maxItems: 20, description: "Replaces the customer's locations" })),
+  contacts: Type.Optional(Type.Array(ContactSchema, { minItems: 1, maxItems: 20, description: "Replaces the customer's contacts" })),
+  ...ServerFields,
 });
 
-/** Columns `customer.update` may set, by input field. */
+/** Columns `customer.update` sets as given, by input field. */
 const UPDATABLE: Record<string, keyof CustomerRow> = {
-  firstName: 'firstName', lastName: 'lastName', companyName: 'companyName', status: 'status', promoCode: 'promoCode',
-  customID: 'customID', companyABN: 'companyABN', companyACN: 'companyACN', currency: 'currency', currencycode: 'currency',
-  customerTierID: 'customerTierID', autobilling: 'autobilling',
+  firstName: 'firstName', lastName: 'lastName', companyName: 'companyName', status: 'status',
+  customID: 'customID', companyABN: 'companyABN', companyACN: 'companyACN', customerTierID: 'customerTierID', autobilling: 'autobilling',
 };
+
+/** Why customer `id` (whose parent is `current`) cannot move under `parentID`, or null when it can. */
+function parentProblem(ctx: RackcorpContext, id: number, parentID: number): string | null {
+  if (parentID === id) return 'parentID cannot be the customer itself';
+  if (!ctx.store.get(parentID) || !ctx.store.visible(ctx.auth.customerId, parentID)) return CUSTOMER_NOT_FOUND;
+  if (ctx.store.visible(id, parentID)) return `parentID ${parentID} is below customer ${id}: a customer cannot move under its own descendant`;
+  return null;
+}
 
 export const customerOperations: RackcorpOperation[] = [
   defineOperation({
@@ -244,8 +347,8 @@ export const customerOperations: RackcorpOperation[] = [
     }),
     async handler(input, ctx) {
       const user = ctx.store.userByLogin(input.username);
-      if (!user || user.password !== input.password) throw new RackcorpFault(`${AUTH_FAILED}: wrong username or password`, undefined, 'Auth');
-      if (user.status !== 'ACTIVE') throw new RackcorpFault(`${AUTH_FAILED}: the user account is ${user.status}`, undefined, 'Auth');
+      if (!user || user.password !== input.password) throw authFault('wrong username or password', 'password');
+      if (user.status !== 'ACTIVE') throw authFault(`the user account is ${user.status}`, 'username');
       const token = await ctx.tokens.sign(user.id, user.customerId, ctx.clock);
       return {
         body: { message: 'Login successful', sessionId: token, token, customerId: user.customerId, userId: user.id, expires: ctx.clock.nowSeconds() + ctx.config.jwtTtl },
@@ -317,7 +420,8 @@ export const customerOperations: RackcorpOperation[] = [
     output: Type.Object({ message: Message('Customer Created Successfully'), customerid: Int }),
     input: CreateInput,
     handler(input, ctx) {
-      const customerid = ctx.store.create(newCustomer(input, ctx));
+      const { row, promo } = newCustomer(input, ctx);
+      const customerid = withPromo(ctx, promo, () => ctx.store.create(row), (id) => id);
       return { body: { message: 'Customer Created Successfully', customerid } };
     },
   }),
@@ -331,7 +435,8 @@ export const customerOperations: RackcorpOperation[] = [
       if (ctx.store.userByLogin(input.userLogin)) {
         throw new RackcorpFault('Invalid parameters: userLogin is already in use', { userLogin: 'userLogin is already in use' });
       }
-      const { customerId, userId } = ctx.store.createWithUser(newCustomer(input, ctx), input.userLogin, input.userPassword);
+      const { row, promo } = newCustomer(input, ctx);
+      const { customerId, userId } = withPromo(ctx, promo, () => ctx.store.createWithUser(row, input.userLogin, input.userPassword), (made) => made.customerId);
       return { body: { message: 'Customer Created Successfully', customer: { customerid: customerId, userid: userId } } };
     },
   }),
@@ -346,7 +451,7 @@ export const customerOperations: RackcorpOperation[] = [
       url: Type.String({ minLength: 1, maxLength: 2048 }),
     }),
     handler(input, ctx) {
-      visibleCustomer(ctx, input.customerid);
+      visibleCustomer(ctx, input.customerid, 'customerid');
       let ok = false;
       try {
         const u = new URL(input.url);
@@ -395,16 +500,38 @@ export const customerOperations: RackcorpOperation[] = [
         if (v !== undefined) (changes as Record<string, unknown>)[column] = typeof v === 'string' ? v.trim() : v;
       }
       const fields: Record<string, string> = {};
+      const currency = currencyOf(input, fields);
+      if (currency !== undefined) changes.currency = currency;
+      if (input.parentID !== undefined) {
+        // 0 is the caller, as on create; the customer's own parent again is no move.
+        const parentID = input.parentID === 0 ? ctx.auth.customerId : input.parentID;
+        if (parentID !== current.parentID) {
+          const problem = parentProblem(ctx, input.id, parentID);
+          if (problem) fields.parentID = problem;
+          else changes.parentID = parentID;
+        }
+      }
       const merged = { ...current, ...changes };
       if (!merged.companyName && !(merged.firstName && merged.lastName)) {
         fields.companyName = 'a customer needs companyName or firstName and lastName';
       }
-      if (input.promoCode) {
-        const problem = checkPromoCode(ctx, input.promoCode, input.id);
-        if (problem) fields.promoCode = problem;
+      let promo: AppliedPromo | undefined;
+      const promoCode = promoCodeOf(input, fields);
+      if (promoCode !== undefined) changes.promoCode = promoCode.trim();
+      if (promoCode) {
+        // The customer may set a code it already holds again (no new use); the currency is the one it will have.
+        const r = promoToApply(ctx, promoCode, { customerId: input.id, currency: merged.currency }, 'keep');
+        if ('problem' in r) fields[input.promoCode === undefined ? 'promocode' : 'promoCode'] = r.problem;
+        else promo = r;
       }
+      const stdNameOf = (parentID: number | null) => (parentID === null ? null : ctx.store.get(parentID)?.stdName ?? null);
+      // dateModified: the one the customer has now (the request sets a new one).
+      const was = { stdName: current.stdName, parentStdName: stdNameOf(current.parentID), dateCreated: current.dateCreated, dateModified: current.dateModified, isreseller: current.isreseller === 1 };
+      serverFieldProblems(input, { ...was, stdName: standardName(merged), parentStdName: stdNameOf(merged.parentID) }, was, fields);
       if (Object.keys(fields).length) throw new RackcorpFault(`Invalid parameters: ${Object.values(fields).join('; ')}`, fields);
-      ctx.store.update(input.id, changes, ctx.clock.nowSeconds());
+      const lists = { locations: input.locations as LocationInput[] | undefined, contacts: input.contacts as ContactInput[] | undefined };
+      const now = ctx.clock.nowSeconds();
+      withPromo(ctx, promo, () => ctx.store.update(input.id, changes, now, lists), () => input.id);
       return { body: { message: 'Customer Updated Successfully' } };
     },
   }),

@@ -5,22 +5,28 @@
  *   - through json.php: GET with `?cmd=NAME&...`, POST with a JSON (or form) body `{ "cmd": NAME, ... }`.
  * Both bindings read the same operation table and run the same pipeline (operation.ts).
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VendorModule, VendorPluginOptions } from '../shared/vendor.js';
 import { flushKeywordIndex, rackcorpCustomerTables } from '../../store/rackcorp.js';
 import { rackcorpBillingTables } from '../../store/rackcorp-billing.js';
 import { customerOperations } from './customers.js';
 import { billingOperations } from './billing.js';
-import { prepareOperations, runOperation, type OperationResult, type PreparedOperation, type RackcorpOperation } from './operation.js';
+import { mergeParams, prepareOperations, runOperation, type OperationResult, type PreparedOperation, type RackcorpOperation } from './operation.js';
 import { TokenService, type Credentials } from './auth.js';
-import { RackcorpFault, faultBody, faultOf, okBody } from './envelope.js';
+import { RackcorpFault, JSON_TYPE, faultBody, okBody, rackcorpFaultKind, renderFailure } from './envelope.js';
+import { installErrorPath, type RouteEntry } from '../shared/errors.js';
 import { rackcorpContract, JSON_PHP_OPERATION, UNKNOWN_PATH_OPERATION } from './contract.js';
 import { PhpFormError, phpQuery, usePhpFormParsers } from '../shared/php-form.js';
 
 export const MOUNT = '/api/rest/v2.9';
-/** What Fastify sets for an object it serializes. */
-const JSON_TYPE = 'application/json; charset=utf-8';
 export const operations: RackcorpOperation[] = [...customerOperations, ...billingOperations];
+
+/** Every route of the plugin: the REST bindings of the operation table and the json.php dispatcher. */
+export const routes: RouteEntry[] = [
+  ...operations.flatMap((op) => op.rest.map((r) => ({ method: r.method as string, url: r.path, operation: op.cmd }))),
+  { method: 'GET', url: '/json.php', operation: JSON_PHP_OPERATION },
+  { method: 'POST', url: '/json.php', operation: JSON_PHP_OPERATION },
+];
 
 /** `/api/rest/<ver>/...` and `/api/<ver>/...`, any `v<major>[.<minor>]` except UniPay's `v01`. */
 const VERSIONED = /^\/api\/(?:rest\/)?(v\d+(?:\.\d+)?)(?=\/|\?|$)/;
@@ -92,6 +98,9 @@ export const rackcorp: VendorModule = {
   // The loaded customers wait out of the keyword index (see rackcorp_customers' DDL): index them now.
   afterFixtures: flushKeywordIndex,
   rewriteUrl: rewriteRackcorpUrl,
+  // `/api/rest/...` whatever follows, and `/api/<ver>/...` in any case (`/API/V2.9`), except UniPay's v01.
+  claimsPath: (path) => /^\/api\/(?:rest(?:\/|$)|v(?!01(?:\/|$))\d+(?:\.\d+)?(?:\/|$))/i.test(path),
+  renderFailure,
   sandbox: [
     { label: 'API key (APIUUID / APISECRET, headers, body or HTTP Basic)', value: '11111111-2222-4333-8444-555555555555 / rackcorp-sandbox-secret' },
     { label: 'Login (cmd=session.login, jwt: 1)', value: 'sandbox@example.com / rackcorp-sandbox-password' },
@@ -100,15 +109,18 @@ export const rackcorp: VendorModule = {
   contract: rackcorpContract(operations),
   faultPresets: {
     fault: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Internal error, please try again later', undefined, 'Server')) }),
-    auth: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Authentication failed', undefined, 'Auth')) }),
+    auth: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Authentication failed', { credentials: message ?? 'Authentication failed' }, 'Auth')) }),
   },
   async plugin(scope, opts: VendorPluginOptions) {
     const config = opts.config;
     const tokens = new TokenService(config.jwtTtl);
     const table = prepareOperations(operations);
     const strict = config.strict !== false;
-    /** `METHOD /route` -> cmd, to name the operation of a request that fails before its handler (bad JSON, 413). */
-    const routeOperation = new Map<string, string>();
+    installErrorPath(scope, {
+      prefix: MOUNT, routes, own: rackcorpFaultKind, render: renderFailure, bodyLimit: config.maxBodyBytes,
+      notFoundOperation: UNKNOWN_PATH_OPERATION, methodNotAllowedOperation: UNKNOWN_PATH_OPERATION,
+      logInternal: (err, request) => request.log.error({ err }, 'RackCorp operation failed'),
+    });
 
     // Clients send JSON with odd or missing content types (text/plain, none): try JSON, else FAULT.
     scope.removeContentTypeParser('text/plain');
@@ -154,13 +166,12 @@ export const rackcorp: VendorModule = {
     // REST: one route per binding of every operation.
     for (const prepared of table.values()) {
       for (const rest of prepared.op.rest) {
-        routeOperation.set(`${rest.method} ${MOUNT}${rest.path}`, prepared.op.cmd);
         scope.route({
           method: rest.method,
           url: rest.path,
           handler: (request, reply) => {
             const body = objectOrEmpty(request.body);
-            const params = { ...queryOf(request), ...body, ...(request.params as Record<string, unknown>) };
+            const params = mergeParams([['query', queryOf(request)], ['body', body], ['path', request.params as Record<string, unknown>]]);
             const typed = typedFields(request, body);
             // A non-empty set is this request's own (typedFields made it).
             if (typed.size > 0) for (const k of Object.keys(request.params as object)) (typed as Set<string>).delete(k);
@@ -174,8 +185,7 @@ export const rackcorp: VendorModule = {
     const dispatch = (request: FastifyRequest, reply: FastifyReply) => {
       request.emulator.operation = JSON_PHP_OPERATION;
       const body = objectOrEmpty(request.body);
-      // $_REQUEST: the query, then the body over it (PHP's request_order "GP").
-      const params = { ...queryOf(request), ...body };
+      const params = mergeParams([['query', queryOf(request)], ['body', body]]);
       const cmd = params.cmd;
       if (cmd === undefined || cmd === '') throw new RackcorpFault('No command given: pass cmd', { cmd: 'cmd is required' });
       const prepared = typeof cmd === 'string' ? table.get(cmd) : undefined;
@@ -186,30 +196,5 @@ export const rackcorp: VendorModule = {
     };
     scope.get('/json.php', dispatch);
     scope.post('/json.php', dispatch);
-
-    scope.setNotFoundHandler((request, reply) => {
-      if (request.emulator) request.emulator.operation = UNKNOWN_PATH_OPERATION;
-      reply.code(200).send(faultBody(`Unknown API path: ${request.method} ${request.url.split('?')[0]}`, { path: 'no such API path' }));
-    });
-
-    scope.setErrorHandler((err: FastifyError | RackcorpFault, request, reply) => {
-      // A request refused before its handler ran (bad JSON, oversized body) still names its operation.
-      if (request.emulator && !request.emulator.operation) {
-        const route = request.routeOptions?.url ?? '';
-        request.emulator.operation = route.endsWith('/json.php') ? JSON_PHP_OPERATION : routeOperation.get(`${request.method} ${route}`) ?? UNKNOWN_PATH_OPERATION;
-      }
-      if (err instanceof RackcorpFault) return reply.code(err.httpStatus).send(faultOf(err));
-      const code = (err as FastifyError).code;
-      if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        return reply.code(413).send(faultBody(`Request body is larger than ${config.maxBodyBytes} bytes`, { body: 'too large' }));
-      }
-      if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err instanceof SyntaxError)) {
-        return reply.code(200).send(faultBody('The request body is not valid JSON', { body: 'not valid JSON' }));
-      }
-      const status = (err as FastifyError).statusCode;
-      if (status && status >= 400 && status < 500) return reply.code(200).send(faultBody(err.message, { request: err.message }));
-      request.log.error({ err }, 'RackCorp operation failed');
-      return reply.code(500).send(faultBody('Internal error', undefined, 'Server'));
-    });
   },
 };

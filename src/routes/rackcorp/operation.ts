@@ -244,6 +244,55 @@ function checkParams(prepared: PreparedOperation, raw: Record<string, unknown>, 
 
 const NO_FIELDS: ReadonlySet<string> = new Set();
 
+/** A value as the wire compares it: ids sent as "123" and as 123 are the same value. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a === 'object' || typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
+  return String(a).trim() === String(b).trim();
+}
+
+/** A value for a message, at most 64 characters of it. */
+function shown(v: unknown): string {
+  const t = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  return t.length > 64 ? `${t.slice(0, 61)}...` : t;
+}
+
+/**
+ * The parameters of one request, from its sources in order of precedence (the last wins): a field
+ * given by two sources with different values is a FAULT naming it, never a silent choice
+ * (`PUT /customers/123` with `{"id": 5}` must not update 123 while the caller meant 5).
+ */
+export function mergeParams(sources: [where: string, values: Record<string, unknown>][]): Record<string, unknown> {
+  // Usually one source has fields (a GET's query, a POST's body, a path's id): nothing to compare.
+  let filled = 0;
+  let only: Record<string, unknown> | undefined;
+  for (const [, values] of sources) {
+    for (const _ in values) {
+      filled++;
+      only = values;
+      break;
+    }
+  }
+  if (filled <= 1) return { ...only };
+  const out: Record<string, unknown> = {};
+  const from: Record<string, string> = {};
+  for (const [where, values] of sources) {
+    for (const k of Object.keys(values)) {
+      const v = values[k];
+      if (k in from && !sameValue(out[k], v)) {
+        // A credential's values are never echoed (the FAULT is journalled).
+        const msg = (CREDENTIAL_FIELDS as readonly string[]).includes(k)
+          ? `${k} in the ${where} differs from ${k} in the ${from[k]}`
+          : `${k} in the ${where} (${shown(v)}) differs from ${k} in the ${from[k]} (${shown(out[k])})`;
+        throw new RackcorpFault(`Invalid parameters: ${msg}`, { [k]: msg });
+      }
+      out[k] = v;
+      from[k] = where;
+    }
+  }
+  return out;
+}
+
 /**
  * Authenticate, validate, run: the one pipeline behind every binding. Synchronous unless
  * something in it is not (a JWT not seen before, an async handler such as session.login): the

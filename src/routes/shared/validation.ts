@@ -26,14 +26,84 @@ export interface FieldError {
   message: string;
 }
 
+/** How a value is shown in a message: text as it is ("" as empty), anything else as JSON. */
+function showValue(v: unknown): string {
+  return typeof v === 'string' ? (v === '' ? '""' : v) : JSON.stringify(v);
+}
+
+/** What one failed branch of an anyOf asks for, as a phrase ("a valid email", "empty", "one of A, B"). */
+function branchPhrase(e: ErrorObject): { values?: unknown[]; phrase?: string } | null {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'const': return { values: [p.allowedValue] };
+    case 'enum': return { values: p.allowedValues as unknown[] };
+    case 'type': return { phrase: String(p.type).split(',').map(typeWord).join(' or ') };
+    case 'format': return { phrase: `a valid ${String(p.format)}` };
+    case 'maxLength': return { phrase: `at most ${String(p.limit)} characters` };
+    case 'minLength': return { phrase: `at least ${String(p.limit)} characters` };
+    case 'pattern': return { phrase: 'in the expected format' };
+    case 'minimum': return { phrase: `>= ${String(p.limit)}` };
+    case 'maximum': return { phrase: `<= ${String(p.limit)}` };
+    default: return null;
+  }
+}
+
+/**
+ * ajv words an anyOf of constants (TypeBox's `Union([Literal('A'), Literal('B')])`) as one
+ * "must be equal to constant" per branch. Where every branch failed on the value itself, say
+ * once what the value may be instead: "status must be one of ACTIVE, INACTIVE, SUSPENDED",
+ * "contacts.0.email must be empty or a valid email". Returns the message of each such anyOf,
+ * keyed by the first error of its branches (where the message goes), and the errors it replaces.
+ */
+function mergeAlternatives(errors: ErrorObject[]): { merged: Map<ErrorObject, string>; replaced: Set<ErrorObject> } {
+  const merged = new Map<ErrorObject, string>();
+  const replaced = new Set<ErrorObject>();
+  for (const any of errors) {
+    if (any.keyword !== 'anyOf' && any.keyword !== 'oneOf') continue;
+    const prefix = `${any.schemaPath}/`;
+    const branches = errors.filter((e) => e.schemaPath.startsWith(prefix));
+    if (branches.length === 0 || branches.some((e) => e.instancePath !== any.instancePath)) continue;
+    // One phrase per branch (its first error), in the schema's order.
+    const byBranch = new Map<string, ErrorObject>();
+    for (const e of branches) {
+      const branch = e.schemaPath.slice(prefix.length).split('/')[0];
+      if (!byBranch.has(branch)) byBranch.set(branch, e);
+    }
+    const phrases = [...byBranch.values()].map(branchPhrase);
+    if (phrases.some((x) => x === null)) continue;
+    const values = [...new Set(phrases.flatMap((x) => x!.values ?? []))];
+    const words: string[] = [];
+    if (values.includes('')) words.push('empty');
+    const shown = values.filter((v) => v !== '').map(showValue);
+    if (shown.length === 1) words.push(shown[0]);
+    else if (shown.length > 1) words.push(`one of ${shown.join(', ')}`);
+    for (const x of phrases) if (x!.phrase && !words.includes(x!.phrase)) words.push(x!.phrase);
+    const field = any.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'value';
+    merged.set(branches[0], `${field} must be ${words.join(' or ')}`);
+    for (const e of branches) replaced.add(e);
+    replaced.add(any);
+  }
+  return { merged, replaced };
+}
+
 /** Turn ajv errors into one message per field (the first error for a field wins). */
 export function fieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
-  for (const e of errors ?? []) {
+  const list = errors ?? [];
+  const { merged, replaced } = mergeAlternatives(list);
+  for (const e of list) {
     let field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
     let message: string;
-    switch (e.keyword) {
+    const alternatives = merged.get(e);
+    if (alternatives === undefined && replaced.has(e)) continue;
+    switch (alternatives === undefined ? e.keyword : 'alternatives') {
+      case 'alternatives':
+        message = alternatives!;
+        break;
+      case 'const':
+        message = `${field || 'value'} must be ${showValue((e.params as { allowedValue: unknown }).allowedValue)}`;
+        break;
       case 'required':
         field = field ? `${field}.${(e.params as { missingProperty: string }).missingProperty}` : (e.params as { missingProperty: string }).missingProperty;
         message = `${field} is required`;

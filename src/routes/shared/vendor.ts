@@ -6,6 +6,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { OptionSpec, Config } from '../../server/config.js';
+import type { RenderFailure } from './errors.js';
 
 export interface VendorTable {
   /** SQLite table name, prefixed with the vendor name (e.g. `rackcorp_customers`). */
@@ -80,6 +81,14 @@ export interface VendorModule {
   contract?: import('./contract.js').VendorContract;
   /** Sandbox credentials that work against the fixtures (the dashboard lists them). */
   sandbox?: SandboxCredential[];
+  /**
+   * Whether a path that reached no vendor still clearly aims at this one: its base path in
+   * another case (`/v0/Customers`, `/API/rest/v2.9/...`) or a near miss of it. Such a path gets this
+   * vendor's not-found answer; only paths no vendor claims get the emulator's generic 404.
+   */
+  claimsPath?(path: string): boolean;
+  /** Every failure in the vendor's own words (its envelope.ts); the plugin's error path uses the same. */
+  renderFailure?: RenderFailure;
   /** The vendor's routes, error handler and not-found handler, registered under `prefix`. */
   plugin: FastifyPluginAsync<VendorPluginOptions>;
 }
