@@ -9,9 +9,9 @@ import formbody from '@fastify/formbody';
 import type { IncomingMessage } from 'node:http';
 import { resolveConfig, type Config } from './config.js';
 import { vendors } from '../vendors.js';
-import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, type EmulatorState } from '../store/state.js';
+import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, UnknownSessionError, type EmulatorState } from '../store/state.js';
 import { ResponseChecker } from './control/openapi.js';
-import { registerControlPlane, installVendorHooks } from './control/index.js';
+import { ClientSlots, OriginGuard, registerControlPlane, installVendorHooks } from './control/index.js';
 import { clientPath, genericNotFound, sendAnswer } from '../routes/shared/errors.js';
 
 export const SESSION_HEADER = 'x-emulator-session';
@@ -40,6 +40,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     emulator: RequestEmulatorInfo;
   }
+  interface FastifyContextConfig {
+    /** The route makes the session the request names (POST /_emulator/sessions): it is not looked up first. */
+    createsSession?: boolean;
+  }
 }
 
 interface RawWithSession extends IncomingMessage {
@@ -66,6 +70,22 @@ function rewriteUrl(req: RawWithSession): string {
     if (r !== undefined) return r;
   }
   return url;
+}
+
+/** Route config key naming the vendor whose plugin declared the route. */
+const VENDOR_ROUTE = 'emulatorVendor';
+
+/**
+ * Whether a request naming a session that does not exist may create it: the one place that
+ * decides. Implicitly (the single-instance default) only a request routed to a vendor operation
+ * does, unless the emulator refuses it before the vendor sees it (over the client's in-flight cap,
+ * a browser write from a foreign origin); a control call does once authorised (controlState).
+ * Health probes, refused or unknown requests and the dashboard do not, so a caller without
+ * credentials cannot fill the session table and evict another job's session.
+ */
+export function mayCreateSession(request: FastifyRequest, refusals: { slots: ClientSlots; guard: OriginGuard }): boolean {
+  return !request.is404 && (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[VENDOR_ROUTE] !== undefined
+    && !refusals.slots.full(request) && !refusals.guard.refusesWrite(request);
 }
 
 export function sessionIdOf(request: FastifyRequest): string | null {
@@ -126,10 +146,14 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   const registry = new StateRegistry({
     vendors, fixturesDir: config.fixtures, dbFile: config.db,
     sessionIdleMs: config.sessionIdleSeconds * 1000, maxSessions: config.maxSessions,
+    explicitSessions: config.sessionMode === 'explicit',
   });
   app.decorate('config', config);
   app.decorate('registry', registry);
   const contracts = new ResponseChecker(vendors);
+  const slots = new ClientSlots(config.maxInFlightPerClient);
+  const guard = new OriginGuard(config);
+  const refusals = { slots, guard };
   app.decorate('contracts', contracts);
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
   app.addHook('onClose', async () => registry.close());
@@ -149,11 +173,20 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     }
     let state: EmulatorState;
     try {
-      state = registry.get(sessionId);
+      // A session that does not exist yet is made only by a request that may make it; any other
+      // runs in the default state (health, the dashboard, unknown paths). A control call makes
+      // it once authorised, through controlState(). POST /_emulator/sessions makes its own.
+      state = request.routeOptions.config.createsSession
+        ? registry.defaultState
+        : registry.find(sessionId) ?? (mayCreateSession(request, refusals) ? registry.get(sessionId) : registry.defaultState);
     } catch (e) {
       if (e instanceof SessionLimitError) {
         reply.code(503).header('retry-after', '1').send({ error: 'Service Unavailable', message: e.message });
         return;
+      }
+      if (e instanceof UnknownSessionError) {
+        // The route's own error handler answers: the vendor's format on vendor routes, the control plane's on /_emulator.
+        request.emulator = { state: registry.defaultState, sessionId, vendor: null, operation: null, warnings: [] };
       }
       return done(e as Error);
     }
@@ -168,8 +201,12 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   await app.register(formbody);
   for (const v of vendors) {
     await app.register(async (scope) => {
+      // Mark the vendor's routes (not its not-found handler): a request reaching one reaches a vendor operation.
+      scope.addHook('onRoute', (route) => {
+        route.config = { ...(route.config as object | undefined), [VENDOR_ROUTE]: v.name } as typeof route.config;
+      });
       // Journal and fault injection, the same for every vendor (the first hook names the vendor).
-      installVendorHooks(scope, v, config, contracts);
+      installVendorHooks(scope, v, config, contracts, slots, guard);
       await scope.register(v.plugin, { config });
     }, { prefix: v.prefix });
   }
@@ -185,7 +222,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) request.log.error({ err }, 'unhandled error');
-    reply.code(status).send({ error: status === 500 ? 'Internal Server Error' : 'Bad Request', message: err.message });
+    reply.code(status).send({ error: status === 500 ? 'Internal Server Error' : status === 404 ? 'Not Found' : 'Bad Request', message: err.message });
   });
 
   await app.ready();

@@ -34,6 +34,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_FIXTURES_DIR = path.resolve(here, '..', '..', 'fixtures');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SESSION_MODES = ['implicit', 'explicit'] as const;
 
 export const coreOptionSpecs: OptionSpec[] = [
   { key: 'port', flag: 'port', env: 'PORT', type: 'integer', default: 8080, min: 0, max: 65535,
@@ -54,10 +55,30 @@ export const coreOptionSpecs: OptionSpec[] = [
     help: 'most isolated sessions alive at once; at the limit the least recently used idle one is dropped' },
   { key: 'sessionIdleSeconds', flag: 'session-idle-seconds', env: 'EMULATOR_SESSION_IDLE_SECONDS', type: 'integer', default: 1800, min: 0,
     help: 'drop a session unused for this many seconds (0 = never)' },
+  { key: 'sessionMode', flag: 'session-mode', env: 'EMULATOR_SESSION_MODE', type: 'string', default: 'implicit', choices: SESSION_MODES,
+    help: 'implicit: a request naming an unknown session makes it from the fixtures; explicit: only POST /_emulator/sessions makes one, and a request naming an unknown session gets a 404 naming it (for instances behind a load balancer)' },
   { key: 'journalSize', flag: 'journal-size', env: 'EMULATOR_JOURNAL_SIZE', type: 'integer', default: 1000, min: 0,
     help: 'requests kept in each session\'s journal (a ring: the oldest go first; 0 = no journal)' },
   { key: 'journalBodyBytes', flag: 'journal-body-bytes', env: 'EMULATOR_JOURNAL_BODY_BYTES', type: 'integer', default: 65536, min: 0,
     help: 'request and response bodies are kept in the journal up to this many bytes each' },
+  { key: 'journalStateBytes', flag: 'journal-state-bytes', env: 'EMULATOR_JOURNAL_STATE_BYTES', type: 'integer', default: 16 * 1_048_576, min: 0,
+    help: 'bytes kept in each session\'s journal (the default state\'s too); past it the oldest entries go first' },
+  { key: 'journalTotalBytes', flag: 'journal-total-bytes', env: 'EMULATOR_JOURNAL_TOTAL_BYTES', type: 'integer', default: 256 * 1_048_576, min: 0,
+    help: 'bytes kept in all journals together; past it the oldest entries of the process go first' },
+  { key: 'maxFaultRules', flag: 'max-fault-rules', env: 'EMULATOR_MAX_FAULT_RULES', type: 'integer', default: 100, min: 1,
+    help: 'fault rules each session (and the default state) may hold; one more is refused with 409' },
+  { key: 'maxFaultBytes', flag: 'max-fault-bytes', env: 'EMULATOR_MAX_FAULT_BYTES', type: 'integer', default: 1_048_576, min: 1024,
+    help: 'bytes of fault rules (their JSON) each session may hold; a rule that would pass it is refused with 413' },
+  { key: 'maxSnapshots', flag: 'max-snapshots', env: 'EMULATOR_MAX_SNAPSHOTS', type: 'integer', default: 50, min: 1,
+    help: 'named snapshots kept (the instance\'s, shared by the sessions); one more is refused with 409' },
+  { key: 'maxSnapshotBytes', flag: 'max-snapshot-bytes', env: 'EMULATOR_MAX_SNAPSHOT_BYTES', type: 'integer', default: 256 * 1_048_576, min: 1024,
+    help: 'bytes of all snapshots together; a snapshot that would pass it is refused with 413' },
+  { key: 'maxInFlightPerClient', flag: 'max-in-flight-per-client', env: 'EMULATOR_MAX_IN_FLIGHT_PER_CLIENT', type: 'integer', default: 64, min: 1,
+    help: 'requests one client address may have running at once; the surplus is refused (503, in the vendor\'s format)' },
+  { key: 'allowedHosts', flag: 'allowed-hosts', env: 'EMULATOR_ALLOWED_HOSTS', type: 'string', default: null,
+    help: 'comma-separated host names (besides loopback ones) the control plane answers to, e.g. emulator,ci.internal ("*" = any)' },
+  { key: 'allowedOrigins', flag: 'allowed-origins', env: 'EMULATOR_ALLOWED_ORIGINS', type: 'string', default: null,
+    help: 'comma-separated browser origins (besides the emulator\'s own) allowed to call the control plane and write to vendors, e.g. http://localhost:3000' },
   { key: 'strict', flag: 'strict', env: 'EMULATOR_STRICT', type: 'boolean', default: true, negatedBy: 'lenient',
     help: 'refuse what the real vendor refuses (unknown fields, wrong types); --lenient accepts what it can and records a journal warning' },
   { key: 'validateResponses', flag: 'validate-responses', env: 'EMULATOR_VALIDATE_RESPONSES', type: 'boolean', default: false,
@@ -80,8 +101,18 @@ export interface Config {
   controlToken: string | null;
   maxSessions: number;
   sessionIdleSeconds: number;
+  sessionMode: 'implicit' | 'explicit';
   journalSize: number;
   journalBodyBytes: number;
+  journalStateBytes: number;
+  journalTotalBytes: number;
+  maxFaultRules: number;
+  maxFaultBytes: number;
+  maxSnapshots: number;
+  maxSnapshotBytes: number;
+  maxInFlightPerClient: number;
+  allowedHosts: string | null;
+  allowedOrigins: string | null;
   strict: boolean;
   validateResponses: boolean;
   requestTimeout: number;

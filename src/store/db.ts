@@ -7,6 +7,7 @@
  * power loss or kernel crash can lose the last few transactions, which is the right trade for a
  * test double (FULL would fsync on every commit and cost an order of magnitude in write speed).
  */
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { VendorModule } from '../routes/shared/vendor.js';
 
@@ -59,6 +60,10 @@ export function openImage(image: Buffer): DB {
 
 /** A database file; `seeded` tells whether it already holds a fixture load. */
 export function openFile(file: string, vendors: readonly VendorModule[]): { db: DB; seeded: boolean } {
+  // The file holds the sandbox secrets and every session's data: readable by its owner only.
+  // SQLite gives the -wal and -shm files it makes the mode of the database file. A file that
+  // already exists keeps the mode its owner chose.
+  closeSync(openSync(file, 'a', 0o600));
   const db = new Database(file);
   applyPragmas(db, true);
   applySchema(db, vendors.map((v) => ({ ...v, tables: v.tables.map((t) => ({ ...t, ddl: ifNotExists(t.ddl) })) })));

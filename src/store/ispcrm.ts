@@ -199,6 +199,45 @@ export function likePattern(input: string): string {
 }
 
 /**
+ * `column` against a pattern made by likePattern. SQLite reads a LIKE pattern (and the value it
+ * tests) up to the first NUL, so "%\0" would match every row: a pattern holding a NUL is matched
+ * by ispcrm_like (made by the store), which reads both whole.
+ */
+function like(column: string, pattern: string): string {
+  return pattern.includes('\u0000') ? `ispcrm_like(?, ${column})` : `${column} LIKE ? ESCAPE '\\'`;
+}
+
+/** What LIKE folds: ASCII letters only. */
+function foldAscii(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/** LIKE over whole texts (NULs included): a pattern made by likePattern, `%` the one wildcard, ASCII case folded. */
+export function likeWhole(pattern: string, value: string): boolean {
+  const parts: string[] = [''];
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\' && i + 1 < pattern.length) parts[parts.length - 1] += pattern[++i];
+    else if (ch === '%') parts.push('');
+    else parts[parts.length - 1] += ch;
+  }
+  const v = foldAscii(value);
+  const p = parts.map(foldAscii);
+  if (p.length === 1) return v === p[0];
+  const first = p[0];
+  const last = p[p.length - 1];
+  if (!v.startsWith(first) || v.length < first.length + last.length || !v.endsWith(last)) return false;
+  let at = first.length;
+  const end = v.length - last.length;
+  for (let i = 1; i < p.length - 1; i++) {
+    const found = v.indexOf(p[i], at);
+    if (found === -1 || found + p[i].length > end) return false;
+    at = found + p[i].length;
+  }
+  return true;
+}
+
+/**
  * The WHERE clause for the filters present (an absent filter drops out) and the values to bind,
  * in order. Text comparisons are case-insensitive, as NeuCRM's MySQL (_ci collation) compares
  * them. The clause depends only on which filters are present, so few distinct statements exist
@@ -217,8 +256,8 @@ function whereOf(scope: IspcrmScope, f: IspcrmListFilter): { clause: string; par
   if (f.resellerid !== null) add('c.resellerid = ?', f.resellerid);
   if (f.customerid !== null) add('c.id = ?', f.customerid);
   if (f.serviceid !== null) add('EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND s.id = ?)', f.serviceid);
-  if (f.username !== null) add("EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND s.username LIKE ? ESCAPE '\\')", f.username);
-  if (f.name !== null) add("c.name LIKE ? ESCAPE '\\'", f.name);
+  if (f.username !== null) add(`EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND ${like('s.username', f.username)})`, f.username);
+  if (f.name !== null) add(like('c.name', f.name), f.name);
   if (f.type !== null) add('c.type = ?', f.type);
   if (f.mobile !== null) add('c.mobile = ?', f.mobile);
   if (f.email !== null) add('c.email = ? COLLATE NOCASE', f.email);
@@ -291,6 +330,8 @@ export interface PasswordReset {
 }
 
 export function createIspcrmStore(db: DB) {
+  db.function('ispcrm_like', { deterministic: true }, (pattern: unknown, value: unknown) =>
+    (typeof pattern === 'string' && typeof value === 'string' && likeWhole(pattern, value) ? 1 : 0));
   const userByKey = db.prepare('SELECT userid, login, name, ispid, resellerid FROM ispcrm_users WHERE userid = ? AND api_key = ? AND active = 1');
   const resellerById = db.prepare('SELECT id, ispid, name FROM ispcrm_resellers WHERE id = ?');
   // With a name pattern, the candidates come from the trigram index first (CROSS JOIN keeps that order).

@@ -245,6 +245,13 @@ export function createMgmtStore(db: DB) {
       for (const f of filters) {
         const col = CUSTOMER_COLUMNS[f.field];
         const folded = f.value.toLowerCase();
+        if (f.match !== 'exact' && folded.includes('\u0000')) {
+          // SQLite reads a LIKE pattern up to its first NUL ("\0" would match every row): instr()
+          // compares bytes, NULs included, so the text stays literal.
+          where.push(`instr(mgmt_fold(${col}), ?) > 0`);
+          params.push(folded);
+          continue;
+        }
         if (ASCII_ONLY.test(folded)) {
           // An ASCII search text (the common case) needs mgmt_fold (a call into JavaScript) only for
           // values holding a character whose lower case is or holds ASCII (FOLDS_TO_ASCII): for every

@@ -267,6 +267,10 @@ export function likeLiteral(s: string): string {
   return s.replace(/[\\%_]/g, (m) => `\\${m}`);
 }
 
+/** What `keyword` searches. */
+const KEYWORD_COLUMNS = ['c.stdName', 'c.companyName', 'c.firstName', 'c.lastName', "(c.firstName || ' ' || c.lastName)",
+  'c.customID', 'c.companyABN', 'c.companyACN'];
+
 /** `WITH RECURSIVE` that lists a customer and every descendant through parentID. */
 const TREE = `WITH RECURSIVE tree(id) AS (
   SELECT id FROM rackcorp_customers WHERE id = @root
@@ -327,10 +331,16 @@ export function createRackcorpStore(db: DB) {
     if (f.status !== undefined) { clauses.push('c.status = @status COLLATE NOCASE'); params.status = f.status; }
     if (f.customerParentId !== undefined) { clauses.push('c.parentID = @parent'); params.parent = f.customerParentId; }
     if (f.keyword !== undefined && f.keyword !== '') {
-      clauses.push(`(c.stdName LIKE @kw ESCAPE '\\' OR c.companyName LIKE @kw ESCAPE '\\' OR c.firstName LIKE @kw ESCAPE '\\'
-        OR c.lastName LIKE @kw ESCAPE '\\' OR (c.firstName || ' ' || c.lastName) LIKE @kw ESCAPE '\\'
-        OR c.customID LIKE @kw ESCAPE '\\' OR c.companyABN LIKE @kw ESCAPE '\\' OR c.companyACN LIKE @kw ESCAPE '\\')`);
-      params.kw = `%${likeLiteral(f.keyword)}%`;
+      if (f.keyword.includes('\u0000')) {
+        // SQLite reads a LIKE pattern up to its first NUL ("a\0" would be "%a%", "\0" every row):
+        // instr() compares bytes, NULs included, so the keyword stays literal. lower() folds ASCII
+        // only, as LIKE does.
+        clauses.push(`(${KEYWORD_COLUMNS.map((col) => `instr(lower(${col}), @kw) > 0`).join(' OR ')})`);
+        params.kw = f.keyword.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+      } else {
+        clauses.push(`(${KEYWORD_COLUMNS.map((col) => `${col} LIKE @kw ESCAPE '\\'`).join(' OR ')})`);
+        params.kw = `%${likeLiteral(f.keyword)}%`;
+      }
     }
     return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }

@@ -25,7 +25,7 @@ export class EmulatorState {
   /** Requests currently being served in this state (a state in use is never evicted). */
   inFlight = 0;
   private repos = new Map<RepoFactory<unknown>, unknown>();
-  /** Attachments owned by other subsystems (the control plane keeps its per-state data here). */
+  /** Attachments owned by other subsystems (the control plane keeps its per-state data here); one with a dispose() is disposed when the state closes. */
   readonly extras = new Map<string, unknown>();
   /** Dropped while requests were still running in it: closed when the last one ends. */
   private retired = false;
@@ -86,12 +86,30 @@ export class EmulatorState {
   close(): void {
     this.repos.clear();
     if (this._db.open) this._db.close();
+    // An attachment that accounts for what it holds beyond the state (the journal's share of the
+    // process-wide byte budget) gives it back.
+    for (const v of this.extras.values()) (v as { dispose?(): void }).dispose?.();
   }
 }
 
 /** Raised when a new session is needed, the maximum is reached and every session is busy. */
 export class SessionLimitError extends Error {
   readonly statusCode = 503;
+}
+
+/**
+ * Explicit session mode: a request named a session that POST /_emulator/sessions never made (or
+ * that was deleted, expired, evicted, or lived on an instance that has since gone). Answered 404
+ * by the route's own error handler: the vendor's format on vendor routes, the control plane's on
+ * /_emulator. Never a fresh session under the same id: behind a load balancer that would hand a
+ * test, after failover, data it never wrote.
+ */
+export class UnknownSessionError extends Error {
+  readonly statusCode = 404;
+  readonly code = 'EMULATOR_UNKNOWN_SESSION';
+  constructor(readonly sessionId: string) {
+    super(`Unknown session "${sessionId}": this emulator runs with --session-mode explicit, so a session must be made with POST /_emulator/sessions?session=${sessionId} first (it may also have been deleted, expired, evicted at --max-sessions, or lived on an instance that has gone)`);
+  }
 }
 
 export interface StateRegistryOptions {
@@ -102,6 +120,8 @@ export interface StateRegistryOptions {
   sessionIdleMs?: number;
   /** At most this many sessions live at once (the default state is not counted). */
   maxSessions?: number;
+  /** Sessions are made only by `create()`; `get()` refuses an id it does not hold. */
+  explicitSessions?: boolean;
 }
 
 export class StateRegistry {
@@ -113,6 +133,7 @@ export class StateRegistry {
   readonly persistent: boolean;
   readonly sessionIdleMs: number;
   readonly maxSessions: number;
+  readonly explicitSessions: boolean;
   /** Sessions dropped because of the limit (least recently used first) or idleness. */
   evicted = 0;
   expired = 0;
@@ -123,6 +144,7 @@ export class StateRegistry {
     this.vendors = opts.vendors;
     this.sessionIdleMs = opts.sessionIdleMs ?? 30 * 60_000;
     this.maxSessions = opts.maxSessions ?? 100;
+    this.explicitSessions = opts.explicitSessions ?? false;
     const seed = openMemory(opts.vendors);
     loadAllFixtures(seed, opts.fixturesDir, opts.vendors);
     const timing = loadTiming();
@@ -169,17 +191,35 @@ export class StateRegistry {
     return openImage(this.image);
   }
 
-  /** The state for a session id (made on first use), or the default state. */
+  /** The state for a session id when it exists (or the default state), without making one. */
+  find(sessionId: string | null): EmulatorState | undefined {
+    if (!sessionId || sessionId === DEFAULT_STATE_ID) return this.defaultState;
+    return this.sessions.get(sessionId);
+  }
+
+  /** The state for a session id (made on first use unless sessions are explicit), or the default state. */
   get(sessionId?: string | null): EmulatorState {
     if (!sessionId || sessionId === DEFAULT_STATE_ID) return this.defaultState;
     const now = Date.now();
     if (now - this.lastSweep > 1000) this.sweep(now);
-    let s = this.sessions.get(sessionId);
-    if (!s) {
-      if (this.sessions.size >= this.maxSessions) this.evictOne();
-      s = new EmulatorState(sessionId, this.freshDb());
-      this.sessions.set(sessionId, s);
-    }
+    const s = this.sessions.get(sessionId);
+    if (s) return s;
+    if (this.explicitSessions) throw new UnknownSessionError(sessionId);
+    return this.open(sessionId);
+  }
+
+  /** Make a session from the fixtures (POST /_emulator/sessions); null when it already exists. */
+  create(sessionId: string): EmulatorState | null {
+    if (sessionId === DEFAULT_STATE_ID) return null;
+    this.sweep();
+    if (this.sessions.has(sessionId)) return null;
+    return this.open(sessionId);
+  }
+
+  private open(sessionId: string): EmulatorState {
+    if (this.sessions.size >= this.maxSessions) this.evictOne();
+    const s = new EmulatorState(sessionId, this.freshDb());
+    this.sessions.set(sessionId, s);
     return s;
   }
 

@@ -195,6 +195,7 @@ function faultFor(f: Failure): EmailsrvrFault {
       if (f.syntax === 'json') return faults.badRequest('Invalid request body', `The request body is not valid JSON${f.reason ? `: ${f.reason}` : ''}`);
       return new EmailsrvrFault('badRequestFault', f.status, 'Invalid request body', f.reason ?? 'The request body could not be read');
     case 'notFound':
+      if (f.unknownSession) return faults.notFound('Unknown session', f.unknownSession);
       return faults.notFound('Resource not found', `Nothing is served at ${f.method} ${f.path}`);
     case 'methodNotAllowed': {
       const allow = (f.allow ?? []).join(', ');

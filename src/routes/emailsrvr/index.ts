@@ -106,6 +106,7 @@ export const emailsrvr: VendorModule = {
     { label: 'X-Api-Signature user key / secret key (account 460180)', value: 'emailsrvr-sandbox-user-key / emailsrvr-sandbox-secret-key' },
     { label: 'Other reseller (account 460100)', value: 'emailsrvr-other-user-key / emailsrvr-other-secret-key' },
   ],
+  refusalPresets: { busy: 'throttle', forbidden: 'unauthorized' },
   faultPresets: {
     throttle: preset(faults.throttled()),
     appsFault: preset(faults.apps()),

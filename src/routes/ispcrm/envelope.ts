@@ -68,6 +68,7 @@ export function failureRenderer(available: readonly string[]): RenderFailure {
         if (f.syntax === 'json') return answer(f.status, `Invalid request: the body is not valid JSON${f.reason ? ` (${f.reason})` : ''}`);
         return answer(f.status, `Invalid request: ${f.reason ?? 'the body could not be read'}`);
       case 'notFound':
+        if (f.unknownSession) return answer(404, f.unknownSession);
         return answer(404, `Unknown API method ${f.path}. Available: ${available.join(', ')}`);
       case 'methodNotAllowed': {
         const allow = (f.allow ?? ['POST']).join(', ');

@@ -52,6 +52,7 @@ export const ispcrm: VendorModule = {
     { label: 'userid / api_key (reseller 1 of ISP 1)', value: '5 / 0f9895fb407c83e5ea128082098b47681aa75d6944576423c4' },
     { label: 'userid / api_key (ISP 1, ISP level)', value: '1 / fc83e88dbada5d00dd34727d2ae2db1d951ddd72f43fb38d9f' },
   ],
+  refusalPresets: { busy: 'error', forbidden: 'auth' },
   faultPresets: {
     /** NeuCRM's error envelope with any description (HTTP 200, as every NeuCRM error). */
     error: (input) => ({ status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: failureBody(input.message ?? 'Something went wrong. Please try again later') }),

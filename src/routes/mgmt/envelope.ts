@@ -129,6 +129,7 @@ function errorFor(f: Failure): MgmtError | null {
       if (f.syntax === 'xml') return new MgmtError('E400', `Malformed XML body: ${f.reason ?? 'the Customer is not well-formed XML'}`, 'customer');
       return new MgmtError('E400', f.reason ?? 'The request body could not be read');
     case 'notFound':
+      if (f.unknownSession) return new MgmtError('E404', f.unknownSession);
       return new MgmtError('E404', `No resource at ${path}: the Management API serves ${BASE}/customers and ${BASE}/customers/{id}`);
     case 'methodNotAllowed': {
       const allow = (f.allow ?? []).join(', ');

@@ -39,12 +39,15 @@ export const mgmt: VendorModule = {
     { label: 'HTTP Basic (accounts 2001, 2002)', value: 'api-sandbox / mgmt-sandbox-password' },
     { label: 'HTTP Basic (account 3001)', value: 'api-other / mgmt-other-password' },
   ],
+  refusalPresets: { busy: 'unavailable', forbidden: 'forbidden' },
   faultPresets: {
     /** A validation failure as the gateway words one. */
     badRequest: (input) => renderError('E400', 400, input.message ?? 'lastName must be at most 125 characters', formatFor(input.accept) ?? 'json', input.message ? undefined : 'lastName'),
     unauthorized: (input) => renderError('E401', 401, input.message ?? 'Invalid login or password', formatFor(input.accept) ?? 'json', undefined,
       { 'WWW-Authenticate': 'Basic realm="UniPay Management API", charset="UTF-8"' }),
     notFound: (input) => renderError('E404', 404, input.message ?? 'Customer not found', formatFor(input.accept) ?? 'json', 'id'),
+    /** The gateway refusing a request it will not serve (the emulator's answer to a browser write from a foreign origin). */
+    forbidden: (input) => renderError('E403', 403, input.message ?? 'Forbidden', formatFor(input.accept) ?? 'json'),
     serverError: (input) => renderError('E500', 500, input.message ?? 'Internal error: the request could not be processed', formatFor(input.accept) ?? 'json'),
     unavailable: (input) => renderError('E503', 503, input.message ?? 'Service temporarily unavailable, try again later', formatFor(input.accept) ?? 'json',
       undefined, { 'Retry-After': '5' }),

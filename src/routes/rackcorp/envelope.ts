@@ -75,6 +75,8 @@ export function renderFailure(f: Failure): WireAnswer {
     case 'unsupportedMediaType':
       return answer(200, faultBody(`Unsupported Content-Type "${f.contentType}": send JSON`, { body: 'unsupported Content-Type' }));
     case 'notFound':
+      // The emulator's own refusal, not RackCorp's: a 4xx, so a client never reads it as data.
+      if (f.unknownSession) return answer(404, faultBody(f.unknownSession, { session: 'unknown' }));
       return answer(200, faultBody(`Unknown API path: ${f.method} ${f.path}`, { path: 'no such API path' }));
     case 'methodNotAllowed': {
       const allow = (f.allow ?? []).join(', ');

@@ -107,6 +107,7 @@ export const rackcorp: VendorModule = {
     { label: 'Other tenant (customer 900)', value: '99999999-8888-4777-8666-555555555555 / rackcorp-other-secret' },
   ],
   contract: rackcorpContract(operations),
+  refusalPresets: { busy: 'fault', forbidden: 'auth' },
   faultPresets: {
     fault: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Internal error, please try again later', undefined, 'Server')) }),
     auth: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Authentication failed', { credentials: message ?? 'Authentication failed' }, 'Auth')) }),

@@ -43,6 +43,12 @@ export interface Failure {
   reason?: string;
   /** What was thrown: a vendor's own error (already in its words) or the original failure. */
   error?: unknown;
+  /**
+   * notFound: the request named a session this instance does not hold (--session-mode explicit);
+   * the message names it. Not the vendor's own answer (vendors have no sessions), so each vendor
+   * words it as its not-found error with a 404.
+   */
+  unknownSession?: string;
 }
 
 /** A complete answer: status, headers (Content-Type among them) and the body text. */
@@ -148,6 +154,9 @@ export function classify(
   bodyLimit: number,
 ): Failure {
   const base = { method: request.method, path: clientPath(request), error: err };
+  if ((err as Partial<FastifyError>)?.code === 'EMULATOR_UNKNOWN_SESSION') {
+    return { ...base, kind: 'notFound', status: 404, unknownSession: (err as Error).message };
+  }
   const mine = own(err);
   if (mine) return { ...base, ...mine };
   const contentType = String(request.headers['content-type'] ?? '');

@@ -75,6 +75,12 @@ export interface VendorModule {
   /** Named error presets for fault injection: the vendor's real error, byte for byte. */
   faultPresets?: Record<string, (input: FaultPresetInput) => FaultPresetAnswer>;
   /**
+   * The presets (names in `faultPresets`) that answer the emulator's own refusals, with its message:
+   * `busy`, a request over the in-flight cap (--max-in-flight-per-client); `forbidden`, a browser
+   * write from an origin not allowed (--allowed-origins). Without them the refusal is a plain JSON 503 / 403.
+   */
+  refusalPresets?: { busy: string; forbidden: string };
+  /**
    * The vendor's OpenAPI contract (paths built from its own schemas, examples for the self-check),
    * served at /_emulator/openapi/<vendor>.json and used by --validate-responses.
    */

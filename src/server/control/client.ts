@@ -76,7 +76,7 @@ export class ControlClient {
     }, null, token);
   }
 
-  /** The same methods, acting on session `id` (made on first use). */
+  /** The same methods, acting on session `id` (made on first use, or by `createSession()` with --session-mode explicit). */
   session(id: string): ControlClient {
     return new ControlClient(this.transport, id, this.token);
   }
@@ -93,6 +93,11 @@ export class ControlClient {
 
   health() { return this.call('GET', '/health'); }
   sessions() { return this.call('GET', '/sessions'); }
+  /** Make session `id` (default: this client's session) from the fixtures; 409 if it exists. Needed with --session-mode explicit. */
+  createSession(id?: string) {
+    const sid = id ?? this.sessionId;
+    return this.call('POST', `/sessions${qs({ session: sid })}`);
+  }
   deleteSession(id: string) { return this.call('DELETE', `/sessions/${encodeURIComponent(id)}`); }
   /** Back to the fixtures (everything: data, clock, journal, faults), or one vendor's data. */
   reset(opts: { vendor?: string } = {}) { return this.call('POST', `/reset${qs({ vendor: opts.vendor })}`); }

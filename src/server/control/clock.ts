@@ -21,6 +21,20 @@ export function toEpochMs(v: string | number): number {
   return ms;
 }
 
+/** JavaScript's Date range: 100,000,000 days either side of the epoch. */
+const MAX_TIME_MS = 8.64e15;
+const RUNNING_MARGIN_MS = 10 * 365 * 86_400_000;
+
+/**
+ * Refuse a time the emulator cannot show: beyond Date's range every date it writes or prints
+ * (ISO 8601 in bodies, the journal, GET /_emulator/sessions) would throw.
+ */
+function checkTime(ms: number, what: string): void {
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_TIME_MS) {
+    throw new ControlError(400, `${what} is outside the range of a JavaScript Date (${new Date(-MAX_TIME_MS).toISOString()} to ${new Date(MAX_TIME_MS).toISOString()}); the clock is unchanged`);
+  }
+}
+
 export async function clockRoutes(app: FastifyInstance, scope: FastifyInstance): Promise<void> {
   scope.get('/clock', async (request) => ({ session: controlSessionId(request), ...controlState(app, request).clock.describe() }));
   scope.put('/clock', { schema: { body: ClockInput } }, async (request) => {
@@ -28,8 +42,16 @@ export async function clockRoutes(app: FastifyInstance, scope: FastifyInstance):
     const given = [body.now !== undefined, body.advance !== undefined, body.real !== undefined].filter(Boolean).length;
     if (given !== 1) throw new ControlError(400, 'Send exactly one of {"now": <ISO or epoch seconds>}, {"advance": <seconds>}, {"real": true}');
     const clock = controlState(app, request).clock;
-    if (body.now !== undefined) clock.freeze(toEpochMs(body.now));
-    else if (body.advance !== undefined) clock.advance(body.advance);
+    if (body.now !== undefined) {
+      const ms = toEpochMs(body.now);
+      checkTime(ms, '"now"');
+      clock.freeze(ms);
+    } else if (body.advance !== undefined) {
+      // A running clock keeps moving: leave it ten years of room before the end of the range.
+      const target = clock.now() + body.advance * 1000;
+      checkTime(clock.frozen ? target : target + Math.sign(target) * RUNNING_MARGIN_MS, 'The time "advance" leads to');
+      clock.advance(body.advance);
+    }
     else clock.real();
     return { session: controlSessionId(request), ...clock.describe() };
   });

@@ -10,7 +10,7 @@ export class ControlError extends Error {
 }
 
 export const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 503: 'Service Unavailable',
 };
 
 /** The session a control request names: `?session=` wins over `X-Emulator-Session`; null = default state. */

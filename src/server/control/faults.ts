@@ -64,8 +64,10 @@ export interface FaultRule extends FaultRuleInput {
 
 interface RuleRuntime {
   rule: FaultRule;
+  /** What the rule costs to keep: the bytes of its JSON as sent. */
+  bytes: number;
   random: () => number;
-  pathRe: RegExp | null;
+  path: string | null;
 }
 
 /** mulberry32: a tiny seeded generator, enough to make "fail 30% of calls" repeat run after run. */
@@ -80,15 +82,56 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp('^' + glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+/**
+ * Does `text` match `glob`, where `*` matches any run of characters (`/` included) and every other
+ * character only itself? The greedy two-pointer match: on a mismatch it only ever moves back to the
+ * last `*` seen, so it takes at most O(glob x text) steps and never backtracks exponentially (a
+ * regular expression `.*a.*a.*b` froze the server for minutes on a 74-character path).
+ * picomatch does not fit: its `*` stops at `/`, and the documented rule syntax lets it cross.
+ */
+export function globMatch(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    if (g < glob.length && glob[g] !== '*' && glob[g] === text[t]) {
+      g++;
+      t++;
+    } else if (g < glob.length && glob[g] === '*') {
+      star = g++;
+      mark = t;
+    } else if (star !== -1) {
+      g = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob[g] === '*') g++;
+  return g === glob.length;
+}
+
+/** What one state's rules may hold (--max-fault-rules, --max-fault-bytes). */
+export interface FaultLimits {
+  maxRules: number;
+  maxBytes: number;
 }
 
 export class FaultSet {
   private rules: RuleRuntime[] = [];
   private nextId = 1;
+  /** Bytes of the rules held (their JSON). */
+  bytes = 0;
 
-  add(input: FaultRuleInput, createdAt: string): FaultRule {
+  add(input: FaultRuleInput, createdAt: string, limits: FaultLimits = { maxRules: Infinity, maxBytes: Infinity }): FaultRule {
+    if (this.rules.length >= limits.maxRules) {
+      throw new ControlError(409, `This session already holds ${this.rules.length} fault rules, the most allowed (--max-fault-rules ${limits.maxRules}); DELETE /_emulator/faults/<id> one it no longer needs`);
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(input));
+    if (this.bytes + bytes > limits.maxBytes) {
+      throw new ControlError(413, `This rule (${bytes} bytes of JSON) would take the session's fault rules past ${limits.maxBytes} bytes (--max-fault-bytes; ${this.bytes} held)`);
+    }
     const kinds: FaultKind[] = [];
     if (input.delayMs !== undefined) kinds.push('delay');
     if (input.status !== undefined) kinds.push('status');
@@ -109,7 +152,8 @@ export class FaultSet {
     if (input.body !== undefined && kind !== 'status') throw new ControlError(400, '"body" goes with "status" only');
     const seed = input.seed ?? 1;
     const rule: FaultRule = { ...input, method: input.method?.toUpperCase(), id: this.nextId++, kind, seed, createdAt, matched: 0, fired: 0, exhausted: false };
-    this.rules.push({ rule, random: mulberry32(seed), pathRe: input.path ? globToRegExp(input.path) : null });
+    this.rules.push({ rule, bytes, random: mulberry32(seed), path: input.path ?? null });
+    this.bytes += bytes;
     return rule;
   }
 
@@ -118,14 +162,17 @@ export class FaultSet {
   }
 
   remove(id: number): boolean {
-    const n = this.rules.length;
-    this.rules = this.rules.filter((r) => r.rule.id !== id);
-    return this.rules.length !== n;
+    const i = this.rules.findIndex((r) => r.rule.id === id);
+    if (i === -1) return false;
+    this.bytes -= this.rules[i].bytes;
+    this.rules.splice(i, 1);
+    return true;
   }
 
   clear(): number {
     const n = this.rules.length;
     this.rules = [];
+    this.bytes = 0;
     return n;
   }
 
@@ -144,7 +191,7 @@ export class FaultSet {
       if (operation === undefined ? rule.operation !== undefined : rule.operation !== operation) continue;
       if (rule.vendor !== undefined && rule.vendor !== req.vendor) continue;
       if (rule.method !== undefined && rule.method !== req.method) continue;
-      if (r.pathRe && !r.pathRe.test(req.path)) continue;
+      if (r.path !== null && !globMatch(r.path, req.path)) continue;
       rule.matched++;
       if (rule.matched <= (rule.skip ?? 0)) continue;
       if (rule.probability !== undefined && !(r.random() < rule.probability)) continue;
@@ -292,7 +339,8 @@ export function faultsOnSend(request: FastifyRequest, reply: FastifyReply, paylo
 export async function faultRoutes(app: FastifyInstance, scope: FastifyInstance): Promise<void> {
   scope.post('/faults', { schema: { body: FaultRuleInput } }, async (request, reply) => {
     const state = controlState(app, request);
-    const rule = faultsOf(state).add(request.body as FaultRuleInput, new Date().toISOString());
+    const limits = { maxRules: app.config.maxFaultRules, maxBytes: app.config.maxFaultBytes };
+    const rule = faultsOf(state).add(request.body as FaultRuleInput, new Date().toISOString(), limits);
     return reply.code(201).send({ ...rule, session: controlSessionId(request) });
   });
   scope.get('/faults', async (request) => {

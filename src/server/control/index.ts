@@ -1,7 +1,7 @@
 /**
  * The control plane: everything under /_emulator, JSON in and out.
  *   health                      GET                 (never needs the token, never delayed by faults)
- *   sessions                    GET, DELETE /:id
+ *   sessions                    GET, POST (makes the named session), DELETE /:id
  *   reset                       POST [?vendor=]
  *   snapshots                   GET, POST /:name, POST /:name/restore, GET /:name/fixtures, DELETE /:name
  *   requests                    GET, GET /count, DELETE
@@ -17,21 +17,25 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
+import { DEFAULT_STATE_ID } from '../../store/state.js';
 import { VERSION } from '../version.js';
 import type { Config } from '../config.js';
-import type { VendorModule } from '../../routes/shared/vendor.js';
+import type { FaultPresetAnswer, VendorModule } from '../../routes/shared/vendor.js';
 import { compiledOnFirstCall } from '../../routes/shared/validation.js';
 import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';
 import { dataRoutes, resetState } from './data.js';
 import { activeFaults, faultRoutes, faultsOf, faultsOnRequest, faultsOnSend } from './faults.js';
-import { journalOf, journalRoutes, keepResponse, record, startTrace, teeBody, traceOf } from './journal.js';
+import { journalBudget, journalOf, journalRoutes, keepResponse, record, startTrace, teeBody, traceOf } from './journal.js';
 import { SnapshotStore, snapshotRoutes } from './snapshots.js';
 import { clockRoutes } from './clock.js';
 import { outboxRoutes } from './outbox.js';
 import { isUiAsset, uiRoutes } from './ui.js';
+import { OriginGuard } from './origin.js';
+
+export { OriginGuard } from './origin.js';
 
 export { ControlError } from './common.js';
 import { ResponseChecker, installResponseValidation, openapiRoutes } from './openapi.js';
@@ -52,13 +56,21 @@ declare module 'fastify' {
  * Response validation (--validate-responses) checks the answer before the journal keeps it and
  * skips what a fault answered.
  */
-export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker): void {
+export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule, config: Config, contracts: ResponseChecker, slots: ClientSlots, guard: OriginGuard): void {
   const journalOn = config.journalSize > 0;
   const maxBody = config.journalBodyBytes;
   const onDropped = (request: FastifyRequest) => record(request, null, config);
   scope.addHook('onRequest', (request, reply, done) => {
     request.emulator.vendor = vendor.name;
     startTrace(request);
+    if (guard.refusesWrite(request)) {
+      refuse(request, reply, vendor, 'forbidden', `A browser write from origin "${request.headers.origin}" is refused (a web page must not change the emulator's data); allow the origin with --allowed-origins`);
+      return;
+    }
+    if (!slots.take(request, reply)) {
+      refuse(request, reply, vendor, 'busy', `Too many requests running from this client (${slots.max}, see --max-in-flight-per-client); retry when one has finished`);
+      return;
+    }
     const rules = activeFaults(request);
     if (rules) faultsOnRequest(request, reply, vendor, rules, onDropped, done);
     else done();
@@ -93,6 +105,59 @@ export function installVendorHooks(scope: FastifyInstance, vendor: VendorModule,
   }
 }
 
+/**
+ * Requests running per client address (--max-in-flight-per-client). A request keeps its slot until
+ * its connection is done with it (answered, or the client gone), so a caller sending bodies that
+ * never finish holds at most this many: it cannot keep every session busy (a session with a
+ * request running is never evicted) and so make every new session answer 503.
+ */
+export class ClientSlots {
+  private running = new Map<string, number>();
+  constructor(readonly max: number) {}
+
+  /** Has the request's client as many requests running as it may? */
+  full(request: FastifyRequest): boolean {
+    return (this.running.get(request.ip ?? '') ?? 0) >= this.max;
+  }
+
+  take(request: FastifyRequest, reply: FastifyReply): boolean {
+    const who = request.ip ?? '';
+    const n = this.running.get(who) ?? 0;
+    if (n >= this.max) return false;
+    this.running.set(who, n + 1);
+    reply.raw.once('close', () => {
+      const left = (this.running.get(who) ?? 1) - 1;
+      if (left <= 0) this.running.delete(who);
+      else this.running.set(who, left);
+    });
+    return true;
+  }
+}
+
+/** The vendor's own answer to one of the emulator's refusals (its preset; plain JSON for a vendor without one). */
+function refusal(vendor: VendorModule, kind: 'busy' | 'forbidden', request: FastifyRequest, message: string): FaultPresetAnswer {
+  const name = vendor.refusalPresets?.[kind];
+  const preset = name !== undefined ? vendor.faultPresets?.[name] : undefined;
+  const accept = request.headers.accept;
+  if (preset) return preset({ accept: Array.isArray(accept) ? accept[0] : accept, message });
+  const status = kind === 'busy' ? 503 : 403;
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: STATUS_TEXT[status], message }) };
+}
+
+/** Answer a vendor request with the emulator's refusal (not a vendor answer: response validation skips it). */
+function refuse(request: FastifyRequest, reply: FastifyReply, vendor: VendorModule, kind: 'busy' | 'forbidden', message: string): void {
+  const a = refusal(vendor, kind, request, message);
+  const trace = traceOf(request);
+  if (trace) trace.refused = true;
+  reply.code(a.status).headers(a.headers ?? {});
+  if (kind === 'busy') reply.header('retry-after', '1');
+  reply.send(a.body);
+}
+
+function isHealth(url: string): boolean {
+  return url.split('?')[0].replace(/\/$/, '') === '/_emulator/health';
+}
+
 function tokenMatches(request: FastifyRequest, token: string): boolean {
   const h = request.headers.authorization;
   const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null;
@@ -103,7 +168,7 @@ function tokenMatches(request: FastifyRequest, token: string): boolean {
 }
 
 export async function registerControlPlane(app: FastifyInstance): Promise<void> {
-  app.decorate('snapshots', new SnapshotStore(app.registry));
+  app.decorate('snapshots', new SnapshotStore(app.registry, { maxSnapshots: app.config.maxSnapshots, maxBytes: app.config.maxSnapshotBytes }));
 
   await app.register(async (scope) => {
     // Control bodies are typed JSON (refused on a wrong type or an unknown field); query strings and
@@ -129,10 +194,27 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     });
 
     const token = app.config.controlToken;
+    // Before the token check: a page must not drive the control plane, nor read it through DNS rebinding (see origin.ts).
+    const guard = new OriginGuard(app.config);
+    scope.addHook('onRequest', (request, reply, done) => {
+      const host = request.headers.host;
+      const origin = request.headers.origin;
+      const authorised = token !== null && tokenMatches(request, token);
+      if (origin !== undefined && !guard.originAllowed(origin, host, authorised)) {
+        reply.code(403).send({ error: 'Forbidden', message: `Control requests from the browser origin "${origin}" are refused (a web page must not drive the emulator); allow the origin with --allowed-origins` });
+        return;
+      }
+      // Health is answered whatever the Host (it holds nothing secret), so a service name works in a readiness loop.
+      if (!authorised && !guard.hostAllowed(host) && !isHealth(request.url)) {
+        reply.code(403).send({ error: 'Forbidden', message: `The control plane answers Host "${host}" only when it is localhost, an IP address or a name in --allowed-hosts (a page using DNS rebinding sends its own name); add it there${token ? ' or send the control token' : ''}` });
+        return;
+      }
+      done();
+    });
     if (token) {
       scope.addHook('onRequest', async (request, reply) => {
         const path = request.url.split('?')[0];
-        if (path.replace(/\/$/, '') === '/_emulator/health' || isUiAsset(path)) return;
+        if (isHealth(path) || isUiAsset(path)) return;
         if (!tokenMatches(request, token)) {
           return reply.code(401).header('www-authenticate', 'Bearer realm="vendor-api-emulator control plane"')
             .send({ error: 'Unauthorized', message: 'This emulator requires "Authorization: Bearer <control token>" on /_emulator routes (see --control-token)' });
@@ -167,16 +249,32 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
         idleSeconds: Math.round(r.sessionIdleMs / 1000),
         evicted: r.evicted,
         expired: r.expired,
+        journalBytes: journalBudget(app.config).bytes,
         sessions: [...r.sessions.values()].map((s) => ({
           id: s.id,
           createdAt: new Date(s.createdAt).toISOString(),
           lastUsedAt: new Date(s.lastUsedAt).toISOString(),
           inFlight: s.inFlight,
           requests: journalOf(s, app.config).length,
+          journalBytes: journalOf(s, app.config).bytes,
           faults: faultsOf(s).size,
           clock: s.clock.describe(),
         })),
       };
+    });
+    // Makes the session the request names (?session=, X-Emulator-Session or /_sessions/<id>/), from the
+    // fixtures: the only way a session comes to be with --session-mode explicit, and allowed in both modes.
+    scope.post('/sessions', {
+      config: { createsSession: true },
+      schema: { querystring: Type.Object({ session: Type.Optional(Type.String()) }, { additionalProperties: false }) },
+    }, async (request, reply) => {
+      if (request.body !== undefined && request.body !== null && request.body !== '') {
+        throw new ControlError(400, 'POST /_emulator/sessions takes no body: name the session with ?session=<id> or the X-Emulator-Session header (what a load balancer can route on)');
+      }
+      const id = controlSessionId(request);
+      if (id === null || id === DEFAULT_STATE_ID) throw new ControlError(400, 'Name the session to create: POST /_emulator/sessions?session=<id> or the X-Emulator-Session header (1-64 letters, digits, \'.\', \'_\' or \'-\'; not "default")');
+      if (!app.registry.create(id)) throw new ControlError(409, `Session "${id}" already exists; DELETE /_emulator/sessions/${id} first to start it again from the fixtures`);
+      return reply.code(201).send({ created: id, mode: app.config.sessionMode });
     });
     scope.delete('/sessions/:id', { schema: { params: Type.Object({ id: Type.String({ minLength: 1 }) }) } }, async (request) => {
       const { id } = request.params as { id: string };

@@ -46,10 +46,12 @@ export interface JournalEntry {
 }
 
 /**
- * What the journal keeps of one request until someone reads it: references to what the request
- * already holds (headers, query, parsed body, the answer's text) and a few numbers. The public
- * entry (ISO time, path, credentials, bounded texts) is built when the journal is read, not on
- * the request's path: a journal that nobody reads costs almost nothing per request.
+ * What the journal keeps of one request until someone reads it: the body's first
+ * `--journal-body-bytes` (as received), the answer's first as many, references to the headers and
+ * query (bounded by Node's header size limit) and a few numbers. Nothing that grows with the
+ * request beyond those bounds: not the parsed body (a 1 MB JSON body kept whole was 1 MB per entry
+ * whatever the byte limit said), only the names of its credential fields. The public entry (ISO
+ * time, path, texts) is built when the journal is read, not on the request's path.
  */
 interface StoredEntry {
   seq: number;
@@ -62,10 +64,10 @@ interface StoredEntry {
   url: string;
   query: Record<string, unknown>;
   headers: Record<string, string | string[] | undefined>;
-  /** The request body as received: text, or parts of it; null when none was read. */
+  /** The request body as received (bounded): text, or parts of it; null when none was read. */
   rawBody: string | Buffer | (string | Buffer)[] | null;
-  /** The parsed body (credential field names; the body text when no raw text was kept). */
-  parsedBody: unknown;
+  /** `body:<field>` for the top-level body fields that carry credentials. */
+  bodyCredentials: string[];
   bodyTruncated: boolean;
   status: number | null;
   responseHeaders: Record<string, unknown>;
@@ -74,51 +76,141 @@ interface StoredEntry {
   durationMs: number;
   fault?: number;
   dropped?: boolean;
+  /** What keeping it costs, in bytes (an estimate that errs high). */
+  bytes: number;
+  /** Still held by its journal (the process-wide budget skips entries already dropped). */
+  held: boolean;
+  owner: Journal;
   built?: JournalEntry;
 }
 
-export class Journal {
-  private ring: StoredEntry[] = [];
-  private start = 0;
-  private nextSeq = 1;
-  constructor(readonly size: number, private readonly maxBody = Number.MAX_SAFE_INTEGER) {}
+/** Bytes every entry costs besides its texts (the object, its numbers, the header and query objects). */
+const ENTRY_OVERHEAD = 512;
 
-  /** Keep an entry (the oldest goes when the ring is full). */
-  keep(e: Omit<StoredEntry, 'seq'>): void {
-    if (this.size <= 0) return;
+/**
+ * The bytes all journals of one app may hold together (`--journal-total-bytes`). Entries are
+ * queued in arrival order; past the bound the oldest of the process goes first, whatever its
+ * state (the oldest entry of the process is always the oldest of its own journal).
+ */
+export class JournalBudget {
+  bytes = 0;
+  private queue: StoredEntry[] = [];
+  private head = 0;
+  private live = 0;
+  constructor(readonly max: number) {}
+
+  add(e: StoredEntry): void {
+    this.queue.push(e);
+    this.bytes += e.bytes;
+    this.live++;
+    while (this.bytes > this.max && this.head < this.queue.length) {
+      const oldest = this.queue[this.head];
+      if (oldest.held) oldest.owner.dropOldest();
+      else this.head++;
+    }
+    this.compact();
+  }
+
+  /** An entry left its journal (pushed out, cleared, or its state closed). */
+  released(e: StoredEntry): void {
+    this.bytes -= e.bytes;
+    this.live--;
+    this.compact();
+  }
+
+  /** Forget the queue's dropped entries once they are most of it (amortised O(1) per entry). */
+  private compact(): void {
+    while (this.head < this.queue.length && !this.queue[this.head].held) this.head++;
+    if (this.queue.length - this.head > 2 * this.live + 64 || this.head > 1024) {
+      this.queue = this.queue.slice(this.head).filter((x) => x.held);
+      this.head = 0;
+    }
+  }
+}
+
+export class Journal {
+  /** Oldest first, from `head` (dropping the oldest is O(1); the array is compacted now and then). */
+  private items: StoredEntry[] = [];
+  private head = 0;
+  private nextSeq = 1;
+  private disposed = false;
+  /** Bytes the entries held cost (see StoredEntry.bytes). */
+  bytes = 0;
+  constructor(readonly size: number, private readonly maxBody = Number.MAX_SAFE_INTEGER,
+    private readonly maxBytes = Number.MAX_SAFE_INTEGER, private readonly budget: JournalBudget | null = null) {}
+
+  /** Keep an entry (the oldest go while the count or the bytes are past their bounds). */
+  keep(e: Omit<StoredEntry, 'seq' | 'held' | 'owner'>): void {
+    if (this.disposed || this.size <= 0 || e.bytes > this.maxBytes || (this.budget && e.bytes > this.budget.max)) return;
     const entry = e as StoredEntry;
     entry.seq = this.nextSeq++;
-    if (this.ring.length < this.size) this.ring.push(entry);
-    else {
-      this.ring[this.start] = entry;
-      this.start = this.start + 1 === this.size ? 0 : this.start + 1;
+    entry.held = true;
+    entry.owner = this;
+    this.items.push(entry);
+    this.bytes += entry.bytes;
+    while (this.items.length - this.head > this.size || this.bytes > this.maxBytes) this.dropOldest();
+    this.budget?.add(entry);
+  }
+
+  /** Drop the oldest entry (by the count, the state's bytes or the process's bytes). */
+  dropOldest(): void {
+    if (this.head >= this.items.length) return;
+    const e = this.items[this.head];
+    this.items[this.head++] = undefined as unknown as StoredEntry;
+    this.release(e);
+    if (this.head > 64 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
     }
+  }
+
+  private release(e: StoredEntry): void {
+    e.held = false;
+    this.bytes -= e.bytes;
+    this.budget?.released(e);
   }
 
   /** Oldest first. */
   entries(): JournalEntry[] {
     const out: JournalEntry[] = [];
-    for (let i = 0; i < this.ring.length; i++) {
-      const e = this.ring[(this.start + i) % this.ring.length];
-      out.push((e.built ??= build(e, this.maxBody)));
-    }
+    for (let i = this.head; i < this.items.length; i++) out.push(built(this.items[i], this.maxBody));
     return out;
   }
 
   clear(): number {
-    const n = this.ring.length;
-    this.ring = [];
-    this.start = 0;
+    const n = this.items.length - this.head;
+    for (let i = this.head; i < this.items.length; i++) this.release(this.items[i]);
+    this.items = [];
+    this.head = 0;
     return n;
   }
 
+  /** Its state closed: what it held leaves the process's budget. */
+  dispose(): void {
+    this.disposed = true;
+    this.clear();
+  }
+
   get length(): number {
-    return this.ring.length;
+    return this.items.length - this.head;
   }
 }
 
+const budgets = new WeakMap<Config, JournalBudget>();
+
+/** The process-wide journal budget of the app configured by `config`. */
+export function journalBudget(config: Config): JournalBudget {
+  let b = budgets.get(config);
+  if (b === undefined) {
+    b = new JournalBudget(config.journalTotalBytes ?? Number.MAX_SAFE_INTEGER);
+    budgets.set(config, b);
+  }
+  return b;
+}
+
 export function journalOf(state: EmulatorState, config: Config): Journal {
-  return state.extra('journal', () => new Journal(config.journalSize, config.journalBodyBytes));
+  return state.extra('journal', () => new Journal(config.journalSize, config.journalBodyBytes,
+    config.journalStateBytes ?? Number.MAX_SAFE_INTEGER, journalBudget(config)));
 }
 
 const CREDENTIAL = /^(authorization|proxy-authorization|cookie|x-api-key|api-?key|apiuuid|apisecret|.*(password|passwd|secret|token|signature|api_?key|apikey).*)$/i;
@@ -141,16 +233,16 @@ function bounded(value: string, max: number): { text: string; truncated: boolean
   return { text: Buffer.from(value).subarray(0, max).toString('utf8'), truncated: true };
 }
 
-/** The public form of a stored entry. */
-function build(e: StoredEntry, max: number): JournalEntry {
+/** The public form of a stored entry, built once; its texts then replace the stored parts. */
+function built(e: StoredEntry, max: number): JournalEntry {
+  if (e.built) return e.built;
   let body: string | null = null;
   let bodyTruncated = e.bodyTruncated;
-  if (e.rawBody !== null) body = text(e.rawBody);
-  else if (e.parsedBody !== undefined && e.parsedBody !== null) body = typeof e.parsedBody === 'string' ? e.parsedBody : JSON.stringify(e.parsedBody);
-  if (body !== null) {
-    const b = bounded(body, max);
+  if (e.rawBody !== null) {
+    const b = bounded(text(e.rawBody), max);
     body = b.text;
     bodyTruncated ||= b.truncated;
+    e.rawBody = body;
   }
   let responseBody: string | null = null;
   let responseTruncated = e.responseBodyTruncated;
@@ -158,6 +250,7 @@ function build(e: StoredEntry, max: number): JournalEntry {
     const b = bounded(text(e.responseBody), max);
     responseBody = b.text;
     responseTruncated ||= b.truncated;
+    e.responseBody = responseBody;
   }
   const entry: JournalEntry = {
     seq: e.seq,
@@ -174,7 +267,7 @@ function build(e: StoredEntry, max: number): JournalEntry {
     credentials: [
       ...credentialNames('header', e.headers),
       ...credentialNames('query', e.query),
-      ...credentialNames('body', e.parsedBody),
+      ...e.bodyCredentials,
     ],
     body,
     status: e.status,
@@ -186,7 +279,7 @@ function build(e: StoredEntry, max: number): JournalEntry {
   if (responseTruncated) entry.responseBodyTruncated = true;
   if (e.fault !== undefined) entry.fault = e.fault;
   if (e.dropped) entry.dropped = true;
-  return entry;
+  return (e.built = entry);
 }
 
 /**
@@ -205,6 +298,8 @@ export class Trace {
   /** Id of the fault rule that answered, delayed or dropped the request. */
   fault?: number;
   dropped?: boolean;
+  /** The emulator refused it itself (in-flight cap, foreign origin), in the vendor's format. */
+  refused?: boolean;
   constructor(readonly timeMs: number) {}
 }
 
@@ -260,6 +355,40 @@ export function keepResponse(trace: Trace, payload: unknown, max: number): void 
   }
 }
 
+/** Most credential field names of one body an entry keeps. */
+const MAX_BODY_CREDENTIALS = 32;
+
+function bodyCredentialNames(body: unknown): string[] {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return [];
+  const out: string[] = [];
+  for (const k in body) {
+    if (Object.hasOwn(body, k) && CREDENTIAL.test(k) && k.length <= 256) {
+      out.push(`body:${k}`);
+      if (out.length === MAX_BODY_CREDENTIALS) break;
+    }
+  }
+  return out;
+}
+
+/** The warnings of one request, up to `max` bytes of them (a note says how many more there were). */
+function boundedWarnings(list: string[], max: number): string[] {
+  let bytes = 0;
+  for (let i = 0; i < list.length; i++) {
+    bytes += list[i].length * 3;
+    if (bytes > max) return [...list.slice(0, i), `... and ${list.length - i} more warnings (past --journal-body-bytes)`];
+  }
+  return list;
+}
+
+function textBytes(v: string | Buffer | (string | Buffer)[] | null): number {
+  if (v === null) return 0;
+  if (typeof v === 'string') return v.length * 2;
+  if (Buffer.isBuffer(v)) return v.length;
+  let n = 0;
+  for (const p of v) n += typeof p === 'string' ? p.length * 2 : p.length;
+  return n;
+}
+
 /** Write the journal entry of a vendor request (once). */
 export function record(request: FastifyRequest, reply: FastifyReply | null, config: Config): void {
   const trace = traceOf(request);
@@ -268,25 +397,42 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
   const info = request.emulator;
   const answered = !trace.dropped && reply !== null;
   const parts = trace.parts;
-  const entry: Omit<StoredEntry, 'seq'> = {
+  let rawBody: StoredEntry['rawBody'] = parts === null ? null : parts.length === 1 ? parts[0] : parts;
+  let bodyTruncated = trace.truncated;
+  // A body no stream delivered (made by a hook): its text, bounded now; the object is not kept.
+  if (rawBody === null && request.body !== undefined && request.body !== null) {
+    const b = bounded(typeof request.body === 'string' ? request.body : JSON.stringify(request.body) ?? '', config.journalBodyBytes);
+    rawBody = b.text;
+    bodyTruncated ||= b.truncated;
+  }
+  const warnings = info.warnings.length ? boundedWarnings(info.warnings, config.journalBodyBytes) : null;
+  // Header and query texts are bounded by Node's header size limit (16 KiB): their raw size stands for them.
+  let headerBytes = 0;
+  const raw = request.raw.rawHeaders;
+  for (let i = 0; i < raw.length; i++) headerBytes += raw[i].length;
+  const url = request.originalUrl;
+  const entry: Omit<StoredEntry, 'seq' | 'held' | 'owner'> = {
     timeMs: trace.timeMs,
     session: info.sessionId,
     vendor: info.vendor ?? '',
     operation: info.operation,
-    warnings: info.warnings.length ? info.warnings : null,
+    warnings,
     method: request.method,
-    url: request.originalUrl,
+    url,
     query: (request.query ?? {}) as Record<string, unknown>,
     headers: request.headers,
-    rawBody: parts === null ? null : parts.length === 1 ? parts[0] : parts,
-    parsedBody: request.body,
-    bodyTruncated: trace.truncated,
+    rawBody,
+    bodyCredentials: bodyCredentialNames(request.body),
+    bodyTruncated,
     status: answered ? reply!.statusCode : null,
     responseHeaders: answered ? reply!.getHeaders() : {},
     responseBody: trace.responseBody,
     responseBodyTruncated: trace.responseTruncated,
     durationMs: Math.round((performance.now() - trace.startedAt) * 100) / 100,
+    bytes: 0,
   };
+  entry.bytes = ENTRY_OVERHEAD + 4 * url.length + 4 * headerBytes + textBytes(rawBody) + textBytes(trace.responseBody)
+    + (warnings === null ? 0 : 6 * warnings.reduce((n, w) => n + w.length, 0));
   if (trace.fault !== undefined) entry.fault = trace.fault;
   if (trace.dropped) entry.dropped = true;
   journalOf(info.state, config).keep(entry);

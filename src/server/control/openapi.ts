@@ -160,9 +160,11 @@ declare module 'fastify' {
 export function installResponseValidation(scope: FastifyInstance, vendor: VendorModule, checker: ResponseChecker): void {
   if (!checker.covers(vendor.name)) return;
   scope.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    // Answered before the request reached the vendor (a bad session id, every session busy): not a vendor answer.
-    if (!request.emulator) return payload;
-    if (traceOf(request)?.fault !== undefined) return payload; // an injected fault answers on purpose
+    // Answered before the request reached the vendor (a bad or unknown session id, every session busy;
+    // the vendor's first hook names it): not a vendor answer.
+    if (!request.emulator || request.emulator.vendor === null) return payload;
+    const trace = traceOf(request);
+    if (trace?.fault !== undefined || trace?.refused) return payload; // an injected fault or the emulator's own refusal answers on purpose
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : null;
     if (body === null) return payload; // a stream: not checked
     const status = reply.statusCode;

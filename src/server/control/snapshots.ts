@@ -20,23 +20,43 @@ export interface SnapshotInfo {
   bytes: number;
 }
 
+/** What the snapshots may hold together (--max-snapshots, --max-snapshot-bytes). */
+export interface SnapshotLimits {
+  maxSnapshots: number;
+  maxBytes: number;
+}
+
 export class SnapshotStore {
   private mem = new Map<string, { info: SnapshotInfo; image: Buffer }>();
   private file: DB | null;
+  /** Bytes of the images held. */
+  private bytes = 0;
 
-  constructor(registry: StateRegistry) {
+  constructor(registry: StateRegistry, private readonly limits: SnapshotLimits = { maxSnapshots: Infinity, maxBytes: Infinity }) {
     this.file = registry.persistent ? registry.defaultState.db : null;
     if (this.file) {
       this.file.exec('CREATE TABLE IF NOT EXISTS _emulator_snapshots (name TEXT PRIMARY KEY, image BLOB NOT NULL, createdAt TEXT NOT NULL, session TEXT)');
       const rows = this.file.prepare('SELECT name, image, createdAt, session FROM _emulator_snapshots ORDER BY createdAt, name').all() as { name: string; image: Buffer; createdAt: string; session: string | null }[];
-      for (const r of rows) this.mem.set(r.name, { info: { name: r.name, createdAt: r.createdAt, session: r.session, bytes: r.image.length }, image: r.image });
+      for (const r of rows) {
+        this.mem.set(r.name, { info: { name: r.name, createdAt: r.createdAt, session: r.session, bytes: r.image.length }, image: r.image });
+        this.bytes += r.image.length;
+      }
     }
   }
 
   save(name: string, image: Buffer, session: string | null): SnapshotInfo {
+    const old = this.mem.get(name);
+    if (!old && this.mem.size >= this.limits.maxSnapshots) {
+      throw new ControlError(409, `${this.mem.size} snapshots are kept, the most allowed (--max-snapshots ${this.limits.maxSnapshots}); DELETE /_emulator/snapshots/<name> one you no longer need, or save over one`);
+    }
+    const held = this.bytes - (old?.image.length ?? 0);
+    if (held + image.length > this.limits.maxBytes) {
+      throw new ControlError(413, `This snapshot (${image.length} bytes) would take the snapshots past ${this.limits.maxBytes} bytes (--max-snapshot-bytes; ${held} held by the others)`);
+    }
     const info: SnapshotInfo = { name, createdAt: new Date().toISOString(), session, bytes: image.length };
     this.mem.delete(name);
     this.mem.set(name, { info, image });
+    this.bytes = held + image.length;
     if (this.file?.open) {
       this.file.prepare('INSERT INTO _emulator_snapshots (name, image, createdAt, session) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET image = excluded.image, createdAt = excluded.createdAt, session = excluded.session')
         .run(name, image, info.createdAt, session);
@@ -56,6 +76,9 @@ export class SnapshotStore {
 
   delete(name: string): boolean {
     if (this.file?.open) this.file.prepare('DELETE FROM _emulator_snapshots WHERE name = ?').run(name);
+    const s = this.mem.get(name);
+    if (!s) return false;
+    this.bytes -= s.image.length;
     return this.mem.delete(name);
   }
 }
