@@ -346,7 +346,6 @@ export function createIspcrmStore(db: DB) {
   const insertCustomer = db.prepare(`INSERT INTO ispcrm_customers
     (ispid, resellerid, type, name, surname, dob, mobile, email, uniqueid, zipcode, state, city, street, notes, created, updated)
     VALUES (@ispid, @resellerid, @type, @name, @surname, @dob, @mobile, @email, @uniqueid, @zipcode, @state, @city, @street, @notes, @created, @created)`);
-  const activeServices = db.prepare("SELECT COUNT(*) AS n FROM ispcrm_services WHERE customerid = ? AND status = 'Active'");
   const deleteServices = db.prepare('DELETE FROM ispcrm_services WHERE customerid = ?');
   const deleteCustomer = db.prepare('DELETE FROM ispcrm_customers WHERE id = ?');
   const insertReset = db.prepare(`INSERT INTO ispcrm_password_resets (customerid, userid, email, mobile, subject, body, created)
@@ -481,11 +480,7 @@ export function createIspcrmStore(db: DB) {
       })();
     },
 
-    activeServiceCount(customerid: number): number {
-      return (activeServices.get(customerid) as { n: number }).n;
-    },
-
-    /** Delete a customer and its (inactive) services. */
+    /** Delete a customer and its services, whatever their status. */
     remove(id: number): void {
       db.transaction(() => {
         deleteServices.run(id);

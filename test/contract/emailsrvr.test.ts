@@ -100,11 +100,18 @@ describe('emailsrvr --strict (default)', () => {
     expect(dump(app, 'strict-1')).toBe(before);
   });
 
-  it('ignores unknown fields (as the real service does) without a warning', async () => {
+  it('ignores unknown fields (as the real service does), naming them in a journal warning', async () => {
     const res = await call(app, { method: 'POST', url: '/customers', session: 'strict-2', payload: { name: 'Extra', colour: 'blue' } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ name: 'Extra', accountNumber: '460314' });
-    expect((await lastJournal(app, 'strict-2')).warnings).toBeUndefined();
+    expect((await lastJournal(app, 'strict-2')).warnings).toEqual(['unknown field "colour" ignored']);
+  });
+
+  it('ignores an unknown query parameter (a cache-buster) and takes the first of a repeated one, with a journal warning each', async () => {
+    const res = await call(app, { method: 'GET', url: '/v0/customers?_=12345&size=5&size=7' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().size).toBe(5);
+    expect((await lastJournal(app)).warnings).toEqual(['_ is not a known parameter: ignored', 'size was given 2 times: the first ("5") is used']);
   });
 
   it('serves a size above 250 as 250 and says so on the journal entry', async () => {

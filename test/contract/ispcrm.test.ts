@@ -39,6 +39,7 @@ describe('ISP CRM OpenAPI document', () => {
       expect(Object.keys(item).filter((k) => k !== 'description')).toEqual(['post']);
       const content = item.post.requestBody.content;
       expect(content['application/x-www-form-urlencoded'].schema).toEqual({ $ref: `#/components/schemas/Ispcrm${name}Request` });
+      expect(content['multipart/form-data'].schema).toEqual({ $ref: `#/components/schemas/Ispcrm${name}Request` });
       expect(content['application/json'].schema).toEqual({ $ref: `#/components/schemas/Ispcrm${name}RequestJson` });
       expect(item.post['x-operation']).toBe(`customer.${op}`);
       expect(Object.keys(item.post.responses).sort()).toEqual(['200', '400', '405', '413', '415', '500']);
@@ -98,13 +99,13 @@ describe('ISP CRM --strict (default)', () => {
   beforeAll(async () => { app = await makeApp(); });
   afterAll(async () => { await app.close(); });
 
-  it('refuses an enum in another case, a repeated field, an unreadable rows_limit, a yyyy/m/d date; records no warnings', async () => {
+  it('refuses an enum in another case, a list for one value, an unreadable rows_limit, a yyyy/m/d date; records no warnings', async () => {
     const cases: [string, Record<string, string | string[]>, string][] = [
       ['create', { ...SANDBOX, ...NEW, type: 'individual' }, 'Invalid type. Allowed values are: Individual, Organisation'],
       ['list', { ...SANDBOX, sort_order: 'DESC' }, 'Invalid sort_order. Allowed values are: asc, desc'],
       ['list', { ...SANDBOX, rows_limit: 'ten' }, 'Invalid rows_limit. Expected a number of 1 or more'],
       ['list', { ...SANDBOX, created_from: '2024/1/5' }, 'Invalid created_from. Date must be a valid date in yyyy-mm-dd format'],
-      ['update', { ...SANDBOX, customerid: '1093', street: ['1st street', '2nd street'] }, 'Invalid street'],
+      ['update', { ...SANDBOX, customerid: '1093', 'street[]': ['1st street', '2nd street'] }, 'Invalid street'],
     ];
     let n = 0;
     for (const [op, fields, error] of cases) {
@@ -113,11 +114,20 @@ describe('ISP CRM --strict (default)', () => {
     }
   });
 
-  it('ignores unknown fields silently and caps rows_limit, as NeuCRM does', async () => {
+  it('ignores unknown fields and caps rows_limit, as NeuCRM does, with a journal warning for each', async () => {
     const a = await post(app, 'list', { ...SANDBOX, rows_limit: '500', customer_id: '7' }, 'strict-unknown');
     expect(a.error).toBeNull();
     expect(a.result).toHaveLength(100);
-    expect(a.warnings).toBeUndefined();
+    expect(a.warnings).toEqual([
+      'unknown field "customer_id" ignored (NeuCRM ignores unknown fields in both modes)',
+      "rows_limit 500 counts as 100 (NeuCRM's maximum)",
+    ]);
+  });
+
+  it('takes the last value of a field sent twice, as PHP does, with a journal warning', async () => {
+    const a = await post(app, 'update', { ...SANDBOX, customerid: '1093', street: ['1st street', '2nd street'] }, 'strict-repeated');
+    expect(a).toEqual({ result: 'done', error: null, warnings: ['street was sent 2 times; the last value "2nd street" is used (as PHP does)'] });
+    expect((await post(app, 'list', { ...SANDBOX, customerid: '1093' }, 'strict-repeated')).result[0].street).toBe('2nd street');
   });
 
   it('still refuses a wrong type on update in strict mode, changing nothing', async () => {
@@ -156,13 +166,13 @@ describe('ISP CRM --lenient', () => {
     expect(capped.warnings).toEqual(["rows_limit 500 counts as 100 (NeuCRM's maximum)"]);
   });
 
-  it('a repeated field takes the last value, a yyyy/m/d date is normalised, unknown fields are named', async () => {
-    const a = await post(app, 'update', { ...SANDBOX, customerid: '1093', street: ['1st street', '2nd street'], dob: '1990/1/5', customer_name: 'x' }, 'lenient-update');
+  it('a list for one value takes the last value, a yyyy/m/d date is normalised, unknown fields are named', async () => {
+    const a = await post(app, 'update', { ...SANDBOX, customerid: '1093', 'street[]': ['1st street', '2nd street'], dob: '1990/1/5', customer_name: 'x' }, 'lenient-update');
     expect(a).toMatchObject({ result: 'done', error: null });
     expect(a.warnings).toEqual([
       'unknown field "customer_name" ignored (NeuCRM ignores unknown fields in both modes)',
       'dob "1990/1/5" read as "1990-01-05" (NeuCRM accepts only yyyy-mm-dd)',
-      'street was sent 2 times; the last value "2nd street" is used',
+      'street is a list of 2 values; the last one "2nd street" is used',
     ]);
     const c = (await post(app, 'list', { ...SANDBOX, customerid: '1093' }, 'lenient-update')).result[0];
     expect(c).toMatchObject({ street: '2nd street', dob: '1990-01-05' });

@@ -63,10 +63,30 @@ describe('ISP CRM transport-level answers, all in the envelope', () => {
     expect(await everything(app)).toEqual(before);
   });
 
-  it('an unsupported content type answers 415', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload: '<userid>5</userid>', headers: { 'content-type': 'application/xml' } });
+  // PHP fills $_POST from form and multipart bodies only: any other body leaves the fields absent.
+  for (const type of ['text/plain', 'application/xml', 'text/plain; charset=utf-8']) {
+    it(`a ${type} body is not read (as PHP does not): the call answers as without fields, with a journal warning`, async () => {
+      const before = await everything(app);
+      const res = await app.inject({ method: 'POST', url: '/api/customer/create', payload: `${form}&type=Individual&name=Plain`, headers: { 'content-type': type } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ result: null, error: 'userid is required' });
+      const journal = (await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1' })).json();
+      expect(journal.requests[0].warnings).toEqual([
+        `the ${JSON.stringify(type)} body is not read: NeuCRM reads form (url-encoded or multipart) and JSON bodies only, so its fields are absent`,
+      ]);
+      expect(await everything(app)).toEqual(before);
+    });
+  }
+
+  it('a body above --max-body-bytes of a type that is not read is still a 413', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload: 'x'.repeat(5000), headers: { 'content-type': 'text/plain' } });
+    expect(res.statusCode).toBe(413);
+  });
+
+  it('a Content-Type that is not a media type answers 415', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload: form, headers: { 'content-type': ';;;' } });
     expect(res.statusCode).toBe(415);
-    expect(res.json()).toEqual({ result: null, error: 'Unsupported Content-Type "application/xml". Send application/x-www-form-urlencoded or application/json' });
+    expect(res.json()).toEqual({ result: null, error: 'Unsupported Content-Type ";;;". Send application/x-www-form-urlencoded or application/json' });
   });
 
   it('malformed JSON answers 400 in the envelope', async () => {

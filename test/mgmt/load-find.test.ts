@@ -148,9 +148,7 @@ describe('UniPay find: paging', () => {
       ['offset=-1', 'offset', 'offset must be a non-negative integer'],
       ['offset=abc', 'offset', 'offset must be a non-negative integer'],
       ['offset=99999999999', 'offset', 'offset must be <= 2147483647'],
-      ['offset=1&offset=2', 'offset', 'offset must be given at most once'],
       ['accountId=x', 'accountId', 'accountId must be a non-negative integer'],
-      ['sort=id', 'sort', 'sort is not a known parameter of find'],
     ];
     for (const [qs, field, message] of cases) {
       const res = await req(app, { method: 'GET', url: `/api/v01/customers?${qs}` });

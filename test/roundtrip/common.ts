@@ -3,6 +3,7 @@
  * request schemas are read from them, never written here again), the request encodings a client
  * may use, and the run parameters.
  */
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -75,12 +76,21 @@ export function formBody(value: Record<string, unknown>): string {
   return new URLSearchParams(phpPairs(value)).toString();
 }
 
-/** A real multipart/form-data body (as `curl -F` sends it), built by the platform's FormData. */
+/**
+ * A multipart/form-data body with every value's bytes as given, as `curl -F` and PHP's curl send
+ * it. (FormData is not used: the HTML serialisation it follows turns every line break of a value
+ * into CRLF, so what reached the server would not be what the property drew.)
+ */
 export async function multipartBody(value: Record<string, unknown>): Promise<{ payload: Buffer; contentType: string }> {
-  const fd = new FormData();
-  for (const [k, v] of phpPairs(value)) fd.append(k, v);
-  const res = new Response(fd);
-  return { payload: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type')! };
+  const boundary = `----roundtrip${randomBytes(12).toString('hex')}`;
+  const parts: Buffer[] = [];
+  // A name's quote and line breaks are percent-encoded, as browsers and curl do.
+  const quoted = (name: string) => name.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  for (const [k, v] of phpPairs(value)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${quoted(k)}"\r\n\r\n${v}\r\n`, 'utf8'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`, 'utf8'));
+  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 /** XML text content: escaped, and carriage returns as references so that the parser keeps them. */

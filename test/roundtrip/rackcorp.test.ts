@@ -315,23 +315,12 @@ describe('RackCorp: every write round-trips', () => {
     expect(writeCommands()).toEqual(Object.keys(SPECS).sort());
   });
 
-  interface Pending { fields: string[]; bindings: string[] }
-
-  /**
-   * Run the property for one cmd: through every binding with every field (`pending` empty), or
-   * without what is pending (`leaveOut`), or through only the pending bindings and always with the
-   * pending fields (`only`, the it.fails runs).
-   */
-  async function roundTrip(cmd: string, pending: Pending = { fields: [], bindings: [] }, mode: 'all' | 'leaveOut' | 'only' = 'all', runs = RUNS): Promise<void> {
+  /** Run the property for one cmd: every binding, every field its request schema has. */
+  async function roundTrip(cmd: string): Promise<void> {
     const spec = SPECS[cmd];
-    const full = without(requestSchema(cmd), doc, NOT_DATA);
-    const schema = mode === 'leaveOut' ? without(full, doc, pending.fields)
-      : mode === 'only' ? { ...full, required: [...new Set([...(full.required as string[]), ...pending.fields])] } : full;
+    const schema = without(requestSchema(cmd), doc, NOT_DATA);
     const props = schema.properties as Record<string, JsonSchema>;
-    const every = bindingsOf(cmd);
-    // A pending field is sent through the bindings that are not pending themselves.
-    const bindings = mode === 'leaveOut' || (mode === 'only' && pending.fields.length > 0) ? every.filter((b) => !pending.bindings.includes(b.name))
-      : mode === 'only' ? every.filter((b) => pending.bindings.includes(b.name)) : every;
+    const bindings = bindingsOf(cmd);
     const fieldsArb = arbitraryOf(schema, doc, {}, spec.hints(props)) as fc.Arbitrary<Row>;
     const tallies = new Map(bindings.map((b) => [b.name, new Tally()]));
     const all = new Tally();
@@ -358,44 +347,14 @@ describe('RackCorp: every write round-trips', () => {
         (e as Error).message = `through ${binding.name}: ${(e as Error).message}`;
         throw e;
       }
-    }), fcParams(runs));
-    all.expectAccepted(cmd, mode === 'only' ? 0.05 : 0.1);
+    }), fcParams(RUNS));
+    all.expectAccepted(cmd, 0.1);
     // Every binding accepted something: none of them refuses whatever is sent.
     const never = [...tallies.entries()].filter(([, t]) => t.accepted === 0 && t.refused > 0).map(([name, t]) => `${name}: ${[...t.reasons.keys()][0]}`);
     expect(never, `${cmd}: bindings that accepted nothing`).toEqual([]);
   }
 
-  /**
-   * What fails on this branch because its fix is being made in another branch at the time of
-   * writing. The property runs without it (200 cases, must pass), and through only the pending
-   * bindings with the pending fields always sent, as `it.fails` (50 cases): that run starts to
-   * pass once the fix is merged, and fails then as a reminder to delete the entry here.
-   *   - h/php reads PHP bracket notation (`locations[0][suburb]=...`) in json.php queries and forms,
-   *     and multipart bodies (today: locations and contacts sent so are ignored as unknown fields
-   *     by update and missing for create, and a multipart body is refused as "not valid JSON").
-   *   (h/fid-rc's promoCode, applied on create, signup and update, was pending here until merged.)
-   */
-  const PHP_NESTED = ['json.php GET', 'json.php POST application/x-www-form-urlencoded'];
-  const MULTIPART = 'json.php POST multipart/form-data';
-  const PENDING: Record<string, Pending> = {
-    'customer.create': { fields: [], bindings: [...PHP_NESTED, MULTIPART] },
-    'customer.signup': { fields: [], bindings: [...PHP_NESTED, MULTIPART] },
-    // The contract lists a form body for update's REST path too: its bracketed locations are ignored today.
-    'customer.update': { fields: [], bindings: [...PHP_NESTED, MULTIPART, 'REST PUT application/x-www-form-urlencoded'] },
-  };
-  for (const cmd of Object.keys(SPECS)) PENDING[cmd] ??= { fields: [], bindings: [MULTIPART] };
-
   for (const cmd of Object.keys(SPECS).sort()) {
-    const pending = PENDING[cmd];
-    const what = `${cmd}: an accepted write is read back with every field it set, through every binding`;
-    if (pending.fields.length === 0 && pending.bindings.length === 0) {
-      it(what, () => roundTrip(cmd));
-      continue;
-    }
-    const names = [...pending.fields, ...pending.bindings].join(', ');
-    it(`${what} but ${names}`, () => roundTrip(cmd, pending, 'leaveOut'));
-    // Fails while another branch's fix is not merged (see PENDING): each field and binding on its own.
-    for (const field of pending.fields) it.fails(`${cmd}: ${field} round-trips (pending another branch)`, () => roundTrip(cmd, { fields: [field], bindings: pending.bindings }, 'only', 50));
-    for (const binding of pending.bindings) it.fails(`${cmd}: ${binding} round-trips (pending another branch)`, () => roundTrip(cmd, { fields: [], bindings: [binding] }, 'only', 50));
+    it(`${cmd}: an accepted write is read back with every field it set, through every binding`, () => roundTrip(cmd));
   }
 });

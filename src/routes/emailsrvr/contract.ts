@@ -311,7 +311,7 @@ function examples(): ContractExample[] {
 }
 
 export const emailsrvrContract: VendorContract = {
-  description: 'The customers resource of the Rackspace Email & Apps API (v0/v1), in XML (the default; `text/xml` or `application/xml`) and JSON (`application/json`), chosen by Accept. Every request is signed with `X-Api-Signature` and carries a `User-Agent`. Faults are named by their root element (XML) or key (JSON): badRequestFault, validationFault (400), unauthorizedFault (403), itemNotFoundFault (404), appsFault (500). Paging: default size 50, at most 250 (a larger size is served as 250). `--strict` (default) refuses parameters and fields of the wrong type with a 400 validationFault; `--lenient` reads them as best it can and records a warning on the journal entry. Unknown fields and parameters are ignored in both modes, as the real service ignores them.',
+  description: 'The customers resource of the Rackspace Email & Apps API (v0/v1), in XML (the default; `text/xml` or `application/xml`) and JSON (`application/json`), chosen by Accept. Every request is signed with `X-Api-Signature` and carries a `User-Agent`. Faults are named by their root element (XML) or key (JSON): badRequestFault, validationFault (400), unauthorizedFault (403), itemNotFoundFault (404), appsFault (500). Paging: default size 50, at most 250 (a larger size is served as 250). `--strict` (default) refuses parameters and fields of the wrong type with a 400 validationFault; `--lenient` reads them as best it can and records a warning on the journal entry. Unknown fields and parameters are ignored in both modes, as the real service ignores them, each named in a journal warning (as is a repeated query parameter, read by its first value).',
   paths,
   unmatched,
   components: {

@@ -47,7 +47,13 @@ const INTEGER_PARAMS = ['page', 'size', 'offset'] as const;
 export function parseIndexQuery(query: unknown, mode: Leniency = { strict: true, warn: () => undefined }): IndexQuery {
   const q: Record<string, unknown> = {};
   for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    // Neither is refused by the real service; each is named in a journal warning, in both modes.
+    if (!(k in IndexQuery.properties)) {
+      mode.warn(`${k} is not a known parameter: ignored`);
+      continue;
+    }
     // A repeated parameter: the first one wins (as ASP.NET-style query readers do).
+    if (Array.isArray(v)) mode.warn(`${k} was given ${v.length} times: the first (${JSON.stringify(v[0])}) is used`);
     q[k] = Array.isArray(v) ? v[0] : v;
   }
   if (!validateIndexQuery(q)) {
@@ -116,7 +122,7 @@ const BODY_FIELDS = ['name', 'referenceNumber'] as const;
 /**
  * The add/edit body, whichever way it came, as plain fields. `--strict` refuses a field of the
  * wrong type (400 validationFault); `--lenient` takes a number or boolean as its text and the first
- * of a repeated field, with a warning. Unknown fields are ignored in both modes.
+ * of a repeated field, with a warning. Unknown fields are ignored in both modes, with a journal warning.
  */
 export function readCustomerFields(body: unknown, xml: boolean, forAdd: boolean, mode: Leniency = { strict: true, warn: () => undefined }): CustomerFields {
   let obj: Record<string, unknown> = {};
@@ -134,6 +140,9 @@ export function readCustomerFields(body: unknown, xml: boolean, forAdd: boolean,
   // XML values are trimmed (the contract says so). The parser trims before it decodes character
   // references, so `<name>x&#13;</name>` would keep its CR: trim the decoded text once more.
   if (xml) for (const k of BODY_FIELDS) if (typeof fields[k] === 'string') fields[k] = (fields[k] as string).trim();
+  // Ignored, as the real service ignores them, but named in a journal warning (XML attributes and text aside).
+  const unknown = Object.keys(obj).filter((k) => !(BODY_FIELDS as readonly string[]).includes(k) && !/^[@#?]/.test(k));
+  if (unknown.length) mode.warn(`unknown field${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => JSON.stringify(k)).join(', ')} ignored`);
   // A null name is no name (Add: "Missing required field").
   if (fields.name === null) delete fields.name;
   if (!mode.strict) {

@@ -15,6 +15,7 @@ import { Customer, ErrorEnvelope, Service } from './schemas.js';
 const PREFIX = '/api/customer';
 const JSON_TYPE = 'application/json';
 const FORM_TYPE = 'application/x-www-form-urlencoded';
+const MULTIPART_TYPE = 'multipart/form-data';
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const schemaName = (op: IspcrmOperation, what: string) => `Ispcrm${op.operationId.replace(/^ispcrmCustomer/, '')}${what}`;
 
@@ -51,7 +52,7 @@ const envelopeResponse = (description: string, headers?: Record<string, unknown>
 const TRANSPORT = {
   '400': envelopeResponse('Malformed JSON (or an empty JSON body): `Invalid request: ...`'),
   '413': envelopeResponse('Body above --max-body-bytes: `Request body too large. Maximum N bytes allowed`'),
-  '415': envelopeResponse('A content type other than form or JSON: `Unsupported Content-Type "..." ...`'),
+  '415': envelopeResponse('A Content-Type header that is not a media type (`;;;`): `Unsupported Content-Type "..." ...`. A well-formed type NeuCRM does not read (text/plain, XML) is not refused: its fields are absent'),
   '500': envelopeResponse('The service failing (only with the `server_error` fault preset; anything else is an emulator bug)'),
 };
 
@@ -65,9 +66,13 @@ function operationDoc(op: IspcrmOperation): OpenApiOperation {
     'x-ispcrm-credentials': CREDENTIALS_NOTE,
     requestBody: {
       required: true,
-      description: 'Form fields (what `curl -d` sends) or the same fields as a JSON object; values are trimmed and an empty value counts as not sent. Query-string fields are not read.',
+      description: 'Form fields (what `curl -d` or `curl -F` sends) or the same fields as a JSON object; values are trimmed and an empty value counts as not sent. ' +
+        'Query-string fields are not read. Form bodies are read as PHP reads $_POST: a field sent twice keeps its last value (with a journal warning), ' +
+        '`name[]=` makes a list (refused where one value is expected), file parts are ignored (with a journal warning). Any other body (text/plain, XML) ' +
+        'is not read, as PHP does not read it: its fields are absent (so `userid is required`), with a journal warning.',
       content: {
         [FORM_TYPE]: { schema: ref(schemaName(op, 'Request')) },
+        [MULTIPART_TYPE]: { schema: ref(schemaName(op, 'Request')) },
         [JSON_TYPE]: { schema: ref(schemaName(op, 'RequestJson')) },
       },
     },
@@ -163,7 +168,7 @@ function examples(): ContractExample[] {
     // transport
     { name: 'list: GET is 405', method: 'GET', url: `${PREFIX}/list`, status: 405 },
     { name: 'create: malformed JSON is 400', method: 'POST', url: `${PREFIX}/create`, headers: JSON_HEADERS, body: '{"userid": 5,', status: 400 },
-    { name: 'update: XML is 415', method: 'POST', url: `${PREFIX}/update`, headers: { 'content-type': 'application/xml' }, body: '<userid>5</userid>', status: 415 },
+    { name: 'update: an XML body is not read (userid is required)', method: 'POST', url: `${PREFIX}/update`, headers: { 'content-type': 'application/xml' }, body: '<userid>5</userid>', status: 200 },
     post('unknown method is 404', '/show', SANDBOX, 404),
   ];
 }
@@ -185,8 +190,9 @@ export const ispcrmContract: VendorContract = {
     '`{"result": ..., "error": null}` / `{"result": null, "error": "..."}`; API-level errors answer HTTP 200 (so each 200 ' +
     'is a oneOf of the success and error envelopes), transport failures 400/404/405/413/415 in the same envelope. ' +
     'Credentials are the `userid` + `api_key` body fields (see `x-ispcrm-credentials`). Strict (default) refuses what ' +
-    'NeuCRM refuses; --lenient also accepts enum values in another case, yyyy/m/d dates, repeated fields (last wins) ' +
-    'and unreadable paging/sort values (the default), recording a warning for each. Unknown fields are ignored in both modes.',
+    'NeuCRM refuses; --lenient also accepts enum values in another case, yyyy/m/d dates, a list where one value is expected ' +
+    '(the last) and unreadable paging/sort values (the default), recording a warning for each. In both modes, as PHP does, a form ' +
+    'field sent twice keeps its last value and unknown fields are ignored, each with a journal warning.',
   paths: buildPaths(),
   unmatched,
   components: { schemas: buildSchemas() },

@@ -223,18 +223,13 @@ function passwordReset(c: IspcrmCustomerRow, userid: number, nowMs: number, stam
 const remove: IspcrmOperation<typeof DeleteRequest> = {
   name: 'customer.delete',
   operationId: 'ispcrmCustomerDelete',
-  summary: 'Delete a customer without Active services',
+  summary: 'Delete a customer and its services',
   path: '/delete',
   request: DeleteRequest,
   result: DoneResult,
   handler(input, ctx) {
     const customer = ownCustomer(input, ctx);
-    // NeuCRM provisions PPPoE (RADIUS) accounts from services: a customer with a live service
-    // cannot be deleted; suspended and terminated services go with the customer.
-    const active = ctx.store.activeServiceCount(customer.id);
-    if (active > 0) {
-      throw new IspcrmError(`Cannot delete customerid ${customer.id}: the customer has ${active} active service${active === 1 ? '' : 's'}; suspend or terminate ${active === 1 ? 'it' : 'them'} before deleting the customer`);
-    }
+    // The doc sets no precondition and promises "done": the customer goes, and its services with it.
     ctx.store.remove(customer.id);
     return 'done';
   },

@@ -15,6 +15,7 @@ import { installErrorPath } from '../shared/errors.js';
 import { Input } from './input.js';
 import type { AnyRequest } from './schemas.js';
 import { ispcrmContract } from './contract.js';
+import { usePhpFormParsers } from '../shared/php-form.js';
 
 const PREFIX = '/api/customer';
 
@@ -63,6 +64,16 @@ export const ispcrm: VendorModule = {
   contract: ispcrmContract,
   plugin: async (scope, opts) => {
     const strict = opts.config.strict !== false;
+    // NeuCRM is PHP: form and multipart bodies are its $_POST (brackets, last value wins).
+    usePhpFormParsers(scope, (e) => new IspcrmError(`Invalid request: ${e.message}`, 400));
+    // Any other body (text/plain, XML, ...) PHP leaves out of $_POST: its fields are absent, so the
+    // call answers as NeuCRM answers a missing field ("userid is required"). Still read within
+    // --max-body-bytes (413), and named in a journal warning so the cause is visible.
+    scope.removeContentTypeParser('text/plain');
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, _body, done) => {
+      request.emulator?.warnings.push(`the ${JSON.stringify(request.headers['content-type'] ?? '')} body is not read: NeuCRM reads form (url-encoded or multipart) and JSON bodies only, so its fields are absent`);
+      done(null, undefined);
+    });
     installErrorPath(scope, {
       prefix: PREFIX, routes: operations.map((op) => ({ method: 'POST', url: op.path, operation: op.name })),
       own: ispcrmErrorKind, render: renderFailure,

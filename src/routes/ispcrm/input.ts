@@ -4,15 +4,17 @@
  * the checks and the OpenAPI document are the same objects. Handlers read the fields in the doc's
  * table order and the first problem is the answer, worded as NeuCRM words it, naming the field.
  *
- * Values are trimmed; an empty value counts as not given (what PHP's `empty()` does), so
- * `-d name=` neither filters nor satisfies a required field. JSON numbers are accepted where a
- * string is expected and numeric strings where a number is (form values are all strings).
- * Unknown fields are ignored, as NeuCRM ignores them.
+ * Form bodies arrive as PHP's $_POST (src/routes/shared/php-form.ts): a field sent twice already
+ * holds its last value, with a journal warning. Values are trimmed; an empty value counts as not
+ * given (what PHP's `empty()` does), so `-d name=` neither filters nor satisfies a required field.
+ * JSON numbers are accepted where a string is expected and numeric strings where a number is
+ * (form values are all strings). Unknown fields are ignored, as NeuCRM ignores them (with a
+ * journal warning, as for everything answered without a refusal but not as asked).
  *
  * `--strict` (default) refuses what NeuCRM refuses. `--lenient` reads what it can and records a
- * warning for each deviation (request.emulator.warnings): a field sent twice (the last value, as
- * PHP does), an enum value in another case (`individual`, `DESC`), a date written `yyyy/m/d`, an
- * unreadable value of a field that has a default (the default), and unknown fields (named).
+ * warning for each deviation (request.emulator.warnings): a list where one value is expected (a
+ * JSON array or `name[]=`: the last value), an enum value in another case (`individual`, `DESC`),
+ * a date written `yyyy/m/d`, and an unreadable value of a field that has a default (the default).
  */
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { ErrorObject } from 'ajv';
@@ -64,16 +66,17 @@ export class Input<S extends TObject> {
       }
     }
     const input = new Input(schema, fields, mode);
-    if (!mode.strict) {
-      const unknown = [...fields.keys()].filter((k) => !(k in schema.properties));
-      if (unknown.length) input.note(`unknown field${unknown.length === 1 ? '' : 's'} ${unknown.map(show).join(', ')} ignored (NeuCRM ignores unknown fields in both modes)`);
-    }
+    const unknown = [...fields.keys()].filter((k) => !(k in schema.properties));
+    if (unknown.length) input.note(`unknown field${unknown.length === 1 ? '' : 's'} ${unknown.map(show).join(', ')} ignored (NeuCRM ignores unknown fields in both modes)`);
     return input;
   }
 
-  /** A warning, recorded with --lenient only (strict answers or ignores exactly as NeuCRM does). */
+  /**
+   * A journal warning, in both modes: whatever is answered without a refusal but not as asked
+   * (an unknown field ignored, a rows_limit capped; with --lenient, a value strict refuses) says so.
+   */
   note(message: string): void {
-    if (!this.mode.strict) this.mode.warn(message);
+    this.mode.warn(message);
   }
 
   get lenient(): boolean {
@@ -94,10 +97,10 @@ export class Input<S extends TObject> {
     if (!schema) throw new Error(`ispcrm: field ${field} is not in the request schema`);
     let raw = this.fields.get(field);
     if (Array.isArray(raw)) {
-      // A form field sent twice (or a JSON array). PHP keeps the last value; NeuCRM's checks refuse.
+      // A JSON array or `name[]=a&name[]=b`: a list where NeuCRM's checks expect one value.
       const last = raw.length ? raw[raw.length - 1] : undefined;
       if (this.mode.strict || !isScalar(last)) throw new IspcrmError(`Invalid ${field}`);
-      this.note(`${field} was sent ${raw.length} times; the last value ${show(last)} is used`);
+      this.note(`${field} is a list of ${raw.length} values; the last one ${show(last)} is used`);
       raw = typeof last === 'string' ? last.trim() : last;
     }
     if (raw !== undefined && !isScalar(raw)) throw new IspcrmError(`Invalid ${field}`);

@@ -203,18 +203,28 @@ export function parseCustomerInput(body: unknown, mode: InputMode = STRICT): Cus
 
 const INTEGER_PARAMS = new Set(['offset', 'limit', 'accountId']);
 
-/** Query string -> validated find query (unknown, repeated or malformed parameters are refused when strict). */
+/** Query parameters of an operation that reads none: ignored, as a Java service ignores them, each named in a journal warning. */
+function unreadQuery(query: unknown, op: string, mode: InputMode): void {
+  for (const k of Object.keys((query ?? {}) as Record<string, unknown>)) mode.warn(`${k} is not a known parameter of ${op}: ignored`);
+}
+
+/**
+ * Query string -> validated find query; malformed values are refused (lenient: repaired when they can be).
+ * Unknown and repeated parameters are not refused in either mode: a Java service ignores query
+ * parameters it does not bind (cache-busters such as `_=12345` are common) and reads the first
+ * value of a repeated one (the servlet's getParameter). Each is a journal warning.
+ */
 export function parseFindQuery(raw: unknown, mode: InputMode = STRICT): FindQuery {
   const query: Record<string, unknown> = {};
   const known = Object.keys(FindQuerySchema.properties);
   for (const [k, given] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
     if (!known.includes(k)) {
-      deviation(mode, k, `${k} is not a known parameter of find`, `${k} is not a known parameter of find: ignored`);
+      mode.warn(`${k} is not a known parameter of find: ignored`);
       continue;
     }
     let v = given;
     if (Array.isArray(v)) {
-      deviation(mode, k, `${k} must be given at most once`, `${k} was given ${v.length} times: the first value (${describe(v[0])}) was used`);
+      mode.warn(`${k} was given ${v.length} times: the first value (${describe(v[0])}) was used`);
       v = v[0];
     }
     if (v === '') continue;
@@ -264,7 +274,10 @@ const create: Operation<CustomerInput> = {
   url: '/customers',
   consumesBody: true,
   readOnly: false,
-  input: ({ body }, mode) => parseCustomerInput(body, mode),
+  input: ({ body, query }, mode) => {
+    unreadQuery(query, 'create', mode);
+    return parseCustomerInput(body, mode);
+  },
   handler(input, { store, auth, clock }) {
     if (!auth.accountIds.includes(input.accountId)) {
       throw new MgmtError('E403', `accountId ${input.accountId} is not an account user ${auth.login} may act on`, 'accountId');
@@ -318,7 +331,10 @@ const load: Operation<string> = {
   url: '/customers/:id',
   consumesBody: false,
   readOnly: true,
-  input: ({ params }) => params.id,
+  input: ({ params, query }, mode) => {
+    unreadQuery(query, 'load', mode);
+    return params.id;
+  },
   handler(rawId, { store, auth }) {
     const c = /^[0-9]{1,15}$/.test(rawId) ? store.get(Number(rawId)) : undefined;
     // Another merchant's customer answers exactly like a missing one.

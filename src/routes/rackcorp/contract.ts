@@ -81,7 +81,10 @@ const errorResponses = {
   500: { description: 'An internal error (FAULT body, faultcode Server)', content: { 'application/json': { schema: ref('RackcorpFault') } } },
 };
 
-const isScalar = (s: JsonSchema) => !('items' in s) && !('properties' in s) && s.type !== 'array' && s.type !== 'object';
+/** How the PHP service reads text input ($_GET, $_POST): said on every operation that takes it. */
+const PHP_FIELDS = 'The query string and form bodies (url-encoded or multipart) are read as PHP reads them: bracket notation builds lists and ' +
+  'objects (`locations[0][suburb]=Sydney`, `tags[]=a`), a field sent twice keeps its last value (with a journal warning), a file part ' +
+  'is ignored (with a journal warning); at most 1000 fields and 64 levels of brackets.';
 
 function okSchema(op: RackcorpOperation): JsonSchema {
   const out = plain(op.output);
@@ -102,7 +105,7 @@ function bodySchema(input: TObject, omit: string[], extra: Record<string, JsonSc
   const required = ((s.required as string[] | undefined) ?? []).filter((k) => !omit.includes(k));
   return {
     type: 'object',
-    description: 'Unknown fields are ignored (as the PHP service does).',
+    description: 'Unknown fields are ignored (as the PHP service does), each named in a journal warning.',
     ...(required.length ? { required } : {}),
     properties: { ...extra, ...props, ...CREDENTIAL_FIELDS },
   };
@@ -136,22 +139,17 @@ function restOperation(op: RackcorpOperation, method: string, path: string, n: n
     o.description = 'Parameters are query parameters (text, coerced to their types).';
   } else {
     const body = bodySchema(op.input, pathParams);
-    const bodyProps = body.properties as Record<string, JsonSchema>;
-    // A form body carries text fields only: it is offered when no required field is a nested list,
-    // and describes the scalar fields (the optional lists, such as customer.update's, need JSON).
-    const nested = Object.keys(bodyProps).filter((k) => !isScalar(bodyProps[k]));
     const required = Array.isArray(body.required) ? (body.required as string[]) : [];
-    const formOk = !nested.some((k) => required.includes(k));
-    const formBody = nested.length ? { ...body, properties: Object.fromEntries(Object.entries(bodyProps).filter(([k]) => !nested.includes(k))) } : body;
     o.requestBody = {
       required: required.length > 0,
       content: {
         'application/json': { schema: body },
-        ...(formOk ? { 'application/x-www-form-urlencoded': { schema: formBody } } : {}),
+        'application/x-www-form-urlencoded': { schema: body },
+        'multipart/form-data': { schema: body },
       },
     };
-    o.description = 'Query parameters are read too; a field given in both must have the same value (else a FAULT naming it). JSON bodies are also accepted with `text/plain` or no content type.' +
-      (!formOk ? ' No form encoding: the body has nested lists (JSON only).' : nested.length ? ` A form body carries the scalar fields; ${nested.join(', ')} need JSON.` : '');
+    o.description = 'Query parameters are read too; a field given in both must have the same value (else a FAULT naming it). ' +
+      'JSON bodies are also accepted with `text/plain` or no content type. ' + PHP_FIELDS;
   }
   if (parameters.length) o.parameters = parameters;
   if (op.public) o.security = [];
@@ -187,7 +185,7 @@ function jsonPhp(ops: RackcorpOperation[]): OpenApiPaths[string] {
         { name: 'cmd', in: 'query', required: true, schema: { type: 'string', enum: cmds } },
         {
           name: 'fields', in: 'query', style: 'form', explode: true,
-          description: "The cmd's fields, each as its own query parameter (text, coerced): see `<cmd>Request` in components (e.g. `?cmd=customer.get&id=123`)",
+          description: "The cmd's fields, each as its own query parameter (text, coerced): see `<cmd>Request` in components (e.g. `?cmd=customer.get&id=123`). " + PHP_FIELDS,
           schema: { type: 'object', additionalProperties: true },
         },
       ],
@@ -202,6 +200,9 @@ function jsonPhp(ops: RackcorpOperation[]): OpenApiPaths[string] {
         content: {
           'application/json': { schema: { oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)), discriminator: { propertyName: 'cmd', mapping } } },
           'application/x-www-form-urlencoded': {
+            schema: { oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)), discriminator: { propertyName: 'cmd', mapping } },
+          },
+          'multipart/form-data': {
             schema: { oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)), discriminator: { propertyName: 'cmd', mapping } },
           },
         },
@@ -253,7 +254,7 @@ export function rackcorpContract(ops: RackcorpOperation[]): VendorContract {
     description: 'RackCorp REST API v2.9, customers and billing. Every answer is JSON: `{"code":"OK",...}` or the FAULT ' +
       '`{"code":"FAULT","message","error":{field:why},"fault":{faultcode,faultstring}}`, both HTTP 200 (413 for an oversized body, 500 internal). ' +
       'Each operation is documented at its REST path (any version segment and `/api/<ver>/` reach it too) and through the json.php ' +
-      'dispatcher (a body discriminated on `cmd`). Unknown fields are ignored in both --strict and --lenient modes; --strict refuses ' +
+      'dispatcher (a body discriminated on `cmd`). Unknown fields are ignored in both --strict and --lenient modes, each named in a journal warning; --strict refuses ' +
       'JSON values of the wrong type (numbers may be sent as numeric strings and strings as numbers, as the PHP service reads them); ' +
       '--lenient coerces what it can (true/null for a number or string, "yes"/"no" for a flag) and records a warning.',
     paths,

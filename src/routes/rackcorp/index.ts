@@ -16,6 +16,7 @@ import { TokenService, type Credentials } from './auth.js';
 import { RackcorpFault, JSON_TYPE, faultBody, okBody, rackcorpFaultKind, renderFailure } from './envelope.js';
 import { installErrorPath, type RouteEntry } from '../shared/errors.js';
 import { rackcorpContract, JSON_PHP_OPERATION, UNKNOWN_PATH_OPERATION } from './contract.js';
+import { PhpFormError, phpQuery, usePhpFormParsers } from '../shared/php-form.js';
 
 export const MOUNT = '/api/rest/v2.9';
 export const operations: RackcorpOperation[] = [...customerOperations, ...billingOperations];
@@ -55,7 +56,8 @@ function credentialsOf(request: FastifyRequest): Credentials {
   };
 }
 
-const FORM = /application\/x-www-form-urlencoded/i;
+/** Bodies whose values are text (PHP's $_POST), not typed JSON. */
+const FORM = /application\/x-www-form-urlencoded|multipart\/form-data/i;
 
 /** No typed fields (never changed: callers only delete from a non-empty set). */
 const NO_FIELDS: ReadonlySet<string> = new Set();
@@ -75,6 +77,16 @@ function objectOrEmpty(v: unknown): Record<string, unknown> {
   if (v === undefined || v === null || v === '') return NO_BODY;
   if (typeof v !== 'object' || Array.isArray(v)) throw new RackcorpFault('The request body must be a JSON object', { body: 'must be a JSON object' });
   return v as Record<string, unknown>;
+}
+
+/** The query string as the PHP service reads it ($_GET: brackets, last value wins); a FAULT when it cannot be read. */
+function queryOf(request: FastifyRequest): Record<string, unknown> {
+  try {
+    return phpQuery(request.url, (m) => { request.emulator.warnings.push(m); });
+  } catch (e) {
+    if (e instanceof PhpFormError) throw new RackcorpFault(e.message, { query: e.message });
+    throw e;
+  }
 }
 
 export const rackcorp: VendorModule = {
@@ -113,6 +125,8 @@ export const rackcorp: VendorModule = {
 
     // Clients send JSON with odd or missing content types (text/plain, none): try JSON, else FAULT.
     scope.removeContentTypeParser('text/plain');
+    // Form and multipart bodies as PHP's $_POST (brackets, last value wins).
+    usePhpFormParsers(scope, (e) => new RackcorpFault(e.message, { body: e.message }));
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
       const text = (body as string).trim();
       if (text === '') return done(null, undefined);
@@ -158,7 +172,7 @@ export const rackcorp: VendorModule = {
           url: rest.path,
           handler: (request, reply) => {
             const body = objectOrEmpty(request.body);
-            const params = mergeParams([['query', request.query as Record<string, unknown>], ['body', body], ['path', request.params as Record<string, unknown>]]);
+            const params = mergeParams([['query', queryOf(request)], ['body', body], ['path', request.params as Record<string, unknown>]]);
             const typed = typedFields(request, body);
             // A non-empty set is this request's own (typedFields made it).
             if (typed.size > 0) for (const k of Object.keys(request.params as object)) (typed as Set<string>).delete(k);
@@ -172,7 +186,7 @@ export const rackcorp: VendorModule = {
     const dispatch = (request: FastifyRequest, reply: FastifyReply) => {
       request.emulator.operation = JSON_PHP_OPERATION;
       const body = objectOrEmpty(request.body);
-      const params = mergeParams([['query', request.query as Record<string, unknown>], ['body', body]]);
+      const params = mergeParams([['query', queryOf(request)], ['body', body]]);
       const cmd = params.cmd;
       if (cmd === undefined || cmd === '') throw new RackcorpFault('No command given: pass cmd', { cmd: 'cmd is required' });
       const prepared = typeof cmd === 'string' ? table.get(cmd) : undefined;

@@ -194,7 +194,7 @@ function invalid(errors: ErrorObject[] | null | undefined): RackcorpFault {
 
 /**
  * Check an operation's input. Unknown fields are ignored in both modes (the PHP service ignores
- * them). Text values (query, path, form) are coerced to the schema's types as before. JSON values
+ * them), each named in a journal warning. Text values (query, path, form) are coerced to the schema's types as before. JSON values
  * are typed: after `normalize`, a JSON value of the wrong type (true or null for a number or a
  * string, a string for a flag, ...) is refused by --strict with the usual FAULT; --lenient lets
  * ajv coerce it and records a warning per field. What cannot be coerced ("abc" for an integer)
@@ -216,6 +216,8 @@ function checkParams(prepared: PreparedOperation, raw: Record<string, unknown>, 
     if (dropCredentials && (k === 'APIUUID' || k === 'APISECRET' || k === 'cmd')) continue;
     const v = raw[k];
     const schema = props[k];
+    // The PHP service ignores fields it does not read; a misspelt one should still be visible.
+    if (!schema) warnings.push(`${k} is not a field of ${prepared.op.cmd}: ignored`);
     // normalize() returns a text value as it is, and a flag's too under --strict: skip the call then.
     params[k] = schema && ((anyTyped && typed.has(k)) || (!strict && factsOf(schema).flag)) ? normalize(v, schema, k, typed.has(k), strict, warnings) : v;
   }
