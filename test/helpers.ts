@@ -23,3 +23,14 @@ function writeCoverage(app: FastifyInstance, dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`), JSON.stringify(r));
 }
+
+/** A real multipart/form-data body, as an HTTP client serialises a FormData (file parts too). */
+export async function multipart(fields: [string, string | Blob, string?][]): Promise<{ payload: Buffer; headers: Record<string, string> }> {
+  const form = new FormData();
+  for (const [k, v, filename] of fields) {
+    if (typeof v === 'string') form.append(k, v);
+    else form.append(k, v, filename);
+  }
+  const req = new Request('http://localhost/', { method: 'POST', body: form });
+  return { payload: Buffer.from(await req.arrayBuffer()), headers: { 'content-type': req.headers.get('content-type')! } };
+}

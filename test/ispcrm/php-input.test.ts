@@ -4,21 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { makeApp, multipart } from '../helpers.js';
 import { SANDBOX, everything, ok } from './util.js';
 
 const NEW = { type: 'Individual', name: 'Multi Part', mobile: '9812345678', email: 'mp@example.com', zipcode: '403001', state: 'Goa', city: 'Panaji', street: '1 Form St' };
-
-/** A real multipart/form-data body, as an HTTP client serialises a FormData. */
-async function multipart(fields: [string, string | Blob, string?][]): Promise<{ payload: Buffer; headers: Record<string, string> }> {
-  const form = new FormData();
-  for (const [k, v, filename] of fields) {
-    if (typeof v === 'string') form.append(k, v);
-    else form.append(k, v, filename);
-  }
-  const req = new Request('http://localhost/', { method: 'POST', body: form });
-  return { payload: Buffer.from(await req.arrayBuffer()), headers: { 'content-type': req.headers.get('content-type')! } };
-}
 
 async function lastWarnings(app: FastifyInstance): Promise<string[] | null> {
   return (await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1' })).json().requests[0].warnings;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { makeApp, multipart } from '../helpers.js';
 import { basic, call, digest } from './helpers.js';
 
 const JSON_PHP = '/api/rest/v2.9/json.php';
@@ -20,17 +20,6 @@ const bracketFields: [string, string][] = [
   ['contacts[1][name]', 'Bob Bracket'], ['contacts[1][phoneNumber]', '+61 2 9999 0000'],
 ];
 const encode = (pairs: [string, string][]) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
-
-/** A real multipart/form-data body, as an HTTP client serialises a FormData. */
-async function multipart(fields: [string, string | Blob, string?][]): Promise<{ payload: Buffer; headers: Record<string, string> }> {
-  const form = new FormData();
-  for (const [k, v, filename] of fields) {
-    if (typeof v === 'string') form.append(k, v);
-    else form.append(k, v, filename);
-  }
-  const req = new Request('http://localhost/', { method: 'POST', body: form });
-  return { payload: Buffer.from(await req.arrayBuffer()), headers: { 'content-type': req.headers.get('content-type')! } };
-}
 
 async function lastWarnings(app: FastifyInstance): Promise<string[] | undefined> {
   const journal = (await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1' })).json();

@@ -21,12 +21,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import type { EmulatorState } from '../../store/state.js';
 import { resolveRef, xmlRootName, xmlToJson, type JsonSchema, type OpenApiOperation } from '../../routes/shared/contract.js';
 import { parseXml } from '../../routes/shared/xml.js';
-import type { OpenApiDocument } from './openapi.js';
+import { SchemaValidators, type OpenApiDocument } from './openapi.js';
 import { ControlError, controlSessionId, controlState } from './common.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -318,8 +317,7 @@ function sentParameters(request: FastifyRequest): Set<string> {
 
 export class Coverage {
   private models: Map<string, VendorModel> | null = null;
-  private readonly ajv = new Ajv2020({ allErrors: false, strict: false, validateFormats: false });
-  private readonly compiled = new Map<JsonSchema, ValidateFunction>();
+  private readonly validators = new SchemaValidators(false);
   readonly all = new CoverageRecorder();
   private readonly documentedParams = new Map<string, Set<string>>();
 
@@ -334,12 +332,7 @@ export class Coverage {
   }
 
   private validator(schema: JsonSchema, doc: OpenApiDocument): ValidateFunction {
-    let fn = this.compiled.get(schema);
-    if (!fn) {
-      fn = this.ajv.compile({ ...schema, components: doc.components });
-      this.compiled.set(schema, fn);
-    }
-    return fn;
+    return this.validators.get(schema, doc);
   }
 
   /** The documented outcome an answer is, or `<status> undocumented`. */

@@ -66,11 +66,32 @@ export interface CheckResult {
   errors: string[];
 }
 
+/**
+ * Validators of a document's schemas, compiled on first use and kept per schema object. Compiled
+ * with the document's components beside the schema so `#/components/...` refs resolve.
+ */
+export class SchemaValidators {
+  private readonly ajv: Ajv2020;
+  private readonly compiled = new Map<JsonSchema, ValidateFunction>();
+  /** allErrors: every violation named (response checks); false stops at the first (a yes/no test). */
+  constructor(allErrors: boolean) {
+    this.ajv = new Ajv2020({ allErrors, strict: false, validateFormats: false });
+  }
+
+  get(schema: JsonSchema, doc: OpenApiDocument): ValidateFunction {
+    let fn = this.compiled.get(schema);
+    if (!fn) {
+      fn = this.ajv.compile({ ...schema, components: doc.components });
+      this.compiled.set(schema, fn);
+    }
+    return fn;
+  }
+}
+
 /** Validates live responses against the documents. */
 export class ResponseChecker {
   private readonly byOperation = new Map<string, Documented>();
-  private readonly ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
-  private readonly compiled = new Map<JsonSchema, ValidateFunction>();
+  private readonly validators = new SchemaValidators(true);
   private docs: Map<string, OpenApiDocument> | null = null;
 
   /** Documents are built on first use (a request for one, or the first checked response), not at start. */
@@ -104,13 +125,7 @@ export class ResponseChecker {
   }
 
   private validator(schema: JsonSchema, doc: OpenApiDocument): ValidateFunction {
-    let fn = this.compiled.get(schema);
-    if (!fn) {
-      // Compile with the document's components beside the schema so `#/components/...` refs resolve.
-      fn = this.ajv.compile({ ...schema, components: doc.components });
-      this.compiled.set(schema, fn);
-    }
-    return fn;
+    return this.validators.get(schema, doc);
   }
 
   check(vendor: string, operation: string | null, status: number, contentType: string | undefined, body: string): CheckResult {
