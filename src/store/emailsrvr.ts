@@ -4,7 +4,7 @@
  * next Add makes is always the next number after the highest one ever used.
  */
 import { changeVersion, ReadCache } from './read-cache.js';
-import { preparedOnUse, storedAsGiven, type DB } from './db.js';
+import { pageClause, preparedOnUse, storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 
 export const emailsrvrTables: VendorTable[] = [
@@ -94,15 +94,12 @@ export function createEmailsrvrStore(db: DB) {
     byReference: () => db.prepare<[number, string], AccountRow>(
       'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1'),
     countStmt: () => db.prepare<Record<string, unknown>, number>(`SELECT COUNT(*) FROM emailsrvr_accounts WHERE ${where}`).pluck(),
-    // `LIMIT ? + 0`, not `LIMIT ?`: SQLite (3.53 here) reads a bare LIMIT parameter's value when it
-    // plans, and so marks the statement to be prepared again whenever that parameter is bound, that
-    // is on every run (about 4 us each). The sum is the same integer and is not looked at.
     pageStmt: () => db.prepare<Record<string, unknown>, ListedRow>(
-      `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} LIMIT @limit + 0 OFFSET @offset + 0`).raw(),
+      `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} ${pageClause('@limit', '@offset')}`).raw(),
     // The same with no search (the usual Index): no search conditions to evaluate on every row.
     countAll: () => db.prepare<[number], number>('SELECT COUNT(*) FROM emailsrvr_accounts WHERE reseller_account = ?').pluck(),
     pageAll: () => db.prepare<[number, number, number], ListedRow>(
-      `SELECT ${LISTED} FROM emailsrvr_accounts WHERE reseller_account = ? ${ORDER} LIMIT ? + 0 OFFSET ? + 0`).raw(),
+      `SELECT ${LISTED} FROM emailsrvr_accounts WHERE reseller_account = ? ${ORDER} ${pageClause()}`).raw(),
     insert: () => db.prepare<[string, string | null, number]>(
       'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)'),
     updateName: () => db.prepare<[string, number]>('UPDATE emailsrvr_accounts SET name = ? WHERE account_number = ?'),

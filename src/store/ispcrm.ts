@@ -6,7 +6,7 @@
  * the `created_from` / `created_upto` filters compare the first ten characters.
  */
 import type { Statement } from 'better-sqlite3';
-import type { DB } from './db.js';
+import { pageClause, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { ReadCache } from './read-cache.js';
@@ -381,7 +381,7 @@ export function createIspcrmStore(db: DB) {
     if (!stmt) {
       const dir = order === 'desc' ? 'DESC' : 'ASC';
       const tie = field === 'id' ? '' : `, c.id ${dir}`;
-      stmt = db.prepare(`SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} LIMIT ? + 0 OFFSET ? + 0`).raw();
+      stmt = db.prepare(`SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} ${pageClause()}`).raw();
       pageStmts.set(key, stmt);
     }
     return stmt;

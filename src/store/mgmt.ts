@@ -3,7 +3,7 @@
  * on), and customers. Prepared statements only; no HTTP here.
  */
 import type { Statement } from 'better-sqlite3';
-import { storedAsGiven, type DB } from './db.js';
+import { pageClause, storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 import { ReadCache } from './read-cache.js';
 
@@ -293,7 +293,7 @@ export function createMgmtStore(db: DB) {
         // there are few distinct statements: prepare each once per database.
         stmts = {
           count: db.prepare(`SELECT COUNT(*) FROM mgmt_customers WHERE ${clause}`).pluck(),
-          page: db.prepare(`SELECT ${SELECT_COLUMNS} FROM mgmt_customers WHERE ${clause} ORDER BY id LIMIT ? + 0 OFFSET ? + 0`).raw(),
+          page: db.prepare(`SELECT ${SELECT_COLUMNS} FROM mgmt_customers WHERE ${clause} ORDER BY id ${pageClause()}`).raw(),
         };
         findStatements.set(clause, stmts);
       }

@@ -7,7 +7,7 @@
  * and cents for FIXED. Dates the API takes as YYYY-MM-DD (usage days, promo expiry, service
  * start) are stored as such; instants are Unix seconds like the customer tables.
  */
-import { preparedOnUse, type DB } from './db.js';
+import { pageClause, preparedOnUse, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 
 export const rackcorpBillingTables: VendorTable[] = [
@@ -214,7 +214,7 @@ export function createRackcorpBillingStore(db: DB) {
     usePromo: () => db.prepare('UPDATE rackcorp_promo_codes SET timesUsed = timesUsed + 1 WHERE id = ?'),
     services: () => db.prepare<{ root: number; customer: number | null; limit: number; offset: number }, ServiceRow>(`${TREE}
       SELECT ${SERVICE_COLS} FROM ${SERVICE_FROM} JOIN tree t ON t.id = s.customerId
-      WHERE @customer IS NULL OR s.customerId = @customer ORDER BY s.id LIMIT @limit + 0 OFFSET @offset + 0`),
+      WHERE @customer IS NULL OR s.customerId = @customer ORDER BY s.id ${pageClause('@limit', '@offset')}`),
     servicesCount: () => db.prepare<{ root: number; customer: number | null }, { n: number }>(`${TREE}
       SELECT COUNT(*) AS n FROM rackcorp_services s JOIN tree t ON t.id = s.customerId WHERE @customer IS NULL OR s.customerId = @customer`),
     usageByService: () => db.prepare<{ root: number; customer: number | null; from: string; to: string }, UsageAggRow>(`${TREE}
@@ -230,12 +230,12 @@ export function createRackcorpBillingStore(db: DB) {
         UNION ALL
         SELECT 'PAYMENT', p.id, p.reference, 'Payment by ' || p.method, p.currency, p.amountCents, p.datePaid, NULL, p.invoiceId, NULL
         FROM rackcorp_payments p WHERE p.customerId = @customer)
-      ORDER BY date DESC, kind DESC, id DESC LIMIT @limit + 0 OFFSET @offset + 0`),
+      ORDER BY date DESC, kind DESC, id DESC ${pageClause('@limit', '@offset')}`),
     historyCount: () => db.prepare<{ customer: number }, { n: number }>(`SELECT
       (SELECT COUNT(*) FROM rackcorp_invoices WHERE customerId = @customer) + (SELECT COUNT(*) FROM rackcorp_payments WHERE customerId = @customer) AS n`),
     invoiceNumber: () => db.prepare<[number], { invoiceNumber: string }>('SELECT invoiceNumber FROM rackcorp_invoices WHERE id = ?'),
     quotes: () => db.prepare<{ customer: number; limit: number; offset: number }, QuoteRow>(
-      'SELECT * FROM rackcorp_quotes WHERE customerId = @customer ORDER BY dateCreated DESC, id DESC LIMIT @limit + 0 OFFSET @offset + 0'),
+      `SELECT * FROM rackcorp_quotes WHERE customerId = @customer ORDER BY dateCreated DESC, id DESC ${pageClause('@limit', '@offset')}`),
     quotesCount: () => db.prepare<{ customer: number }, { n: number }>('SELECT COUNT(*) AS n FROM rackcorp_quotes WHERE customerId = @customer'),
     quoteLines: () => db.prepare<[number], QuoteLineRow>(`SELECT l.quoteId, p.code AS productCode, l.description, l.quantity, l.unitPriceCents
       FROM rackcorp_quote_lines l JOIN rackcorp_products p ON p.id = l.productId WHERE l.quoteId = ? ORDER BY l.id`),

@@ -3,7 +3,7 @@
  * keys and portal users, reseller portals, and the contact e-mails the API "sends".
  * Column names follow the API's field names, so fixtures read like API objects.
  */
-import { preparedOnUse, type DB } from './db.js';
+import { pageClause, preparedOnUse, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { changeVersion } from './read-cache.js';
@@ -556,14 +556,12 @@ export function createRackcorpStore(db: DB) {
       // A trigram index needs three characters; shorter keywords take the scan below.
       if (f.keyword !== undefined && trigramQuery(f.keyword) !== null) return listByKeyword(root, f, start, window);
       const { where, params } = filterSql(root, f);
-      // `LIMIT @limit + 0`: a bare LIMIT parameter makes SQLite prepare the statement again on every
-      // run (it reads the bound value when planning, so each new binding expires the plan).
       let st = listCache.get(where);
       if (!st) {
         const from = `${TREE} SELECT %COLS% FROM rackcorp_customers c JOIN tree t ON t.id = c.id ${where}`;
         st = {
           count: db.prepare(from.replace('%COLS%', 'COUNT(*) AS n')),
-          page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id LIMIT @limit + 0 OFFSET @offset + 0`).raw(),
+          page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id ${pageClause('@limit', '@offset')}`).raw(),
         };
         listCache.set(where, st);
       }

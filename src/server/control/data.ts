@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { DB } from '../../store/db.js';
-import { openImage } from '../../store/db.js';
+import { openImage, pageClause } from '../../store/db.js';
 import { clearVendor } from '../../store/fixtures.js';
 import type { EmulatorState, StateRegistry } from '../../store/state.js';
 import type { VendorModule } from '../../routes/shared/vendor.js';
@@ -134,7 +134,7 @@ export async function dataRoutes(app: FastifyInstance, scope: FastifyInstance): 
       throw new ControlError(404, `Vendor ${name} has no table "${table}"; its tables: ${vendor.tables.map((t) => t.name).join(', ')}`);
     }
     const db = controlState(app, request).db;
-    const stmt = db.prepare(`SELECT * FROM "${table}" ORDER BY rowid LIMIT ? + 0 OFFSET ? + 0`); // `+ 0`: a bare `LIMIT ?` is re-prepared on every run
+    const stmt = db.prepare(`SELECT * FROM "${table}" ORDER BY rowid ${pageClause()}`);
     const rows = (stmt.all(limit, offset) as Record<string, unknown>[]).map(plainRow);
     const total = (db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get() as { n: number }).n;
     return { session: controlSessionId(request), vendor: name, table, columns: stmt.columns().map((c) => c.name), total, limit, offset, rows };
