@@ -33,6 +33,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 const MAX_EXTRA = 32;
 const MAX_NAME = 64;
 /** Answers longer than this are classified by status and media type alone (not parsed). */
+/** The name of an XML document's root element, after its declaration and any comments. */
+const XML_ROOT = /^\s*(?:<\?[^]*?\?>\s*)?(?:<!--[^]*?-->\s*)*<([A-Za-z_][\w.:-]*)/;
 const MAX_CLASSIFIED_BODY = 256 * 1024;
 /** Statuses that say something about the transport, not the operation: listed apart. */
 const TRANSPORT = new Set([405, 406, 413, 415, 500, 502, 503]);
@@ -358,9 +360,17 @@ export class Coverage {
       if (hits.length === 1 && hits[0].subs.length === 0) return outcomeId(key, hits[0].kind);
     }
     const doc = model.document;
+    const isXml = /xml/.test(type);
+    if (isXml) {
+      // The root element tells the alternatives apart (a Rackspace list from one customer) without
+      // parsing: parsing, converting and validating a 50-customer page on every request cut the
+      // Rackspace Index bench from 0.36 to 0.03 of the ceiling.
+      const root = XML_ROOT.exec(body)?.[1];
+      const hits = alternatives.filter((a) => xmlRootName(a.schema, doc) === root);
+      if (hits.length === 1 && hits[0].subs.length === 0) return outcomeId(key, hits[0].kind);
+    }
     let parsedXml: Record<string, unknown> | null = null;
     let parsedJson: unknown;
-    const isXml = /xml/.test(type);
     try {
       if (isXml) parsedXml = parseXml(body);
       else parsedJson = JSON.parse(body);
