@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { afterEach } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildApp } from '../src/server/app.js';
@@ -33,4 +34,17 @@ export async function multipart(fields: [string, string | Blob, string?][]): Pro
   }
   const req = new Request('http://localhost/', { method: 'POST', body: form });
   return { payload: Buffer.from(await req.arrayBuffer()), headers: { 'content-type': req.headers.get('content-type')! } };
+}
+
+/** A maker of fresh emulators (makeApp) for one test file; every one made is closed after each test. */
+export function appsClosedAfterEach(): () => Promise<FastifyInstance> {
+  const apps: FastifyInstance[] = [];
+  afterEach(async () => {
+    while (apps.length) await apps.pop()!.close();
+  });
+  return async () => {
+    const app = await makeApp();
+    apps.push(app);
+    return app;
+  };
 }

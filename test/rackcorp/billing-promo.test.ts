@@ -3,24 +3,16 @@
  * promoCode check, each through REST and json.php; each rule; each refusal changes nothing.
  * Tests that write use their own app.
  */
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { appsClosedAfterEach } from '../helpers.js';
 import { basic, call, digest, OTHER_SECRET, OTHER_UUID } from './helpers.js';
 
 const REST = '/api/rest/v2.9';
 const other = basic(OTHER_UUID, OTHER_SECRET);
 type Params = Record<string, unknown>;
 
-const apps: FastifyInstance[] = [];
-async function fresh() {
-  const app = await makeApp();
-  apps.push(app);
-  return app;
-}
-afterEach(async () => {
-  while (apps.length) await apps.pop()!.close();
-});
+const fresh = appsClosedAfterEach();
 
 /** One operation by REST and by json.php (GET query for reads, POST JSON body). */
 function rest(app: FastifyInstance, method: 'GET' | 'POST' | 'PUT', url: string, params: Params = {}, headers = basic()) {

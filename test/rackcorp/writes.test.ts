@@ -6,9 +6,9 @@
  * (query) and json.php POST (JSON body) where the binding can carry the input; each refusal changes
  * nothing.
  */
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { appsClosedAfterEach } from '../helpers.js';
 import { API_UUID, basic, call, digest, OTHER_SECRET, OTHER_UUID } from './helpers.js';
 
 const REST = '/api/rest/v2.9';
@@ -16,15 +16,7 @@ const other = basic(OTHER_UUID, OTHER_SECRET);
 type Params = Record<string, unknown>;
 type Binding = 'rest' | 'get' | 'post';
 
-const apps: FastifyInstance[] = [];
-async function fresh() {
-  const app = await makeApp();
-  apps.push(app);
-  return app;
-}
-afterEach(async () => {
-  while (apps.length) await apps.pop()!.close();
-});
+const fresh = appsClosedAfterEach();
 
 const qs = (params: Params) => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
 
