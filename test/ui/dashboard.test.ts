@@ -3,37 +3,16 @@
  * playwright-core against startEmulator({ port: 0 }). Skipped only off CI when Chromium is missing;
  * in CI (CI=true, .ci/run installs chromium) it must run.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { browserForFile, skipBrowser } from './browser.js';
+import type { Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../src/server/start.js';
 import { basic } from '../rackcorp/helpers.js';
 import { newCustomer } from '../control/helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true';
-if (skip) console.warn(`test/ui/dashboard.test.ts: skipping the browser tests: ${CHROMIUM} is missing (apt-get install chromium); they always run with CI=true`);
-
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-let context: BrowserContext;
-let userDataDir: string;
-
-beforeAll(async () => {
-  if (skip) return;
-  userDataDir = mkdtempSync(join(tmpdir(), 'emu-ui-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1400, height: 1000 },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await context?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-});
+const browser = browserForFile('test/ui/dashboard.test.ts');
+const skip = skipBrowser;
 
 async function rackcorp(emu: RunningEmulator, payload: unknown, contentType = 'application/json') {
   const res = await fetch(`${emu.url}/api/rest/v2.9/json.php`, {
@@ -47,7 +26,7 @@ const customersOption = (page: Page) => page.locator('#data-table option[value="
 describe('dashboard in headless Chromium', () => {
   it.skipIf(skip)('shows a RackCorp request, adds a fault that fails the next one, resets', async () => {
     const emu = await startEmulator({ port: 0, logLevel: 'silent' });
-    const page = await context.newPage();
+    const page = await browser().newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     try {
@@ -109,7 +88,7 @@ describe('dashboard in headless Chromium', () => {
 
   it.skipIf(skip)('shows attacker-controlled bodies as text, and formats XML', async () => {
     const emu = await startEmulator({ port: 0, logLevel: 'silent' });
-    const page = await context.newPage();
+    const page = await browser().newPage();
     try {
       await page.goto(`${emu.url}/_emulator/ui`);
       const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
@@ -131,7 +110,7 @@ describe('dashboard in headless Chromium', () => {
 
   it.skipIf(skip)('with --control-token: the page asks for the token, its calls fail without it and work with it', async () => {
     const emu = await startEmulator({ port: 0, logLevel: 'silent', controlToken: 'dash-secret' });
-    const page = await context.newPage();
+    const page = await browser().newPage();
     try {
       await page.goto(`${emu.url}/_emulator/ui`);
       await page.locator('#token-form').waitFor({ state: 'visible', timeout: 10_000 });
