@@ -5,7 +5,7 @@
  */
 import { changeVersion, ReadCache } from './read-cache.js';
 import { pageClause, preparedOnUse, storedAsGiven, type DB } from './db.js';
-import type { VendorTable } from '../routes/shared/vendor.js';
+import type { VendorTable } from '../core/vendor.js';
 
 export const emailsrvrTables: VendorTable[] = [
   {

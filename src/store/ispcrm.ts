@@ -7,10 +7,10 @@
  */
 import type { Statement } from 'better-sqlite3';
 import { pageClause, type DB } from './db.js';
-import type { VendorTable } from '../routes/shared/vendor.js';
+import type { VendorTable } from '../core/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { ReadCache } from './read-cache.js';
-import { memoize } from '../routes/shared/memoize.js';
+import { memoize } from '../core/memoize.js';
 
 /** The doc's create example answers 1243 on a fresh start: new customer ids never start below. */
 export const ISPCRM_FIRST_NEW_CUSTOMER_ID = 1243;

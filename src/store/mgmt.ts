@@ -4,7 +4,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import { pageClause, storedAsGiven, type DB } from './db.js';
-import type { VendorTable } from '../routes/shared/vendor.js';
+import type { VendorTable } from '../core/vendor.js';
 import { ReadCache } from './read-cache.js';
 
 export const mgmtTables: VendorTable[] = [

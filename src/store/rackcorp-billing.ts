@@ -8,7 +8,7 @@
  * start) are stored as such; instants are Unix seconds like the customer tables.
  */
 import { pageClause, preparedOnUse, type DB } from './db.js';
-import type { VendorTable } from '../routes/shared/vendor.js';
+import type { VendorTable } from '../core/vendor.js';
 
 export const rackcorpBillingTables: VendorTable[] = [
   {

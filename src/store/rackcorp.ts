@@ -4,7 +4,7 @@
  * Column names follow the API's field names, so fixtures read like API objects.
  */
 import { pageClause, preparedOnUse, type DB } from './db.js';
-import type { VendorTable } from '../routes/shared/vendor.js';
+import type { VendorTable } from '../core/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { changeVersion } from './read-cache.js';
 

@@ -5,7 +5,7 @@
  * the first problem is the answer; nothing is written until every field has passed.
  */
 import { createHash } from 'node:crypto';
-import type { Clock } from '../shared/clock.js';
+import type { Clock } from '../../core/clock.js';
 import {
   type CustomerField,
   type IspcrmCustomerRow,

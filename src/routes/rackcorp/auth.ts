@@ -9,10 +9,10 @@
  */
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../shared/clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { RackcorpStore } from '../../store/rackcorp.js';
 import { authFault } from './envelope.js';
-import { memoize } from '../shared/memoize.js';
+import { memoize } from '../../core/memoize.js';
 
 export interface RackcorpAuth {
   customerId: number;

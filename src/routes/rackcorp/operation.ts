@@ -7,9 +7,9 @@
 import { Type, type TObject, type Static } from '@sinclair/typebox';
 import type { ErrorObject } from 'ajv';
 import type { HTTPMethods } from 'fastify';
-import type { Config } from '../../server/config.js';
+import type { Config } from '../../core/config.js';
 import type { EmulatorState } from '../../store/state.js';
-import type { Clock } from '../shared/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { compile, fieldErrors } from '../shared/validation.js';
 import { createRackcorpStore, type RackcorpStore } from '../../store/rackcorp.js';
 import { authenticate, type Credentials, type RackcorpAuth, type TokenService } from './auth.js';

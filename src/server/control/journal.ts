@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Config } from '../config.js';
+import type { Config } from '../../core/config.js';
 import type { EmulatorState } from '../../store/state.js';
 import { ControlError, allStates, controlSessionId, controlState } from './common.js';
 import { redactBody, redactHeaders, redactQuery, redactUrl } from './redact.js';
