@@ -101,7 +101,7 @@ export function setMeta(db: DB, key: string, value: string): void {
 /**
  * An object whose properties are made by `defs` on first read (then kept). A store is made per
  * state (so per session) and most of its statements are never used in a given session: preparing
- * them all up front was most of a new session's first RackCorp request (benchmark profile).
+ * them all up front would be most of the time of a new session's first RackCorp request.
  */
 export function preparedOnUse<T extends Record<string, () => unknown>>(defs: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
   const out = {} as Record<string, unknown>;

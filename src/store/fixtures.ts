@@ -148,7 +148,7 @@ function rowInserter(db: DB, table: string): JsonLinesSink & { flush: () => void
     if (++rows === s.per) flush();
   };
   // Only once `values` has made the header's shape the current one (its first row), so a bad
-  // header or first row still fails exactly as before.
+  // header or first row fails in `values`, with its checks and messages.
   const plainRow = (columns: string[], text: string, start: number, end: number) => {
     const s = shape;
     if (s === null || s.cols !== columns) return false;

@@ -46,9 +46,9 @@ export const rackcorpCustomerTables: VendorTable[] = [
     CREATE INDEX rackcorp_customers_stdname ON rackcorp_customers(stdName);
     ${trigramIndexDdl('fts_rackcorp_customers', ['text'])};
     -- New rows wait here, out of the keyword index, until a batch of them is written to it at once
-    -- (flushKeywordIndex): FTS5 writes a segment on every commit that changed it, which was about
+    -- (flushKeywordIndex): FTS5 writes a segment on every commit that changed it, which would be about
     -- half of customer.create. A keyword search also scans the rows waiting here (a few dozen at most
-    -- after creates), so it finds exactly what it found before. A row is never in both.
+    -- after creates), so it finds exactly what an index of every row would. A row is never in both.
     CREATE TABLE fts_rackcorp_unindexed (id INTEGER PRIMARY KEY);
     CREATE TRIGGER fts_rackcorp_customers_ai AFTER INSERT ON rackcorp_customers BEGIN
       INSERT INTO fts_rackcorp_unindexed (id) VALUES (new.id);

@@ -50,7 +50,7 @@ export class TokenService {
   /**
    * Tokens whose signature was checked, with their expiry. A token's signature never changes, so
    * only the expiry (by the request state's clock) is checked again; jose's WebCrypto verification
-   * was a third of the server's CPU per Bearer request in the benchmark profile. Bounded: cleared when full.
+   * on every request would be a third of the server's CPU per Bearer request. Bounded: cleared when full.
    */
   private readonly verified = new Map<string, { claims: Readonly<{ userId: number; customerId: number }>; exp: number }>();
 

@@ -57,8 +57,8 @@ export interface JournalEntry {
  * What the journal keeps of one request until someone reads it: the body's first
  * `--journal-body-bytes` (as received), the answer's first as many, references to the headers and
  * query (bounded by Node's header size limit) and a few numbers. Nothing that grows with the
- * request beyond those bounds: not the parsed body (a 1 MB JSON body kept whole was 1 MB per entry
- * whatever the byte limit said), only the names of its credential fields. The public entry (ISO
+ * request beyond those bounds: not the parsed body (a 1 MB JSON body kept whole would be 1 MB per
+ * entry whatever the byte limit says), only the names of its credential fields. The public entry (ISO
  * time, path, texts) is built when the journal is read, not on the request's path.
  */
 interface StoredEntry {
