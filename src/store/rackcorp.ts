@@ -199,19 +199,8 @@ export interface ContactInput {
   email?: string;
 }
 
-export interface NewCustomer {
-  parentID: number | null;
-  companyName: string;
-  firstName: string;
-  lastName: string;
-  companyABN: string;
-  companyACN: string;
-  customID: string;
-  status: string;
-  currency: string;
-  customerTierID: string;
-  autobilling: number;
-  promoCode: string;
+/** A customer to create: the columns a caller gives (the store derives stdName and the dates from `now`), and its lists. */
+export interface NewCustomer extends Pick<CustomerRow, 'parentID' | 'companyName' | 'firstName' | 'lastName' | 'companyABN' | 'companyACN' | 'customID' | 'status' | 'currency' | 'customerTierID' | 'autobilling' | 'promoCode'> {
   now: number;
   locations: LocationInput[];
   contacts: ContactInput[];
