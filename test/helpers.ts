@@ -3,7 +3,7 @@ import { afterEach } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildApp } from '../src/server/app.js';
-import type { Config } from '../src/server/config.js';
+import type { Config } from '../src/core/config.js';
 
 /** A fresh emulator per test file (or per test): default fixtures, in-memory, silent. */
 export async function makeApp(options: Partial<Config> = {}): Promise<FastifyInstance> {

@@ -7,8 +7,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { LazyChildLogger } from './lazy-logger.js';
 import formbody from '@fastify/formbody';
 import type { IncomingMessage } from 'node:http';
-import { resolveConfig, type Config } from './config.js';
+import { resolveConfig } from './config.js';
+import type { Config } from '../core/config.js';
 import { vendors } from '../vendors.js';
+import type { VendorModule } from '../routes/shared/vendor.js';
 import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, UnknownSessionError, type EmulatorState } from '../store/state.js';
 import { ResponseChecker } from './control/openapi.js';
 import { ClientSlots, OriginGuard, registerControlPlane, installVendorHooks } from './control/index.js';
@@ -38,7 +40,7 @@ export interface RequestEmulatorInfo {
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
-    registry: StateRegistry;
+    registry: StateRegistry<VendorModule>;
   }
   interface FastifyRequest {
     emulator: RequestEmulatorInfo;

@@ -4,12 +4,12 @@
  * `npm run build` compiles the sources with tsc into dist/ (one module per file: what the library
  * entry and `node dist/server/main.js` use), then scripts/bundle.mjs bundles dist/server/main.js
  * and everything it imports, except better-sqlite3, into dist/server/cli.bundle.cjs. Resolving,
- * reading and compiling some 250 modules one by one was most of the time from spawn to the first
+ * reading and compiling some 250 modules one by one is most of the time from spawn to the first
  * answer; one file takes a fraction of it. Same code, same behaviour.
  *
  * The bundle file is one function expression `(function (require, __filename, __dirname) {...})`,
- * compiled here as a vm.Script. (A V8 code cache for it made the start faster still, but the
- * server then needed about 14 % more CPU per request: measured, so there is none.)
+ * compiled here as a vm.Script. (A V8 code cache for it would make the start faster still, but the
+ * server then needs about 14 % more CPU per request, so there is none.)
  */
 import fs from 'node:fs';
 import path from 'node:path';

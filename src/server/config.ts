@@ -9,26 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { vendorOptionSpecs } from '../vendors.js';
-
-/** `list`: a repeatable flag (each use adds a value) or a comma-separated environment variable. */
-export type OptionType = 'string' | 'integer' | 'boolean' | 'list';
-
-export interface OptionSpec {
-  /** Key in the Config object (camelCase). */
-  key: string;
-  /** Long flag, without the leading dashes. */
-  flag: string;
-  /** Environment variable. */
-  env: string;
-  type: OptionType;
-  default: string | number | boolean | null;
-  help: string;
-  /** Flag that sets a boolean option to false (e.g. `lenient` for `strict`). */
-  negatedBy?: string;
-  min?: number;
-  max?: number;
-  choices?: readonly string[];
-}
+import type { Config, OptionSpec } from '../core/config.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The fixtures folder that ships with the package (works from src/ and from dist/). */
@@ -97,41 +78,6 @@ export const coreOptionSpecs: OptionSpec[] = [
   { key: 'jwtTtl', flag: 'jwt-ttl', env: 'EMULATOR_JWT_TTL', type: 'integer', default: 3600, min: 1,
     help: 'lifetime of RackCorp session JWTs, in seconds' },
 ];
-
-/** Everything the app needs to run. Vendor options are carried in the same object by key. */
-export interface Config {
-  port: number;
-  host: string;
-  db: string | null;
-  fixtures: string;
-  logLevel: string;
-  maxBodyBytes: number;
-  jwtTtl: number;
-  controlToken: string | null;
-  maxSessions: number;
-  sessionIdleSeconds: number;
-  sessionMode: 'implicit' | 'explicit';
-  journalSize: number;
-  journalBodyBytes: number;
-  journalStateBytes: number;
-  journalTotalBytes: number;
-  maxFaultRules: number;
-  maxFaultBytes: number;
-  maxSnapshots: number;
-  maxSnapshotBytes: number;
-  maxInFlightPerClient: number;
-  allowedHosts: string | null;
-  allowedOrigins: string | null;
-  strict: boolean;
-  validateResponses: boolean;
-  requestTimeout: number;
-  coverage: boolean;
-  coverageOut: string | null;
-  /** `<vendor>=<base URL>` each (shadow mode). */
-  upstream: string[] | null;
-  upstreamTimeout: number;
-  [vendorKey: string]: unknown;
-}
 
 export function allOptionSpecs(): OptionSpec[] {
   return [...coreOptionSpecs, ...vendorOptionSpecs()];

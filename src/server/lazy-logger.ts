@@ -3,7 +3,7 @@ import type { Bindings, ChildLoggerOptions } from 'fastify/types/logger.js';
 
 /**
  * A request's logger that makes pino's child (with the request id) only when something is logged:
- * at the default level (warn) almost no request logs anything, and a child per request was a
+ * at the default level (warn) almost no request logs anything, and a child per request is a
  * measurable share of a busy server's CPU.
  */
 export class LazyChildLogger {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
-import type { Config } from './config.js';
+import type { Config } from '../core/config.js';
 import { ControlClient } from './control/client.js';
 import { writeFileSync } from 'node:fs';
 import { formatFromPath, renderCoverage } from './control/coverage.js';

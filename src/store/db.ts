@@ -9,7 +9,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { VendorModule } from '../routes/shared/vendor.js';
+import type { VendorData } from '../core/vendor.js';
 
 export type DB = Database.Database;
 
@@ -46,7 +46,7 @@ function applyPragmas(db: DB, file: boolean): void {
 }
 
 /** Create every vendor's tables in an empty database. */
-export function applySchema(db: DB, vendors: readonly VendorModule[]): void {
+export function applySchema(db: DB, vendors: readonly VendorData[]): void {
   db.transaction(() => {
     db.exec(META_DDL);
     for (const v of vendors) for (const t of v.tables) db.exec(t.ddl);
@@ -54,7 +54,7 @@ export function applySchema(db: DB, vendors: readonly VendorModule[]): void {
 }
 
 /** A fresh in-memory database holding the schema only. */
-export function openMemory(vendors: readonly VendorModule[]): DB {
+export function openMemory(vendors: readonly VendorData[]): DB {
   const db = new Database(':memory:');
   applyPragmas(db, false);
   applySchema(db, vendors);
@@ -69,7 +69,7 @@ export function openImage(image: Buffer): DB {
 }
 
 /** A database file; `seeded` tells whether it already holds a fixture load. */
-export function openFile(file: string, vendors: readonly VendorModule[]): { db: DB; seeded: boolean } {
+export function openFile(file: string, vendors: readonly VendorData[]): { db: DB; seeded: boolean } {
   // The file holds the sandbox secrets and every session's data: readable by its owner only.
   // SQLite gives the -wal and -shm files it makes the mode of the database file. A file that
   // already exists keeps the mode its owner chose.
@@ -101,7 +101,7 @@ export function setMeta(db: DB, key: string, value: string): void {
 /**
  * An object whose properties are made by `defs` on first read (then kept). A store is made per
  * state (so per session) and most of its statements are never used in a given session: preparing
- * them all up front was most of a new session's first RackCorp request (benchmark profile).
+ * them all up front would be most of the time of a new session's first RackCorp request.
  */
 export function preparedOnUse<T extends Record<string, () => unknown>>(defs: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
   const out = {} as Record<string, unknown>;

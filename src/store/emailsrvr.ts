@@ -5,7 +5,7 @@
  */
 import { changeVersion, ReadCache } from './read-cache.js';
 import { pageClause, preparedOnUse, storedAsGiven, type DB } from './db.js';
-import type { VendorTable } from '../routes/shared/vendor.js';
+import type { VendorTable } from '../core/vendor.js';
 
 export const emailsrvrTables: VendorTable[] = [
   {
@@ -20,7 +20,7 @@ export const emailsrvrTables: VendorTable[] = [
     );
     -- In Index's order (name without case, then name, then account number: the rowid every index
     -- entry ends with), so a page is read in order and stops at its end, with no sort of the whole
-    -- list (many customers with one name, case aside, all had to be sorted before the first page).
+    -- list (which would sort every customer of one name, case aside, before the first page).
     CREATE INDEX emailsrvr_accounts_reseller ON emailsrvr_accounts (reseller_account, name COLLATE NOCASE, name);`,
   },
   {
@@ -119,7 +119,8 @@ export function createEmailsrvrStore(db: DB) {
   // Reads remembered until the database changes (src/store/read-cache.ts: the connection's
   // total_changes(), and data_version for a --db file); inside an open transaction nothing is
   // remembered or reused, since a rollback could take back what an answer was made from.
-  // Bounded by entries only, as before: MEMO_LIMIT of them, then it starts over.
+  // Bounded by entries only (MEMO_LIMIT of them, then it starts over): the values are accounts and
+  // pages of at most MAX_PAGE_SIZE rows, so their number bounds their size.
   const currentVersion = changeVersion(db);
   const reads = new ReadCache<object | null>(db, MEMO_LIMIT, Number.POSITIVE_INFINITY);
 

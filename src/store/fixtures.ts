@@ -13,7 +13,7 @@ import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
 import { setMeta } from './db.js';
 import { FixtureError, forEachJsonLine, readJsonLines, scanPlainRowAt, type JsonLinesSink } from './jsonl.js';
-import type { VendorModule } from '../routes/shared/vendor.js';
+import type { VendorData } from '../core/vendor.js';
 
 export { FixtureError };
 
@@ -37,7 +37,7 @@ export function loadTiming(): ((label: string) => void) | null {
 export type VendorFixtures = Record<string, Record<string, unknown>[]>;
 
 /** The fixture file of one table: `.json`, `.jsonl`, or null when there is none. */
-function fixtureFile(dir: string, vendor: VendorModule, table: string): { file: string; lines: boolean } | null {
+function fixtureFile(dir: string, vendor: VendorData, table: string): { file: string; lines: boolean } | null {
   const json = path.join(dir, vendor.name, `${table}.json`);
   const jsonl = path.join(dir, vendor.name, `${table}.jsonl`);
   const hasJson = fs.existsSync(json);
@@ -48,7 +48,7 @@ function fixtureFile(dir: string, vendor: VendorModule, table: string): { file: 
 }
 
 /** Read one vendor's fixture files (table name -> rows). */
-export function readVendorFixtures(dir: string, vendor: VendorModule): VendorFixtures {
+export function readVendorFixtures(dir: string, vendor: VendorData): VendorFixtures {
   const out: VendorFixtures = {};
   for (const t of vendor.tables) {
     const found = fixtureFile(dir, vendor, t.name);
@@ -148,7 +148,7 @@ function rowInserter(db: DB, table: string): JsonLinesSink & { flush: () => void
     if (++rows === s.per) flush();
   };
   // Only once `values` has made the header's shape the current one (its first row), so a bad
-  // header or first row still fails exactly as before.
+  // header or first row fails in `values`, with its checks and messages.
   const plainRow = (columns: string[], text: string, start: number, end: number) => {
     const s = shape;
     if (s === null || s.cols !== columns) return false;
@@ -171,7 +171,7 @@ export function insertRows(db: DB, table: string, rows: Record<string, unknown>[
 }
 
 /** Empty one vendor's tables (children first) and reset their id sequences. */
-export function clearVendor(db: DB, vendor: VendorModule): void {
+export function clearVendor(db: DB, vendor: VendorData): void {
   const hasSeq = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get();
   for (const t of [...vendor.tables].reverse()) {
     if (isVirtual(db, t.name)) continue;
@@ -194,7 +194,7 @@ function isVirtual(db: DB, table: string): boolean {
 }
 
 /** Load one vendor's fixtures into its (empty) tables. Runs inside the caller's transaction. */
-export function loadVendorFixtures(db: DB, vendor: VendorModule, fixtures: VendorFixtures): void {
+export function loadVendorFixtures(db: DB, vendor: VendorData, fixtures: VendorFixtures): void {
   for (const t of vendor.tables) {
     const rows = fixtures[t.name];
     if (!rows) continue;
@@ -227,7 +227,7 @@ function maxRowid(db: DB, table: string): number {
 }
 
 /** Load one vendor's fixtures straight from its folder, streaming `.jsonl` tables. Runs inside the caller's transaction. */
-function streamVendorFixtures(db: DB, dir: string, vendor: VendorModule, parsed: VendorFixtures): void {
+function streamVendorFixtures(db: DB, dir: string, vendor: VendorData, parsed: VendorFixtures): void {
   for (const t of vendor.tables) {
     const found = fixtureFile(dir, vendor, t.name);
     if (!found) continue;
@@ -276,7 +276,7 @@ function streamVendorFixtures(db: DB, dir: string, vendor: VendorModule, parsed:
 }
 
 /** Load every vendor's fixtures from a folder, in one transaction, and mark the store seeded. */
-export function loadAllFixtures(db: DB, dir: string, vendors: readonly VendorModule[]): void {
+export function loadAllFixtures(db: DB, dir: string, vendors: readonly VendorData[]): void {
   if (!fs.existsSync(dir)) throw new FixtureError(`fixtures folder not found: ${dir}`);
   const timing = loadTiming();
   // Small (.json) tables are read and parsed up front, so a malformed file fails before any write.
@@ -310,7 +310,7 @@ export function loadAllFixtures(db: DB, dir: string, vendors: readonly VendorMod
 }
 
 /** Dump one vendor's tables as fixture content (table name -> rows), in id order. */
-export function exportVendorFixtures(db: DB, vendor: VendorModule): VendorFixtures {
+export function exportVendorFixtures(db: DB, vendor: VendorData): VendorFixtures {
   const out: VendorFixtures = {};
   for (const t of vendor.tables) {
     if (isVirtual(db, t.name)) continue;

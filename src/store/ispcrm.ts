@@ -7,10 +7,10 @@
  */
 import type { Statement } from 'better-sqlite3';
 import { pageClause, type DB } from './db.js';
-import type { VendorTable } from '../routes/shared/vendor.js';
+import type { VendorTable } from '../core/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { ReadCache } from './read-cache.js';
-import { memoize } from '../routes/shared/memoize.js';
+import { memoize } from '../core/memoize.js';
 
 /** The doc's create example answers 1243 on a fresh start: new customer ids never start below. */
 export const ISPCRM_FIRST_NEW_CUSTOMER_ID = 1243;
@@ -299,14 +299,18 @@ interface Query {
 /** The trigram phrases of recent name patterns (a pure function of the pattern), up to 1024 of them. */
 const trigramPhraseOf = memoize(trigramPhrase, 1024);
 
-/** The customer columns NeuCRM shows, in its order, and the JSON text before each value. */
-const CUSTOMER_COLUMNS = ['id', 'ispid', 'resellerid', 'type', 'name', 'surname', 'dob', 'mobile', 'email', 'uniqueid', 'zipcode', 'state', 'city', 'street', 'notes', 'created', 'updated'] as const;
-const PAGE_COLUMNS = CUSTOMER_COLUMNS.map((c) => `c.${c}`).join(', ');
-const PAGE_KEYS = CUSTOMER_COLUMNS.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c)}:`);
+/** The columns of a page's customer rows, in NeuCRM's field order. */
+export const PAGE_CUSTOMER_COLUMNS = ['id', 'ispid', 'resellerid', 'type', 'name', 'surname', 'dob', 'mobile', 'email', 'uniqueid', 'zipcode', 'state', 'city', 'street', 'notes', 'created', 'updated'] as const;
+const PAGE_COLUMNS = PAGE_CUSTOMER_COLUMNS.map((c) => `c.${c}`).join(', ');
 
-/** One value as JSON.stringify writes it: a finite number as its String() (the same text), anything else through JSON.stringify. */
-function json(v: unknown): string {
-  return typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v);
+/**
+ * One page of customers as raw rows: `customers` in PAGE_CUSTOMER_COLUMNS order, and the services
+ * of those customers as `[customerid, id, username, plan, status, created]`, ordered by customer
+ * id, then service id.
+ */
+export interface IspcrmPage {
+  customers: unknown[][];
+  services: unknown[][];
 }
 
 const SORT_SQL: Record<IspcrmSortField, string> = {
@@ -339,8 +343,8 @@ export function createIspcrmStore(db: DB) {
   const countStmts = new Map<string, Statement>();
   const pageStmts = new Map<string, Statement>();
   const pageServicesStmts = new Map<number, Statement>();
-  // List pages, counts and credential checks, remembered until the next write to this database.
-  const reads = new ReadCache<string | number | IspcrmUser | null>(db);
+  // Counts and credential checks, remembered until the next write to this database.
+  const reads = new ReadCache<number | IspcrmUser | null>(db);
   const customerInScope = db.prepare(`SELECT * FROM ispcrm_customers c
     WHERE c.id = @id AND c.ispid = @scopeIsp AND (@scopeReseller IS NULL OR c.resellerid = @scopeReseller)`);
   const insertCustomer = db.prepare(`INSERT INTO ispcrm_customers
@@ -400,35 +404,18 @@ export function createIspcrmStore(db: DB) {
     return { stmt, size };
   }
 
-  /**
-   * One page of customers as the JSON text of NeuCRM's list result: the array of customers, each
-   * with its services. Built as text from raw rows (what JSON.stringify makes of the same objects,
-   * byte for byte), with every service of the page read by one query.
-   */
-  function pageText(q: Query, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): string {
-    const rows = pageStmt(sort, order, q.fts, q.clause).all(...q.params, limit, offset) as unknown[][];
-    if (rows.length === 0) return '[]';
-    const { stmt, size } = pageServicesStmt(rows.length);
+  /** One page of customers and, read by one query, every service of theirs. */
+  function pageRows(q: Query, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): IspcrmPage {
+    const customers = pageStmt(sort, order, q.fts, q.clause).all(...q.params, limit, offset) as unknown[][];
+    if (customers.length === 0) return { customers, services: [] };
+    const { stmt, size } = pageServicesStmt(customers.length);
     const ids: unknown[] = new Array(size);
-    for (let i = 0; i < size; i++) ids[i] = rows[i < rows.length ? i : rows.length - 1][0];
-    const services = new Map<unknown, string>();
-    for (const s of stmt.all(...ids) as unknown[][]) {
-      const text = `{"serviceid":${json(s[1])},"username":${json(s[2])},"plan":${json(s[3])},"status":${json(s[4])},"created":${json(s[5])}}`;
-      const prev = services.get(s[0]);
-      services.set(s[0], prev === undefined ? text : `${prev},${text}`);
-    }
-    let out = '[';
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      if (i > 0) out += ',';
-      for (let k = 0; k < PAGE_KEYS.length; k++) out += PAGE_KEYS[k] + json(r[k]);
-      out += `,"services":[${services.get(r[0]) ?? ''}]}`;
-    }
-    return out + ']';
+    for (let i = 0; i < size; i++) ids[i] = customers[i < customers.length ? i : customers.length - 1][0];
+    return { customers, services: stmt.all(...ids) as unknown[][] };
   }
 
   return {
-    /** The active user with these credentials (remembered, like list answers, until the database changes). */
+    /** The active user with these credentials (remembered, like counts, until the database changes). */
     authenticate(userid: number, apiKey: string): IspcrmUser | undefined {
       // Frozen: one object answers every call until the next write.
       const user = reads.get(`user ${userid} ${apiKey}`, () => {
@@ -447,11 +434,9 @@ export function createIspcrmStore(db: DB) {
       return reads.get(`count ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`, () => countStmt(q.fts, q.clause).get(...q.params) as number) as number;
     },
 
-    /** One page of customers as the JSON text of the list result (remembered until the database changes). */
-    pageJson(scope: IspcrmScope, filter: IspcrmListFilter, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): string {
-      const q = query(scope, filter);
-      const key = `page ${sort} ${order} ${limit} ${offset} ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`;
-      return reads.get(key, () => pageText(q, sort, order, limit, offset)) as string;
+    /** One page of customers with their services. */
+    page(scope: IspcrmScope, filter: IspcrmListFilter, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): IspcrmPage {
+      return pageRows(query(scope, filter), sort, order, limit, offset);
     },
 
     /** The customer when it is within the scope, else undefined (missing and foreign look alike). */

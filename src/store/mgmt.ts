@@ -4,7 +4,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import { pageClause, storedAsGiven, type DB } from './db.js';
-import type { VendorTable } from '../routes/shared/vendor.js';
+import type { VendorTable } from '../core/vendor.js';
 import { ReadCache } from './read-cache.js';
 
 export const mgmtTables: VendorTable[] = [
@@ -275,7 +275,7 @@ export function createMgmtStore(db: DB) {
         // mgmt_fold (a call into JavaScript) only for values that are not plain ASCII text: for
         // those, lower() and LIKE's own case folding (ASCII) give exactly what mgmt_fold gives, at
         // a fraction of the cost. length() counts characters up to a NUL and octet_length() bytes,
-        // so they are equal only for ASCII text without NUL; anything else takes mgmt_fold as before.
+        // so they are equal only for ASCII text without NUL; anything else takes mgmt_fold.
         const ascii = `typeof(${col}) = 'text' AND length(${col}) = octet_length(${col})`;
         if (f.match === 'exact') {
           where.push(`CASE WHEN ${ascii} THEN lower(${col}) = ? ELSE mgmt_fold(${col}) = ? END`);

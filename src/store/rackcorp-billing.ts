@@ -8,7 +8,7 @@
  * start) are stored as such; instants are Unix seconds like the customer tables.
  */
 import { pageClause, preparedOnUse, type DB } from './db.js';
-import type { VendorTable } from '../routes/shared/vendor.js';
+import type { VendorTable } from '../core/vendor.js';
 
 export const rackcorpBillingTables: VendorTable[] = [
   {
@@ -168,7 +168,8 @@ export interface ServiceRow {
   usageProductCode: string | null; usageUnit: string | null; status: string; currency: string; monthlyPriceCents: number; contractMonths: number;
   dateStart: string; dateEnd: string | null; promoId: number | null;
 }
-export interface HistoryRow { kind: 'INVOICE' | 'PAYMENT'; id: number; reference: string; description: string; currency: string; amountCents: number; date: number; dateDue: number | null; invoiceId: number | null; paidCents: number | null }
+/** An invoice (`description` set) or a payment (`method` set) of a customer's billing history. */
+export interface HistoryRow { kind: 'INVOICE' | 'PAYMENT'; id: number; reference: string; description: string | null; method: string | null; currency: string; amountCents: number; date: number; dateDue: number | null; invoiceId: number | null; paidCents: number | null }
 export interface QuoteRow { id: number; customerId: number; reference: string; name: string; status: string; currency: string; dateCreated: number; dateExpires: number }
 export interface QuoteLineRow { quoteId: number; productCode: string; description: string; quantity: number; unitPriceCents: number }
 export interface UsageAggRow { serviceId: number; days: number; quantity: number; costCents: number }
@@ -224,11 +225,11 @@ export function createRackcorpBillingStore(db: DB) {
       GROUP BY u.serviceId ORDER BY u.serviceId`),
     history: () => db.prepare<{ customer: number; limit: number; offset: number }, HistoryRow>(`
       SELECT * FROM (
-        SELECT 'INVOICE' AS kind, i.id, i.invoiceNumber AS reference, i.description, i.currency, i.amountCents, i.dateIssued AS date, i.dateDue,
+        SELECT 'INVOICE' AS kind, i.id, i.invoiceNumber AS reference, i.description, NULL AS method, i.currency, i.amountCents, i.dateIssued AS date, i.dateDue,
           NULL AS invoiceId, (SELECT COALESCE(SUM(p.amountCents), 0) FROM rackcorp_payments p WHERE p.invoiceId = i.id) AS paidCents
         FROM rackcorp_invoices i WHERE i.customerId = @customer
         UNION ALL
-        SELECT 'PAYMENT', p.id, p.reference, 'Payment by ' || p.method, p.currency, p.amountCents, p.datePaid, NULL, p.invoiceId, NULL
+        SELECT 'PAYMENT', p.id, p.reference, NULL, p.method, p.currency, p.amountCents, p.datePaid, NULL, p.invoiceId, NULL
         FROM rackcorp_payments p WHERE p.customerId = @customer)
       ORDER BY date DESC, kind DESC, id DESC ${pageClause('@limit', '@offset')}`),
     historyCount: () => db.prepare<{ customer: number }, { n: number }>(`SELECT

@@ -4,7 +4,7 @@
  * Column names follow the API's field names, so fixtures read like API objects.
  */
 import { pageClause, preparedOnUse, type DB } from './db.js';
-import type { VendorTable } from '../routes/shared/vendor.js';
+import type { VendorTable } from '../core/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { changeVersion } from './read-cache.js';
 
@@ -46,9 +46,9 @@ export const rackcorpCustomerTables: VendorTable[] = [
     CREATE INDEX rackcorp_customers_stdname ON rackcorp_customers(stdName);
     ${trigramIndexDdl('fts_rackcorp_customers', ['text'])};
     -- New rows wait here, out of the keyword index, until a batch of them is written to it at once
-    -- (flushKeywordIndex): FTS5 writes a segment on every commit that changed it, which was about
+    -- (flushKeywordIndex): FTS5 writes a segment on every commit that changed it, which would be about
     -- half of customer.create. A keyword search also scans the rows waiting here (a few dozen at most
-    -- after creates), so it finds exactly what it found before. A row is never in both.
+    -- after creates), so it finds exactly what an index of every row would. A row is never in both.
     CREATE TABLE fts_rackcorp_unindexed (id INTEGER PRIMARY KEY);
     CREATE TRIGGER fts_rackcorp_customers_ai AFTER INSERT ON rackcorp_customers BEGIN
       INSERT INTO fts_rackcorp_unindexed (id) VALUES (new.id);
@@ -199,19 +199,8 @@ export interface ContactInput {
   email?: string;
 }
 
-export interface NewCustomer {
-  parentID: number | null;
-  companyName: string;
-  firstName: string;
-  lastName: string;
-  companyABN: string;
-  companyACN: string;
-  customID: string;
-  status: string;
-  currency: string;
-  customerTierID: string;
-  autobilling: number;
-  promoCode: string;
+/** A customer to create: the columns a caller gives (the store derives stdName and the dates from `now`), and its lists. */
+export interface NewCustomer extends Pick<CustomerRow, 'parentID' | 'companyName' | 'firstName' | 'lastName' | 'companyABN' | 'companyACN' | 'customID' | 'status' | 'currency' | 'customerTierID' | 'autobilling' | 'promoCode'> {
   now: number;
   locations: LocationInput[];
   contacts: ContactInput[];

@@ -10,8 +10,8 @@
 import type { DB } from './db.js';
 import { openFile, openImage, openMemory } from './db.js';
 import { loadAllFixtures, loadTiming } from './fixtures.js';
-import { Clock } from '../routes/shared/clock.js';
-import type { VendorModule } from '../routes/shared/vendor.js';
+import { Clock } from '../core/clock.js';
+import type { VendorData } from '../core/vendor.js';
 
 export const DEFAULT_STATE_ID = 'default';
 
@@ -112,8 +112,9 @@ export class UnknownSessionError extends Error {
   }
 }
 
-export interface StateRegistryOptions {
-  vendors: readonly VendorModule[];
+/** `V`: what the owner of the registry knows of a vendor beyond what the store needs (the app's `VendorModule`). */
+export interface StateRegistryOptions<V extends VendorData = VendorData> {
+  vendors: readonly V[];
   fixturesDir: string;
   dbFile: string | null;
   /** Sessions unused for this long are dropped (0 = never). */
@@ -124,12 +125,12 @@ export interface StateRegistryOptions {
   explicitSessions?: boolean;
 }
 
-export class StateRegistry {
+export class StateRegistry<V extends VendorData = VendorData> {
   /** Serialized image of a freshly seeded database: the source of every new session and reset. */
   readonly image: Buffer;
   readonly defaultState: EmulatorState;
   readonly sessions = new Map<string, EmulatorState>();
-  readonly vendors: readonly VendorModule[];
+  readonly vendors: readonly V[];
   readonly persistent: boolean;
   readonly sessionIdleMs: number;
   readonly maxSessions: number;
@@ -140,7 +141,7 @@ export class StateRegistry {
   private sweeper: NodeJS.Timeout | null = null;
   private lastSweep = 0;
 
-  constructor(opts: StateRegistryOptions) {
+  constructor(opts: StateRegistryOptions<V>) {
     this.vendors = opts.vendors;
     this.sessionIdleMs = opts.sessionIdleMs ?? 30 * 60_000;
     this.maxSessions = opts.maxSessions ?? 100;

@@ -15,7 +15,7 @@ const fx = (t: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 
 const usageRows: { serviceId: number; date: string; quantity: number; costCents: number }[] = fx('usage');
 const services: { id: number; customerId: number; currency: string; monthlyPriceCents: number }[] = fx('services');
 const invoices: { id: number; customerId: number; period: string; amountCents: number }[] = fx('invoices');
-const payments: { customerId: number; invoiceId: number; amountCents: number }[] = fx('payments');
+const payments: { reference: string; customerId: number; invoiceId: number; amountCents: number; method: string }[] = fx('payments');
 
 type Params = Record<string, string | number>;
 const REST = '/api/rest/v2.9';
@@ -265,6 +265,7 @@ describe('history', () => {
       expect(r.body.history).toHaveLength(20);
       expect(r.body.history[0]).toMatchObject({ type: 'INVOICE', reference: 'INV-100073', description: 'Services for 2024-12', status: 'UNPAID', paid: 0 });
       expect(r.body.history[1]).toMatchObject({ type: 'PAYMENT', invoiceNumber: 'INV-100067' });
+      expect(r.body.history[1].description).toBe(`Payment by ${payments.find((p) => p.reference === r.body.history[1].reference)!.method}`);
       expect(r.body.history[1].amount).toBe(r.body.history[2].amount);
       expect(r.body.history[2]).toMatchObject({ type: 'INVOICE', status: 'PAID', balance: 0 });
     }

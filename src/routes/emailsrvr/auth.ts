@@ -11,7 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EmulatorState } from '../../store/state.js';
 import type { AccountRow, EmailsrvrStore } from '../../store/emailsrvr.js';
 import { faults } from './envelope.js';
-import { memoize } from '../shared/memoize.js';
+import { memoize } from '../../core/memoize.js';
 
 /** Base64 of the binary SHA-1 of UserKey + UserAgent + Timestamp + SecretKey (28 characters). */
 export function signatureHash(userKey: string, userAgent: string, timestamp: string, secretKey: string): string {

@@ -8,7 +8,7 @@
  */
 import { buildXml, escapeXmlText } from '../shared/xml.js';
 import { negotiate } from '../shared/negotiate.js';
-import { memoize } from '../shared/memoize.js';
+import { memoize } from '../../core/memoize.js';
 import type { FastifyRequest } from 'fastify';
 import type { Failure, FailureKind, WireAnswer } from '../shared/errors.js';
 

@@ -5,7 +5,7 @@
  * the first problem is the answer; nothing is written until every field has passed.
  */
 import { createHash } from 'node:crypto';
-import type { Clock } from '../shared/clock.js';
+import type { Clock } from '../../core/clock.js';
 import {
   type CustomerField,
   type IspcrmCustomerRow,
@@ -18,7 +18,8 @@ import {
   likePattern,
 } from '../../store/ispcrm.js';
 import type { TObject } from '@sinclair/typebox';
-import { IspcrmError, RawJson } from './envelope.js';
+import type { ReadCache } from '../../store/read-cache.js';
+import { IspcrmError, RawJson, listJson } from './envelope.js';
 import { datetime, type Input } from './input.js';
 import {
   CreateRequest,
@@ -35,6 +36,8 @@ export interface IspcrmContext {
   store: IspcrmStore;
   clock: Clock;
   user: IspcrmUser;
+  /** List answers as JSON text, remembered until the database changes (one cache per state). */
+  lists: ReadCache<string>;
 }
 
 export interface IspcrmOperation<S extends TObject = TObject> {
@@ -127,7 +130,8 @@ const list: IspcrmOperation<typeof ListRequest> = {
     const offset = input.get('rows_offset') ?? ListRequest.properties.rows_offset.default;
     const sort: IspcrmSortField = input.get('sort_field') ?? 'id';
     const order: IspcrmSortOrder = input.get('sort_order') ?? 'asc';
-    return new RawJson(ctx.store.pageJson(scope, filter, sort, order, limit, offset));
+    const key = `${sort} ${order} ${limit} ${offset} ${JSON.stringify(scope)} ${JSON.stringify(filter)}`;
+    return new RawJson(ctx.lists.get(key, () => listJson(ctx.store.page(scope, filter, sort, order, limit, offset))));
   },
 };
 

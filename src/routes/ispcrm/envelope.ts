@@ -6,6 +6,7 @@
  * envelope but carry the matching 4xx status, so generic HTTP clients notice them too.
  */
 import type { Failure, FailureKind, RenderFailure, WireAnswer } from '../shared/errors.js';
+import { PAGE_CUSTOMER_COLUMNS, type IspcrmPage } from '../../store/ispcrm.js';
 
 /** A failure the vendor reports in its envelope. `status` is 200 for every API-level error. */
 export class IspcrmError extends Error {
@@ -30,6 +31,38 @@ export class RawJson {
 export function successBody(result: unknown): string {
   if (result instanceof RawJson) return `{"result":${result.json},"error":null}`;
   return JSON.stringify(success(result));
+}
+
+/** The JSON text before each customer value: its key, in NeuCRM's field order. */
+const CUSTOMER_KEYS = PAGE_CUSTOMER_COLUMNS.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c)}:`);
+
+/** One value as JSON.stringify writes it: a finite number as its String() (the same text), anything else through JSON.stringify. */
+function json(v: unknown): string {
+  return typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v);
+}
+
+/**
+ * A list page as the JSON text of NeuCRM's result: the array of customers, each with its services
+ * (a service's id shown as `serviceid`). Written as text from the raw rows, byte for byte what
+ * JSON.stringify makes of the same objects, without making the objects.
+ */
+export function listJson(page: IspcrmPage): string {
+  const { customers, services } = page;
+  if (customers.length === 0) return '[]';
+  const servicesOf = new Map<unknown, string>();
+  for (const s of services) {
+    const text = `{"serviceid":${json(s[1])},"username":${json(s[2])},"plan":${json(s[3])},"status":${json(s[4])},"created":${json(s[5])}}`;
+    const prev = servicesOf.get(s[0]);
+    servicesOf.set(s[0], prev === undefined ? text : `${prev},${text}`);
+  }
+  let out = '[';
+  for (let i = 0; i < customers.length; i++) {
+    const r = customers[i];
+    if (i > 0) out += ',';
+    for (let k = 0; k < CUSTOMER_KEYS.length; k++) out += CUSTOMER_KEYS[k] + json(r[k]);
+    out += `,"services":[${servicesOf.get(r[0]) ?? ''}]}`;
+  }
+  return out + ']';
 }
 
 export function failure(message: string): Envelope {

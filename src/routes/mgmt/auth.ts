@@ -25,7 +25,7 @@ export function hashPassword(password: string, saltHex: string, N = 1024): strin
 /**
  * Checks already made, by stored hash and a SHA-256 of the password tried. scrypt is a pure
  * function of (password, salt, N), so a remembered answer is the same answer; without this, scrypt
- * was two thirds of the server's CPU on a find (benchmark profile). Bounded: cleared when full.
+ * would be two thirds of the server's CPU on a find. Bounded: cleared when full.
  * One per plugin instance (see index.ts), so apps in one process share nothing.
  */
 export class PasswordCheckCache {

@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { compile, fieldErrors } from '../shared/validation.js';
-import type { Clock } from '../shared/clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { CustomerFilter, MatchKind, MgmtCustomer, MgmtStore } from '../../store/mgmt.js';
 import type { MgmtAuth } from './auth.js';
 import { MgmtError, fieldError } from './errors.js';

@@ -9,10 +9,10 @@
  */
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../shared/clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { RackcorpStore } from '../../store/rackcorp.js';
 import { authFault } from './envelope.js';
-import { memoize } from '../shared/memoize.js';
+import { memoize } from '../../core/memoize.js';
 
 export interface RackcorpAuth {
   customerId: number;
@@ -50,7 +50,7 @@ export class TokenService {
   /**
    * Tokens whose signature was checked, with their expiry. A token's signature never changes, so
    * only the expiry (by the request state's clock) is checked again; jose's WebCrypto verification
-   * was a third of the server's CPU per Bearer request in the benchmark profile. Bounded: cleared when full.
+   * on every request would be a third of the server's CPU per Bearer request. Bounded: cleared when full.
    */
   private readonly verified = new Map<string, { claims: Readonly<{ userId: number; customerId: number }>; exp: number }>();
 

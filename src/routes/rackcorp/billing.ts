@@ -394,7 +394,7 @@ export const billingOperations: RackcorpOperation[] = [
           };
         }
         return {
-          type: 'PAYMENT', id: h.id, reference: h.reference, description: h.description, date: h.date, amount: money(h.amountCents),
+          type: 'PAYMENT', id: h.id, reference: h.reference, description: `Payment by ${h.method}`, date: h.date, amount: money(h.amountCents),
           currency: h.currency, invoiceId: h.invoiceId, invoiceNumber: h.invoiceId ? b.invoiceNumber(h.invoiceId) : null,
         };
       });

@@ -165,7 +165,7 @@ export type Validator<S extends TSchema> = ValidateFunction<Static<S>>;
 
 /**
  * A validator for `schema`, compiled on its first call. Compiling every operation's schemas at
- * start-up was about a third of the time from spawn to the first answer (benchmark profile), and
+ * start-up would be about a third of the time from spawn to the first answer, and
  * most operations of a given test run are never called. Same interface: call it, then read `errors`.
  */
 export function compile<S extends TSchema>(schema: S, coerce = true): Validator<S> {

@@ -1,24 +1,13 @@
 /**
- * What a vendor contributes to the emulator. The app, the store, the fixtures loader and the
- * control plane only ever talk to vendors through this shape, so adding a vendor (or covering
- * it with the journal, faults, sessions and snapshots) needs no code outside its own folder
- * beyond one line in src/vendors.ts.
+ * What a vendor contributes to the emulator. The app and the control plane only ever talk to
+ * vendors through this shape (the store through its lower part, `VendorData` in src/core), so
+ * adding a vendor (or covering it with the journal, faults, sessions and snapshots) needs no code
+ * outside its own folder beyond one line in src/vendors.ts.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { OptionSpec, Config } from '../../server/config.js';
+import type { OptionSpec, Config } from '../../core/config.js';
+import type { VendorData } from '../../core/vendor.js';
 import type { RenderFailure } from './errors.js';
-
-export interface VendorTable {
-  /** SQLite table name, prefixed with the vendor name (e.g. `rackcorp_customers`). */
-  name: string;
-  /** CREATE TABLE / CREATE INDEX statements. Run once on a new database, in order. */
-  ddl: string;
-  /**
-   * Rows of this table are messages the real vendor would have sent (emails, password resets);
-   * the control plane lists them at /_emulator/outbox. Needs `id` and a creation time column.
-   */
-  outbox?: boolean;
-}
 
 /** A canned answer in the vendor's own wire format, for fault injection. */
 export interface FaultPresetAnswer {
@@ -46,8 +35,8 @@ export interface VendorPluginOptions {
   config: Config;
 }
 
-export interface VendorModule {
-  name: 'rackcorp' | 'emailsrvr' | 'ispcrm' | 'mgmt';
+/** The app-side part of a vendor, on top of what the store needs of it (`VendorData`: name, tables, after-load step). */
+export interface VendorModule extends VendorData {
   /** Human title for the README/dashboard. */
   title: string;
   /**
@@ -63,13 +52,6 @@ export interface VendorModule {
    * Runs before routing, after the `/_sessions/<id>` prefix is stripped.
    */
   rewriteUrl?(url: string): string | undefined;
-  /**
-   * Tables in dependency order. Fixtures are read from `<fixtures>/<vendor>/<table>.json` (an array
-   * of row objects, keys = column names) in this order; reset and export use the same order.
-   */
-  tables: VendorTable[];
-  /** Runs after the fixture rows are inserted, in the same transaction (e.g. to set id sequences). */
-  afterFixtures?(db: import('better-sqlite3').Database): void;
   /** Extra command-line options of this vendor (read by src/server/config.ts, nowhere else). */
   options?: OptionSpec[];
   /** Named error presets for fault injection: the vendor's real error, byte for byte. */

@@ -32,9 +32,9 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 /** Undocumented parameter names / outcomes kept per operation (the rest are counted, not named). */
 const MAX_EXTRA = 32;
 const MAX_NAME = 64;
-/** Answers longer than this are classified by status and media type alone (not parsed). */
 /** The name of an XML document's root element, after its declaration and any comments. */
 const XML_ROOT = /^\s*(?:<\?[^]*?\?>\s*)?(?:<!--[^]*?-->\s*)*<([A-Za-z_][\w.:-]*)/;
+/** Answers longer than this are classified by status and media type alone (not parsed). */
 const MAX_CLASSIFIED_BODY = 256 * 1024;
 /** Statuses that say something about the transport, not the operation: listed apart. */
 const TRANSPORT = new Set([405, 406, 413, 415, 500, 502, 503]);

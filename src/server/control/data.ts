@@ -10,10 +10,10 @@ import type { DB } from '../../store/db.js';
 import { openImage, pageClause } from '../../store/db.js';
 import { clearVendor } from '../../store/fixtures.js';
 import type { EmulatorState, StateRegistry } from '../../store/state.js';
-import type { VendorModule } from '../../routes/shared/vendor.js';
+import type { VendorData } from '../../core/vendor.js';
 import { ControlError, controlSessionId, controlState } from './common.js';
 
-function realTables(db: DB, vendor: VendorModule): string[] {
+function realTables(db: DB, vendor: VendorData): string[] {
   return vendor.tables
     .map((t) => t.name)
     .filter((name) => {
@@ -23,7 +23,7 @@ function realTables(db: DB, vendor: VendorModule): string[] {
 }
 
 /** Replace `vendors`' rows (and id sequences) in `target` with those of `source`, in one transaction. */
-export function copyVendorData(target: DB, source: DB, vendors: readonly VendorModule[]): void {
+export function copyVendorData(target: DB, source: DB, vendors: readonly VendorData[]): void {
   const hasSeq = (db: DB) => !!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get();
   target.transaction(() => {
     // Tables of one vendor may point at another's (or at later tables): check keys at commit.
@@ -55,7 +55,7 @@ export function copyVendorData(target: DB, source: DB, vendors: readonly VendorM
 }
 
 /** Put the state's data back to the fixtures: every vendor, or only `vendor`. */
-export function resetState(registry: StateRegistry, state: EmulatorState, vendor?: VendorModule): void {
+export function resetState(registry: StateRegistry, state: EmulatorState, vendor?: VendorData): void {
   if (!vendor && state.db.memory) {
     state.replaceDb(registry.freshDb());
     return;

@@ -24,7 +24,7 @@ import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
 import { DEFAULT_STATE_ID } from '../../store/state.js';
 import { VERSION } from '../version.js';
-import type { Config } from '../config.js';
+import type { Config } from '../../core/config.js';
 import type { FaultPresetAnswer, VendorModule } from '../../routes/shared/vendor.js';
 import { compiledOnFirstCall } from '../../routes/shared/validation.js';
 import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';

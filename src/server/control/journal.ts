@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Config } from '../config.js';
+import type { Config } from '../../core/config.js';
 import type { EmulatorState } from '../../store/state.js';
 import { ControlError, allStates, controlSessionId, controlState } from './common.js';
 import { redactBody, redactHeaders, redactQuery, redactUrl } from './redact.js';
@@ -57,8 +57,8 @@ export interface JournalEntry {
  * What the journal keeps of one request until someone reads it: the body's first
  * `--journal-body-bytes` (as received), the answer's first as many, references to the headers and
  * query (bounded by Node's header size limit) and a few numbers. Nothing that grows with the
- * request beyond those bounds: not the parsed body (a 1 MB JSON body kept whole was 1 MB per entry
- * whatever the byte limit said), only the names of its credential fields. The public entry (ISO
+ * request beyond those bounds: not the parsed body (a 1 MB JSON body kept whole would be 1 MB per
+ * entry whatever the byte limit says), only the names of its credential fields. The public entry (ISO
  * time, path, texts) is built when the journal is read, not on the request's path.
  */
 interface StoredEntry {
@@ -243,25 +243,20 @@ function bounded(value: string, max: number): { text: string; truncated: boolean
   return { text: Buffer.from(value).subarray(0, max).toString('utf8'), truncated: true };
 }
 
+/** A kept body as text within `max` bytes (null: none), and whether it was cut, when kept or now. */
+function boundedBody(kept: string | Buffer | (string | Buffer)[] | null, truncated: boolean, max: number): { text: string | null; truncated: boolean } {
+  if (kept === null) return { text: null, truncated };
+  const b = bounded(text(kept), max);
+  return { text: b.text, truncated: truncated || b.truncated };
+}
+
 /** The public form of a stored entry, built once; its texts then replace the stored parts. */
 function built(e: StoredEntry, max: number): JournalEntry {
   if (e.built) return e.built;
-  let body: string | null = null;
-  let bodyTruncated = e.bodyTruncated;
-  if (e.rawBody !== null) {
-    const b = bounded(text(e.rawBody), max);
-    body = b.text;
-    bodyTruncated ||= b.truncated;
-    e.rawBody = body;
-  }
-  let responseBody: string | null = null;
-  let responseTruncated = e.responseBodyTruncated;
-  if (e.responseBody !== null) {
-    const b = bounded(text(e.responseBody), max);
-    responseBody = b.text;
-    responseTruncated ||= b.truncated;
-    e.responseBody = responseBody;
-  }
+  const { text: body, truncated: bodyTruncated } = boundedBody(e.rawBody, e.bodyTruncated, max);
+  e.rawBody = body;
+  const { text: responseBody, truncated: responseTruncated } = boundedBody(e.responseBody, e.responseBodyTruncated, max);
+  e.responseBody = responseBody;
   const entry: JournalEntry = {
     seq: e.seq,
     time: new Date(e.timeMs).toISOString(),
