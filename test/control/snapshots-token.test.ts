@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { DEFAULT_FIXTURES_DIR } from '../../src/server/config.js';
 import { startEmulator, ControlClient, type RunningEmulator } from '../../src/server/start.js';
 import { createCustomer, ctl, rc } from './helpers.js';
 import { basic } from '../rackcorp/helpers.js';

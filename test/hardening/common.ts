@@ -187,7 +187,7 @@ export async function fuzzVendor(app: FastifyInstance, opts: {
     const what = `${req.method} ${String(req.url).slice(0, 300)} ${JSON.stringify(req.headers).slice(0, 400)} ${String(req.payload ?? '').slice(0, 200)} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
     expect(res.statusCode, what).toBeLessThan(500);
     let kind: 'ok' | 'refused';
-    try { kind = opts.classify(res, req); } catch (e) { throw new Error(`${what}\n${(e as Error).message}`); }
+    try { kind = opts.classify(res, req); } catch (e) { throw new Error(`${what}\n${(e as Error).message}`, { cause: e }); }
     const changed = watcher.changed();
     if (kind === 'refused') expect(changed, `refused but wrote: ${what}`).toBe(false);
   }), fcParams(opts.runs));

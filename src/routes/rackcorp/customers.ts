@@ -456,7 +456,7 @@ export const customerOperations: RackcorpOperation[] = [
     }),
     handler(input, ctx) {
       visibleCustomer(ctx, input.customerid, 'customerid');
-      let ok = false;
+      let ok: boolean;
       try {
         const u = new URL(input.url);
         ok = (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname.includes('.');

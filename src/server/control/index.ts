@@ -236,7 +236,7 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     scope.get('/health', async (_request, reply) => {
       const db = app.registry.defaultState.db;
       // Ready means: the store answers a query and the fixtures were loaded into it.
-      let seeded = false;
+      let seeded: boolean;
       try {
         seeded = !!db.open && !!db.prepare("SELECT value FROM _emulator_meta WHERE key = 'seeded'").get();
       } catch {
