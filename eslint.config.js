@@ -8,6 +8,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
+import stylistic from '@stylistic/eslint-plugin';
 
 export default tseslint.config(
   {
@@ -50,4 +51,23 @@ export default tseslint.config(
     languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
   },
   prettier,
+  {
+    // After eslint-config-prettier, which turns line length off: Prettier breaks code at 120 but
+    // leaves alone what it cannot break (strings, template literals, regular expressions, URLs,
+    // comments after code); comments on their own lines it does not wrap either, so they count.
+    plugins: { '@stylistic': stylistic },
+    rules: {
+      '@stylistic/max-len': [
+        'error',
+        {
+          code: 120,
+          ignoreStrings: true,
+          ignoreTemplateLiterals: true,
+          ignoreRegExpLiterals: true,
+          ignoreUrls: true,
+          ignoreTrailingComments: true,
+        },
+      ],
+    },
+  },
 );

@@ -104,7 +104,10 @@ describe('every documented error message is reachable', () => {
     }
   });
 
-  /** RackCorp: a FAULT with HTTP 200, the documented envelope, `error` naming `field`, through REST, json.php GET and POST. */
+  /**
+   * RackCorp: a FAULT with HTTP 200, the documented envelope, `error` naming `field`, through REST,
+   * json.php GET and POST.
+   */
   async function rackcorpFault(cases: { rest: [string, string, Record<string, unknown>?]; cmd: string; params: Record<string, unknown>; headers?: Record<string, string> }, field: string, message: RegExp) {
     const h = cases.headers ?? basic();
     const [method, url, body] = cases.rest;

@@ -68,7 +68,10 @@ describe('NeuCRM: every write round-trips', () => {
     tally.refuse(String(body.error).replace(/\d+/g, 'N').slice(0, 80));
   }
 
-  /** What list shows for a field as sent: text trimmed (a number as its text), empty as not sent (create) or cleared (update). */
+  /**
+   * What list shows for a field as sent: text trimmed (a number as its text), empty as not sent
+   * (create) or cleared (update).
+   */
   function expected(field: string, sent: unknown, schema: JsonSchema): unknown {
     const types = ([] as unknown[]).concat(schema.type ?? []);
     if (types.includes('integer')) return Number(String(sent).trim());

@@ -80,7 +80,10 @@ export class ControlClient {
     }, null, token);
   }
 
-  /** The same methods, acting on session `id` (made on first use, or by `createSession()` with --session-mode explicit). */
+  /**
+   * The same methods, acting on session `id` (made on first use, or by `createSession()` with
+   * --session-mode explicit).
+   */
   session(id: string): ControlClient {
     return new ControlClient(this.transport, id, this.token);
   }
@@ -106,7 +109,10 @@ export class ControlClient {
 
   health() { return this.call('GET', '/health'); }
   sessions() { return this.call('GET', '/sessions'); }
-  /** Make session `id` (default: this client's session) from the fixtures; 409 if it exists. Needed with --session-mode explicit. */
+  /**
+   * Make session `id` (default: this client's session) from the fixtures; 409 if it exists. Needed
+   * with --session-mode explicit.
+   */
   createSession(id?: string) {
     const sid = id ?? this.sessionId;
     return this.call('POST', `/sessions${qs({ session: sid })}`);

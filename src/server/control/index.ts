@@ -205,7 +205,8 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     });
 
     const token = app.config.controlToken;
-    // Before the token check: a page must not drive the control plane, nor read it through DNS rebinding (see origin.ts).
+    // Before the token check: a page must not drive the control plane, nor read it through DNS
+    // rebinding (see origin.ts).
     const guard = new OriginGuard(app.config);
     scope.addHook('onRequest', (request, reply, done) => {
       const host = request.headers.host;
