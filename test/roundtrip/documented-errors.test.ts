@@ -12,9 +12,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { call as rsCall } from '../emailsrvr/util.js';
+import { call as rsCall } from '../emailsrvr/helpers.js';
 import { basic, OTHER_SECRET, OTHER_UUID } from '../rackcorp/helpers.js';
-import { SANDBOX as ISPCRM } from '../ispcrm/util.js';
+import { SANDBOX as ISPCRM } from '../ispcrm/helpers.js';
 import { SANDBOX as UNIPAY, basic as unipayBasic } from '../mgmt/helpers.js';
 import { formBody, xmlBody } from './common.js';
 

@@ -11,7 +11,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { arbitraryOf } from './arbitrary.js';
 import { RUNS, Tally, answerValue, bodySchema, fcParams, formBody, openapi, operationsOf, writes, xmlBody, type OpenApiDoc } from './common.js';
-import { call } from '../emailsrvr/util.js';
+import { call } from '../emailsrvr/helpers.js';
 
 const SESSION = 'rt-emailsrvr';
 const FAULTS = ['badRequestFault', 'validationFault', 'itemNotFoundFault', 'unauthorizedFault'];

@@ -11,7 +11,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { arbitraryOf, without } from './arbitrary.js';
 import { RUNS, Tally, bodySchema, fcParams, formBody, multipartBody, openapi, operationsOf, writes, type OpenApiDoc } from './common.js';
-import { SANDBOX, visible, R1 } from '../ispcrm/util.js';
+import { SANDBOX, visible, R1 } from '../ispcrm/helpers.js';
 import type { JsonSchema } from '../../src/routes/shared/contract.js';
 
 const SESSION = 'rt-ispcrm';

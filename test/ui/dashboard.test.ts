@@ -8,8 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { browserForFile, skipBrowser } from './browser.js';
 import type { Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../src/server/start.js';
-import { basic } from '../rackcorp/helpers.js';
-import { newCustomer } from '../control/helpers.js';
+import { basic, newCustomer } from '../rackcorp/helpers.js';
 
 const browser = browserForFile('test/ui/dashboard.test.ts');
 const skip = skipBrowser;
