@@ -68,15 +68,16 @@ export async function injectJson(app: FastifyInstance, opts: InjectOptions): Pro
   return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: res.headers };
 }
 
-/** A control-plane call (`/_emulator/...`), JSON in and out. */
-export function ctl(
+/** A control-plane call (`/_emulator/...`), JSON in and out: status and body, to compare whole. */
+export async function ctl(
   app: FastifyInstance,
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   url: string,
   payload?: unknown,
   headers: Record<string, string> = {},
-): Promise<JsonAnswer> {
-  return injectJson(app, { method, url, payload: payload as InjectOptions['payload'], headers });
+): Promise<{ status: number; body: any }> {
+  const { status, body } = await injectJson(app, { method, url, payload: payload as InjectOptions['payload'], headers });
+  return { status, body };
 }
 
 /** What the journal says of the last request (of the session, if given). */
