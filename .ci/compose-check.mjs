@@ -38,7 +38,7 @@ function compose(project, env, ...args) {
   try {
     return sh('podman-compose', ['-f', 'compose.yaml', '-p', project, ...args], env, 600);
   } catch (e) {
-    throw new Error(`podman-compose ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+    throw new Error(`podman-compose ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, { cause: e });
   }
 }
 function cleanup(project, env) {

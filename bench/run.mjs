@@ -88,7 +88,10 @@ const ISP = 'userid=5&api_key=0f9895fb407c83e5ea128082098b47681aa75d6944576423c4
 const MGMT_BASIC = 'Basic ' + Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64');
 const FORM = 'application/x-www-form-urlencoded';
 
-/** X-Api-Signature per vendor-notes: UserKey:yyyyMMddHHmmss:Base64(SHA1(UserKey + UserAgent + Timestamp + SecretKey)). */
+/**
+ * X-Api-Signature per vendor-notes: UserKey:yyyyMMddHHmmss:Base64(SHA1(UserKey + UserAgent +
+ * Timestamp + SecretKey)).
+ */
 function esSignature() {
   const ts = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const sha = crypto.createHash('sha1').update(ES_KEY + ES_UA + ts + ES_SECRET).digest('base64');

@@ -69,7 +69,8 @@ const customerPromos = [
   { customerId: 123, promoId: 5, dateAdded: day('2023-10-01') },
 ];
 
-// Services: [id, customerId, name, monthly product, usage product, contract months, start, usage base, usage spread, promo]
+// Services: [id, customerId, name, monthly product, usage product, contract months, start, usage
+// base, usage spread, promo]
 const serviceDefs = [
   [1, 1, 'sandbox-web01', 'VPS-8G', 'BW-GB', 12, '2023-07-01', 40, 40, null],
   [2, 1, 'sandbox-colo01', 'COLO-1RU', 'BW-GB', 24, '2023-01-01', 150, 100, null],

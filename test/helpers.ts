@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { createHash } from 'node:crypto';
 import { afterEach } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,4 +48,67 @@ export function appsClosedAfterEach(): () => Promise<FastifyInstance> {
     apps.push(app);
     return app;
   };
+}
+
+/** The header that sends a request to session `session` (none: the default state). */
+export function sessionHeader(session?: string | null): Record<string, string> {
+  return session ? { 'x-emulator-session': session } : {};
+}
+
+/** An answer as a test reads it: the status, the parsed JSON body (undefined when empty), the headers. */
+export interface JsonAnswer {
+  status: number;
+  body: any;
+  headers: Record<string, unknown>;
+}
+
+/** Inject a request and parse the JSON answer, whatever its status. */
+export async function injectJson(app: FastifyInstance, opts: InjectOptions): Promise<JsonAnswer> {
+  const res = await app.inject(opts);
+  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: res.headers };
+}
+
+/** A control-plane call (`/_emulator/...`), JSON in and out: status and body, to compare whole. */
+export async function ctl(
+  app: FastifyInstance,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
+  const { status, body } = await injectJson(app, { method, url, payload: payload as InjectOptions['payload'], headers });
+  return { status, body };
+}
+
+/** What the journal says of the last request (of the session, if given). */
+export interface JournalEntry {
+  operation: string;
+  status: number;
+  warnings?: string[];
+  [key: string]: unknown;
+}
+
+/** The newest journal entry of the state (GET /_emulator/requests?limit=1). */
+export async function lastJournalEntry(app: FastifyInstance, session?: string): Promise<JournalEntry> {
+  const res = await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1', headers: sessionHeader(session) });
+  return res.json().requests[0] as JournalEntry;
+}
+
+/**
+ * A digest of every row of a state's tables whose name starts with `prefix`: equal before and after
+ * means a request wrote nothing there.
+ */
+export function tableDigest(app: FastifyInstance, prefix: string, session?: string | null): string {
+  const db = app.registry.get(session ?? null).db;
+  const tables = (
+    db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ORDER BY name")
+      .all(`${prefix}%`) as { name: string }[]
+  ).map((t) => t.name);
+  const h = createHash('sha256');
+  for (const t of tables) {
+    h.update(t);
+    for (const row of db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().iterate()) h.update(JSON.stringify(row));
+  }
+  return h.digest('hex');
 }

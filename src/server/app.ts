@@ -169,7 +169,8 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
         return;
       }
       if (e instanceof UnknownSessionError) {
-        // The route's own error handler answers: the vendor's format on vendor routes, the control plane's on /_emulator.
+        // The route's own error handler answers: the vendor's format on vendor routes, the control
+        // plane's on /_emulator.
         request.emulator = { state: registry.defaultState, sessionId, vendor: null, operation: null, warnings: [] };
       }
       return done(e as Error);

@@ -25,7 +25,10 @@ export class EmulatorState {
   /** Requests currently being served in this state (a state in use is never evicted). */
   inFlight = 0;
   private repos = new Map<RepoFactory<unknown>, unknown>();
-  /** Attachments owned by other subsystems (the control plane keeps its per-state data here); one with a dispose() is disposed when the state closes. */
+  /**
+   * Attachments owned by other subsystems (the control plane keeps its per-state data here); one
+   * with a dispose() is disposed when the state closes.
+   */
   readonly extras = new Map<string, unknown>();
   /** Dropped while requests were still running in it: closed when the last one ends. */
   private retired = false;

@@ -13,8 +13,9 @@ export function trigramIndexDdl(name: string, cols: string[]): string {
 
 /**
  * The FTS5 query for rows containing `text`: trigrams that cover it without overlap (and the last
- * one), ANDed (the index folds case itself: no JS case mapping, which can change lengths); null when `text` has fewer than three characters (the index cannot help; the
- * caller scans). Overlapping trigrams add almost nothing to the filter and each costs a posting
+ * one), ANDed (the index folds case itself: no JS case mapping, which can change lengths); null
+ * when `text` has fewer than three characters (the index cannot help; the caller scans).
+ * Overlapping trigrams add almost nothing to the filter and each costs a posting
  * list to intersect (at a million rows, half the search time).
  */
 export function trigramQuery(text: string): string | null {

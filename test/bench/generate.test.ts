@@ -30,7 +30,10 @@ function digest(dir: string): Record<string, string> {
   return out;
 }
 
-/** The rows of a JSON Lines file as objects: generated files start with a header line naming the columns, then one array per row. */
+/**
+ * The rows of a JSON Lines file as objects: generated files start with a header line naming the
+ * columns, then one array per row.
+ */
 function lines(file: string): any[] {
   const parsed = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
   const header = Array.isArray(parsed[0]) ? (parsed.shift() as string[]) : null;

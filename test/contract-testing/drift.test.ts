@@ -13,8 +13,8 @@ import { startEmulator, type RunningEmulator } from '../../src/server/start.js';
 import { formatTimestamp, signatureHeader } from '../../src/routes/emailsrvr/auth.js';
 import { API_SECRET, API_UUID, LOGIN } from '../rackcorp/helpers.js';
 import { SANDBOX as MGMT } from '../mgmt/helpers.js';
-import { SANDBOX as CRM } from '../ispcrm/util.js';
-import { SANDBOX as ES, UA } from '../emailsrvr/util.js';
+import { SANDBOX as CRM } from '../ispcrm/helpers.js';
+import { SANDBOX as ES, UA } from '../emailsrvr/helpers.js';
 
 const BASIC = `Basic ${Buffer.from(`${API_UUID}:${API_SECRET}`).toString('base64')}`;
 const signature = () => signatureHeader(ES.userKey, ES.secretKey, UA, formatTimestamp(Date.now()));

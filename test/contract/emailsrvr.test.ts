@@ -5,14 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { makeApp } from '../helpers.js';
-import { call, dump } from '../emailsrvr/util.js';
+import { lastJournalEntry, makeApp } from '../helpers.js';
+import { call, dump } from '../emailsrvr/helpers.js';
 import { CustomerListSchema, CustomerSchema, emailsrvrContract } from '../../src/routes/emailsrvr/contract.js';
-
-async function lastJournal(app: FastifyInstance, session?: string): Promise<{ operation: string; status: number; warnings?: string[] }> {
-  const res = await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1', headers: session ? { 'x-emulator-session': session } : {} });
-  return res.json().requests[0];
-}
 
 describe('emailsrvr OpenAPI document', () => {
   let app: FastifyInstance;
@@ -73,9 +68,9 @@ describe('emailsrvr OpenAPI document', () => {
 
   it('a reference-number lookup is journaled as Show; a request to no operation as notFound', async () => {
     await call(app, { method: 'GET', url: '/customers?referenceNumber=49', accept: 'text/xml' });
-    expect((await lastJournal(app)).operation).toBe('customers.show');
+    expect((await lastJournalEntry(app)).operation).toBe('customers.show');
     await app.inject({ method: 'GET', url: '/v0/customers/1/domains' });
-    const j = await lastJournal(app);
+    const j = await lastJournalEntry(app);
     expect(j).toMatchObject({ operation: 'notFound', status: 403 });
   });
 });
@@ -89,7 +84,7 @@ describe('emailsrvr --strict (default)', () => {
     const res = await call(app, { method: 'GET', url: '/v0/customers?size=1.5' });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ validationFault: { code: 400, message: 'Invalid value for size', details: 'size must be an integer' } });
-    expect((await lastJournal(app)).warnings).toBeUndefined();
+    expect((await lastJournalEntry(app)).warnings).toBeUndefined();
   });
 
   it('refuses a name that is not a string, and stores nothing', async () => {
@@ -104,20 +99,20 @@ describe('emailsrvr --strict (default)', () => {
     const res = await call(app, { method: 'POST', url: '/customers', session: 'strict-2', payload: { name: 'Extra', colour: 'blue' } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ name: 'Extra', accountNumber: '460314' });
-    expect((await lastJournal(app, 'strict-2')).warnings).toEqual(['unknown field "colour" ignored']);
+    expect((await lastJournalEntry(app, 'strict-2')).warnings).toEqual(['unknown field "colour" ignored']);
   });
 
   it('ignores an unknown query parameter (a cache-buster) and takes the first of a repeated one, with a journal warning each', async () => {
     const res = await call(app, { method: 'GET', url: '/v0/customers?_=12345&size=5&size=7' });
     expect(res.statusCode).toBe(200);
     expect(res.json().size).toBe(5);
-    expect((await lastJournal(app)).warnings).toEqual(['_ is not a known parameter: ignored', 'size was given 2 times: the first ("5") is used']);
+    expect((await lastJournalEntry(app)).warnings).toEqual(['_ is not a known parameter: ignored', 'size was given 2 times: the first ("5") is used']);
   });
 
   it('serves a size above 250 as 250 and says so on the journal entry', async () => {
     const res = await call(app, { method: 'GET', url: '/v0/customers?size=1000' });
     expect(res.json().size).toBe(250);
-    expect((await lastJournal(app)).warnings).toEqual(['size=1000 is above 250: served as 250']);
+    expect((await lastJournalEntry(app)).warnings).toEqual(['size=1000 is above 250: served as 250']);
   });
 });
 
@@ -130,7 +125,7 @@ describe('emailsrvr --lenient', () => {
     const res = await call(app, { method: 'GET', url: '/v0/customers?size=1.5&page=0&offset=abc' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ offset: 0, size: 1, total: 133 });
-    expect((await lastJournal(app)).warnings).toEqual([
+    expect((await lastJournalEntry(app)).warnings).toEqual([
       'page="0" read as 1 (--strict answers 400 validationFault)',
       'size="1.5" read as 1 (--strict answers 400 validationFault)',
       'offset="abc" is not a whole number: ignored (--strict answers 400 validationFault)',
@@ -141,14 +136,14 @@ describe('emailsrvr --lenient', () => {
     const res = await call(app, { method: 'POST', url: '/customers', session: 'lenient-1', payload: { name: 42, referenceNumber: true } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ name: '42', accountNumber: '460314', referenceNumber: 'true' });
-    expect((await lastJournal(app, 'lenient-1')).warnings).toEqual([
+    expect((await lastJournalEntry(app, 'lenient-1')).warnings).toEqual([
       'name 42 is not a string: read as "42" (--strict answers 400 validationFault)',
       'referenceNumber true is not a string: read as "true" (--strict answers 400 validationFault)',
     ]);
     const form = await call(app, { method: 'PUT', url: '/customers/460182', session: 'lenient-1',
       headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'name=First&name=Second' });
     expect(form.json().name).toBe('First');
-    expect((await lastJournal(app, 'lenient-1')).warnings).toEqual(['name was given 2 times: the first is used (--strict answers 400 validationFault)']);
+    expect((await lastJournalEntry(app, 'lenient-1')).warnings).toEqual(['name was given 2 times: the first is used (--strict answers 400 validationFault)']);
   });
 
   it('still refuses what cannot be read, and the documented name rules', async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { lastJournalEntry, makeApp } from '../helpers.js';
 import { CustomerInputSchema, FindQuerySchema, LENGTHS } from '../../src/routes/mgmt/customers.js';
 import { CustomerSchema } from '../../src/routes/mgmt/contract.js';
 import { OTHER, SANDBOX, basic, countCustomers, fixtureCustomers, req } from '../mgmt/helpers.js';
@@ -17,11 +17,6 @@ type Doc = {
 };
 
 const CUSTOMERS = '/api/v01/customers';
-
-async function lastJournal(app: FastifyInstance) {
-  const res = await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1' });
-  return res.json().requests[0] as { operation: string; status: number; warnings?: string[] };
-}
 
 describe('UniPay OpenAPI document', () => {
   let app: FastifyInstance;
@@ -141,7 +136,7 @@ describe('UniPay --strict (default)', () => {
       const res = await req(app, { method: 'PUT', url: CUSTOMERS, headers: { 'content-type': 'application/json' }, payload: body });
       expect(res.statusCode, body).toBe(400);
       expect(res.json().response, body).toEqual({ code: 'E400', status: 400, message, field });
-      expect((await lastJournal(app)).warnings, body).toBeUndefined();
+      expect((await lastJournalEntry(app)).warnings, body).toBeUndefined();
     }
     const res = await req(app, { method: 'GET', url: `${CUSTOMERS}?limit=%205` });
     expect(res.statusCode).toBe(400);
@@ -156,7 +151,7 @@ describe('UniPay --strict (default)', () => {
     const items = res.json() as { countryCode: string }[];
     expect(items).toHaveLength(3);
     expect(items.every((c) => c.countryCode === 'US')).toBe(true);
-    expect((await lastJournal(app)).warnings).toEqual([
+    expect((await lastJournalEntry(app)).warnings).toEqual([
       '_ is not a known parameter of find: ignored',
       'countryCode was given 2 times: the first value ("US") was used',
     ]);
@@ -166,7 +161,7 @@ describe('UniPay --strict (default)', () => {
     const id = fixtureCustomers.find((c) => c.account_id === 2001)!.id;
     const load = await req(app, { method: 'GET', url: `${CUSTOMERS}/${id}?_=12345` });
     expect(load.statusCode, load.body).toBe(200);
-    expect((await lastJournal(app)).warnings).toEqual(['_ is not a known parameter of load: ignored']);
+    expect((await lastJournalEntry(app)).warnings).toEqual(['_ is not a known parameter of load: ignored']);
     const create = await req(app, { method: 'PUT', url: `${CUSTOMERS}?_=1`, headers: { 'content-type': 'application/json', 'x-emulator-session': 'strict-create-query' }, payload: '{"accountId":2001,"lastName":"Query"}' });
     expect(create.statusCode, create.body).toBe(200);
     const journal = (await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1', headers: { 'x-emulator-session': 'strict-create-query' } })).json();
@@ -224,7 +219,7 @@ describe('UniPay --lenient', () => {
     const items = res.json() as { countryCode: string }[];
     expect(items).toHaveLength(5);
     expect(items.every((c) => c.countryCode === 'US')).toBe(true);
-    expect((await lastJournal(app)).warnings).toEqual([
+    expect((await lastJournalEntry(app)).warnings).toEqual([
       'nickname is not a known parameter of find: ignored',
       'limit " 5" is not a plain integer: taken as 5',
       'countryCode was given 2 times: the first value ("US") was used',

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { lastJournalEntry, makeApp } from '../helpers.js';
 import { rackcorp, operations } from '../../src/routes/rackcorp/index.js';
 import { schemaName } from '../../src/routes/rackcorp/contract.js';
 import { API_UUID, API_SECRET, basic, digest } from '../rackcorp/helpers.js';
@@ -14,10 +14,6 @@ const BASE = '/api/rest/v2.9';
 const creds = { APIUUID: API_UUID, APISECRET: API_SECRET };
 const location = { addressLine1: '1 Example St', suburb: 'Sydney', postcode: '2000', country: 'AU' };
 const contact = { name: 'Ada', email: 'ada@example.com' };
-
-async function lastEntry(app: FastifyInstance, session: string) {
-  return (await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1', headers: { 'x-emulator-session': session } })).json().requests[0];
-}
 
 describe('RackCorp contract document', () => {
   let app: FastifyInstance;
@@ -121,7 +117,7 @@ describe('RackCorp --strict (default)', () => {
       fault: { faultcode: 'Client', faultstring: 'Invalid parameters: autobilling must be an integer' },
     });
     expect(digest(app, session)).toBe(before);
-    expect((await lastEntry(app, session)).warnings).toBeUndefined();
+    expect((await lastJournalEntry(app, session)).warnings).toBeUndefined();
   });
 
   it('refuses null for a string and a flag word it does not know', async () => {
@@ -142,7 +138,7 @@ describe('RackCorp --strict (default)', () => {
     const id = res.json().customerid;
     const got = (await app.inject({ method: 'GET', url: `${BASE}/customers/${id}`, headers: { ...basic(), 'x-emulator-session': session } })).json().customer;
     expect(got).toMatchObject({ companyName: '4242', parentID: 123, locations: [expect.objectContaining({ postcode: '2000' })] });
-    expect((await lastEntry(app, session)).warnings).toBeUndefined();
+    expect((await lastJournalEntry(app, session)).warnings).toBeUndefined();
   });
 
   it('still coerces text: query strings and form bodies', async () => {
@@ -173,7 +169,7 @@ describe('RackCorp --lenient', () => {
       payload: { companyName: 'Typed Pty Ltd', autobilling: true, locations: [location], contacts: [contact] },
     });
     expect(res.json()).toMatchObject({ code: 'OK', message: 'Customer Created Successfully' });
-    const entry = await lastEntry(app, session);
+    const entry = await lastJournalEntry(app, session);
     expect(entry.operation).toBe('customer.create');
     expect(entry.warnings).toEqual(['autobilling: autobilling must be an integer; the JSON value was coerced (--lenient)']);
     const db = app.registry.get(session).db;
@@ -185,14 +181,14 @@ describe('RackCorp --lenient', () => {
     const res = await app.inject({ method: 'GET', url: `${BASE}/customers?minimal=yes&resWindow=20`, headers: { ...basic(), 'x-emulator-session': session } });
     expect(res.json().code).toBe('OK');
     expect(Object.keys(res.json().customers[0])).toEqual(['id', 'stdName']);
-    expect((await lastEntry(app, session)).warnings).toEqual(['minimal: "yes" is not a flag value (true/false, 1/0); read as true (--lenient)']);
+    expect((await lastJournalEntry(app, session)).warnings).toEqual(['minimal: "yes" is not a flag value (true/false, 1/0); read as true (--lenient)']);
   });
 
   it('null for a string is read as empty, with a warning', async () => {
     const session = 'lenient-3';
     const res = await app.inject({ method: 'PUT', url: `${BASE}/customers/123`, headers: { ...basic(), 'x-emulator-session': session }, payload: { customID: null } });
     expect(res.json().code, res.body).toBe('OK');
-    expect((await lastEntry(app, session)).warnings).toEqual(['customID: customID must be a string; the JSON value was coerced (--lenient)']);
+    expect((await lastJournalEntry(app, session)).warnings).toEqual(['customID: customID must be a string; the JSON value was coerced (--lenient)']);
   });
 
   it('still refuses what cannot be coerced, and ignores unknown fields (as the PHP service does) with a journal warning', async () => {
@@ -201,6 +197,6 @@ describe('RackCorp --lenient', () => {
     const session = 'lenient-4';
     const b = await app.inject({ method: 'POST', url: `${BASE}/json.php`, headers: { 'x-emulator-session': session }, payload: { cmd: 'customer.get', id: 123, colour: 'blue', ...creds } });
     expect(b.json().code).toBe('OK');
-    expect((await lastEntry(app, session)).warnings).toEqual(['colour is not a field of customer.get: ignored']);
+    expect((await lastJournalEntry(app, session)).warnings).toEqual(['colour is not a field of customer.get: ignored']);
   });
 });

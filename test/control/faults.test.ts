@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { ctl, makeApp, sessionHeader } from '../helpers.js';
 import { startEmulator, type RunningEmulator } from '../../src/server/start.js';
 import { vendors } from '../../src/vendors.js';
-import { createCustomer, ctl, getAll, newCustomer, rc } from './helpers.js';
-import { API_SECRET, API_UUID, digest } from '../rackcorp/helpers.js';
+import { API_SECRET, API_UUID, createCustomer, digest, getAll, newCustomer, rc } from '../rackcorp/helpers.js';
 
 let app: FastifyInstance;
 let running: RunningEmulator | null = null;
@@ -15,7 +14,7 @@ afterEach(async () => {
 });
 
 const addFault = (rule: Record<string, unknown>, session?: string) =>
-  ctl(app, 'POST', '/_emulator/faults', rule, session ? { 'x-emulator-session': session } : {});
+  ctl(app, 'POST', '/_emulator/faults', rule, sessionHeader(session));
 
 describe('fault injection', () => {
   it('answers a status and body instead of the vendor, and changes nothing', async () => {

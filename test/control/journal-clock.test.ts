@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
-import { createCustomer, ctl, rc } from './helpers.js';
-import { API_SECRET, login } from '../rackcorp/helpers.js';
+import { ctl, makeApp } from '../helpers.js';
+import { API_SECRET, createCustomer, login, rc } from '../rackcorp/helpers.js';
 
 let app: FastifyInstance;
 afterEach(async () => { await app?.close(); });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
-import { createCustomer, ctl, rc } from './helpers.js';
+import { ctl, makeApp } from '../helpers.js';
+import { createCustomer, rc } from '../rackcorp/helpers.js';
 import { ControlClient } from '../../src/server/control/client.js';
 import { ConfigError, parseArgs } from '../../src/server/config.js';
 

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
-import { createCustomer, ctl, getAll, rc } from './helpers.js';
-import { basic } from '../rackcorp/helpers.js';
+import { ctl, makeApp } from '../helpers.js';
+import { basic, createCustomer, getAll, rc } from '../rackcorp/helpers.js';
 
 let app: FastifyInstance;
 afterEach(async () => { await app?.close(); });

@@ -3,11 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
-import { DEFAULT_FIXTURES_DIR } from '../../src/server/config.js';
+import { ctl, makeApp, sessionHeader } from '../helpers.js';
 import { startEmulator, ControlClient, type RunningEmulator } from '../../src/server/start.js';
-import { createCustomer, ctl, rc } from './helpers.js';
-import { basic } from '../rackcorp/helpers.js';
+import { basic, createCustomer, rc } from '../rackcorp/helpers.js';
 
 let app: FastifyInstance;
 let running: RunningEmulator | null = null;
@@ -26,7 +24,7 @@ const tmpDir = () => {
 
 /** Everything a client can read about RackCorp customers, as raw answer bytes. */
 async function readBack(a: FastifyInstance, session?: string): Promise<string[]> {
-  const h = { ...basic(), ...(session ? { 'x-emulator-session': session } : {}) };
+  const h = { ...basic(), ...sessionHeader(session) };
   const urls = ['/api/rest/v2.9/customers?limit=1000', '/api/rest/v2.9/customers/906', '/api/rest/v2.9/customers/123'];
   return Promise.all(urls.map(async (url) => (await a.inject({ method: 'GET', url, headers: h })).body));
 }

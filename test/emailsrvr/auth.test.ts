@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { signatureHash, signatureHeader, parseTimestamp, formatTimestamp } from '../../src/routes/emailsrvr/auth.js';
-import { SANDBOX, OTHER, UA, XML_HEAD, call, signed } from './util.js';
+import { SANDBOX, OTHER, UA, XML_HEAD, call, signed } from './helpers.js';
 
 const VECTOR = { userKey: 'eGbq9/2hcZsRlr1JV1Pi', secretKey: 'QHOvchm/40czXhJ1OxfxK7jDHr3t', ua: 'Rackspace Management Interface' };
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { SANDBOX, OTHER, XML_HEAD, call, dump, signed } from './util.js';
+import { SANDBOX, OTHER, XML_HEAD, call, dump, signed } from './helpers.js';
 
 // The documentation's examples, verbatim.
 const DOC_INDEX_XML = `<?xml version="1.0" encoding="utf-8"?>

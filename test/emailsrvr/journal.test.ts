@@ -7,7 +7,7 @@ import { DEFAULT_FIXTURES_DIR, resolveConfig } from '../../src/server/config.js'
 import type { RequestEmulatorInfo } from '../../src/server/app.js';
 import { emailsrvr, rewriteUrl } from '../../src/routes/emailsrvr/index.js';
 import { operations } from '../../src/routes/emailsrvr/customers.js';
-import { call } from './util.js';
+import { call } from './helpers.js';
 
 describe('operation names', () => {
   it('names each request\'s operation, refused ones included', async () => {

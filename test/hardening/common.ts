@@ -2,11 +2,10 @@
  * Shared pieces of the hardening suites: run counts, nasty values, request breakers and a cheap
  * "did anything change" watcher over one vendor's tables.
  */
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import type { DB } from '../../src/store/db.js';
+import { tableDigest } from '../helpers.js';
 
 /** Cases per vendor property; FUZZ_RUNS=20000 for a long run. FUZZ_SEED replays a failure. */
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
@@ -18,17 +17,6 @@ export const fcParams = (runs = RUNS): fc.Parameters<unknown> => ({
   endOnFailure: true,
 });
 
-/** A digest of every row of the tables whose name starts with `prefix`. */
-export function tableDigest(db: DB, prefix: string): string {
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ORDER BY name").all(`${prefix}%`) as { name: string }[]).map((t) => t.name);
-  const h = createHash('sha256');
-  for (const t of tables) {
-    h.update(t);
-    for (const row of db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().iterate()) h.update(JSON.stringify(row));
-  }
-  return h.digest('hex');
-}
-
 /**
  * Watches one state's tables. `total_changes()` counts every row written by the connection, so an
  * unchanged count proves nothing was written; only when it moved is the (slower) digest computed.
@@ -38,20 +26,17 @@ export class ChangeWatcher {
   private digest: string;
   constructor(private app: FastifyInstance, private prefix: string, private session: string | null = null) {
     this.changes = this.totalChanges();
-    this.digest = tableDigest(this.db, prefix);
-  }
-  private get db(): DB {
-    return this.app.registry.get(this.session).db;
+    this.digest = tableDigest(app, prefix, session);
   }
   private totalChanges(): number {
-    return (this.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    return (this.app.registry.get(this.session).db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
   }
   /** After a request: did the tables change? Rebases on the new content. */
   changed(): boolean {
     const n = this.totalChanges();
     if (n === this.changes) return false;
     this.changes = n;
-    const d = tableDigest(this.db, this.prefix);
+    const d = tableDigest(this.app, this.prefix, this.session);
     const moved = d !== this.digest;
     this.digest = d;
     return moved;
@@ -187,7 +172,7 @@ export async function fuzzVendor(app: FastifyInstance, opts: {
     const what = `${req.method} ${String(req.url).slice(0, 300)} ${JSON.stringify(req.headers).slice(0, 400)} ${String(req.payload ?? '').slice(0, 200)} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
     expect(res.statusCode, what).toBeLessThan(500);
     let kind: 'ok' | 'refused';
-    try { kind = opts.classify(res, req); } catch (e) { throw new Error(`${what}\n${(e as Error).message}`); }
+    try { kind = opts.classify(res, req); } catch (e) { throw new Error(`${what}\n${(e as Error).message}`, { cause: e }); }
     const changed = watcher.changed();
     if (kind === 'refused') expect(changed, `refused but wrote: ${what}`).toBe(false);
   }), fcParams(opts.runs));

@@ -11,7 +11,7 @@ import { makeApp } from '../helpers.js';
 import { routes as rackcorpRoutes } from '../../src/routes/rackcorp/index.js';
 import { operations as emailsrvrOperations } from '../../src/routes/emailsrvr/customers.js';
 import { operations as mgmtOperations } from '../../src/routes/mgmt/customers.js';
-import { signed } from '../emailsrvr/util.js';
+import { signed } from '../emailsrvr/helpers.js';
 
 const RC = { authorization: `Basic ${Buffer.from('11111111-2222-4333-8444-555555555555:rackcorp-sandbox-secret').toString('base64')}` };
 const MG = { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` };

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { signed, SANDBOX, OTHER } from '../emailsrvr/util.js';
+import { signed, SANDBOX, OTHER } from '../emailsrvr/helpers.js';
 import { META, RUNS, absurdNumber, encodeBody, fcParams, fuzzVendor, malformedBody, mutate, mutation, nastyString, toQuery, withBroken, type CaseBuilder } from './common.js';
 
 const accounts = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../fixtures/emailsrvr/emailsrvr_accounts.json'), 'utf8')) as { account_number: number; name: string; reference_number: string | null; reseller_account: number | null }[];

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { creds, fx, visible, R1 } from '../ispcrm/util.js';
+import { creds, fx, visible, R1 } from '../ispcrm/helpers.js';
 import { META, RUNS, absurdNumber, encodeBody, fcParams, fuzzVendor, malformedBody, mutate, mutation, nastyString, type CaseBuilder } from './common.js';
 
 function classify(res: LightMyRequestResponse): 'ok' | 'refused' {

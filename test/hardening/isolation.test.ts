@@ -9,10 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { makeApp } from '../helpers.js';
-import { signed, SANDBOX as ES_SANDBOX, OTHER as ES_OTHER } from '../emailsrvr/util.js';
-import { fx, creds } from '../ispcrm/util.js';
-import { tableDigest } from './common.js';
+import { makeApp, tableDigest } from '../helpers.js';
+import { signed, SANDBOX as ES_SANDBOX, OTHER as ES_OTHER } from '../emailsrvr/helpers.js';
+import { fx, creds } from '../ispcrm/helpers.js';
 
 const fixture = (v: string, t: string) => JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, `../../fixtures/${v}/${t}.json`), 'utf8')) as any[];
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
@@ -65,19 +64,19 @@ describe('RackCorp: customer trees', () => {
   });
 
   it('updates of a foreign customer answer like a missing one and change nothing', async () => {
-    const before = tableDigest(app.registry.defaultState.db, 'rackcorp_');
+    const before = tableDigest(app, 'rackcorp_');
     for (const t of tenants) for (const c of customers.filter((x) => !t.tree.has(x.id))) {
       await same({ method: 'PUT', url: `/api/rest/v2.9/customers/${c.id}`, headers: { authorization: t.auth }, payload: { companyName: 'pwned' } },
         { method: 'PUT', url: `/api/rest/v2.9/customers/${MISSING}`, headers: { authorization: t.auth }, payload: { companyName: 'pwned' } }, c.id, MISSING);
     }
-    expect(tableDigest(app.registry.defaultState.db, 'rackcorp_')).toBe(before);
+    expect(tableDigest(app, 'rackcorp_')).toBe(before);
   });
 });
 
 describe('Rackspace Email & Apps: resellers', () => {
   const accounts = fixture('emailsrvr', 'emailsrvr_accounts');
   it('every key x every account x Show/Edit/Delete on every prefix: own customers only, foreign = missing, nothing changes', async () => {
-    const before = tableDigest(app.registry.defaultState.db, 'emailsrvr_');
+    const before = tableDigest(app, 'emailsrvr_');
     for (const key of [ES_SANDBOX, ES_OTHER]) {
       for (const a of accounts) {
         const own = a.reseller_account === key.account;
@@ -91,13 +90,13 @@ describe('Rackspace Email & Apps: resellers', () => {
       const want = accounts.filter((a) => a.reseller_account === key.account).map((a) => String(a.account_number)).sort();
       expect(list.json().customers.map((c: { accountNumber: string }) => c.accountNumber).sort()).toEqual(want);
     }
-    expect(tableDigest(app.registry.defaultState.db, 'emailsrvr_')).toBe(before);
+    expect(tableDigest(app, 'emailsrvr_')).toBe(before);
   });
 });
 
 describe('ISP CRM: ISPs and resellers', () => {
   it('every active user x every customer x list/update/delete: own scope only, foreign = missing, nothing changes', async () => {
-    const before = tableDigest(app.registry.defaultState.db, 'ispcrm_');
+    const before = tableDigest(app, 'ispcrm_');
     const post = (op: string, fields: Record<string, string>): InjectOptions => ({ method: 'POST', url: `/api/customer/${op}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
     for (const u of fx.users.filter((x) => x.active === 1)) {
       for (const c of fx.customers) {
@@ -110,7 +109,7 @@ describe('ISP CRM: ISPs and resellers', () => {
         }
       }
     }
-    expect(tableDigest(app.registry.defaultState.db, 'ispcrm_')).toBe(before);
+    expect(tableDigest(app, 'ispcrm_')).toBe(before);
   });
 });
 
@@ -121,7 +120,7 @@ describe('UniPay: merchant accounts', () => {
     { auth: basic('api-other', 'mgmt-other-password'), accounts: [3001] },
   ];
   it('every user x every customer (JSON and XML): own accounts only, foreign = missing; find and create stay inside', async () => {
-    const before = tableDigest(app.registry.defaultState.db, 'mgmt_');
+    const before = tableDigest(app, 'mgmt_');
     for (const u of users) {
       for (const c of customers) {
         for (const accept of ['application/json', 'application/xml']) {
@@ -139,7 +138,7 @@ describe('UniPay: merchant accounts', () => {
         }
       }
     }
-    expect(tableDigest(app.registry.defaultState.db, 'mgmt_')).toBe(before);
+    expect(tableDigest(app, 'mgmt_')).toBe(before);
   });
 });
 

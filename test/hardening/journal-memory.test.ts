@@ -8,10 +8,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { makeApp, sessionHeader } from '../helpers.js';
 import { API_SECRET, API_UUID } from '../rackcorp/helpers.js';
-import { signed } from '../emailsrvr/util.js';
-import { SANDBOX as ISPCRM } from '../ispcrm/util.js';
+import { signed } from '../emailsrvr/helpers.js';
+import { SANDBOX as ISPCRM } from '../ispcrm/helpers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -40,7 +40,7 @@ describe('journal memory is bounded in bytes', () => {
   /** One near-limit request to each vendor, with credentials and without. */
   function requests(session: string | null, i: number): InjectOptions[] {
     const junk = `${i}`.padEnd(MAX_BODY - 600, 'x');
-    const s: Record<string, string> = session ? { 'x-emulator-session': session } : {};
+    const s = sessionHeader(session);
     const json = { 'content-type': 'application/json', ...s };
     return [
       { method: 'POST', url: '/api/rest/v2.9/json.php', headers: json, payload: JSON.stringify({ cmd: 'customer.create', APIUUID: API_UUID, APISECRET: API_SECRET, junk }) },

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/server/start.js';
 import { signatureHeader, formatTimestamp } from '../../src/routes/emailsrvr/auth.js';
-import { SANDBOX, UA } from '../emailsrvr/util.js';
+import { SANDBOX, UA } from '../emailsrvr/helpers.js';
 
 const MiB = 1_048_576;
 const BODY_BYTES = 6 * MiB;

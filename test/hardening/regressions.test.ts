@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { signed } from '../emailsrvr/util.js';
+import { signed } from '../emailsrvr/helpers.js';
 
 const BASIC = `Basic ${Buffer.from('11111111-2222-4333-8444-555555555555:rackcorp-sandbox-secret').toString('base64')}`;
 
@@ -37,7 +37,8 @@ describe('hardening regressions', () => {
     }
   });
 
-  // Fastify's router answered these itself (400 FST_ERR_BAD_URL, 414 FST_ERR_MAX_PARAM_LENGTH) in its own JSON, not the vendor's.
+  // Fastify's router answered these itself (400 FST_ERR_BAD_URL, 414 FST_ERR_MAX_PARAM_LENGTH) in
+  // its own JSON, not the vendor's.
   const long = 'x'.repeat(2000);
   it.each([
     ['rackcorp', `/api/rest/v2.9/customers/${long}`, { authorization: BASIC }, (r: any) => expect(r.json()).toMatchObject({ code: 'FAULT' })],

@@ -6,12 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { globMatch } from '../../src/server/control/faults.js';
-import { API_SECRET, API_UUID } from '../rackcorp/helpers.js';
-import { signed } from '../emailsrvr/util.js';
-import { SANDBOX as ISPCRM } from '../ispcrm/util.js';
-import { createCustomer, newCustomer } from '../control/helpers.js';
+import { API_SECRET, API_UUID, createCustomer, JSON_PHP, newCustomer } from '../rackcorp/helpers.js';
+import { signed } from '../emailsrvr/helpers.js';
+import { SANDBOX as ISPCRM } from '../ispcrm/helpers.js';
 
-const JSON_PHP = '/api/rest/v2.9/json.php';
 const RC_BASIC = `Basic ${Buffer.from(`${API_UUID}:${API_SECRET}`).toString('base64')}`;
 
 describe('fault-rule path globs match in linear time', () => {

@@ -6,9 +6,9 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { makeApp, tableDigest } from '../helpers.js';
 import { startEmulator, type RunningEmulator } from '../../src/server/start.js';
-import { signed } from '../emailsrvr/util.js';
+import { signed } from '../emailsrvr/helpers.js';
 
 const RC = { authorization: `Basic ${Buffer.from('11111111-2222-4333-8444-555555555555:rackcorp-sandbox-secret').toString('base64')}` };
 const MG = { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` };
@@ -64,12 +64,6 @@ const XXE = `<?xml version="1.0"?><!DOCTYPE customer [<!ENTITY xxe SYSTEM "file:
 const XXE_PARAM = `<?xml version="1.0"?><!DOCTYPE customer [<!ENTITY % p SYSTEM "http://127.0.0.1:1/x.dtd"> %p;]><customer accountId="2001"><name>x</name></customer>`;
 const INVALID_UTF8 = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80]), Buffer.from('","companyName":"x"}')]);
 
-function digest(app: FastifyInstance, prefix: string): string {
-  const db = app.registry.defaultState.db;
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE ?").all(`${prefix}%`) as { name: string }[]).map((t) => t.name);
-  return JSON.stringify(tables.map((t) => db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all()));
-}
-
 describe('transport abuse', () => {
   let app: FastifyInstance;
   beforeAll(async () => { app = await makeApp({ maxBodyBytes: LIMIT }); });
@@ -100,14 +94,14 @@ describe('transport abuse', () => {
 
   for (const v of vendors) {
     it.each(bodies)(`${v.name}: %s is answered in the vendor's format; a refusal changes nothing`, async (what, payload, ct) => {
-      const before = digest(app, v.tables);
+      const before = tableDigest(app, v.tables);
       const res = await app.inject(v.req(app, payload, ct));
       expect(res.statusCode, res.body.slice(0, 300)).toBeLessThan(500);
       if (lenient.has(what) && res.statusCode === 200 && !/FAULT|"error":"|Fault/.test(res.body)) return;
       v.isError(res);
       expect(res.body).not.toContain('root:');
       expect(res.body).not.toContain('lollollol');
-      expect(digest(app, v.tables)).toBe(before);
+      expect(tableDigest(app, v.tables)).toBe(before);
     });
 
     it(`${v.name}: a body over the limit answers 413`, async () => {

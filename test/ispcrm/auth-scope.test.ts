@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { SANDBOX, call, creds, everything, fail, fx, ids, ok, visible, INACTIVE, ISP1, ISP2, R1, R2, R3 } from './util.js';
+import { SANDBOX, call, creds, everything, fail, fx, ids, ok, visible, INACTIVE, ISP1, ISP2, R1, R2, R3 } from './helpers.js';
 
 const NEW = { type: 'Individual', name: 'Scope Test', mobile: '9000000001', email: 'scope@example.in', zipcode: '403001', state: 'Goa', city: 'Panaji', street: '1 Main Road' };
 const ops = ['list', 'create', 'update', 'delete'] as const;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { SANDBOX, creds, curl, fx, ids, ok, visible, R1 } from './util.js';
+import { SANDBOX, creds, curl, fx, ids, ok, visible, R1 } from './helpers.js';
 
 // The curl examples of ispcrm-customers.txt, copied verbatim.
 const DOC = {

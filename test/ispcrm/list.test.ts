@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { SANDBOX, call, creds, fail, fx, ids, ok, servicesOf, visible, ISP1, R1, type FxCustomer } from './util.js';
+import { SANDBOX, call, creds, fail, fx, ids, ok, servicesOf, visible, ISP1, R1, type FxCustomer } from './helpers.js';
 
 const mine = visible(R1);
 const list = (app: FastifyInstance, fields: Record<string, string>) => ok(app, 'list', { ...SANDBOX, rows_limit: '100', ...fields });

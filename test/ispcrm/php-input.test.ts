@@ -4,14 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp, multipart } from '../helpers.js';
-import { SANDBOX, everything, ok } from './util.js';
+import { lastJournalEntry, makeApp, multipart } from '../helpers.js';
+import { SANDBOX, everything, ok } from './helpers.js';
 
 const NEW = { type: 'Individual', name: 'Multi Part', mobile: '9812345678', email: 'mp@example.com', zipcode: '403001', state: 'Goa', city: 'Panaji', street: '1 Form St' };
-
-async function lastWarnings(app: FastifyInstance): Promise<string[] | null> {
-  return (await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1' })).json().requests[0].warnings;
-}
 
 describe('NeuCRM: PHP request conventions', () => {
   let app: FastifyInstance;
@@ -24,7 +20,7 @@ describe('NeuCRM: PHP request conventions', () => {
     expect(res.statusCode).toBe(200);
     const id = res.json().result;
     expect(res.json()).toEqual({ result: expect.any(Number), error: null });
-    expect(await lastWarnings(app)).toEqual(['file part "photo" ("me.gif") ignored: the API reads form fields only']);
+    expect((await lastJournalEntry(app)).warnings).toEqual(['file part "photo" ("me.gif") ignored: the API reads form fields only']);
     expect((await ok(app, 'list', { ...SANDBOX, customerid: String(id) }))[0]).toMatchObject({ name: 'Multi Part', street: '1 Form St', city: 'Panaji' });
   });
 
@@ -32,7 +28,7 @@ describe('NeuCRM: PHP request conventions', () => {
     for (const extra of ['', '&tags[0]=x']) {
       const payload = `${new URLSearchParams({ ...SANDBOX, ...NEW }).toString()}&city=Margao${extra}`;
       const id = (await app.inject({ method: 'POST', url: '/api/customer/create', payload, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).json().result;
-      expect(await lastWarnings(app), extra).toEqual([
+      expect((await lastJournalEntry(app)).warnings, extra).toEqual([
         'city was sent 2 times; the last value "Margao" is used (as PHP does)',
         ...(extra ? ['unknown field "tags" ignored (NeuCRM ignores unknown fields in both modes)'] : []),
       ]);
@@ -43,7 +39,7 @@ describe('NeuCRM: PHP request conventions', () => {
   it('a field repeated in a multipart body keeps its last value, with a journal warning', async () => {
     const body = await multipart([...Object.entries({ ...SANDBOX, ...NEW }), ['city', 'Margao']]);
     const id = (await app.inject({ method: 'POST', url: '/api/customer/create', ...body })).json().result;
-    expect(await lastWarnings(app)).toEqual(['city was sent 2 times; the last value "Margao" is used (as PHP does)']);
+    expect((await lastJournalEntry(app)).warnings).toEqual(['city was sent 2 times; the last value "Margao" is used (as PHP does)']);
     expect((await ok(app, 'list', { ...SANDBOX, customerid: String(id) }))[0].city).toBe('Margao');
   });
 

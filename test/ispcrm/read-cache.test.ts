@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { ReadCache } from '../../src/store/read-cache.js';
-import { SANDBOX, fail, ok } from './util.js';
+import { SANDBOX, fail, ok } from './helpers.js';
 
 describe('ISP CRM: remembered reads follow every write', () => {
   let app: FastifyInstance;

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import { makeApp } from '../helpers.js';
 import { ispcrm } from '../../src/routes/ispcrm/index.js';
-import { SANDBOX, answer, call, everything, ok, visible, R1 } from './util.js';
+import { SANDBOX, answer, call, everything, ok, visible, R1 } from './helpers.js';
 
 const form = new URLSearchParams(SANDBOX).toString();
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { SANDBOX, call, callJson, creds, everything, fail, fx, ok, visible, ISP1, R1 } from './util.js';
+import { SANDBOX, call, callJson, creds, everything, fail, fx, ok, visible, ISP1, R1 } from './helpers.js';
 
 const NEW = { type: 'Organisation', name: 'Mandovi Cafe', surname: 'Pvt Ltd', dob: '2015-04-01', mobile: '9812345678', email: 'cafe@mandovi.in', uniqueid: 'GST30ABC', zipcode: '403001', state: 'Goa', city: 'Panaji', street: '5 Dayanand Bandodkar Marg', notes: 'Corporate link' };
 const FROZEN = Date.UTC(2025, 2, 14, 10, 30, 0);

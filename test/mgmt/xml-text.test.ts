@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { putJson, putXml, req } from './helpers.js';
 import { parseXml } from '../../src/routes/shared/xml.js';
-import { call } from '../emailsrvr/util.js';
+import { call } from '../emailsrvr/helpers.js';
 
 describe('XML text round trip (UniPay, Rackspace)', () => {
   let app: FastifyInstance;

@@ -1,18 +1,21 @@
-import type { FastifyInstance, InjectOptions } from 'fastify';
+/** RackCorp test helpers: credentials, a login, json.php calls, a sample customer, a table digest. */
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { injectJson, sessionHeader, tableDigest } from '../helpers.js';
 
 export const API_UUID = '11111111-2222-4333-8444-555555555555';
 export const API_SECRET = 'rackcorp-sandbox-secret';
 export const LOGIN = { username: 'sandbox@example.com', password: 'rackcorp-sandbox-password' };
 export const OTHER_UUID = '99999999-8888-4777-8666-555555555555';
 export const OTHER_SECRET = 'rackcorp-other-secret';
+export const JSON_PHP = '/api/rest/v2.9/json.php';
 
 export const basic = (uuid = API_UUID, secret = API_SECRET) => ({ authorization: `Basic ${Buffer.from(`${uuid}:${secret}`).toString('base64')}` });
 export const apiKeyHeaders = { APIUUID: API_UUID, APISECRET: API_SECRET };
 
 export async function login(app: FastifyInstance, session?: string): Promise<string> {
   const res = await app.inject({
-    method: 'POST', url: '/api/rest/v2.9/json.php', payload: { cmd: 'session.login', ...LOGIN, jwt: 1 },
-    headers: session ? { 'x-emulator-session': session } : {},
+    method: 'POST', url: JSON_PHP, payload: { cmd: 'session.login', ...LOGIN, jwt: 1 },
+    headers: sessionHeader(session),
   });
   const body = res.json();
   if (body.code !== 'OK') throw new Error(`login failed: ${res.body}`);
@@ -20,14 +23,37 @@ export async function login(app: FastifyInstance, session?: string): Promise<str
 }
 
 /** Inject and parse; RackCorp answers FAULTs with HTTP 200, so callers check `code`. */
-export async function call(app: FastifyInstance, opts: InjectOptions): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
-  const res = await app.inject(opts);
-  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: res.headers };
-}
+export const call = injectJson;
 
 /** A digest of the RackCorp tables, to prove a refused request changed nothing. */
 export function digest(app: FastifyInstance, session?: string): string {
-  const db = app.registry.get(session).db;
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rackcorp_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-  return JSON.stringify(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]));
+  return tableDigest(app, 'rackcorp_', session);
+}
+
+export const newCustomer = {
+  firstName: 'Jane', lastName: 'Roe', companyName: 'Roe Widgets', status: 'ACTIVE', customID: 'ROE-1', parentID: 0,
+  currencycode: 'AUD', customerTierID: 'DEFAULT', promoCode: '', autobilling: 1,
+  locations: [{ typeOfAddress: 'primary', addressLine1: '1 Roe St', addressLine2: '', addressLine3: '', suburb: 'Sydney', state: 'NSW', postcode: '2000', country: 'AU' }],
+  contacts: [{ typeOfContact: 'administrative', name: 'Jane Roe', phoneNumber: '+61 2 1234 5678', mobileNumber: '', faxNumber: '', email: 'jane@example.com' }],
+};
+
+/** A json.php call with the sandbox API key, in a session (header) or the default state. */
+export async function rc(app: FastifyInstance, cmd: string, params: Record<string, unknown> = {}, session?: string): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'POST', url: JSON_PHP, payload: { cmd, APIUUID: API_UUID, APISECRET: API_SECRET, ...params },
+    headers: sessionHeader(session),
+  });
+}
+
+export async function createCustomer(app: FastifyInstance, session?: string, companyName = 'Roe Widgets') {
+  const res = await rc(app, 'customer.create', { ...newCustomer, companyName }, session);
+  const body = res.json();
+  if (body.code !== 'OK') throw new Error(`customer.create failed: ${res.body}`);
+  return body.customerid as number;
+}
+
+/** Every customer the sandbox key sees, as the REST list answers it (text). */
+export async function getAll(app: FastifyInstance, session?: string): Promise<string> {
+  const res = await app.inject({ method: 'GET', url: '/api/rest/v2.9/customers?limit=1000', headers: { ...basic(), ...sessionHeader(session) } });
+  return res.body;
 }

@@ -5,10 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp, multipart } from '../helpers.js';
-import { basic, call, digest } from './helpers.js';
+import { lastJournalEntry, makeApp, multipart } from '../helpers.js';
+import { basic, call, digest, JSON_PHP } from './helpers.js';
 
-const JSON_PHP = '/api/rest/v2.9/json.php';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 /** The fields of a customer with one location and one contact, in bracket notation. */
@@ -20,11 +19,6 @@ const bracketFields: [string, string][] = [
   ['contacts[1][name]', 'Bob Bracket'], ['contacts[1][phoneNumber]', '+61 2 9999 0000'],
 ];
 const encode = (pairs: [string, string][]) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
-
-async function lastWarnings(app: FastifyInstance): Promise<string[] | undefined> {
-  const journal = (await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1' })).json();
-  return journal.requests[0].warnings ?? undefined;
-}
 
 async function customerOf(app: FastifyInstance, id: number) {
   const res = await call(app, { method: 'GET', url: `${JSON_PHP}?cmd=customer.get&id=${id}`, headers: basic() });
@@ -82,7 +76,7 @@ describe('RackCorp: PHP request conventions', () => {
     const body = await multipart([...bracketFields, ['attachment', new Blob(['%PDF-1.4 not read']), 'contract.pdf']]);
     const res = await call(app, { method: 'POST', url: JSON_PHP, headers: { ...basic(), ...body.headers }, payload: body.payload });
     expect(res.body).toMatchObject({ code: 'OK', message: 'Customer Created Successfully' });
-    expect(await lastWarnings(app)).toEqual(['file part "attachment" ("contract.pdf") ignored: the API reads form fields only']);
+    expect((await lastJournalEntry(app)).warnings).toEqual(['file part "attachment" ("contract.pdf") ignored: the API reads form fields only']);
     const c = await customerOf(app, res.body.customerid);
     expect(c).toMatchObject({ companyName: 'Bracket Pty Ltd', locations: expectedLocations, contacts: expectedContacts });
   });
@@ -91,12 +85,12 @@ describe('RackCorp: PHP request conventions', () => {
     const q = await call(app, { method: 'GET', url: `${JSON_PHP}?cmd=customer.get&id=1&id=123`, headers: basic() });
     expect(q.body.code).toBe('OK');
     expect(q.body.customer.id).toBe(123);
-    expect(await lastWarnings(app)).toEqual(['id was sent 2 times; the last value "123" is used (as PHP does)']);
+    expect((await lastJournalEntry(app)).warnings).toEqual(['id was sent 2 times; the last value "123" is used (as PHP does)']);
 
     const f = await call(app, { method: 'POST', url: JSON_PHP, headers: { ...basic(), ...FORM }, payload: 'cmd=customer.getall&status=INACTIVE&status=ACTIVE&keyword=Example' });
     expect(f.body.code).toBe('OK');
     expect(f.body.customers.map((c: { id: number }) => c.id)).toEqual([123]);
-    expect(await lastWarnings(app)).toEqual(['status was sent 2 times; the last value "ACTIVE" is used (as PHP does)']);
+    expect((await lastJournalEntry(app)).warnings).toEqual(['status was sent 2 times; the last value "ACTIVE" is used (as PHP does)']);
   });
 
   it('name[]= makes an array, which a text field refuses naming the field', async () => {
@@ -110,7 +104,7 @@ describe('RackCorp: PHP request conventions', () => {
   it('an unknown field (a cache-buster) is ignored, as the PHP service ignores it, with a journal warning (strict)', async () => {
     const res = await call(app, { method: 'GET', url: `${JSON_PHP}?cmd=customer.get&id=123&_=1712345678`, headers: basic() });
     expect(res.body.code).toBe('OK');
-    expect(await lastWarnings(app)).toEqual(['_ is not a field of customer.get: ignored']);
+    expect((await lastJournalEntry(app)).warnings).toEqual(['_ is not a field of customer.get: ignored']);
   });
 
   it('the query and the body are each read by PHP rules before they are compared: a field in both must agree', async () => {

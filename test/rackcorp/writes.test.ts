@@ -9,10 +9,9 @@
 import { describe, it, expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { appsClosedAfterEach } from '../helpers.js';
-import { API_UUID, basic, call, digest, OTHER_SECRET, OTHER_UUID } from './helpers.js';
+import { API_UUID, basic, call, digest } from './helpers.js';
 
 const REST = '/api/rest/v2.9';
-const other = basic(OTHER_UUID, OTHER_SECRET);
 type Params = Record<string, unknown>;
 type Binding = 'rest' | 'get' | 'post';
 

@@ -13,7 +13,10 @@ import { XMLParser } from 'fast-xml-parser';
 /** Cases per write operation (all its bindings together); ROUNDTRIP_RUNS raises it for a long run. */
 export const RUNS = Math.max(200, Number(process.env.ROUNDTRIP_RUNS ?? 200));
 
-/** fast-check parameters: a fixed seed in CI (a submission's result does not depend on the draw), ROUNDTRIP_SEED replays. */
+/**
+ * fast-check parameters: a fixed seed in CI (a submission's result does not depend on the draw),
+ * ROUNDTRIP_SEED replays.
+ */
 export function fcParams(runs: number): fc.Parameters<unknown> {
   return {
     numRuns: runs,

@@ -12,9 +12,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { call as rsCall } from '../emailsrvr/util.js';
+import { call as rsCall } from '../emailsrvr/helpers.js';
 import { basic, OTHER_SECRET, OTHER_UUID } from '../rackcorp/helpers.js';
-import { SANDBOX as ISPCRM } from '../ispcrm/util.js';
+import { SANDBOX as ISPCRM } from '../ispcrm/helpers.js';
 import { SANDBOX as UNIPAY, basic as unipayBasic } from '../mgmt/helpers.js';
 import { formBody, xmlBody } from './common.js';
 
@@ -104,7 +104,10 @@ describe('every documented error message is reachable', () => {
     }
   });
 
-  /** RackCorp: a FAULT with HTTP 200, the documented envelope, `error` naming `field`, through REST, json.php GET and POST. */
+  /**
+   * RackCorp: a FAULT with HTTP 200, the documented envelope, `error` naming `field`, through REST,
+   * json.php GET and POST.
+   */
   async function rackcorpFault(cases: { rest: [string, string, Record<string, unknown>?]; cmd: string; params: Record<string, unknown>; headers?: Record<string, string> }, field: string, message: RegExp) {
     const h = cases.headers ?? basic();
     const [method, url, body] = cases.rest;

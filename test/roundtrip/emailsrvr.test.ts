@@ -11,7 +11,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { arbitraryOf } from './arbitrary.js';
 import { RUNS, Tally, answerValue, bodySchema, fcParams, formBody, openapi, operationsOf, writes, xmlBody, type OpenApiDoc } from './common.js';
-import { call } from '../emailsrvr/util.js';
+import { call } from '../emailsrvr/helpers.js';
 
 const SESSION = 'rt-emailsrvr';
 const FAULTS = ['badRequestFault', 'validationFault', 'itemNotFoundFault', 'unauthorizedFault'];
@@ -59,7 +59,10 @@ describe('Rackspace: every write round-trips', () => {
     return { status: res.statusCode, value: answerValue(res, route.op, doc), body: res.body };
   }
 
-  /** What Show says of a field as sent: XML text is trimmed by the reader, a number is its text, empty or null clears. */
+  /**
+   * What Show says of a field as sent: XML text is trimmed by the reader, a number is its text,
+   * empty or null clears.
+   */
   function expected(field: string, sent: unknown, xml: boolean): unknown {
     if (field === 'referenceNumber') {
       if (sent === null || sent === '') return undefined;
@@ -76,7 +79,8 @@ describe('Rackspace: every write round-trips', () => {
       const mediaTypes = Object.keys(routes[0].op.requestBody.content);
       expect(mediaTypes).toEqual(expect.arrayContaining(['application/x-www-form-urlencoded', 'application/json', 'application/xml']));
       const tally = new Tally();
-      // One arbitrary per route and media type, built once (the route by its index, so that a counterexample prints short).
+      // One arbitrary per route and media type, built once (the route by its index, so that a
+      // counterexample prints short).
       const arb = fc.oneof(...routes.flatMap((route, r) => mediaTypes.map((mediaType) => fc.record({
         r: fc.constant(r),
         mediaType: fc.constant(mediaType),

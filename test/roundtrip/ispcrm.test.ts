@@ -11,7 +11,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { arbitraryOf, without } from './arbitrary.js';
 import { RUNS, Tally, bodySchema, fcParams, formBody, multipartBody, openapi, operationsOf, writes, type OpenApiDoc } from './common.js';
-import { SANDBOX, visible, R1 } from '../ispcrm/util.js';
+import { SANDBOX, visible, R1 } from '../ispcrm/helpers.js';
 import type { JsonSchema } from '../../src/routes/shared/contract.js';
 
 const SESSION = 'rt-ispcrm';
@@ -68,7 +68,10 @@ describe('NeuCRM: every write round-trips', () => {
     tally.refuse(String(body.error).replace(/\d+/g, 'N').slice(0, 80));
   }
 
-  /** What list shows for a field as sent: text trimmed (a number as its text), empty as not sent (create) or cleared (update). */
+  /**
+   * What list shows for a field as sent: text trimmed (a number as its text), empty as not sent
+   * (create) or cleared (update).
+   */
   function expected(field: string, sent: unknown, schema: JsonSchema): unknown {
     const types = ([] as unknown[]).concat(schema.type ?? []);
     if (types.includes('integer')) return Number(String(sent).trim());

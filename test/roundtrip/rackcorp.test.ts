@@ -18,7 +18,7 @@ import { makeApp } from '../helpers.js';
 import { arbitraryOf, rarely, without } from './arbitrary.js';
 import { RUNS, Tally, fcParams, formBody, multipartBody, openapi, operationsOf, phpPairs, writes, type OpenApiDoc } from './common.js';
 import { basic } from '../rackcorp/helpers.js';
-import { resolveRef, type JsonSchema } from '../../src/routes/shared/contract.js';
+import type { JsonSchema } from '../../src/routes/shared/contract.js';
 
 /** The session the writes go to; contact.send moves to a fresh one now and then (see Spec.freshEvery). */
 let SESSION = 'rt-rackcorp';

@@ -4,8 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_SECRET, API_UUID } from '../rackcorp/helpers.js';
-import { newCustomer } from '../control/helpers.js';
+import { API_SECRET, API_UUID, newCustomer } from '../rackcorp/helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'dist', 'server', 'cli.js');

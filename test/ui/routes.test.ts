@@ -1,9 +1,9 @@
 /** The dashboard's server side: its static files, /_emulator/vendors and the data browser routes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { ctl, makeApp } from '../helpers.js';
 import { buildApp } from '../../src/server/app.js';
-import { createCustomer, ctl } from '../control/helpers.js';
+import { createCustomer } from '../rackcorp/helpers.js';
 
 let app: FastifyInstance;
 beforeAll(async () => { app = await makeApp(); });

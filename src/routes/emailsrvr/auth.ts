@@ -70,7 +70,10 @@ function parseHeader(header: string | undefined): SignatureParts {
   return parsedHeader(header);
 }
 
-/** Remembered per header text, up to 1024 of them (clients that sign each request add one each); a malformed one is not. */
+/**
+ * Remembered per header text, up to 1024 of them (clients that sign each request add one each); a
+ * malformed one is not.
+ */
 const parsedHeader = memoize((header: string): SignatureParts => {
   if (header.trim() === '') {
     throw faults.unauthorized('Missing X-Api-Signature header', 'Every request must carry X-Api-Signature: UserKey:Timestamp:Hash');

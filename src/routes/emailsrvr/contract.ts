@@ -242,12 +242,7 @@ const unmatched = {
       'GET /v0/customers/{accountNumber}/{subresource}', 'POST /v0/customers/{accountNumber}/{subresource}',
       'PUT /v0/customers/{accountNumber}/{subresource}', 'DELETE /v0/customers/{accountNumber}/{subresource}',
     ],
-    responses: {
-      400: badRequest,
-      404: notFound('`Resource not found`: nothing is served at this path'),
-      405: fault('badRequestFault `Method not allowed`', ['badRequestFault'], { headers: { Allow: { description: 'The methods the path serves', schema: { type: 'string' } } } }),
-      ...common,
-    },
+    responses: unmatchedResponses,
   },
 };
 

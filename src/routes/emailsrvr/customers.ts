@@ -43,7 +43,10 @@ export interface Leniency {
 
 const INTEGER_PARAMS = ['page', 'size', 'offset'] as const;
 
-/** Query string -> validated input, or a 400 validationFault naming the parameter (lenient: repaired, with a warning). */
+/**
+ * Query string -> validated input, or a 400 validationFault naming the parameter (lenient:
+ * repaired, with a warning).
+ */
 export function parseIndexQuery(query: unknown, mode: Leniency = { strict: true, warn: () => undefined }): IndexQuery {
   const q: Record<string, unknown> = {};
   for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {

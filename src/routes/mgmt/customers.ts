@@ -203,7 +203,10 @@ export function parseCustomerInput(body: unknown, mode: InputMode = STRICT): Cus
 
 const INTEGER_PARAMS = new Set(['offset', 'limit', 'accountId']);
 
-/** Query parameters of an operation that reads none: ignored, as a Java service ignores them, each named in a journal warning. */
+/**
+ * Query parameters of an operation that reads none: ignored, as a Java service ignores them, each
+ * named in a journal warning.
+ */
 function unreadQuery(query: unknown, op: string, mode: InputMode): void {
   for (const k of Object.keys((query ?? {}) as Record<string, unknown>)) mode.warn(`${k} is not a known parameter of ${op}: ignored`);
 }

@@ -46,7 +46,10 @@ export const mgmt: VendorModule = {
     unauthorized: (input) => renderError('E401', 401, input.message ?? 'Invalid login or password', formatFor(input.accept) ?? 'json', undefined,
       { 'WWW-Authenticate': 'Basic realm="UniPay Management API", charset="UTF-8"' }),
     notFound: (input) => renderError('E404', 404, input.message ?? 'Customer not found', formatFor(input.accept) ?? 'json', 'id'),
-    /** The gateway refusing a request it will not serve (the emulator's answer to a browser write from a foreign origin). */
+    /**
+     * The gateway refusing a request it will not serve (the emulator's answer to a browser write
+     * from a foreign origin).
+     */
     forbidden: (input) => renderError('E403', 403, input.message ?? 'Forbidden', formatFor(input.accept) ?? 'json'),
     serverError: (input) => renderError('E500', 500, input.message ?? 'Internal error: the request could not be processed', formatFor(input.accept) ?? 'json'),
     unavailable: (input) => renderError('E503', 503, input.message ?? 'Service temporarily unavailable, try again later', formatFor(input.accept) ?? 'json',

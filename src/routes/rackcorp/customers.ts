@@ -198,7 +198,10 @@ function serverFieldProblems(input: Record<string, unknown>, will: ServerValues,
   }
 }
 
-/** The promo code asked for: `promoCode` (the customer doc's spelling) or `promocode` (the billing doc's); given both, they must agree. */
+/**
+ * The promo code asked for: `promoCode` (the customer doc's spelling) or `promocode` (the billing
+ * doc's); given both, they must agree.
+ */
 function promoCodeOf(input: { promoCode?: string; promocode?: string }, fields: Record<string, string>): string | undefined {
   if (input.promoCode !== undefined && input.promocode !== undefined && input.promoCode !== input.promocode) {
     fields.promoCode = `promoCode (${input.promoCode}) and promocode (${input.promocode}) differ`;
@@ -206,7 +209,10 @@ function promoCodeOf(input: { promoCode?: string; promocode?: string }, fields: 
   return input.promoCode ?? input.promocode;
 }
 
-/** The currency asked for: `currencycode` (create's spelling) or `currency` (the customer object's); given both, they must agree. */
+/**
+ * The currency asked for: `currencycode` (create's spelling) or `currency` (the customer object's);
+ * given both, they must agree.
+ */
 function currencyOf(input: { currency?: string; currencycode?: string }, fields: Record<string, string>): string | undefined {
   if (input.currency !== undefined && input.currencycode !== undefined && input.currency !== input.currencycode) {
     fields.currencycode = `currencycode (${input.currencycode}) and currency (${input.currency}) differ`;
@@ -456,7 +462,7 @@ export const customerOperations: RackcorpOperation[] = [
     }),
     handler(input, ctx) {
       visibleCustomer(ctx, input.customerid, 'customerid');
-      let ok = false;
+      let ok: boolean;
       try {
         const u = new URL(input.url);
         ok = (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname.includes('.');

@@ -118,7 +118,10 @@ export function prepareOperations(ops: RackcorpOperation[]): Map<string, Prepare
   return out;
 }
 
-/** A default inside a property's schema, not on the property itself (a top-level default fills the typed copy, not `params`). */
+/**
+ * A default inside a property's schema, not on the property itself (a top-level default fills the
+ * typed copy, not `params`).
+ */
 function hasNestedDefault(prop: Schema): boolean {
   return Object.entries(prop).some(([k, v]) => k !== 'default' && hasDefault(v));
 }

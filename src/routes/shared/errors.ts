@@ -122,7 +122,10 @@ export class RouteTable {
     }
   }
 
-  /** The methods some route serves at this concrete path (GET, HEAD, POST, PUT, PATCH, DELETE order), or null when none matches it. */
+  /**
+   * The methods some route serves at this concrete path (GET, HEAD, POST, PUT, PATCH, DELETE
+   * order), or null when none matches it.
+   */
   allowed(path: string): string[] | null {
     const p = normalise(path);
     const methods = new Set<string>();

@@ -8,8 +8,9 @@
  *   - Multipart parts without a filename are fields, read by the same rules; file parts (`$_FILES`,
  *     which these APIs never read) are drained and named in a journal warning.
  * The parsing itself is qs (PHP's bracket rules, with limits), fast-querystring (fields without
- * brackets, the common case) and busboy (multipart): no hand-made parser. Everything is bounded: the body by Fastify's bodyLimit (--max-body-bytes) before any
- * parsing, the number of fields by MAX_FIELDS (PHP's max_input_vars), the nesting by MAX_DEPTH
+ * brackets, the common case) and busboy (multipart): no hand-made parser. Everything is bounded:
+ * the body by Fastify's bodyLimit (--max-body-bytes) before any parsing, the number of fields by
+ * MAX_FIELDS (PHP's max_input_vars), the nesting by MAX_DEPTH
  * (PHP's max_input_nesting_level). What exceeds a limit is refused (never silently cut, as PHP cuts).
  *
  * Known differences from PHP, all for inputs no documented call uses: `a[][x]=1&a[][y]=2` makes one

@@ -4,6 +4,8 @@
  * emulator running elsewhere (a CI service container) over HTTP. `session(id)` gives the same
  * methods acting on one session.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- the answers are the routes' JSON, typed `any` in
+   the published API (docs/control-plane.md): `unknown` would break every caller that reads a field. */
 import type { FastifyInstance } from 'fastify';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -78,7 +80,10 @@ export class ControlClient {
     }, null, token);
   }
 
-  /** The same methods, acting on session `id` (made on first use, or by `createSession()` with --session-mode explicit). */
+  /**
+   * The same methods, acting on session `id` (made on first use, or by `createSession()` with
+   * --session-mode explicit).
+   */
   session(id: string): ControlClient {
     return new ControlClient(this.transport, id, this.token);
   }
@@ -104,7 +109,10 @@ export class ControlClient {
 
   health() { return this.call('GET', '/health'); }
   sessions() { return this.call('GET', '/sessions'); }
-  /** Make session `id` (default: this client's session) from the fixtures; 409 if it exists. Needed with --session-mode explicit. */
+  /**
+   * Make session `id` (default: this client's session) from the fixtures; 409 if it exists. Needed
+   * with --session-mode explicit.
+   */
   createSession(id?: string) {
     const sid = id ?? this.sessionId;
     return this.call('POST', `/sessions${qs({ session: sid })}`);

@@ -438,7 +438,8 @@ declare module 'fastify' {
 }
 
 export async function driftRoutes(app: FastifyInstance, scope: FastifyInstance): Promise<void> {
-  // The drift record is the app's, not a session's: `session` (which the dashboard sends with every call) is accepted and changes nothing.
+  // The drift record is the app's, not a session's: `session` (which the dashboard sends with every
+  // call) is accepted and changes nothing.
   const query = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown')])), session: Type.Optional(Type.String()) }, { additionalProperties: false });
   scope.get('/drift', { schema: { querystring: query } }, async (request, reply) => {
     const r = app.drift.report();

@@ -10,8 +10,9 @@
  *   - `drop`: close the connection without answering.
  * A fault that answers does so before the vendor's handler touches the store, so it changes nothing.
  *
- * Rules naming no operation are checked when the request arrives (onRequest, before the vendor's own hooks). Rules naming an
- * operation are checked when the vendor plugin names the operation (`request.emulator.operation = ...`,
+ * Rules naming no operation are checked when the request arrives (onRequest, before the vendor's
+ * own hooks). Rules naming an operation are checked when the vendor plugin names the operation
+ * (`request.emulator.operation = ...`,
  * the first thing its handlers do): the handler is stopped by an exception and the fault's answer
  * replaces whatever the vendor's error handler made of it (onSend).
  */
@@ -250,7 +251,10 @@ function noteFault(request: FastifyRequest, rule: FaultRule, dropped = false): v
   }
 }
 
-/** Close the connection without an answer; `hijack` when no handler is running (else it is stopped by FaultInjected). */
+/**
+ * Close the connection without an answer; `hijack` when no handler is running (else it is stopped
+ * by FaultInjected).
+ */
 function drop(request: FastifyRequest, reply: FastifyReply, hijack: boolean, onDropped: () => void): void {
   noteFault(request, (request as WithPending)[PENDING]!.rule, true);
   onDropped();

@@ -205,7 +205,8 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     });
 
     const token = app.config.controlToken;
-    // Before the token check: a page must not drive the control plane, nor read it through DNS rebinding (see origin.ts).
+    // Before the token check: a page must not drive the control plane, nor read it through DNS
+    // rebinding (see origin.ts).
     const guard = new OriginGuard(app.config);
     scope.addHook('onRequest', (request, reply, done) => {
       const host = request.headers.host;
@@ -236,7 +237,7 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
     scope.get('/health', async (_request, reply) => {
       const db = app.registry.defaultState.db;
       // Ready means: the store answers a query and the fixtures were loaded into it.
-      let seeded = false;
+      let seeded: boolean;
       try {
         seeded = !!db.open && !!db.prepare("SELECT value FROM _emulator_meta WHERE key = 'seeded'").get();
       } catch {

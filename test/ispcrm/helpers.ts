@@ -1,8 +1,9 @@
-/** Helpers for the ISP CRM (NeuCRM) tests: calls, a literal curl runner, fixture oracles. */
+/** ISP CRM (NeuCRM) test helpers: calls, a literal curl runner, fixture oracles. */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
+import { sessionHeader } from '../helpers.js';
 
 export const SANDBOX = { userid: '5', api_key: '0f9895fb407c83e5ea128082098b47681aa75d6944576423c4' };
 
@@ -51,7 +52,7 @@ export async function call(app: FastifyInstance, op: string, fields: Record<stri
     method: 'POST',
     url: `/api/customer/${op}`,
     payload: new URLSearchParams(fields).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(session ? { 'x-emulator-session': session } : {}) },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...sessionHeader(session) },
   });
   return answer(res);
 }

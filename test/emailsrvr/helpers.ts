@@ -1,3 +1,4 @@
+/** emailsrvr test helpers: the sandbox keys, signed headers, a signed call, the accounts table as text. */
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { signatureHeader, formatTimestamp } from '../../src/routes/emailsrvr/auth.js';
 
