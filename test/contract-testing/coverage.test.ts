@@ -90,6 +90,18 @@ describe('contract coverage', () => {
     expect(op(await report(app), 'rackcorp', 'customer.get').requests).toBe(0);
   });
 
+  it('a repeated answer counts as the same outcome each time, interleaved with other answers at the same status', async () => {
+    const s = { 'x-emulator-session': 'rc-repeat', ...basic() };
+    const get = (id: string) => app.inject({ method: 'GET', url: `/api/rest/v2.9/customers/${id}`, headers: s });
+    for (const id of ['999999', '123', '999999', 'abc', '123', '999999', '999998', 'abc']) expect((await get(id)).statusCode).toBe(200);
+    const c = op(await report(app, '?session=rc-repeat'), 'rackcorp', 'customer.get');
+    expect(c.requests).toBe(8);
+    expect(count(c.outcomes, '200 fault: not-found')).toBe(4);
+    expect(count(c.outcomes, '200 success')).toBe(2);
+    expect(count(c.outcomes, '200 fault: validation')).toBe(2);
+    expect(c.undocumentedOutcomes).toEqual([]);
+  });
+
   it('Rackspace: JSON and XML bindings, the 200, 400 kinds, 403 and 404 outcomes', async () => {
     const session = 'es';
     await emailsrvr(app, { method: 'GET', url: '/v0/customers/460182', session });

@@ -14,7 +14,9 @@
  * What is kept per request is a few counters (bounded: documented names, plus at most
  * MAX_EXTRA undocumented ones per operation), derived when the request is answered: the journal
  * keeps bounded body text only, so "which parameters were sent" is read from the parsed request
- * at that moment, not from the journal later.
+ * at that moment, not from the journal later. Counting must stay cheap on every request: what an
+ * answer is classified as is remembered per operation, status and media type (and, where the body
+ * decides, per body text up to a bound), so a repeated answer is not parsed and validated again.
  *
  *   GET    /_emulator/coverage[?session=<id>|*][&format=json|markdown|junit][&vendor=]
  *   DELETE /_emulator/coverage[?session=<id>|*]
@@ -259,18 +261,22 @@ interface OpCounters {
 /** Counters for one state, or for the whole app. Keys are bounded by the documents. */
 export class CoverageRecorder {
   readonly ops = new Map<string, OpCounters>();
+  /** The same counters by vendor, then operation: found per request without building a key. */
+  private readonly byVendor = new Map<string, Map<string, OpCounters>>();
   /** Requests a vendor answered without naming an operation. */
   readonly unnamed = new Map<string, number>();
   since = new Date().toISOString();
 
   add(vendor: string, operation: string, binding: string, outcome: string, params: Iterable<string>, documented: ReadonlySet<string> | null, viaFault: boolean): void {
-    const key = `${vendor} ${operation}`;
-    let c = this.ops.get(key);
+    let ofVendor = this.byVendor.get(vendor);
+    let c = ofVendor?.get(operation);
     if (!c) {
       // An operation no document names: at most MAX_EXTRA per recorder.
       if (documented === null && this.ops.size >= 1000) return;
       c = { requests: 0, bindings: new Map(), outcomes: new Map(), params: new Map(), viaFault: 0 };
-      this.ops.set(key, c);
+      this.ops.set(`${vendor} ${operation}`, c);
+      if (!ofVendor) this.byVendor.set(vendor, (ofVendor = new Map()));
+      ofVendor.set(operation, c);
     }
     c.requests++;
     if (viaFault) c.viaFault++;
@@ -287,6 +293,7 @@ export class CoverageRecorder {
 
   clear(): void {
     this.ops.clear();
+    this.byVendor.clear();
     this.unnamed.clear();
     this.since = new Date().toISOString();
   }
@@ -299,29 +306,56 @@ export function coverageOf(state: EmulatorState): CoverageRecorder {
 }
 
 /** Top-level field names a request sent: query keys and body fields (XML: the root's children and attributes). */
-function sentParameters(request: FastifyRequest): Set<string> {
-  const out = new Set<string>();
-  const add = (k: string) => { if (out.size < MAX_EXTRA * 4) out.add(k.slice(0, MAX_NAME)); };
+function sentParameters(request: FastifyRequest): string[] {
+  const out: string[] = [];
+  // Names are unique within the query and within a body; a cut name, or one both sent, is counted once.
+  const add = (k: string, check: boolean) => {
+    if (out.length >= MAX_EXTRA * 4) return;
+    const name = k.length > MAX_NAME ? k.slice(0, MAX_NAME) : k;
+    if ((!check && name === k) || !out.includes(name)) out.push(name);
+  };
   const q = request.query;
-  if (q && typeof q === 'object') for (const k of Object.keys(q)) add(k);
+  if (q && typeof q === 'object') for (const k in q) add(k, false);
   let b = request.body as unknown;
   if (b && typeof b === 'object' && !Array.isArray(b) && !Buffer.isBuffer(b)) {
-    const ct = String(request.headers['content-type'] ?? '');
-    const keys = Object.keys(b).filter((k) => !k.startsWith('?'));
+    const check = out.length > 0;
+    const ct = request.headers['content-type'];
     // An XML body parses as { root: {...} }: the fields are the root's children and attributes.
-    if (/xml/i.test(ct) && keys.length === 1 && b && typeof (b as Record<string, unknown>)[keys[0]] === 'object') b = (b as Record<string, unknown>)[keys[0]];
-    if (b && typeof b === 'object') for (const k of Object.keys(b)) if (!k.startsWith('?') && k !== '#text') add(k.replace(/^@_/, ''));
+    if (ct !== undefined && /xml/i.test(ct)) {
+      const keys = Object.keys(b).filter((k) => !k.startsWith('?'));
+      if (keys.length === 1 && typeof (b as Record<string, unknown>)[keys[0]] === 'object') b = (b as Record<string, unknown>)[keys[0]];
+    }
+    if (b && typeof b === 'object') for (const k of Object.keys(b)) if (!k.startsWith('?') && k !== '#text') add(k.startsWith('@_') ? k.slice(2) : k, check);
   }
   return out;
 }
 
 // ---- classification ---------------------------------------------------------------------------------
 
+/**
+ * What an operation's answers at one status and media type are classified as: the same outcome
+ * whatever the body, or (several documented alternatives) the outcome of each body text already
+ * seen. classify() is a function of these alone, so a repeated answer (a remembered read, the same
+ * error) is classified once instead of parsed and validated on every request.
+ */
+type KnownOutcomes = { fixed: string } | { fixed: null; byBody: Map<string, string> };
+
+/** Bodies longer than this are classified each time (not remembered). */
+const MAX_REMEMBERED_BODY = 16 * 1024;
+/** Characters of body text the outcome memory holds in all (past it, it starts again empty). */
+const MAX_REMEMBERED_CHARS = 2 * 1024 * 1024;
+
 export class Coverage {
   private models: Map<string, VendorModel> | null = null;
   private readonly validators = new SchemaValidators(false);
   readonly all = new CoverageRecorder();
-  private readonly documentedParams = new Map<string, Set<string>>();
+  private readonly documentedParams = new Map<OperationModel, Set<string>>();
+  /** operation -> status -> answer media type -> outcomes (see KnownOutcomes). */
+  private known = new Map<OperationModel, Map<number, Map<string, KnownOutcomes>>>();
+  private knownChars = 0;
+  /** Dispatcher binding labels by operation, route and method; media families by Content-Type value. */
+  private readonly dispatcherLabels = new Map<VendorModel, Map<string, Map<string, string>>>();
+  private readonly families = new Map<string, string>();
 
   constructor(private readonly documents: () => Map<string, OpenApiDocument>) {}
 
@@ -335,6 +369,59 @@ export class Coverage {
 
   private validator(schema: JsonSchema, doc: OpenApiDocument): ValidateFunction {
     return this.validators.get(schema, doc);
+  }
+
+  /** The outcome every answer of this status and media type is, or null when the body decides. */
+  private fixedOutcome(op: OperationModel, status: number, contentType: string | undefined): string | null {
+    const s = String(status);
+    const key = op.responses.has(s) ? s : op.responses.has(`${s[0]}XX`) ? `${s[0]}XX` : op.responses.has('default') ? 'default' : null;
+    if (key === null) return `${status} undocumented`;
+    const r = op.responses.get(key)!;
+    if (r.media.size === 0 || !r.ambiguous) return key;
+    return null;
+  }
+
+  /** classify(), remembering what does not need the body and the outcome of bodies already seen. */
+  private outcome(vendor: string, operation: string, status: number, contentType: string | undefined, payload: unknown): string {
+    const op = this.vendorModels.get(vendor)?.operations.get(operation);
+    if (!op) return String(status);
+    let byStatus = this.known.get(op);
+    if (!byStatus) this.known.set(op, (byStatus = new Map()));
+    let byType = byStatus.get(status);
+    if (!byType) byStatus.set(status, (byType = new Map()));
+    const typeKey = contentType ?? '';
+    let k = byType.get(typeKey);
+    if (!k) {
+      if (byType.size >= 16) byType.clear();
+      const fixed = this.fixedOutcome(op, status, contentType);
+      k = fixed === null ? { fixed: null, byBody: new Map() } : { fixed };
+      byType.set(typeKey, k);
+    }
+    if (k.fixed !== null) return k.fixed;
+    const body = typeof payload === 'string' ? payload
+      : Buffer.isBuffer(payload) ? (payload.length <= MAX_CLASSIFIED_BODY ? payload.toString('utf8') : null)
+        : payload == null ? '' : null;
+    if (body === null || body.length > MAX_REMEMBERED_BODY) return this.classifySafe(vendor, operation, status, contentType, body);
+    let outcome = k.byBody.get(body);
+    if (outcome === undefined) {
+      outcome = this.classifySafe(vendor, operation, status, contentType, body);
+      if (this.knownChars + body.length > MAX_REMEMBERED_CHARS) {
+        this.known = new Map();
+        this.knownChars = 0;
+      } else {
+        k.byBody.set(body, outcome);
+        this.knownChars += body.length;
+      }
+    }
+    return outcome;
+  }
+
+  private classifySafe(vendor: string, operation: string, status: number, contentType: string | undefined, body: string | null): string {
+    try {
+      return this.classify(vendor, operation, status, contentType, body);
+    } catch {
+      return `${status} undocumented`;
+    }
   }
 
   /** The documented outcome an answer is, or `<status> undocumented`. */
@@ -398,15 +485,24 @@ export class Coverage {
   }
 
   private documented(vendor: string, operation: string): Set<string> | null {
-    const key = `${vendor} ${operation}`;
-    let s = this.documentedParams.get(key);
+    const op = this.vendorModels.get(vendor)?.operations.get(operation);
+    if (!op) return null;
+    let s = this.documentedParams.get(op);
     if (!s) {
-      const op = this.vendorModels.get(vendor)?.operations.get(operation);
-      if (!op) return null;
       s = new Set(op.parameters);
-      this.documentedParams.set(key, s);
+      this.documentedParams.set(op, s);
     }
     return s;
+  }
+
+  private family(contentType: string): string {
+    let f = this.families.get(contentType);
+    if (f === undefined) {
+      f = mediaFamily(contentType);
+      // Content-Type values come from clients: remembered up to a bound.
+      if (this.families.size < 256 && contentType.length <= 256) this.families.set(contentType, f);
+    }
+    return f;
   }
 
   private binding(vendor: string, operation: string, request: FastifyRequest, contentType: string | undefined): string {
@@ -415,12 +511,22 @@ export class Coverage {
     if (!model || !op) return 'HTTP';
     switch (op.bindingBy) {
       case 'dispatcher': {
+        // Routes and methods are the app's own (a bounded set): the label of each is worked out once.
         const route = request.routeOptions?.url ?? '';
-        const d = model.dispatchers.find((x) => x.pattern.test(route));
-        return d ? d.label(request.method) : 'REST';
+        let byRoute = this.dispatcherLabels.get(model);
+        if (!byRoute) this.dispatcherLabels.set(model, (byRoute = new Map()));
+        let byMethod = byRoute.get(route);
+        if (!byMethod) byRoute.set(route, (byMethod = new Map()));
+        let label = byMethod.get(request.method);
+        if (label === undefined) {
+          const d = model.dispatchers.find((x) => x.pattern.test(route));
+          label = d ? d.label(request.method) : 'REST';
+          byMethod.set(request.method, label);
+        }
+        return label;
       }
-      case 'response-media': return mediaFamily(contentType ?? '');
-      case 'request-media': return mediaFamily(String(request.headers['content-type'] ?? ''));
+      case 'response-media': return this.family(contentType ?? '');
+      case 'request-media': return this.family(String(request.headers['content-type'] ?? ''));
       default: return 'HTTP';
     }
   }
@@ -429,25 +535,19 @@ export class Coverage {
   record(request: FastifyRequest, reply: FastifyReply, payload: unknown, viaFault: boolean): void {
     const info = request.emulator;
     if (!info || !info.vendor) return;
-    const states = [coverageOf(info.state), this.all];
+    const recorder = coverageOf(info.state);
     if (!info.operation) {
-      for (const r of states) r.addUnnamed(info.vendor);
+      recorder.addUnnamed(info.vendor);
+      this.all.addUnnamed(info.vendor);
       return;
     }
     const contentType = reply.getHeader('content-type') as string | undefined;
-    const body = typeof payload === 'string' ? payload
-      : Buffer.isBuffer(payload) ? (payload.length <= MAX_CLASSIFIED_BODY ? payload.toString('utf8') : null)
-        : payload == null ? '' : null;
-    let outcome: string;
-    try {
-      outcome = this.classify(info.vendor, info.operation, reply.statusCode, contentType, body);
-    } catch {
-      outcome = `${reply.statusCode} undocumented`;
-    }
+    const outcome = this.outcome(info.vendor, info.operation, reply.statusCode, contentType, payload);
     const binding = this.binding(info.vendor, info.operation, request, contentType);
     const params = sentParameters(request);
     const documented = this.documented(info.vendor, info.operation);
-    for (const r of states) r.add(info.vendor, info.operation, binding, outcome, params, documented, viaFault);
+    recorder.add(info.vendor, info.operation, binding, outcome, params, documented, viaFault);
+    this.all.add(info.vendor, info.operation, binding, outcome, params, documented, viaFault);
   }
 
   // ---- reports ----
