@@ -4,11 +4,15 @@
  * request runs against exactly one state, found from the `X-Emulator-Session` header or the
  * `/_sessions/<id>/` path prefix; with neither it is the default state.
  *
- * Sessions are made by opening a copy of a prepared, serialized image of the freshly seeded
- * database: no schema or fixture work happens per session.
+ * A session shares the freshly seeded data instead of copying it: its database is an overlay
+ * (overlay.ts) over a read-only file of the seeded database, holding only what the session
+ * changed, so a new session costs the same whatever the size of the fixtures. The default state
+ * is a plain database holding everything (in memory, or the --db file).
  */
 import type { DB } from './db.js';
+import fs from 'node:fs';
 import { openFile, openImage, openMemory } from './db.js';
+import { openOverlay, overlayTemplate, removeSeedFile, writeSeedFile, type OverlayTemplate } from './overlay.js';
 import { loadAllFixtures, loadTiming } from './fixtures.js';
 import { Clock } from '../routes/shared/clock.js';
 import type { VendorModule } from '../routes/shared/vendor.js';
@@ -125,8 +129,9 @@ export interface StateRegistryOptions {
 }
 
 export class StateRegistry {
-  /** Serialized image of a freshly seeded database: the source of every new session and reset. */
-  readonly image: Buffer;
+  /** A read-only SQLite file of the freshly seeded database: what every session overlays, and every reset copies. */
+  readonly seedFile: string;
+  private readonly overlay: OverlayTemplate;
   readonly defaultState: EmulatorState;
   readonly sessions = new Map<string, EmulatorState>();
   readonly vendors: readonly VendorModule[];
@@ -148,8 +153,9 @@ export class StateRegistry {
     const seed = openMemory(opts.vendors);
     loadAllFixtures(seed, opts.fixturesDir, opts.vendors);
     const timing = loadTiming();
-    this.image = seed.serialize();
-    timing?.('image');
+    this.seedFile = writeSeedFile(seed.serialize());
+    this.overlay = overlayTemplate(this.seedFile, opts.vendors);
+    timing?.('seed file');
 
     let db: DB;
     if (opts.dbFile) {
@@ -186,9 +192,14 @@ export class StateRegistry {
     return n;
   }
 
-  /** A new in-memory database holding the fixtures. */
+  /** A new plain in-memory database holding the fixtures (a copy of the seed file). */
   freshDb(): DB {
-    return openImage(this.image);
+    return openImage(fs.readFileSync(this.seedFile));
+  }
+
+  /** A session's database: the fixtures with no change of its own, or the changes of a session's snapshot (`overlayImage`). */
+  sessionDb(overlayImage?: Buffer): DB {
+    return openOverlay(this.overlay, overlayImage);
   }
 
   /** The state for a session id when it exists (or the default state), without making one. */
@@ -218,7 +229,7 @@ export class StateRegistry {
 
   private open(sessionId: string): EmulatorState {
     if (this.sessions.size >= this.maxSessions) this.evictOne();
-    const s = new EmulatorState(sessionId, this.freshDb());
+    const s = new EmulatorState(sessionId, this.sessionDb());
     this.sessions.set(sessionId, s);
     return s;
   }
@@ -251,6 +262,7 @@ export class StateRegistry {
     for (const s of this.sessions.values()) s.close();
     this.sessions.clear();
     this.defaultState.close();
+    removeSeedFile(this.seedFile);
   }
 }
 
