@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { DB } from '../../src/store/db.js';
+import { rowOrder } from '../../src/store/overlay.js';
 
 /** Cases per vendor property; FUZZ_RUNS=20000 for a long run. FUZZ_SEED replays a failure. */
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
@@ -24,7 +25,7 @@ export function tableDigest(db: DB, prefix: string): string {
   const h = createHash('sha256');
   for (const t of tables) {
     h.update(t);
-    for (const row of db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().iterate()) h.update(JSON.stringify(row));
+    for (const row of db.prepare(`SELECT * FROM "${t}" ORDER BY ${rowOrder(db, t)}`).raw().iterate()) h.update(JSON.stringify(row));
   }
   return h.digest('hex');
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
+import { rowOrder } from '../../src/store/overlay.js';
 
 export const API_UUID = '11111111-2222-4333-8444-555555555555';
 export const API_SECRET = 'rackcorp-sandbox-secret';
@@ -29,5 +30,5 @@ export async function call(app: FastifyInstance, opts: InjectOptions): Promise<{
 export function digest(app: FastifyInstance, session?: string): string {
   const db = app.registry.get(session).db;
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rackcorp_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-  return JSON.stringify(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]));
+  return JSON.stringify(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY ${rowOrder(db, t)}`).all()]));
 }
