@@ -183,8 +183,6 @@ export function overlayTemplate(seedFile: string, vendors: readonly VendorModule
   }
 }
 
-/** SQLite's largest mapping by default (SQLITE_MAX_MMAP_SIZE): past it the rest of the file is read. */
-const SEED_MMAP_BYTES = 0x7fff0000;
 const VIEW_WRITE = /^cannot modify (\w+) because it is a view$/;
 /** `SELECT COUNT(*) [AS n] FROM <table> [[AS] alias] WHERE <condition>`, nothing else. */
 const PLAIN_COUNT = /^\s*SELECT\s+COUNT\(\*\)(\s+AS\s+\w+)?\s+FROM\s+(\w+)(?:\s+(?:AS\s+)?(?!WHERE\b)(\w+))?\s+WHERE\s+([\s\S]+)$/i;
@@ -267,9 +265,6 @@ export function openOverlay(tpl: OverlayTemplate, image: Buffer = tpl.image): DB
   try {
     db.pragma('foreign_keys = ON');
     db.prepare('ATTACH DATABASE ? AS seed').run(tpl.seedFile);
-    // The seed's pages are read from a shared mapping of the file (one copy in memory for every
-    // session, where each connection's page cache would hold its own) and without a read() each.
-    db.pragma(`seed.mmap_size = ${SEED_MMAP_BYTES}`);
     db.exec(tpl.tempDdl);
   } catch (e) {
     db.close();
