@@ -323,6 +323,48 @@ export function resetOverlayTables(db: DB, tables: readonly string[]): void {
   })();
 }
 
+/**
+ * Apply an overlay's changes to `target`, a plain copy of the same seed, so that it holds what the
+ * session sees. Rows keep their place (a changed seed row is updated where it is, a new row is
+ * added after the others), as they would in a plain database the same writes went to, so an
+ * export lists them in the same order. Foreign keys are off meanwhile: the overlay already holds
+ * what a cascade did, and a changed parent must not take its children with it.
+ */
+export function applyOverlay(target: DB, overlay: DB): void {
+  const tpl = overlays.get(overlay)!;
+  const fk = target.pragma('foreign_keys', { simple: true });
+  target.pragma('foreign_keys = OFF');
+  try {
+    target.transaction(() => {
+      for (const [t, pk] of tpl.keys) {
+        const gone = overlay.prepare(`SELECT ${pk.map(q).join(', ')} FROM main.${q(`_ovl_gone_${t}`)}`).raw().all() as unknown[][];
+        const match = pk.map((c) => `${q(c)} = ?`).join(' AND ');
+        if (gone.length) {
+          const del = target.prepare(`DELETE FROM ${q(t)} WHERE ${match}`);
+          const own = overlay.prepare(`SELECT 1 FROM main.${q(t)} WHERE ${match}`);
+          for (const k of gone) if (!own.get(...k)) del.run(...k);
+        }
+        const stmt = overlay.prepare(`SELECT * FROM main.${q(t)} ORDER BY rowid`);
+        const cols = stmt.columns().map((c) => c.name);
+        const rows = stmt.raw().all() as unknown[][];
+        if (rows.length === 0) continue;
+        const rest = cols.filter((c) => !pk.includes(c));
+        const put = target.prepare(`INSERT INTO ${q(t)} (${cols.map(q).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
+          ON CONFLICT (${pk.map(q).join(', ')}) DO ${rest.length ? `UPDATE SET ${rest.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}` : 'NOTHING'}`);
+        for (const r of rows) put.run(...r);
+      }
+      if (target.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get()) {
+        const seqs = overlay.prepare('SELECT name, seq FROM main.sqlite_sequence').raw().all() as [string, number][];
+        const del = target.prepare('DELETE FROM sqlite_sequence WHERE name = ?');
+        const ins = target.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)');
+        for (const [name, seq] of seqs) if (tpl.keys.has(name)) { del.run(name); ins.run(name, seq); }
+      }
+    })();
+  } finally {
+    target.pragma(`foreign_keys = ${fk ? 'ON' : 'OFF'}`);
+  }
+}
+
 /** Whether a serialized database image is an overlay (a snapshot of a session): it has the marker table. */
 export function isOverlayImage(db: DB): boolean {
   return !!db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(MARKER);

@@ -3,7 +3,8 @@
  * be exactly those of a full copy. Every vendor's recorded examples (reads, creates, updates,
  * deletes, searches) run in order in a session of one app and in the default state (a plain
  * database) of another, with the same frozen clock, then every read example runs again over the
- * changed data: each answer must be the same, status and body.
+ * changed data: each answer must be the same, status and body. Then a snapshot of each exports
+ * the same fixtures, byte for byte, and restores to the same data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, InjectOptions } from 'fastify';
@@ -26,7 +27,7 @@ describe('a session answers exactly as a full copy of the data would', () => {
 
   for (const v of vendors.filter((x) => x.contract)) {
     it(`${v.name}: every example, then every read again, in a session and in the default state`, async () => {
-      const session = `cow-${v.name}`;
+      const session = 'cow';
       const send = (app: FastifyInstance, ex: { method: string; url: string; headers?: Record<string, string>; body?: unknown }, s: string | null) => app.inject({
         method: ex.method as InjectOptions['method'], url: ex.url, headers: { ...(s ? { 'x-emulator-session': s } : {}), ...(ex.headers ?? {}) },
         payload: typeof ex.body === 'string' || ex.body === undefined ? ex.body : JSON.stringify(ex.body),
@@ -50,4 +51,29 @@ describe('a session answers exactly as a full copy of the data would', () => {
       expect(compared).toBeGreaterThan(examples.length);
     });
   }
+
+  it('a snapshot of the session holds only its changes, and exports and restores the same data as the full copy', async () => {
+    const take = async (app: FastifyInstance, s: string | null) => {
+      const res = await app.inject({ method: 'POST', url: '/_emulator/snapshots/after', headers: s ? { 'x-emulator-session': s } : {} });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().bytes as number;
+    };
+    const fullBytes = await take(plain, null);
+    const ownBytes = await take(cow, 'cow');
+    expect(ownBytes).toBeLessThan(fullBytes);
+    const fixtures = async (app: FastifyInstance) => (await app.inject({ method: 'GET', url: '/_emulator/snapshots/after/fixtures' })).body;
+    const exported = await fixtures(plain);
+    expect(JSON.parse(exported).rackcorp.rackcorp_customers.length).toBeGreaterThan(0);
+    expect(await fixtures(cow)).toBe(exported);
+    // Restored into the default state (a plain database) and into another session (an overlay again).
+    for (const s of [null, 'restored']) {
+      const res = await cow.inject({ method: 'POST', url: '/_emulator/snapshots/after/restore', headers: s ? { 'x-emulator-session': s } : {} });
+      expect(res.statusCode, res.body).toBe(200);
+      const again = await cow.inject({ method: 'POST', url: '/_emulator/snapshots/again', headers: s ? { 'x-emulator-session': s } : {} });
+      expect(again.statusCode, again.body).toBe(201);
+      expect((await cow.inject({ method: 'GET', url: '/_emulator/snapshots/again/fixtures' })).body).toBe(exported);
+    }
+    expect(isOverlay(cow.registry.defaultState.db)).toBe(false);
+    expect(isOverlay(cow.registry.get('restored').db)).toBe(true);
+  });
 });

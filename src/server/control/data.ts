@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { DB } from '../../store/db.js';
 import { openImage, pageClause } from '../../store/db.js';
-import { isOverlay, isOverlayImage, resetOverlayTables, rowOrder } from '../../store/overlay.js';
+import { applyOverlay, isOverlay, isOverlayImage, resetOverlayTables, rowOrder } from '../../store/overlay.js';
 import { clearVendor } from '../../store/fixtures.js';
 import type { EmulatorState, StateRegistry } from '../../store/state.js';
 import type { VendorModule } from '../../routes/shared/vendor.js';
@@ -75,11 +75,12 @@ export function resetState(registry: StateRegistry, state: EmulatorState, vendor
 }
 
 /** A plain in-memory database holding all the data of `db` (a copy of it, or the seed with an overlay's changes). */
-function plainCopy(registry: StateRegistry, db: DB): DB {
+export function plainCopy(registry: StateRegistry, db: DB): DB {
   if (!isOverlay(db)) return openImage(db.serialize());
   const copy = registry.freshDb();
   try {
-    copyVendorData(copy, db, registry.vendors);
+    applyOverlay(copy, db);
+    for (const v of registry.vendors) v.afterFixtures?.(copy);
   } catch (e) {
     copy.close();
     throw e;

@@ -10,7 +10,7 @@ import type { DB } from '../../store/db.js';
 import { exportVendorFixtures, type VendorFixtures } from '../../store/fixtures.js';
 import { SESSION_ID_PATTERN, type StateRegistry } from '../../store/state.js';
 import { ControlError, controlSessionId, controlState } from './common.js';
-import { copyVendorData, imageOf, openAnyImage, restoreImage } from './data.js';
+import { imageOf, openAnyImage, plainCopy, restoreImage } from './data.js';
 import { isOverlay } from '../../store/overlay.js';
 
 export interface SnapshotInfo {
@@ -119,13 +119,12 @@ export function fixturesOfImage(registry: StateRegistry, image: Buffer): Record<
   let db = openAnyImage(registry, image);
   if (isOverlay(db)) {
     // A session's changes: exported as the whole data they make with the seed, as any snapshot is.
-    const plain = registry.freshDb();
+    const overlay = db;
     try {
-      copyVendorData(plain, db, registry.vendors);
+      db = plainCopy(registry, overlay);
     } finally {
-      db.close();
+      overlay.close();
     }
-    db = plain;
   }
   try {
     const out: Record<string, VendorFixtures> = {};
