@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildApp } from '../src/server/app.js';
 import type { Config } from '../src/core/config.js';
+import { rowOrder } from '../src/store/overlay.js';
 
 /** A fresh emulator per test file (or per test): default fixtures, in-memory, silent. */
 export async function makeApp(options: Partial<Config> = {}): Promise<FastifyInstance> {
@@ -108,7 +109,7 @@ export function tableDigest(app: FastifyInstance, prefix: string, session?: stri
   const h = createHash('sha256');
   for (const t of tables) {
     h.update(t);
-    for (const row of db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().iterate()) h.update(JSON.stringify(row));
+    for (const row of db.prepare(`SELECT * FROM "${t}" ORDER BY ${rowOrder(db, t)}`).raw().iterate()) h.update(JSON.stringify(row));
   }
   return h.digest('hex');
 }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { vendors } from '../src/vendors.js';
+import { rowOrder } from '../src/store/overlay.js';
 import { StateRegistry } from '../src/store/state.js';
 import { flushKeywordIndex } from '../src/store/rackcorp.js';
 import type { DB } from '../src/store/db.js';
@@ -40,7 +41,7 @@ function load(dir: string): StateRegistry {
 /** Every row of `table` in rowid order, each column as SQL text with its type (quote()). */
 function dump(db: DB, table: string): string[] {
   const cols = db.prepare(`SELECT * FROM ${table} LIMIT 0`).columns().map((c) => c.name);
-  return db.prepare(`SELECT ${cols.map((c) => `quote("${c}")`).join(` || ',' || `)} AS r FROM ${table} ORDER BY rowid`).pluck().all() as string[];
+  return db.prepare(`SELECT ${cols.map((c) => `quote("${c}")`).join(` || ',' || `)} AS r FROM ${table} ORDER BY ${rowOrder(db, table)}`).pluck().all() as string[];
 }
 
 const lines = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';

@@ -35,6 +35,8 @@ export interface Config {
   jwtTtl: number;
   controlToken: string | null;
   maxSessions: number;
+  /** Megabytes; 0 = derived from the machine's or cgroup's memory. */
+  maxMemory: number;
   sessionIdleSeconds: number;
   sessionMode: 'implicit' | 'explicit';
   journalSize: number;

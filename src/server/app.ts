@@ -11,9 +11,9 @@ import { resolveConfig } from './config.js';
 import type { Config } from '../core/config.js';
 import { vendors } from '../vendors.js';
 import type { VendorModule } from '../routes/shared/vendor.js';
-import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, UnknownSessionError, type EmulatorState } from '../store/state.js';
+import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, UnknownSessionError, defaultMemoryBudget, type EmulatorState } from '../store/state.js';
 import { ResponseChecker } from './control/openapi.js';
-import { ClientSlots, OriginGuard, registerControlPlane, installVendorHooks } from './control/index.js';
+import { ClientSlots, OriginGuard, registerControlPlane, installVendorHooks, refuse } from './control/index.js';
 import { clientPath, genericNotFound, sendAnswer } from '../routes/shared/errors.js';
 import { Coverage } from './control/coverage.js';
 import { Drift } from './control/drift.js';
@@ -126,6 +126,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   const registry = new StateRegistry({
     vendors, fixturesDir: config.fixtures, dbFile: config.db,
     sessionIdleMs: config.sessionIdleSeconds * 1000, maxSessions: config.maxSessions,
+    maxMemoryBytes: config.maxMemory > 0 ? config.maxMemory * 1_048_576 : defaultMemoryBudget(),
     explicitSessions: config.sessionMode === 'explicit',
   });
   app.decorate('config', config);
@@ -165,6 +166,13 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
         : registry.find(sessionId) ?? (mayCreateSession(request, refusals) ? registry.get(sessionId) : registry.defaultState);
     } catch (e) {
       if (e instanceof SessionLimitError) {
+        // A vendor's client gets the vendor's own "busy" answer (as when over its in-flight cap).
+        const name = (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[VENDOR_ROUTE];
+        const vendor = vendors.find((v) => v.name === name);
+        if (vendor) {
+          refuse(request, reply, vendor, 'busy', e.message);
+          return;
+        }
         reply.code(503).header('retry-after', '1').send({ error: 'Service Unavailable', message: e.message });
         return;
       }

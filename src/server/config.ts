@@ -35,6 +35,8 @@ export const coreOptionSpecs: OptionSpec[] = [
     help: 'require "Authorization: Bearer <token>" on every /_emulator route but health' },
   { key: 'maxSessions', flag: 'max-sessions', env: 'EMULATOR_MAX_SESSIONS', type: 'integer', default: 100, min: 1,
     help: 'most isolated sessions alive at once; at the limit the least recently used idle one is dropped' },
+  { key: 'maxMemory', flag: 'max-memory', env: 'EMULATOR_MAX_MEMORY', type: 'integer', default: 0, min: 0,
+    help: 'megabytes of memory (RSS) the process may use: past it a new session is refused with a 503 in the vendor\'s format, and no session is dropped to make room (0 = 80% of the memory of the machine, or of its container\'s cgroup limit when lower)' },
   { key: 'sessionIdleSeconds', flag: 'session-idle-seconds', env: 'EMULATOR_SESSION_IDLE_SECONDS', type: 'integer', default: 1800, min: 0,
     help: 'drop a session unused for this many seconds (0 = never)' },
   { key: 'sessionMode', flag: 'session-mode', env: 'EMULATOR_SESSION_MODE', type: 'string', default: 'implicit', choices: SESSION_MODES,

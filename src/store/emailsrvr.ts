@@ -6,6 +6,7 @@
 import { changeVersion, ReadCache } from './read-cache.js';
 import { pageClause, preparedOnUse, storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
+import { insertedId } from './overlay.js';
 
 export const emailsrvrTables: VendorTable[] = [
   {
@@ -202,7 +203,7 @@ export function createEmailsrvrStore(db: DB) {
     addCustomer(reseller: number, name: string, referenceNumber: string | null): AccountRow {
       const before = currentVersion();
       const r = s.insert.run(name, referenceNumber, reseller);
-      const accountNumber = Number(r.lastInsertRowid);
+      const accountNumber = insertedId(db, r);
       // In memory the version is total_changes(): one more means this row and nothing else changed
       // since `before`, so counts made at `before` hold still, the reseller's with one more.
       if (typeof before === 'number' && r.changes === 1 && counts.size > 0) {

@@ -11,6 +11,7 @@ import type { VendorTable } from '../core/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { ReadCache } from './read-cache.js';
 import { memoize } from '../core/memoize.js';
+import { insertedId, isOverlay } from './overlay.js';
 
 /** The doc's create example answers 1243 on a fresh start: new customer ids never start below. */
 export const ISPCRM_FIRST_NEW_CUSTOMER_ID = 1243;
@@ -339,7 +340,10 @@ export function createIspcrmStore(db: DB) {
   const userByKey = db.prepare('SELECT userid, login, name, ispid, resellerid FROM ispcrm_users WHERE userid = ? AND api_key = ? AND active = 1');
   const resellerById = db.prepare('SELECT id, ispid, name FROM ispcrm_resellers WHERE id = ?');
   // With a name pattern, the candidates come from the trigram index first (CROSS JOIN keeps that order).
-  const FTS_FROM = 'fts_ispcrm_customers CROSS JOIN ispcrm_customers c ON c.id = fts_ispcrm_customers.rowid WHERE fts_ispcrm_customers MATCH ? AND';
+  // In a session the seed's index does not know the session's own rows: they are all candidates too.
+  const FTS_FROM = isOverlay(db)
+    ? '(SELECT rowid AS id FROM fts_ispcrm_customers WHERE fts_ispcrm_customers MATCH ? UNION SELECT id FROM main.ispcrm_customers) f CROSS JOIN ispcrm_customers c ON c.id = f.id WHERE'
+    : 'fts_ispcrm_customers CROSS JOIN ispcrm_customers c ON c.id = fts_ispcrm_customers.rowid WHERE fts_ispcrm_customers MATCH ? AND';
   const countStmts = new Map<string, Statement>();
   const pageStmts = new Map<string, Statement>();
   const pageServicesStmts = new Map<number, Statement>();
@@ -445,7 +449,7 @@ export function createIspcrmStore(db: DB) {
     },
 
     create(c: NewCustomer): number {
-      return Number(insertCustomer.run(c).lastInsertRowid);
+      return insertedId(db, insertCustomer.run(c));
     },
 
     /** Write the given columns (and the update time) of one customer, plus an optional reset message, atomically. */

@@ -6,6 +6,7 @@ import type { Statement } from 'better-sqlite3';
 import { pageClause, storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
 import { ReadCache } from './read-cache.js';
+import { insertedId } from './overlay.js';
 
 export const mgmtTables: VendorTable[] = [
   {
@@ -194,8 +195,8 @@ export function createMgmtStore(db: DB) {
   const reads = new ReadCache<object>(db);
 
   const insertTx = db.transaction((c: NewCustomer, createdAt: string): number => {
-    const id = Number(insert.run(c.code ?? '', c.accountId, c.title, c.firstName, c.middleName, c.lastName, c.suffix, c.birthDate, c.gender,
-      c.organizationName, c.email, c.phone, c.street, c.city, c.state, c.zipCode, c.countryCode, createdAt).lastInsertRowid);
+    const id = insertedId(db, insert.run(c.code ?? '', c.accountId, c.title, c.firstName, c.middleName, c.lastName, c.suffix, c.birthDate, c.gender,
+      c.organizationName, c.email, c.phone, c.street, c.city, c.state, c.zipCode, c.countryCode, createdAt));
     if (c.code === null) setCode.run(String(id), id);
     return id;
   });

@@ -9,6 +9,7 @@
  */
 import { pageClause, preparedOnUse, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
+import { insertedId } from './overlay.js';
 
 export const rackcorpBillingTables: VendorTable[] = [
   {
@@ -261,7 +262,7 @@ export function createRackcorpBillingStore(db: DB) {
     promoAvailableTo: (p: PromoRow, customerId: number) => s.isAncestorOrSelf.get({ customer: customerId, owner: p.ownerCustomerId }) !== undefined,
     promosAvailable: (customerId: number) => s.promosAvailable.all({ customer: customerId }),
     createPromo(f: PromoFields, owner: number, now: number): number {
-      return Number(s.insertPromo.run({ ...f, owner, now }).lastInsertRowid);
+      return insertedId(db, s.insertPromo.run({ ...f, owner, now }));
     },
     /** Set the given columns (names already validated by the caller). */
     updatePromo(id: number, f: Partial<PromoFields>): void {

@@ -7,6 +7,7 @@ import { pageClause, preparedOnUse, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { changeVersion } from './read-cache.js';
+import { insertedId, isOverlay } from './overlay.js';
 
 
 /**
@@ -239,6 +240,8 @@ const BULK_ROWS = 10_000;
  * has gathered.
  */
 export function flushKeywordIndex(db: DB): void {
+  // A session's rows never enter the seed's index: they are all read beside it (see overlay.ts).
+  if (isOverlay(db)) return;
   const n = db.prepare('SELECT COUNT(*) FROM fts_rackcorp_unindexed').pluck().get() as number;
   if (n === 0) return;
   // As the fixture loader does for a big load: fewer, larger segments to write and merge.
@@ -271,8 +274,8 @@ export function createRackcorpStore(db: DB) {
     // Rows as arrays, made into objects in JS (toDetail etc. below): better-sqlite3 sets an object
     // row's properties one by one by name, about three times the cost for rows this wide.
     detailById: () => db.prepare<[number], DetailRaw>(`SELECT c.id, c.companyName, c.stdName, c.firstName, c.lastName, c.companyABN, c.companyACN,
-      c.customID, c.status, c.parentID, p.stdName AS parentStdName, c.dateCreated, c.dateModified, c.currency, c.isreseller, c.autobilling
-      FROM rackcorp_customers c LEFT JOIN rackcorp_customers p ON p.id = c.parentID WHERE c.id = ?`).raw(),
+      c.customID, c.status, c.parentID, (SELECT p.stdName FROM rackcorp_customers p WHERE p.id = c.parentID) AS parentStdName, c.dateCreated,
+      c.dateModified, c.currency, c.isreseller, c.autobilling FROM rackcorp_customers c WHERE c.id = ?`).raw(),
     summaryById: () => db.prepare<[number], SummaryRaw>(`SELECT ${SUMMARY_COLS.join(', ')} FROM rackcorp_customers WHERE id = ?`).raw(),
     // A column per value costs about as much as a statement (better-sqlite3 builds each key and value):
     // the point lookups below read only what their caller needs.
@@ -400,7 +403,8 @@ export function createRackcorpStore(db: DB) {
    */
   function listByKeyword(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerSummaryRow[] } {
     const { where, params } = filterSql(root, f);
-    // The rows not in the index yet (see fts_rackcorp_unindexed) are read only while there are any:
+    // The rows not in the index yet (see fts_rackcorp_unindexed; in a session, every row it changed,
+    // which the index may also offer under its old text: UNION, not UNION ALL) are read only while there are any:
     // the union with them costs a sort of every candidate, a few milliseconds at a million rows.
     const waiting = s.anyUnindexed.get() === 1;
     const key = waiting ? `w ${where}` : where;
@@ -410,7 +414,7 @@ export function createRackcorpStore(db: DB) {
       const indexed = `SELECT c.id AS id FROM fts_rackcorp_customers CROSS JOIN rackcorp_customers c ON c.id = fts_rackcorp_customers.rowid
         ${where} AND fts_rackcorp_customers MATCH @fts`;
       stmt = db.prepare(waiting
-        ? `${indexed} UNION ALL SELECT c.id AS id FROM fts_rackcorp_unindexed u CROSS JOIN rackcorp_customers c ON c.id = u.id ${where} ORDER BY 1`
+        ? `${indexed} UNION SELECT c.id AS id FROM fts_rackcorp_unindexed u CROSS JOIN rackcorp_customers c ON c.id = u.id ${where} ORDER BY 1`
         : `${indexed} ORDER BY c.id`).pluck();
       ftsCache.set(key, stmt);
     }
@@ -438,8 +442,8 @@ export function createRackcorpStore(db: DB) {
   // Transactions made once, on first use (db.transaction builds a new wrapper on every call).
   const tx = preparedOnUse({
     create: () => db.transaction((c: NewCustomer): number => {
-      const id = Number(s.insertCustomer.run(c.parentID, c.companyName, c.firstName, c.lastName, standardName(c), c.companyABN, c.companyACN,
-        c.customID, c.status, c.currency, c.customerTierID, c.autobilling, c.promoCode, c.now, c.now).lastInsertRowid);
+      const id = insertedId(db, s.insertCustomer.run(c.parentID, c.companyName, c.firstName, c.lastName, standardName(c), c.companyABN, c.companyACN,
+        c.customID, c.status, c.currency, c.customerTierID, c.autobilling, c.promoCode, c.now, c.now));
       insertLocations(id, c.locations);
       insertContacts(id, c.contacts);
       if (s.unindexedCount.get()! >= KEYWORD_BATCH) flushKeywordIndex(db);
@@ -564,7 +568,7 @@ export function createRackcorpStore(db: DB) {
     createWithUser(c: NewCustomer, login: string, password: string): { customerId: number; userId: number } {
       return db.transaction(() => {
         const customerId = this.create(c);
-        const userId = Number(s.insertUser.run(customerId, login, password, 'INACTIVE', c.now).lastInsertRowid);
+        const userId = insertedId(db, s.insertUser.run(customerId, login, password, 'INACTIVE', c.now));
         return { customerId, userId };
       })();
     },
@@ -582,12 +586,12 @@ export function createRackcorpStore(db: DB) {
     createPortal(customerId: number, name: string, url: string, now: number): number {
       return db.transaction(() => {
         s.markReseller.run(now, customerId);
-        return Number(s.insertPortal.run(customerId, name, url, now).lastInsertRowid);
+        return insertedId(db, s.insertPortal.run(customerId, name, url, now));
       })();
     },
     portals: (root: number) => s.portals.all(root),
     recordContactEmail(e: { customerId: number; companyname: string; name: string; email: string; phone: string; message: string; now: number }): number {
-      return Number(s.insertEmail.run(e).lastInsertRowid);
+      return insertedId(db, s.insertEmail.run(e));
     },
   };
 }

@@ -4,11 +4,16 @@
  * request runs against exactly one state, found from the `X-Emulator-Session` header or the
  * `/_sessions/<id>/` path prefix; with neither it is the default state.
  *
- * Sessions are made by opening a copy of a prepared, serialized image of the freshly seeded
- * database: no schema or fixture work happens per session.
+ * A session shares the freshly seeded data instead of copying it: its database is an overlay
+ * (overlay.ts) over a read-only file of the seeded database, holding only what the session
+ * changed, so a new session costs the same whatever the size of the fixtures. The default state
+ * is a plain database holding everything (in memory, or the --db file).
  */
 import type { DB } from './db.js';
+import fs from 'node:fs';
+import os from 'node:os';
 import { openFile, openImage, openMemory } from './db.js';
+import { openOverlay, overlayTemplate, removeSeedFile, writeSeedFile, type OverlayTemplate } from './overlay.js';
 import { loadAllFixtures, loadTiming } from './fixtures.js';
 import { Clock } from '../core/clock.js';
 import type { VendorData } from '../core/vendor.js';
@@ -95,9 +100,30 @@ export class EmulatorState {
   }
 }
 
-/** Raised when a new session is needed, the maximum is reached and every session is busy. */
+/** Raised when a new session is needed, the maximum is reached and every session is busy, or memory cannot afford one. */
 export class SessionLimitError extends Error {
   readonly statusCode = 503;
+}
+
+/**
+ * What a new session is assumed to add to the process before it has run (measured: about 1 MB for
+ * its connection, the views over the seed and its first request's statements; a few writes add
+ * little). Kept free under the budget so that a session admitted has room to work.
+ */
+export const SESSION_MEMORY_RESERVE = 8 * 1_048_576;
+
+/** The memory the process may use by default: 80% of the machine's, or of the cgroup (container) limit when that is lower. */
+export function defaultMemoryBudget(): number {
+  let limit = os.totalmem();
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    try {
+      const n = Number(fs.readFileSync(file, 'utf8').trim()); // "max" (no limit) reads as NaN
+      if (Number.isFinite(n) && n > 0 && n < limit) limit = n;
+    } catch {
+      // not in a cgroup of that version
+    }
+  }
+  return Math.floor(limit * 0.8);
 }
 
 /**
@@ -126,11 +152,14 @@ export interface StateRegistryOptions<V extends VendorData = VendorData> {
   maxSessions?: number;
   /** Sessions are made only by `create()`; `get()` refuses an id it does not hold. */
   explicitSessions?: boolean;
+  /** A new session is refused while the process's RSS plus SESSION_MEMORY_RESERVE would pass this (bytes; 0 or absent = no limit). */
+  maxMemoryBytes?: number;
 }
 
 export class StateRegistry<V extends VendorData = VendorData> {
-  /** Serialized image of a freshly seeded database: the source of every new session and reset. */
-  readonly image: Buffer;
+  /** A read-only SQLite file of the freshly seeded database: what every session overlays, and every reset copies. */
+  readonly seedFile: string;
+  private readonly overlay: OverlayTemplate;
   readonly defaultState: EmulatorState;
   readonly sessions = new Map<string, EmulatorState>();
   readonly vendors: readonly V[];
@@ -138,6 +167,9 @@ export class StateRegistry<V extends VendorData = VendorData> {
   readonly sessionIdleMs: number;
   readonly maxSessions: number;
   readonly explicitSessions: boolean;
+  readonly maxMemoryBytes: number;
+  /** Sessions refused because memory could not afford them. */
+  refusedForMemory = 0;
   /** Sessions dropped because of the limit (least recently used first) or idleness. */
   evicted = 0;
   expired = 0;
@@ -149,11 +181,13 @@ export class StateRegistry<V extends VendorData = VendorData> {
     this.sessionIdleMs = opts.sessionIdleMs ?? 30 * 60_000;
     this.maxSessions = opts.maxSessions ?? 100;
     this.explicitSessions = opts.explicitSessions ?? false;
+    this.maxMemoryBytes = opts.maxMemoryBytes ?? 0;
     const seed = openMemory(opts.vendors);
     loadAllFixtures(seed, opts.fixturesDir, opts.vendors);
     const timing = loadTiming();
-    this.image = seed.serialize();
-    timing?.('image');
+    this.seedFile = writeSeedFile(seed.serialize());
+    this.overlay = overlayTemplate(this.seedFile, opts.vendors);
+    timing?.('seed file');
 
     let db: DB;
     if (opts.dbFile) {
@@ -190,9 +224,14 @@ export class StateRegistry<V extends VendorData = VendorData> {
     return n;
   }
 
-  /** A new in-memory database holding the fixtures. */
+  /** A new plain in-memory database holding the fixtures (a copy of the seed file). */
   freshDb(): DB {
-    return openImage(this.image);
+    return openImage(fs.readFileSync(this.seedFile));
+  }
+
+  /** A session's database: the fixtures with no change of its own, or the changes of a session's snapshot (`overlayImage`). */
+  sessionDb(overlayImage?: Buffer): DB {
+    return openOverlay(this.overlay, overlayImage);
   }
 
   /** The state for a session id when it exists (or the default state), without making one. */
@@ -221,10 +260,25 @@ export class StateRegistry<V extends VendorData = VendorData> {
   }
 
   private open(sessionId: string): EmulatorState {
+    this.affordOne();
     if (this.sessions.size >= this.maxSessions) this.evictOne();
-    const s = new EmulatorState(sessionId, this.freshDb());
+    const s = new EmulatorState(sessionId, this.sessionDb());
     this.sessions.set(sessionId, s);
     return s;
+  }
+
+  /**
+   * Refuse a new session the memory budget cannot afford. The sessions already made keep their
+   * data: dropping one to make room would take a running job's data away, so the caller is told
+   * instead, and room comes back as sessions are deleted or expire.
+   */
+  private affordOne(): void {
+    if (this.maxMemoryBytes <= 0) return;
+    const rss = process.memoryUsage.rss();
+    if (rss + SESSION_MEMORY_RESERVE <= this.maxMemoryBytes) return;
+    this.refusedForMemory++;
+    const mb = (n: number) => Math.round(n / 1_048_576);
+    throw new SessionLimitError(`No memory for another session: the emulator uses ${mb(rss)} MB of its ${mb(this.maxMemoryBytes)} MB (--max-memory) and a session needs about ${mb(SESSION_MEMORY_RESERVE)} MB more; DELETE /_emulator/sessions/<id> one you no longer need, or retry later (${this.sessions.size} sessions are kept)`);
   }
 
   /** At the limit: drop the least recently used session with no request running, or refuse. */
@@ -255,6 +309,7 @@ export class StateRegistry<V extends VendorData = VendorData> {
     for (const s of this.sessions.values()) s.close();
     this.sessions.clear();
     this.defaultState.close();
+    removeSeedFile(this.seedFile);
   }
 }
 

@@ -66,8 +66,10 @@ describe('isolated sessions', () => {
     const busy = app.registry.get('busy');
     busy.acquire(); // a request still running in it
     const res = await rc(app, 'customer.get', { id: 123 }, 'another');
-    expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({ error: 'Service Unavailable', message: expect.stringContaining('All 1 sessions are busy') });
+    // RackCorp's own refusal (its FAULT, at HTTP 200 as all its errors), as when over the in-flight cap.
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json()).toMatchObject({ code: 'FAULT', message: expect.stringContaining('All 1 sessions are busy') });
     busy.release();
     expect((await rc(app, 'customer.get', { id: 123 }, 'another')).statusCode).toBe(200);
   });

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { DB } from '../../store/db.js';
 import { openImage, pageClause } from '../../store/db.js';
+import { applyOverlay, isOverlay, isOverlayImage, resetOverlayTables, rowOrder } from '../../store/overlay.js';
 import { clearVendor } from '../../store/fixtures.js';
 import type { EmulatorState, StateRegistry } from '../../store/state.js';
 import type { VendorData } from '../../core/vendor.js';
@@ -32,7 +33,7 @@ export function copyVendorData(target: DB, source: DB, vendors: readonly VendorD
       clearVendor(target, v);
       const tables = realTables(target, v);
       for (const t of tables) {
-        const rows = source.prepare(`SELECT * FROM ${t} ORDER BY rowid`).raw(true).all() as unknown[][];
+        const rows = source.prepare(`SELECT * FROM ${t} ORDER BY ${rowOrder(source, t)}`).raw(true).all() as unknown[][];
         if (rows.length === 0) continue;
         const cols = source.prepare(`SELECT * FROM ${t} LIMIT 0`).columns().map((c) => c.name);
         const ins = target.prepare(`INSERT INTO ${t} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
@@ -56,8 +57,13 @@ export function copyVendorData(target: DB, source: DB, vendors: readonly VendorD
 
 /** Put the state's data back to the fixtures: every vendor, or only `vendor`. */
 export function resetState(registry: StateRegistry, state: EmulatorState, vendor?: VendorData): void {
+  if (isOverlay(state.db)) {
+    if (vendor) resetOverlayTables(state.db, vendor.tables.map((t) => t.name));
+    else state.replaceDb(registry.sessionDb());
+    return;
+  }
   if (!vendor && state.db.memory) {
-    state.replaceDb(registry.freshDb());
+    state.replaceDb(state === registry.defaultState ? registry.freshDb() : registry.sessionDb());
     return;
   }
   const fresh = registry.freshDb();
@@ -68,25 +74,63 @@ export function resetState(registry: StateRegistry, state: EmulatorState, vendor
   }
 }
 
-/** A serialized image of the state's vendor data (nothing else: no snapshots table of a --db file). */
-export function imageOf(registry: StateRegistry, state: EmulatorState): Buffer {
-  if (state.db.memory) return state.db.serialize();
+/** A plain in-memory database holding all the data of `db` (a copy of it, or the seed with an overlay's changes). */
+export function plainCopy(registry: StateRegistry, db: DB): DB {
+  if (!isOverlay(db)) return openImage(db.serialize());
   const copy = registry.freshDb();
   try {
-    copyVendorData(copy, state.db, registry.vendors);
+    applyOverlay(copy, db);
+    for (const v of registry.vendors) v.afterFixtures?.(copy);
+  } catch (e) {
+    copy.close();
+    throw e;
+  }
+  return copy;
+}
+
+/**
+ * A serialized image of the state's vendor data (nothing else: no snapshots table of a --db file).
+ * A session's is only its changes (small), except with --db, where snapshots are kept in the file
+ * and outlive this process's seed: there it is all of the data, as the default state's is.
+ */
+export function imageOf(registry: StateRegistry, state: EmulatorState): Buffer {
+  if (isOverlay(state.db) && !registry.persistent) return state.db.serialize();
+  if (state.db.memory && !isOverlay(state.db)) return state.db.serialize();
+  const copy = state.db.memory ? plainCopy(registry, state.db) : registry.freshDb();
+  try {
+    if (!state.db.memory) copyVendorData(copy, state.db, registry.vendors);
     return copy.serialize();
   } finally {
     copy.close();
   }
 }
 
+/** Open an image made by imageOf: a plain database, or a session's changes over the seed. */
+export function openAnyImage(registry: StateRegistry, image: Buffer): DB {
+  const db = openImage(image);
+  if (!isOverlayImage(db)) return db;
+  db.close();
+  return registry.sessionDb(image);
+}
+
 /** Make the state hold the data of an image. */
 export function restoreImage(registry: StateRegistry, state: EmulatorState, image: Buffer): void {
-  if (state.db.memory) {
-    state.replaceDb(openImage(image));
+  const src = openAnyImage(registry, image);
+  // A session takes the image's database as it is (changes over the seed, or a plain copy).
+  if (state !== registry.defaultState) {
+    state.replaceDb(src);
     return;
   }
-  const src = openImage(image);
+  if (state.db.memory) {
+    if (!isOverlay(src)) {
+      state.replaceDb(src);
+      return;
+    }
+    const plain = plainCopy(registry, src);
+    src.close();
+    state.replaceDb(plain);
+    return;
+  }
   try {
     copyVendorData(state.db, src, registry.vendors);
   } finally {
@@ -134,7 +178,7 @@ export async function dataRoutes(app: FastifyInstance, scope: FastifyInstance): 
       throw new ControlError(404, `Vendor ${name} has no table "${table}"; its tables: ${vendor.tables.map((t) => t.name).join(', ')}`);
     }
     const db = controlState(app, request).db;
-    const stmt = db.prepare(`SELECT * FROM "${table}" ORDER BY rowid ${pageClause()}`);
+    const stmt = db.prepare(`SELECT * FROM "${table}" ORDER BY ${rowOrder(db, table)} ${pageClause()}`);
     const rows = (stmt.all(limit, offset) as Record<string, unknown>[]).map(plainRow);
     const total = (db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get() as { n: number }).n;
     return { session: controlSessionId(request), vendor: name, table, columns: stmt.columns().map((c) => c.name), total, limit, offset, rows };

@@ -156,7 +156,7 @@ function refusal(vendor: VendorModule, kind: 'busy' | 'forbidden', request: Fast
 }
 
 /** Answer a vendor request with the emulator's refusal (not a vendor answer: response validation skips it). */
-function refuse(request: FastifyRequest, reply: FastifyReply, vendor: VendorModule, kind: 'busy' | 'forbidden', message: string): void {
+export function refuse(request: FastifyRequest, reply: FastifyReply, vendor: VendorModule, kind: 'busy' | 'forbidden', message: string): void {
   const a = refusal(vendor, kind, request, message);
   const trace = traceOf(request);
   if (trace) trace.refused = true;

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
+import { rowOrder } from '../../store/overlay.js';
 import { controlSessionId, controlState } from './common.js';
 
 const TIME_COLUMNS = ['createdAt', 'created_at', 'dateCreated', 'created', 'sentAt', 'sent_at', 'date'];
@@ -27,7 +28,7 @@ export async function outboxRoutes(app: FastifyInstance, scope: FastifyInstance)
       if (vendor && v.name !== vendor) continue;
       for (const t of v.tables) {
         if (!t.outbox) continue;
-        const rows = db.prepare(`SELECT * FROM ${t.name} ORDER BY rowid DESC`).all() as Record<string, unknown>[];
+        const rows = db.prepare(`SELECT * FROM ${t.name} ORDER BY ${rowOrder(db, t.name, true)}`).all() as Record<string, unknown>[];
         rows.forEach((row, i) => messages.push({ vendor: v.name, table: t.name, time: timeOf(row), n: i, row }));
       }
     }

@@ -6,11 +6,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { openImage, type DB } from '../../store/db.js';
+import type { DB } from '../../store/db.js';
 import { exportVendorFixtures, type VendorFixtures } from '../../store/fixtures.js';
 import { SESSION_ID_PATTERN, type StateRegistry } from '../../store/state.js';
 import { ControlError, controlSessionId, controlState } from './common.js';
-import { imageOf, restoreImage } from './data.js';
+import { imageOf, openAnyImage, plainCopy, restoreImage } from './data.js';
+import { isOverlay } from '../../store/overlay.js';
 
 export interface SnapshotInfo {
   name: string;
@@ -115,7 +116,16 @@ function parentsFirst(db: DB, table: string, rows: Record<string, unknown>[]): R
 
 /** The fixtures-folder content of an image: `{ <vendor>: { <table>: rows } }`. */
 export function fixturesOfImage(registry: StateRegistry, image: Buffer): Record<string, VendorFixtures> {
-  const db = openImage(image);
+  let db = openAnyImage(registry, image);
+  if (isOverlay(db)) {
+    // A session's changes: exported as the whole data they make with the seed, as any snapshot is.
+    const overlay = db;
+    try {
+      db = plainCopy(registry, overlay);
+    } finally {
+      overlay.close();
+    }
+  }
   try {
     const out: Record<string, VendorFixtures> = {};
     for (const v of registry.vendors) {

@@ -1,0 +1,79 @@
+/**
+ * A session shares the seeded data and keeps only its own changes (copy-on-write); its answers must
+ * be exactly those of a full copy. Every vendor's recorded examples (reads, creates, updates,
+ * deletes, searches) run in order in a session of one app and in the default state (a plain
+ * database) of another, with the same frozen clock, then every read example runs again over the
+ * changed data: each answer must be the same, status and body. Then a snapshot of each exports
+ * the same fixtures, byte for byte, and restores to the same data.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { makeApp } from '../helpers.js';
+import { vendors } from '../../src/vendors.js';
+import { isOverlay } from '../../src/store/overlay.js';
+
+const NOW = '2026-01-02T03:04:05.000Z';
+/** Each app signs RackCorp session JWTs with a key of its own: compare them without the signature. */
+const unsigned = (body: string) => body.replace(/(eyJ[\w-]+\.eyJ[\w-]+)\.[\w-]+/g, '$1.<signature>');
+
+describe('a session answers exactly as a full copy of the data would', () => {
+  let plain: FastifyInstance;
+  let cow: FastifyInstance;
+  beforeAll(async () => {
+    plain = await makeApp({ validateResponses: false });
+    cow = await makeApp({ validateResponses: false });
+  });
+  afterAll(async () => { await plain.close(); await cow.close(); });
+
+  for (const v of vendors.filter((x) => x.contract)) {
+    it(`${v.name}: every example, then every read again, in a session and in the default state`, async () => {
+      const session = 'cow';
+      const send = (app: FastifyInstance, ex: { method: string; url: string; headers?: Record<string, string>; body?: unknown }, s: string | null) => app.inject({
+        method: ex.method as InjectOptions['method'], url: ex.url, headers: { ...(s ? { 'x-emulator-session': s } : {}), ...(ex.headers ?? {}) },
+        payload: typeof ex.body === 'string' || ex.body === undefined ? ex.body : JSON.stringify(ex.body),
+      });
+      for (const [app, s] of [[plain, null], [cow, session]] as const) {
+        const res = await app.inject({ method: 'PUT', url: '/_emulator/clock', headers: s ? { 'x-emulator-session': s } : {}, payload: { now: NOW } });
+        expect(res.statusCode, res.body).toBe(200);
+      }
+      expect(isOverlay(cow.registry.get(session).db)).toBe(true);
+      expect(isOverlay(plain.registry.defaultState.db)).toBe(false);
+      const examples = v.contract!.examples();
+      const reads = examples.filter((ex) => ex.method === 'GET' || (v.name === 'rackcorp' && /"cmd":"customer\.get/.test(JSON.stringify(ex.body ?? ''))));
+      let compared = 0;
+      for (const ex of [...examples, ...reads]) {
+        const a = await send(plain, ex, null);
+        const b = await send(cow, ex, session);
+        expect(b.statusCode, `${ex.name}: ${b.body}`).toBe(a.statusCode);
+        expect(unsigned(b.body), ex.name).toBe(unsigned(a.body));
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(examples.length);
+    });
+  }
+
+  it('a snapshot of the session holds only its changes, and exports and restores the same data as the full copy', async () => {
+    const take = async (app: FastifyInstance, s: string | null) => {
+      const res = await app.inject({ method: 'POST', url: '/_emulator/snapshots/after', headers: s ? { 'x-emulator-session': s } : {} });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().bytes as number;
+    };
+    const fullBytes = await take(plain, null);
+    const ownBytes = await take(cow, 'cow');
+    expect(ownBytes).toBeLessThan(fullBytes);
+    const fixtures = async (app: FastifyInstance) => (await app.inject({ method: 'GET', url: '/_emulator/snapshots/after/fixtures' })).body;
+    const exported = await fixtures(plain);
+    expect(JSON.parse(exported).rackcorp.rackcorp_customers.length).toBeGreaterThan(0);
+    expect(await fixtures(cow)).toBe(exported);
+    // Restored into the default state (a plain database) and into another session (an overlay again).
+    for (const s of [null, 'restored']) {
+      const res = await cow.inject({ method: 'POST', url: '/_emulator/snapshots/after/restore', headers: s ? { 'x-emulator-session': s } : {} });
+      expect(res.statusCode, res.body).toBe(200);
+      const again = await cow.inject({ method: 'POST', url: '/_emulator/snapshots/again', headers: s ? { 'x-emulator-session': s } : {} });
+      expect(again.statusCode, again.body).toBe(201);
+      expect((await cow.inject({ method: 'GET', url: '/_emulator/snapshots/again/fixtures' })).body).toBe(exported);
+    }
+    expect(isOverlay(cow.registry.defaultState.db)).toBe(false);
+    expect(isOverlay(cow.registry.get('restored').db)).toBe(true);
+  });
+});
