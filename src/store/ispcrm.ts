@@ -6,10 +6,11 @@
  * the `created_from` / `created_upto` filters compare the first ten characters.
  */
 import type { Statement } from 'better-sqlite3';
-import { pageClause, type DB } from './db.js';
+import { pageClause, preparedByShape, type DB } from './db.js';
 import type { VendorTable } from '../routes/shared/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
-import { ReadCache } from './read-cache.js';
+import { readCache } from './read-cache.js';
+import { MARK_EVERY, pageFrom, type MarkedList } from './page-marks.js';
 import { memoize } from '../routes/shared/memoize.js';
 
 /** The doc's create example answers 1243 on a fresh start: new customer ids never start below. */
@@ -336,11 +337,10 @@ export function createIspcrmStore(db: DB) {
   const resellerById = db.prepare('SELECT id, ispid, name FROM ispcrm_resellers WHERE id = ?');
   // With a name pattern, the candidates come from the trigram index first (CROSS JOIN keeps that order).
   const FTS_FROM = 'fts_ispcrm_customers CROSS JOIN ispcrm_customers c ON c.id = fts_ispcrm_customers.rowid WHERE fts_ispcrm_customers MATCH ? AND';
-  const countStmts = new Map<string, Statement>();
-  const pageStmts = new Map<string, Statement>();
-  const pageServicesStmts = new Map<number, Statement>();
-  // List pages, counts and credential checks, remembered until the next write to this database.
-  const reads = new ReadCache<string | number | IspcrmUser | null>(db);
+  // Statements whose SQL depends on the request's filters, order or page size.
+  const stmt = preparedByShape<Statement>();
+  // List pages, counts, page marks and credential checks, remembered until the next write to this database.
+  const reads = readCache(db);
   const customerInScope = db.prepare(`SELECT * FROM ispcrm_customers c
     WHERE c.id = @id AND c.ispid = @scopeIsp AND (@scopeReseller IS NULL OR c.resellerid = @scopeReseller)`);
   const insertCustomer = db.prepare(`INSERT INTO ispcrm_customers
@@ -350,7 +350,6 @@ export function createIspcrmStore(db: DB) {
   const deleteCustomer = db.prepare('DELETE FROM ispcrm_customers WHERE id = ?');
   const insertReset = db.prepare(`INSERT INTO ispcrm_password_resets (customerid, userid, email, mobile, subject, body, created)
     VALUES (@customerid, @userid, @email, @mobile, @subject, @body, @created)`);
-  const updateStmts = new Map<string, ReturnType<DB['prepare']>>();
 
   function scopeParams(scope: IspcrmScope) {
     return { scopeIsp: scope.ispid, scopeReseller: scope.resellerid };
@@ -366,38 +365,50 @@ export function createIspcrmStore(db: DB) {
   }
 
   function countStmt(fts: boolean, clause: string): Statement {
-    const key = `${fts} ${clause}`;
-    let stmt = countStmts.get(key);
-    if (!stmt) {
-      stmt = db.prepare(`SELECT COUNT(*) FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause}`).pluck();
-      countStmts.set(key, stmt);
-    }
-    return stmt;
+    return stmt(`count ${fts} ${clause}`, () => db.prepare(`SELECT COUNT(*) FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause}`).pluck());
   }
 
   function pageStmt(field: IspcrmSortField, order: IspcrmSortOrder, fts: boolean, clause: string): Statement {
-    const key = `${field} ${order} ${fts} ${clause}`;
-    let stmt = pageStmts.get(key);
-    if (!stmt) {
+    return stmt(`page ${field} ${order} ${fts} ${clause}`, () => {
       const dir = order === 'desc' ? 'DESC' : 'ASC';
       const tie = field === 'id' ? '' : `, c.id ${dir}`;
-      stmt = db.prepare(`SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} ${pageClause()}`).raw();
-      pageStmts.set(key, stmt);
-    }
-    return stmt;
+      return db.prepare(`SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} ${pageClause()}`).raw();
+    });
+  }
+
+  /**
+   * In id order (the default) and without the trigram index, a page at or past MARK_EVERY starts
+   * from a page mark (page-marks.ts): `c.id >= mark` (`<=` descending) on the scope index, which
+   * ends with the id, so the rows before the mark are never walked. Null when that does not apply.
+   */
+  function markedRows(q: Query, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): unknown[][] | null {
+    if (sort !== 'id' || q.fts || offset < MARK_EVERY) return null;
+    const desc = order === 'desc';
+    const cond = `${q.clause} AND c.id ${desc ? '<=' : '>='} ?`;
+    const orderBy = `ORDER BY c.id ${desc ? 'DESC' : 'ASC'}`;
+    const step = stmt(`step ${cond} ${orderBy}`, () => db.prepare(`SELECT c.id FROM ispcrm_customers c WHERE ${cond} ${orderBy} ${pageClause('1')}`).pluck());
+    const list: MarkedList<[number]> = {
+      key: `ispcrm ${order} ${q.clause} ${JSON.stringify(q.params)}`,
+      step: (from, skip) => {
+        const id = step.get(...q.params, from === null ? (desc ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER) : from[0], skip) as number | undefined;
+        return id === undefined ? undefined : [id];
+      },
+    };
+    const at = pageFrom(reads, list, offset);
+    if (at === null) return [];
+    const page = stmt(`marked ${cond} ${orderBy}`, () => db.prepare(`SELECT ${PAGE_COLUMNS} FROM ispcrm_customers c WHERE ${cond} ${orderBy} ${pageClause()}`).raw());
+    return page.all(...q.params, at.from[0], limit, at.skip) as unknown[][];
   }
 
   /** The services of up to `n` customers in one query (n rounded up to a power of two: few statements). */
   function pageServicesStmt(n: number): { stmt: Statement; size: number } {
     let size = 1;
     while (size < n) size *= 2;
-    let stmt = pageServicesStmts.get(size);
-    if (!stmt) {
-      stmt = db.prepare(`SELECT customerid, id, username, plan, status, created FROM ispcrm_services
-        WHERE customerid IN (${Array.from({ length: size }, () => '?').join(', ')}) ORDER BY customerid, id`).raw();
-      pageServicesStmts.set(size, stmt);
-    }
-    return { stmt, size };
+    return {
+      stmt: stmt(`services ${size}`, () => db.prepare(`SELECT customerid, id, username, plan, status, created FROM ispcrm_services
+        WHERE customerid IN (${Array.from({ length: size }, () => '?').join(', ')}) ORDER BY customerid, id`).raw()),
+      size,
+    };
   }
 
   /**
@@ -406,23 +417,24 @@ export function createIspcrmStore(db: DB) {
    * byte for byte), with every service of the page read by one query.
    */
   function pageText(q: Query, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): string {
-    const rows = pageStmt(sort, order, q.fts, q.clause).all(...q.params, limit, offset) as unknown[][];
+    const rows = markedRows(q, sort, order, limit, offset) ?? pageStmt(sort, order, q.fts, q.clause).all(...q.params, limit, offset) as unknown[][];
     if (rows.length === 0) return '[]';
-    const { stmt, size } = pageServicesStmt(rows.length);
+    const services = pageServicesStmt(rows.length);
+    const size = services.size;
     const ids: unknown[] = new Array(size);
     for (let i = 0; i < size; i++) ids[i] = rows[i < rows.length ? i : rows.length - 1][0];
-    const services = new Map<unknown, string>();
-    for (const s of stmt.all(...ids) as unknown[][]) {
+    const byCustomer = new Map<unknown, string>();
+    for (const s of services.stmt.all(...ids) as unknown[][]) {
       const text = `{"serviceid":${json(s[1])},"username":${json(s[2])},"plan":${json(s[3])},"status":${json(s[4])},"created":${json(s[5])}}`;
-      const prev = services.get(s[0]);
-      services.set(s[0], prev === undefined ? text : `${prev},${text}`);
+      const prev = byCustomer.get(s[0]);
+      byCustomer.set(s[0], prev === undefined ? text : `${prev},${text}`);
     }
     let out = '[';
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
       if (i > 0) out += ',';
       for (let k = 0; k < PAGE_KEYS.length; k++) out += PAGE_KEYS[k] + json(r[k]);
-      out += `,"services":[${services.get(r[0]) ?? ''}]}`;
+      out += `,"services":[${byCustomer.get(r[0]) ?? ''}]}`;
     }
     return out + ']';
   }
@@ -430,12 +442,11 @@ export function createIspcrmStore(db: DB) {
   return {
     /** The active user with these credentials (remembered, like list answers, until the database changes). */
     authenticate(userid: number, apiKey: string): IspcrmUser | undefined {
-      // Frozen: one object answers every call until the next write.
-      const user = reads.get(`user ${userid} ${apiKey}`, () => {
+      // Frozen: one object answers every call until the next write. A miss is not remembered.
+      return reads.get(`isp user ${userid} ${apiKey}`, () => {
         const row = userByKey.get(userid, apiKey) as IspcrmUser | undefined;
-        return row ? Object.freeze(row) : null;
-      }) as IspcrmUser | null;
-      return user ?? undefined;
+        return row ? Object.freeze(row) : undefined;
+      }, () => 256);
     },
 
     reseller(id: number): IspcrmReseller | undefined {
@@ -444,13 +455,13 @@ export function createIspcrmStore(db: DB) {
 
     count(scope: IspcrmScope, filter: IspcrmListFilter): number {
       const q = query(scope, filter);
-      return reads.get(`count ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`, () => countStmt(q.fts, q.clause).get(...q.params) as number) as number;
+      return reads.get(`isp count ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`, () => countStmt(q.fts, q.clause).get(...q.params) as number) as number;
     },
 
     /** One page of customers as the JSON text of the list result (remembered until the database changes). */
     pageJson(scope: IspcrmScope, filter: IspcrmListFilter, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): string {
       const q = query(scope, filter);
-      const key = `page ${sort} ${order} ${limit} ${offset} ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`;
+      const key = `isp page ${sort} ${order} ${limit} ${offset} ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`;
       return reads.get(key, () => pageText(q, sort, order, limit, offset)) as string;
     },
 
@@ -466,14 +477,10 @@ export function createIspcrmStore(db: DB) {
     /** Write the given columns (and the update time) of one customer, plus an optional reset message, atomically. */
     update(id: number, changes: Partial<Record<CustomerField, string | null>>, updated: string, reset: PasswordReset | null): void {
       const cols = CUSTOMER_FIELDS.filter((f) => f in changes);
-      const key = cols.join(',');
-      let stmt = updateStmts.get(key);
-      if (!stmt) {
+      const s = stmt(`update ${cols.join(',')}`, () => {
         const sets = [...cols.map((c) => `${c} = @${c}`), 'updated = @updated'];
-        stmt = db.prepare(`UPDATE ispcrm_customers SET ${sets.join(', ')} WHERE id = @id`);
-        updateStmts.set(key, stmt);
-      }
-      const s = stmt;
+        return db.prepare(`UPDATE ispcrm_customers SET ${sets.join(', ')} WHERE id = @id`);
+      });
       db.transaction(() => {
         s.run({ ...changes, updated, id });
         if (reset) insertReset.run(reset);

@@ -52,7 +52,7 @@ describe('ReadCache', () => {
   it('answers again only while nothing was written, and never inside a transaction', () => {
     const db = new Database(':memory:');
     db.exec('CREATE TABLE t (x INTEGER)');
-    const cache = new ReadCache<number>(db);
+    const cache = new ReadCache(db);
     let computed = 0;
     const count = () => cache.get('n', () => { computed++; return db.prepare('SELECT COUNT(*) FROM t').pluck().get() as number; });
     expect(count()).toBe(0);
@@ -79,7 +79,7 @@ describe('ReadCache', () => {
       a.pragma('journal_mode = WAL');
       a.exec('CREATE TABLE t (x INTEGER)');
       const b = new Database(file);
-      const cache = new ReadCache<number>(a);
+      const cache = new ReadCache(a);
       const count = () => cache.get('n', () => a.prepare('SELECT COUNT(*) FROM t').pluck().get() as number);
       expect(count()).toBe(0);
       b.prepare('INSERT INTO t VALUES (1)').run();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { createRackcorpStore } from '../../src/store/rackcorp.js';
+import { readCache } from '../../src/store/read-cache.js';
 import { API_SECRET, API_UUID, basic, call, login } from './helpers.js';
 
 const REST = '/api/rest/v2.9';
@@ -60,8 +61,9 @@ describe('RackCorp answers kept until the data changes', () => {
   });
 
   it('does not keep what a rolled-back transaction showed', async () => {
-    const store = app.registry.get(session).use(createRackcorpStore);
-    const name = () => store.memo('test.name', 456, () => store.detail(456)?.companyName ?? null, () => 1);
+    const state = app.registry.get(session);
+    const store = state.use(createRackcorpStore);
+    const name = () => readCache(state.db).get('test.name', () => store.detail(456)?.companyName ?? null, () => 1);
     const before = name();
     const d = db();
     expect(() => d.transaction(() => {
