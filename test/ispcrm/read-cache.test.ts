@@ -71,6 +71,24 @@ describe('ReadCache', () => {
     db.close();
   });
 
+  it('holds at most its bound in bytes, the oldest entries going first, and never a miss', () => {
+    const db = new Database(':memory:');
+    const cache = new ReadCache(db, 64 * 1024);
+    for (let i = 0; i < 100; i++) cache.get(`k${i}`, () => 'x'.repeat(1000));
+    expect(cache.bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(cache.bytes).toBeGreaterThan(32 * 1024);
+    let computed = 0;
+    cache.get('k99', () => { computed++; return 'y'; });
+    expect(computed).toBe(0);
+    cache.get('k0', () => { computed++; return 'y'; });
+    expect(computed).toBe(1);
+    const before = cache.bytes;
+    for (let i = 0; i < 3; i++) expect(cache.get('missing', () => { computed++; return undefined; })).toBeUndefined();
+    expect(computed).toBe(4);
+    expect(cache.bytes).toBe(before);
+    db.close();
+  });
+
   it('sees a commit made by another connection to the same file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'read-cache-'));
     try {

@@ -103,3 +103,24 @@ describe('RackCorp answers kept until the data changes', () => {
     expect((await get(created.body.customerid)).customer.stdName).toBe('Cachetest Pty');
   });
 });
+
+describe('RackCorp: requests with made-up credentials do not fill the read cache', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+
+  it('an unknown API key is looked up every time and leaves the cache as it was', async () => {
+    const state = app.registry.defaultState;
+    const h = basic(API_UUID, API_SECRET);
+    expect((await call(app, { method: 'GET', url: '/api/rest/v2.9/customers/123', headers: h })).body.code).toBe('OK');
+    const held = readCache(state.db).bytes;
+    expect(held).toBeGreaterThan(0);
+    for (let i = 0; i < 50; i++) {
+      const uuid = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      const r = await call(app, { method: 'GET', url: '/api/rest/v2.9/customers/123', headers: basic(uuid, 'x'.repeat(200)) });
+      expect(r.body.code).toBe('FAULT');
+    }
+    expect(readCache(state.db).bytes).toBe(held);
+    expect((await call(app, { method: 'GET', url: '/api/rest/v2.9/customers/123', headers: h })).body.code).toBe('OK');
+  });
+});
