@@ -195,15 +195,9 @@ export function createEmailsrvrStore(db: DB) {
     customerByReference(reseller: number, referenceNumber: string): AccountRow | undefined {
       return s.byReference.get(reseller, referenceNumber);
     },
-    /**
-     * One page of the reseller's customers, ordered by name (then account number), and the total;
-     * remembered until the database changes (shared: never change it).
-     */
+    /** One page of the reseller's customers, ordered by name (then account number), and the total. */
     customers(reseller: number, search: CustomerSearch, offset: number, limit: number): CustomerPage {
-      // JSON.stringify keeps the search texts apart whatever they contain; -0 is its own key.
-      const key = `page\0${reseller}\0${Object.is(offset, -0) ? '-0' : offset}\0${limit}\0${JSON.stringify(search.startswith ?? null)}\0${JSON.stringify(search.contains ?? null)}`;
-      // About what a page holds once the route has made its list and documents from it.
-      return reads.get(key, () => customerPage(reseller, search, offset, limit), (p) => 64 + p.rows.length * 600);
+      return customerPage(reseller, search, offset, limit);
     },
     addCustomer(reseller: number, name: string, referenceNumber: string | null): AccountRow {
       const r = s.insert.run(name, referenceNumber, reseller);

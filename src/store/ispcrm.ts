@@ -339,7 +339,7 @@ export function createIspcrmStore(db: DB) {
   const FTS_FROM = 'fts_ispcrm_customers CROSS JOIN ispcrm_customers c ON c.id = fts_ispcrm_customers.rowid WHERE fts_ispcrm_customers MATCH ? AND';
   // Statements whose SQL depends on the request's filters, order or page size.
   const stmt = preparedByShape<Statement>();
-  // List pages, counts, page marks and credential checks, remembered until the next write to this database.
+  // Page marks and credential checks, remembered until the next write to this database.
   const reads = readCache(db);
   const customerInScope = db.prepare(`SELECT * FROM ispcrm_customers c
     WHERE c.id = @id AND c.ispid = @scopeIsp AND (@scopeReseller IS NULL OR c.resellerid = @scopeReseller)`);
@@ -455,14 +455,12 @@ export function createIspcrmStore(db: DB) {
 
     count(scope: IspcrmScope, filter: IspcrmListFilter): number {
       const q = query(scope, filter);
-      return reads.get(`isp count ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`, () => countStmt(q.fts, q.clause).get(...q.params) as number) as number;
+      return countStmt(q.fts, q.clause).get(...q.params) as number;
     },
 
-    /** One page of customers as the JSON text of the list result (remembered until the database changes). */
+    /** One page of customers as the JSON text of the list result. */
     pageJson(scope: IspcrmScope, filter: IspcrmListFilter, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): string {
-      const q = query(scope, filter);
-      const key = `isp page ${sort} ${order} ${limit} ${offset} ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`;
-      return reads.get(key, () => pageText(q, sort, order, limit, offset)) as string;
+      return pageText(query(scope, filter), sort, order, limit, offset);
     },
 
     /** The customer when it is within the scope, else undefined (missing and foreign look alike). */

@@ -9,6 +9,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
 import { createIspcrmStore, ispcrmAfterFixtures, ispcrmTables } from '../../store/ispcrm.js';
+import { readCache } from '../../store/read-cache.js';
 import { operations, type IspcrmOperation } from './customers.js';
 import { IspcrmError, JSON_CONTENT_TYPE, failureBody, failureRenderer, ispcrmErrorKind, successBody } from './envelope.js';
 import { installErrorPath } from '../shared/errors.js';
@@ -33,7 +34,7 @@ function run(op: IspcrmOperation, request: FastifyRequest, strict: boolean): unk
   const warnings = request.emulator.warnings;
   const input = Input.from(request.body, op.request, { strict, warn: (m) => warnings.push(m) });
   const { store, user } = authenticate(input as unknown as Input<typeof AnyRequest>, request);
-  return op.handler(input, { store, user, clock: request.emulator.state.clock });
+  return op.handler(input, { store, reads: readCache(request.emulator.state.db), user, clock: request.emulator.state.clock });
 }
 
 const renderFailure = failureRenderer(operations.map((op) => PREFIX + op.path));
