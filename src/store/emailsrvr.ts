@@ -99,7 +99,7 @@ export function createEmailsrvrStore(db: DB) {
       `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} ${pageClause('@limit', '@offset')}`).raw(),
     // The same with no search (the usual Index): no search conditions to evaluate on every row.
     countAll: () => db.prepare<[number], number>('SELECT COUNT(*) FROM emailsrvr_accounts WHERE reseller_account = ?').pluck(),
-    // A page from a page mark: the key (name, account number) in Index's order, as a row value.
+    // A page from a page mark: the key (name, account number) in Index's order.
     firstKey: () => db.prepare<Record<string, unknown>, [string, number]>(
       `SELECT name, account_number FROM emailsrvr_accounts WHERE ${where} ${ORDER} ${pageClause('1', '@skip')}`).raw(),
     stepKey: () => db.prepare<Record<string, unknown>, [string, number]>(
@@ -137,8 +137,8 @@ export function createEmailsrvrStore(db: DB) {
 
   /**
    * The rows of a page at or past MARK_EVERY, read from a page mark (page-marks.ts): the key of
-   * Index's order (name without case, name, account number) is a row value on the reseller index,
-   * so the rows before the mark are never walked.
+   * Index's order (name without case, name, account number) is a range of the reseller index, so
+   * the rows before the mark are never walked.
    */
   function markedPage(reseller: number, sw: string | null, ct: string | null, offset: number, limit: number): ListedRow[] {
     const params = { reseller, sw, ct };

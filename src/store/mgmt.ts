@@ -205,14 +205,6 @@ export function createMgmtStore(db: DB) {
   });
 
   return {
-    /**
-     * `compute()`'s answer, remembered under `key` until this database changes. Only for answers
-     * made from reads alone; the caller's key must name everything the answer depends on.
-     */
-    remember<T extends object>(key: string, compute: () => T, size?: (answer: T) => number): T {
-      return reads.get(key, compute, size);
-    },
-
     userByLogin(login: string): MgmtUser | undefined {
       const row = userByLogin.get(login) as { id: number; login: string; passwordHash: string; active: number } | undefined;
       return row ? { ...row, active: row.active === 1 } : undefined;

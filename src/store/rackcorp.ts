@@ -376,16 +376,17 @@ export function createRackcorpStore(db: DB) {
   /**
    * Whether `id` is an existing customer that is `root` or below it: walk up the parent links (a
    * point lookup per level; the caller's tree is never listed, so this costs the same however big
-   * it is). `parents` keeps links for one call that tests many ids.
+   * it is). `parents` keeps links for one call that tests many ids; such a call (`bulk`) reads
+   * each id's own link directly, so only the few inner nodes above them go to the read cache.
    */
-  function visibleWith(parents: Map<number, number | null>, root: number, id: number): boolean {
+  function visibleWith(parents: Map<number, number | null>, root: number, id: number, bulk = false): boolean {
     let cur = id;
     for (let depth = 0; depth < 1000; depth++) {
       // An ancestor reached through a parent link exists (foreign key): no lookup needed to stop at root.
       if (depth > 0 && cur === root) return true;
       let p = parents.get(cur);
       if (p === undefined) {
-        const parentID = parentLink(cur);
+        const parentID = bulk && depth === 0 ? s.parentOf.get(cur) : parentLink(cur);
         if (parentID === undefined) return false;
         p = parentID;
         if (parents.size >= MAX_PARENT_LINKS) parents.clear();
@@ -418,7 +419,7 @@ export function createRackcorpStore(db: DB) {
     delete params.root;
     params.fts = trigramQuery(f.keyword!);
     const parents = new Map<number, number | null>();
-    const ids = (st.all(params) as number[]).filter((id) => visibleWith(parents, root, id));
+    const ids = (st.all(params) as number[]).filter((id) => visibleWith(parents, root, id, true));
     const rows = ids.slice(start, start + window).map((id) => toSummary(s.summaryById.get(id)!));
     return { count: ids.length, rows };
   }
