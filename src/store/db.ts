@@ -99,6 +99,24 @@ export function setMeta(db: DB, key: string, value: string): void {
 }
 
 /**
+ * Statements whose SQL depends on a request's shape (which filters it has, its order, how many
+ * values an IN list takes), each prepared once per shape: `stmt(shape, make)` is `make()`'s
+ * statement, made the first time `shape` is asked for. Shapes come from fixed vocabularies (column
+ * names, filter kinds), never from a request's values, so there are few of them.
+ */
+export function preparedByShape<S>(): (shape: string, make: () => S) => S {
+  const made = new Map<string, S>();
+  return (shape, make) => {
+    let stmt = made.get(shape);
+    if (stmt === undefined) {
+      stmt = make();
+      made.set(shape, stmt);
+    }
+    return stmt;
+  };
+}
+
+/**
  * An object whose properties are made by `defs` on first read (then kept). A store is made per
  * state (so per session) and most of its statements are never used in a given session: preparing
  * them all up front would be most of the time of a new session's first RackCorp request.

@@ -3,7 +3,8 @@
  * keys that sign requests. Account numbers are the rowid with AUTOINCREMENT, so the account the
  * next Add makes is always the next number after the highest one ever used.
  */
-import { changeVersion, ReadCache } from './read-cache.js';
+import { readCache } from './read-cache.js';
+import { MARK_EVERY, pageFrom, type MarkedList } from './page-marks.js';
 import { pageClause, preparedOnUse, storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
 import { insertedId } from './overlay.js';
@@ -66,10 +67,6 @@ export interface CustomerPage {
   readonly rows: readonly Readonly<CustomerListRow>[];
 }
 
-
-/** Entries the per-database memo holds before it starts over. */
-const MEMO_LIMIT = 512;
-
 export function createEmailsrvrStore(db: DB) {
   // One condition per search parameter; each matches the name, the account number or the reference number.
   // Plain string functions, not LIKE: the text is literal (no escaping), and a search longer than
@@ -82,6 +79,10 @@ export function createEmailsrvrStore(db: DB) {
       AND (@sw IS NULL OR ${cols.map(starts).join(' OR ')})
       AND (@ct IS NULL OR ${cols.map(has).join(' OR ')})`;
   const ORDER = 'ORDER BY name COLLATE NOCASE, name, account_number';
+  // At or after the row whose name and account number are @name and @account, in that order.
+  // Spelled out (not as a row value) so SQLite reads it as a range of the reseller index.
+  const FROM_KEY = `name COLLATE NOCASE >= @name AND (name COLLATE NOCASE > @name
+      OR name COLLATE NOCASE = @name AND (name > @name OR name = @name AND account_number >= @account))`;
   // Only the three listed columns, as arrays: SQLite hands over rows far faster that way than as
   // objects of every column (the objects are made below, in JS).
   const LISTED = 'account_number, name, reference_number';
@@ -99,6 +100,13 @@ export function createEmailsrvrStore(db: DB) {
       `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} ${pageClause('@limit', '@offset')}`).raw(),
     // The same with no search (the usual Index): no search conditions to evaluate on every row.
     countAll: () => db.prepare<[number], number>('SELECT COUNT(*) FROM emailsrvr_accounts WHERE reseller_account = ?').pluck(),
+    // A page from a page mark: the key (name, account number) in Index's order.
+    firstKey: () => db.prepare<Record<string, unknown>, [string, number]>(
+      `SELECT name, account_number FROM emailsrvr_accounts WHERE ${where} ${ORDER} ${pageClause('1', '@skip')}`).raw(),
+    stepKey: () => db.prepare<Record<string, unknown>, [string, number]>(
+      `SELECT name, account_number FROM emailsrvr_accounts WHERE ${where} AND ${FROM_KEY} ${ORDER} ${pageClause('1', '@skip')}`).raw(),
+    markedPage: () => db.prepare<Record<string, unknown>, ListedRow>(
+      `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} AND ${FROM_KEY} ${ORDER} ${pageClause('@limit', '@skip')}`).raw(),
     pageAll: () => db.prepare<[number, number, number], ListedRow>(
       `SELECT ${LISTED} FROM emailsrvr_accounts WHERE reseller_account = ? ${ORDER} ${pageClause()}`).raw(),
     insert: () => db.prepare<[string, string | null, number]>(
@@ -117,37 +125,34 @@ export function createEmailsrvrStore(db: DB) {
     }),
   });
 
-  // Reads remembered until the database changes (src/store/read-cache.ts: the connection's
-  // total_changes(), and data_version for a --db file); inside an open transaction nothing is
-  // remembered or reused, since a rollback could take back what an answer was made from.
-  // Bounded by entries only (MEMO_LIMIT of them, then it starts over): the values are accounts and
-  // pages of at most MAX_PAGE_SIZE rows, so their number bounds their size.
-  const currentVersion = changeVersion(db);
-  const reads = new ReadCache<object | null>(db, MEMO_LIMIT, Number.POSITIVE_INFINITY);
+  // Reads remembered until the database changes, in the database's read cache (read-cache.ts).
+  const reads = readCache(db);
 
-  /** The value remembered under `key` while the database is unchanged (a read that found nothing too). */
-  function remember<T extends object>(key: string, make: () => T | undefined): T | undefined {
-    return (reads.get(key, () => make() ?? null) ?? undefined) as T | undefined;
+  /** The value remembered under `key` while the database is unchanged (a read that found nothing is not kept). */
+  function remember<T extends object>(key: string, make: () => T | undefined, bytes = 256): T | undefined {
+    return reads.get(key, make, () => bytes);
   }
 
+  /** A reseller's number of customers, counted once per data version. */
+  const customerCount = (reseller: number): number => reads.get(`es count ${reseller}`, () => s.countAll.get(reseller)!, () => 8);
+
   /**
-   * Each reseller's number of customers as last counted, with the change version it was counted
-   * at: valid while the version is the same. Add keeps it current (see addCustomer), so an Index
-   * after an Add does not count the whole list again.
+   * The rows of a page at or past MARK_EVERY, read from a page mark (page-marks.ts): the key of
+   * Index's order (name without case, name, account number) is a range of the reseller index, so
+   * the rows before the mark are never walked.
    */
-  const counts = new Map<number, { version: unknown; n: number }>();
-  function customerCount(reseller: number): number {
-    const version = currentVersion();
-    if (version !== null) {
-      const known = counts.get(reseller);
-      if (known !== undefined && known.version === version) return known.n;
-    }
-    const n = s.countAll.get(reseller)!;
-    if (version !== null) {
-      if (counts.size >= MEMO_LIMIT) counts.clear();
-      counts.set(reseller, { version, n });
-    }
-    return n;
+  function markedPage(reseller: number, sw: string | null, ct: string | null, offset: number, limit: number): ListedRow[] {
+    const params = { reseller, sw, ct };
+    const list: MarkedList<[string, number]> = {
+      key: `es ${JSON.stringify([reseller, sw, ct])}`,
+      step: (from, skip) => {
+        const r = (from === null ? s.firstKey.get({ ...params, skip }) : s.stepKey.get({ ...params, name: from[0], account: from[1], skip })) as [string, number] | undefined;
+        return r === undefined ? undefined : [r[0], r[1]];
+      },
+    };
+    const at = pageFrom(reads, list, offset);
+    if (at === null) return [];
+    return s.markedPage.all({ ...params, name: at.from[0], account: at.from[1], skip: at.skip, limit });
   }
 
   function customerPage(reseller: number, search: CustomerSearch, offset: number, limit: number): CustomerPage {
@@ -157,11 +162,11 @@ export function createEmailsrvrStore(db: DB) {
     let raw: ListedRow[];
     if (sw === null && ct === null) {
       total = customerCount(reseller);
-      raw = s.pageAll.all(reseller, limit, offset);
+      raw = offset >= MARK_EVERY ? markedPage(reseller, sw, ct, offset, limit) : s.pageAll.all(reseller, limit, offset);
     } else {
       const params = { reseller, sw, ct };
-      total = s.countStmt.get(params)!;
-      raw = s.pageStmt.all({ ...params, limit, offset });
+      total = reads.get(`es count ${JSON.stringify([reseller, sw, ct])}`, () => s.countStmt.get(params)!, () => 8);
+      raw = offset >= MARK_EVERY ? markedPage(reseller, sw, ct, offset, limit) : s.pageStmt.all({ ...params, limit, offset });
     }
     const rows: CustomerListRow[] = new Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
@@ -191,31 +196,13 @@ export function createEmailsrvrStore(db: DB) {
     customerByReference(reseller: number, referenceNumber: string): AccountRow | undefined {
       return s.byReference.get(reseller, referenceNumber);
     },
-    /**
-     * One page of the reseller's customers, ordered by name (then account number), and the total;
-     * remembered until the database changes (shared: never change it).
-     */
+    /** One page of the reseller's customers, ordered by name (then account number), and the total. */
     customers(reseller: number, search: CustomerSearch, offset: number, limit: number): CustomerPage {
-      // JSON.stringify keeps the search texts apart whatever they contain; -0 is its own key.
-      const key = `page\0${reseller}\0${Object.is(offset, -0) ? '-0' : offset}\0${limit}\0${JSON.stringify(search.startswith ?? null)}\0${JSON.stringify(search.contains ?? null)}`;
-      return remember(key, () => customerPage(reseller, search, offset, limit))!;
+      return customerPage(reseller, search, offset, limit);
     },
     addCustomer(reseller: number, name: string, referenceNumber: string | null): AccountRow {
-      const before = currentVersion();
       const r = s.insert.run(name, referenceNumber, reseller);
       const accountNumber = insertedId(db, r);
-      // In memory the version is total_changes(): one more means this row and nothing else changed
-      // since `before`, so counts made at `before` hold still, the reseller's with one more.
-      if (typeof before === 'number' && r.changes === 1 && counts.size > 0) {
-        const after = currentVersion();
-        if (after === before + 1) {
-          for (const [owner, known] of counts) {
-            if (known.version !== before) continue;
-            known.version = after;
-            if (owner === reseller) known.n++;
-          }
-        }
-      }
       // A text with a lone surrogate is stored otherwise than given (U+FFFD): read such a row back.
       // Any other is the row as just written (TEXT keeps the strings given).
       if (!storedAsGiven(name) || (referenceNumber !== null && !storedAsGiven(referenceNumber))) return s.byNumber.get(accountNumber)!;

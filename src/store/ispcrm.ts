@@ -6,10 +6,11 @@
  * the `created_from` / `created_upto` filters compare the first ten characters.
  */
 import type { Statement } from 'better-sqlite3';
-import { pageClause, type DB } from './db.js';
+import { pageClause, preparedByShape, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
-import { ReadCache } from './read-cache.js';
+import { readCache } from './read-cache.js';
+import { MARK_EVERY, pageFrom, type MarkedList } from './page-marks.js';
 import { memoize } from '../core/memoize.js';
 import { insertedId, isOverlay } from './overlay.js';
 
@@ -344,11 +345,10 @@ export function createIspcrmStore(db: DB) {
   const FTS_FROM = isOverlay(db)
     ? '(SELECT rowid AS id FROM fts_ispcrm_customers WHERE fts_ispcrm_customers MATCH ? UNION SELECT id FROM main.ispcrm_customers) f CROSS JOIN ispcrm_customers c ON c.id = f.id WHERE'
     : 'fts_ispcrm_customers CROSS JOIN ispcrm_customers c ON c.id = fts_ispcrm_customers.rowid WHERE fts_ispcrm_customers MATCH ? AND';
-  const countStmts = new Map<string, Statement>();
-  const pageStmts = new Map<string, Statement>();
-  const pageServicesStmts = new Map<number, Statement>();
-  // Counts and credential checks, remembered until the next write to this database.
-  const reads = new ReadCache<number | IspcrmUser | null>(db);
+  // Statements whose SQL depends on the request's filters, order or page size.
+  const stmt = preparedByShape<Statement>();
+  // Page marks and credential checks, remembered until the next write to this database.
+  const reads = readCache(db);
   const customerInScope = db.prepare(`SELECT * FROM ispcrm_customers c
     WHERE c.id = @id AND c.ispid = @scopeIsp AND (@scopeReseller IS NULL OR c.resellerid = @scopeReseller)`);
   const insertCustomer = db.prepare(`INSERT INTO ispcrm_customers
@@ -358,7 +358,6 @@ export function createIspcrmStore(db: DB) {
   const deleteCustomer = db.prepare('DELETE FROM ispcrm_customers WHERE id = ?');
   const insertReset = db.prepare(`INSERT INTO ispcrm_password_resets (customerid, userid, email, mobile, subject, body, created)
     VALUES (@customerid, @userid, @email, @mobile, @subject, @body, @created)`);
-  const updateStmts = new Map<string, ReturnType<DB['prepare']>>();
 
   function scopeParams(scope: IspcrmScope) {
     return { scopeIsp: scope.ispid, scopeReseller: scope.resellerid };
@@ -374,43 +373,55 @@ export function createIspcrmStore(db: DB) {
   }
 
   function countStmt(fts: boolean, clause: string): Statement {
-    const key = `${fts} ${clause}`;
-    let stmt = countStmts.get(key);
-    if (!stmt) {
-      stmt = db.prepare(`SELECT COUNT(*) FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause}`).pluck();
-      countStmts.set(key, stmt);
-    }
-    return stmt;
+    return stmt(`count ${fts} ${clause}`, () => db.prepare(`SELECT COUNT(*) FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause}`).pluck());
   }
 
   function pageStmt(field: IspcrmSortField, order: IspcrmSortOrder, fts: boolean, clause: string): Statement {
-    const key = `${field} ${order} ${fts} ${clause}`;
-    let stmt = pageStmts.get(key);
-    if (!stmt) {
+    return stmt(`page ${field} ${order} ${fts} ${clause}`, () => {
       const dir = order === 'desc' ? 'DESC' : 'ASC';
       const tie = field === 'id' ? '' : `, c.id ${dir}`;
-      stmt = db.prepare(`SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} ${pageClause()}`).raw();
-      pageStmts.set(key, stmt);
-    }
-    return stmt;
+      return db.prepare(`SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} ${pageClause()}`).raw();
+    });
+  }
+
+  /**
+   * In id order (the default) and without the trigram index, a page at or past MARK_EVERY starts
+   * from a page mark (page-marks.ts): `c.id >= mark` (`<=` descending) on the scope index, which
+   * ends with the id, so the rows before the mark are never walked. Null when that does not apply.
+   */
+  function markedRows(q: Query, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): unknown[][] | null {
+    if (sort !== 'id' || q.fts || offset < MARK_EVERY) return null;
+    const desc = order === 'desc';
+    const cond = `${q.clause} AND c.id ${desc ? '<=' : '>='} ?`;
+    const orderBy = `ORDER BY c.id ${desc ? 'DESC' : 'ASC'}`;
+    const step = stmt(`step ${cond} ${orderBy}`, () => db.prepare(`SELECT c.id FROM ispcrm_customers c WHERE ${cond} ${orderBy} ${pageClause('1')}`).pluck());
+    const list: MarkedList<[number]> = {
+      key: `ispcrm ${order} ${q.clause} ${JSON.stringify(q.params)}`,
+      step: (from, skip) => {
+        const id = step.get(...q.params, from === null ? (desc ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER) : from[0], skip) as number | undefined;
+        return id === undefined ? undefined : [id];
+      },
+    };
+    const at = pageFrom(reads, list, offset);
+    if (at === null) return [];
+    const page = stmt(`marked ${cond} ${orderBy}`, () => db.prepare(`SELECT ${PAGE_COLUMNS} FROM ispcrm_customers c WHERE ${cond} ${orderBy} ${pageClause()}`).raw());
+    return page.all(...q.params, at.from[0], limit, at.skip) as unknown[][];
   }
 
   /** The services of up to `n` customers in one query (n rounded up to a power of two: few statements). */
   function pageServicesStmt(n: number): { stmt: Statement; size: number } {
     let size = 1;
     while (size < n) size *= 2;
-    let stmt = pageServicesStmts.get(size);
-    if (!stmt) {
-      stmt = db.prepare(`SELECT customerid, id, username, plan, status, created FROM ispcrm_services
-        WHERE customerid IN (${Array.from({ length: size }, () => '?').join(', ')}) ORDER BY customerid, id`).raw();
-      pageServicesStmts.set(size, stmt);
-    }
-    return { stmt, size };
+    return {
+      stmt: stmt(`services ${size}`, () => db.prepare(`SELECT customerid, id, username, plan, status, created FROM ispcrm_services
+        WHERE customerid IN (${Array.from({ length: size }, () => '?').join(', ')}) ORDER BY customerid, id`).raw()),
+      size,
+    };
   }
 
   /** One page of customers and, read by one query, every service of theirs. */
   function pageRows(q: Query, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): IspcrmPage {
-    const customers = pageStmt(sort, order, q.fts, q.clause).all(...q.params, limit, offset) as unknown[][];
+    const customers = markedRows(q, sort, order, limit, offset) ?? (pageStmt(sort, order, q.fts, q.clause).all(...q.params, limit, offset) as unknown[][]);
     if (customers.length === 0) return { customers, services: [] };
     const { stmt, size } = pageServicesStmt(customers.length);
     const ids: unknown[] = new Array(size);
@@ -421,12 +432,11 @@ export function createIspcrmStore(db: DB) {
   return {
     /** The active user with these credentials (remembered, like counts, until the database changes). */
     authenticate(userid: number, apiKey: string): IspcrmUser | undefined {
-      // Frozen: one object answers every call until the next write.
-      const user = reads.get(`user ${userid} ${apiKey}`, () => {
+      // Frozen: one object answers every call until the next write. A miss is not remembered.
+      return reads.get(`isp user ${userid} ${apiKey}`, () => {
         const row = userByKey.get(userid, apiKey) as IspcrmUser | undefined;
-        return row ? Object.freeze(row) : null;
-      }) as IspcrmUser | null;
-      return user ?? undefined;
+        return row ? Object.freeze(row) : undefined;
+      }, () => 256);
     },
 
     reseller(id: number): IspcrmReseller | undefined {
@@ -435,7 +445,7 @@ export function createIspcrmStore(db: DB) {
 
     count(scope: IspcrmScope, filter: IspcrmListFilter): number {
       const q = query(scope, filter);
-      return reads.get(`count ${q.fts} ${q.clause} ${JSON.stringify(q.params)}`, () => countStmt(q.fts, q.clause).get(...q.params) as number) as number;
+      return countStmt(q.fts, q.clause).get(...q.params) as number;
     },
 
     /** One page of customers with their services. */
@@ -455,14 +465,10 @@ export function createIspcrmStore(db: DB) {
     /** Write the given columns (and the update time) of one customer, plus an optional reset message, atomically. */
     update(id: number, changes: Partial<Record<CustomerField, string | null>>, updated: string, reset: PasswordReset | null): void {
       const cols = CUSTOMER_FIELDS.filter((f) => f in changes);
-      const key = cols.join(',');
-      let stmt = updateStmts.get(key);
-      if (!stmt) {
+      const s = stmt(`update ${cols.join(',')}`, () => {
         const sets = [...cols.map((c) => `${c} = @${c}`), 'updated = @updated'];
-        stmt = db.prepare(`UPDATE ispcrm_customers SET ${sets.join(', ')} WHERE id = @id`);
-        updateStmts.set(key, stmt);
-      }
-      const s = stmt;
+        return db.prepare(`UPDATE ispcrm_customers SET ${sets.join(', ')} WHERE id = @id`);
+      });
       db.transaction(() => {
         s.run({ ...changes, updated, id });
         if (reset) insertReset.run(reset);

@@ -3,9 +3,10 @@
  * on), and customers. Prepared statements only; no HTTP here.
  */
 import type { Statement } from 'better-sqlite3';
-import { pageClause, storedAsGiven, type DB } from './db.js';
+import { pageClause, preparedByShape, storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
-import { ReadCache } from './read-cache.js';
+import { readCache } from './read-cache.js';
+import { MARK_EVERY, pageFrom } from './page-marks.js';
 import { insertedId } from './overlay.js';
 
 export const mgmtTables: VendorTable[] = [
@@ -179,6 +180,9 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** Accounts a find reads as one merged arm each (see find). */
+const MAX_ARMS = 64;
+
 export function createMgmtStore(db: DB) {
   // Unicode-aware case folding (SQLite's own lower()/LIKE only fold ASCII).
   db.function('mgmt_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
@@ -190,9 +194,9 @@ export function createMgmtStore(db: DB) {
       birth_date, gender, organization_name, email, phone, street, city, state, zip_code, country_code, created_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const setCode = db.prepare('UPDATE mgmt_customers SET code = ? WHERE id = ?');
-  const findStatements = new Map<string, { count: Statement; page: Statement }>();
-  // Answers derived from reads only (find and load bodies, authenticated users), kept until the next write.
-  const reads = new ReadCache<object>(db);
+  const findStatements = preparedByShape<{ count: Statement; step: Statement; marked: Statement }>();
+  // Answers derived from reads only (find and load bodies, authenticated users, totals, page marks), kept until the next write.
+  const reads = readCache(db);
 
   const insertTx = db.transaction((c: NewCustomer, createdAt: string): number => {
     const id = insertedId(db, insert.run(c.code ?? '', c.accountId, c.title, c.firstName, c.middleName, c.lastName, c.suffix, c.birthDate, c.gender,
@@ -202,14 +206,6 @@ export function createMgmtStore(db: DB) {
   });
 
   return {
-    /**
-     * `compute()`'s answer, remembered under `key` until this database changes. Only for answers
-     * made from reads alone; the caller's key must name everything the answer depends on.
-     */
-    remember<T extends object>(key: string, compute: () => T, size?: (answer: T) => number): T {
-      return reads.get(key, compute, size as ((v: object) => number) | undefined) as T;
-    },
-
     userByLogin(login: string): MgmtUser | undefined {
       const row = userByLogin.get(login) as { id: number; login: string; passwordHash: string; active: number } | undefined;
       return row ? { ...row, active: row.active === 1 } : undefined;
@@ -288,24 +284,43 @@ export function createMgmtStore(db: DB) {
         }
       }
       const clause = where.join(' AND ');
-      let stmts = findStatements.get(clause);
-      if (stmts === undefined) {
-        // The shape depends only on which filters are present (column names from a fixed table), so
-        // there are few distinct statements: prepare each once per database.
-        stmts = {
-          count: db.prepare(`SELECT COUNT(*) FROM mgmt_customers WHERE ${clause}`).pluck(),
-          page: db.prepare(`SELECT ${SELECT_COLUMNS} FROM mgmt_customers WHERE ${clause} ORDER BY id ${pageClause()}`).raw(),
-        };
-        findStatements.set(clause, stmts);
+      // The rows from id @from on, in id order: one arm per account, each read in order from the
+      // account index and merged by SQLite (an IN list over the index would be sorted whole).
+      const filterClause = where.slice(1).map((w) => ` AND ${w}`).join('');
+      // Past MAX_ARMS accounts (SQLite takes at most 500 arms) the IN list is read and sorted instead.
+      const merged = accountIds.length <= MAX_ARMS;
+      const fromId = (cols: string) => (merged
+        ? accountIds.map(() => `SELECT ${cols} FROM mgmt_customers WHERE account_id = ?${filterClause} AND id >= ?`).join(' UNION ALL ')
+        : `SELECT ${cols} FROM mgmt_customers WHERE ${clause} AND id >= ?`);
+      const fromParams = (from: number) => (merged ? accountIds.flatMap((a) => [a, ...params.slice(accountIds.length), from]) : [...params, from]);
+      // The shape depends only on which filters are present (column names from a fixed table), so
+      // there are few distinct statements: each is prepared once per database.
+      const stmts = findStatements(clause, () => ({
+        count: db.prepare(`SELECT COUNT(*) FROM mgmt_customers WHERE ${clause}`).pluck(),
+        step: db.prepare(`${fromId('id')} ORDER BY id ${pageClause('1')}`).pluck(),
+        marked: db.prepare(`${fromId(SELECT_COLUMNS)} ORDER BY id ${pageClause()}`).raw(),
+      }));
+      const listKey = `mgmt ${clause} ${JSON.stringify(params)}`;
+      let rows: unknown[][];
+      if (offset < MARK_EVERY) rows = stmts.marked.all(...fromParams(Number.MIN_SAFE_INTEGER), limit, offset) as unknown[][];
+      else {
+        // A deep page starts from a page mark (page-marks.ts), never walking the rows before it.
+        const at = pageFrom(reads, {
+          key: listKey,
+          step: (from: [number] | null, skip: number) => {
+            const id = stmts.step.get(...fromParams(from === null ? Number.MIN_SAFE_INTEGER : from[0]), skip) as number | undefined;
+            return id === undefined ? undefined : [id] as [number];
+          },
+        }, offset);
+        rows = at === null ? [] : stmts.marked.all(...fromParams(at.from[0]), limit, at.skip) as unknown[][];
       }
-      const rows = stmts.page.all(...params, limit, offset) as unknown[][];
       const items: MgmtCustomer[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) items[i] = customerOf(rows[i]);
       // A page that is not full ends the matches, so it tells the total: count only otherwise
-      // (a full page, or an empty one past the start), which saves a second scan on most searches.
+      // (a full page, or an empty one past the start), once per data version.
       const total = items.length > 0 && items.length < limit ? offset + items.length
         : items.length === 0 && offset === 0 ? 0
-          : stmts.count.get(...params) as number;
+          : reads.get(`mgmt count ${listKey}`, () => stmts.count.get(...params) as number, () => 8);
       return { total, items };
     },
   };

@@ -3,10 +3,12 @@
  * keys and portal users, reseller portals, and the contact e-mails the API "sends".
  * Column names follow the API's field names, so fixtures read like API objects.
  */
-import { pageClause, preparedOnUse, type DB } from './db.js';
+import type { Statement } from 'better-sqlite3';
+import { pageClause, preparedByShape, preparedOnUse, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
-import { changeVersion } from './read-cache.js';
+import { readCache, textBytes } from './read-cache.js';
+import { MARK_EVERY, markedTotal, pageFrom, type MarkedList } from './page-marks.js';
 import { insertedId, isOverlay } from './overlay.js';
 
 
@@ -268,6 +270,17 @@ const TREE = `WITH RECURSIVE tree(id) AS (
   SELECT id FROM rackcorp_customers WHERE id = @root
   UNION ALL SELECT c.id FROM rackcorp_customers c JOIN tree t ON c.parentID = t.id)`;
 
+/**
+ * True when customer c is @root or below it: its parent is, or an ancestor is (walked up the
+ * parent links, a point lookup per level; UNION stops at a cycle). A row's own test, so a list
+ * can be read by id from any point without walking the tree.
+ */
+const UNDER = `(c.id = @root OR c.parentID = @root OR EXISTS (WITH RECURSIVE up(id) AS (
+  SELECT c.parentID UNION SELECT a.parentID FROM rackcorp_customers a JOIN up ON a.id = up.id) SELECT 1 FROM up WHERE up.id = @root))`;
+
+/** Trees up to this size are listed by walking them; bigger ones by page marks. */
+const SMALL_TREE = 1000;
+
 export function createRackcorpStore(db: DB) {
   const s = preparedOnUse({
     byId: () => db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
@@ -303,6 +316,10 @@ export function createRackcorpStore(db: DB) {
       (customerId, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email)
       VALUES (?, ?, ?, ?, ?, ?, ?)`),
     unindexedCount: () => db.prepare<[], number>('SELECT COUNT(*) FROM fts_rackcorp_unindexed').pluck(),
+    // The size of a tree, counted up to one row past SMALL_TREE (the walk stops there).
+    treeProbe: () => db.prepare<[number], number>(`WITH RECURSIVE tree(id) AS (
+      SELECT id FROM rackcorp_customers WHERE id = ?
+      UNION ALL SELECT c.id FROM rackcorp_customers c JOIN tree t ON c.parentID = t.id LIMIT ${SMALL_TREE + 1}) SELECT COUNT(*) FROM tree`).pluck(),
     anyUnindexed: () => db.prepare<[], number>('SELECT EXISTS (SELECT 1 FROM fts_rackcorp_unindexed)').pluck(),
     insertUser: () => db.prepare('INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)'),
     markReseller: () => db.prepare('UPDATE rackcorp_customers SET isreseller = 1, dateModified = ? WHERE id = ?'),
@@ -336,55 +353,33 @@ export function createRackcorpStore(db: DB) {
     }
     return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
-  /*
-   * Derived data (parent links, and what the routes memoise through `memo`: answers built from
-   * rows) is kept until the database changes. `total_changes()` counts every row this connection
-   * inserted, updated or deleted, triggers included, and never goes back (a rollback does not
-   * lower it), so a different count means "something may have changed": everything is dropped.
-   * Reading it is a trivial statement (well under a microsecond). A file database can also be
-   * changed by another connection: there `data_version` is part of the generation. Nothing is
-   * cached or read from the cache inside a transaction (its writes could still be rolled back).
-   * Every path to new data (reset, restore) replaces the database, and with it this store.
-   */
-  let changeCount: (() => unknown) | undefined;
-  let generation: unknown;
-  const parentLinks = new Map<number, number | null>();
-  const memos = new Map<string, Map<unknown, unknown>>();
-  /** What the memoised values weigh (about their size in characters), against MEMO_BUDGET. */
-  let memoWeight = 0;
-  /** True when the caches may be used (they are cleared first if the database changed). */
-  function cacheUsable(): boolean {
-    changeCount ??= changeVersion(db);
-    const g = changeCount();
-    if (g === null) return false;
-    if (g !== generation) {
-      generation = g;
-      parentLinks.clear();
-      memos.clear();
-      memoWeight = 0;
-    }
-    return true;
-  }
-  /** Bounds on the caches (per state): past them a cache starts again empty. */
+  // Derived data (parent links, list totals and page marks) lives in the database's read cache,
+  // kept until the data changes (read-cache.ts).
+  const cache = readCache(db);
+  /** Parent links one call keeps at most (a keyword list tests many candidates). */
   const MAX_PARENT_LINKS = 50_000;
-  const MEMO_BUDGET = 1_000_000;
 
   // Statements built from a filter or column set are prepared once per shape and reused.
-  const updateCache = new Map<string, import('better-sqlite3').Statement>();
-  const listCache = new Map<string, { count: import('better-sqlite3').Statement; page: import('better-sqlite3').Statement }>();
-  const ftsCache = new Map<string, import('better-sqlite3').Statement>();
+  const stmt = preparedByShape<Statement>();
+  const treeStmts = preparedByShape<{ count: Statement; page: Statement }>();
+
+  /** The parent of customer `id` (null: none; undefined: no such customer), remembered until the data changes. */
+  const parentLink = (id: number): number | null | undefined => cache.get(`rc parent ${id}`, () => s.parentOf.get(id), () => 8);
 
   /**
    * Whether `id` is an existing customer that is `root` or below it: walk up the parent links (a
    * point lookup per level; the caller's tree is never listed, so this costs the same however big
-   * it is). `parents` caches links for one call that tests many ids.
+   * it is). `parents` keeps links for one call that tests many ids; such a call (`bulk`) reads
+   * each id's own link directly, so only the few inner nodes above them go to the read cache.
    */
-  function visibleWith(parents: Map<number, number | null>, root: number, id: number): boolean {
+  function visibleWith(parents: Map<number, number | null>, root: number, id: number, bulk = false): boolean {
     let cur = id;
     for (let depth = 0; depth < 1000; depth++) {
+      // An ancestor reached through a parent link exists (foreign key): no lookup needed to stop at root.
+      if (depth > 0 && cur === root) return true;
       let p = parents.get(cur);
       if (p === undefined) {
-        const parentID = s.parentOf.get(cur);
+        const parentID = bulk && depth === 0 ? s.parentOf.get(cur) : parentLink(cur);
         if (parentID === undefined) return false;
         p = parentID;
         if (parents.size >= MAX_PARENT_LINKS) parents.clear();
@@ -407,23 +402,44 @@ export function createRackcorpStore(db: DB) {
     // which the index may also offer under its old text: UNION, not UNION ALL) are read only while there are any:
     // the union with them costs a sort of every candidate, a few milliseconds at a million rows.
     const waiting = s.anyUnindexed.get() === 1;
-    const key = waiting ? `w ${where}` : where;
-    let stmt = ftsCache.get(key);
-    if (!stmt) {
+    const st = stmt(`fts ${waiting} ${where}`, () => {
       // The index's candidates (and the waiting rows), each tested by the same filters, by id.
       const indexed = `SELECT c.id AS id FROM fts_rackcorp_customers CROSS JOIN rackcorp_customers c ON c.id = fts_rackcorp_customers.rowid
         ${where} AND fts_rackcorp_customers MATCH @fts`;
-      stmt = db.prepare(waiting
+      return db.prepare(waiting
         ? `${indexed} UNION SELECT c.id AS id FROM fts_rackcorp_unindexed u CROSS JOIN rackcorp_customers c ON c.id = u.id ${where} ORDER BY 1`
         : `${indexed} ORDER BY c.id`).pluck();
-      ftsCache.set(key, stmt);
-    }
+    });
     delete params.root;
     params.fts = trigramQuery(f.keyword!);
-    const parents = cacheUsable() ? parentLinks : new Map<number, number | null>();
-    const ids = (stmt.all(params) as number[]).filter((id) => visibleWith(parents, root, id));
+    const parents = new Map<number, number | null>();
+    const ids = (st.all(params) as number[]).filter((id) => visibleWith(parents, root, id, true));
     const rows = ids.slice(start, start + window).map((id) => toSummary(s.summaryById.get(id)!));
     return { count: ids.length, rows };
+  }
+
+  /**
+   * A list of a big tree, in id order, by page marks (page-marks.ts): the rows are read from the
+   * table by id and tested by UNDER, so a page walks fewer than MARK_EVERY rows before its own,
+   * and the total is counted once per data version (a walk of the table by id, in SQLite).
+   */
+  function listByMarks(root: number, where: string, params: Record<string, unknown>, start: number, window: number): { count: number; rows: CustomerSummaryRow[] } {
+    const cond = `c.id >= @from AND ${UNDER}${where ? ` AND ${where.slice('WHERE '.length)}` : ''}`;
+    const step = stmt(`step ${cond}`, () => db.prepare(`SELECT c.id FROM rackcorp_customers c WHERE ${cond} ORDER BY c.id ${pageClause('1', '@skip')}`).pluck());
+    const tail = stmt(`tail ${cond}`, () => db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM rackcorp_customers c WHERE ${cond} ORDER BY c.id ${pageClause('@limit', '0')})`).pluck());
+    const page = stmt(`page ${cond}`, () => db.prepare(`SELECT ${SUMMARY_COLS.map((c) => `c.${c}`).join(', ')} FROM rackcorp_customers c
+      WHERE ${cond} ORDER BY c.id ${pageClause('@limit', '@skip')}`).raw());
+    const list: MarkedList<[number]> = {
+      key: `rackcorp ${cond} ${JSON.stringify(params)}`,
+      step: (from, skip) => {
+        const id = step.get({ ...params, from: from === null ? Number.MIN_SAFE_INTEGER : from[0], skip }) as number | undefined;
+        return id === undefined ? undefined : [id];
+      },
+    };
+    const count = markedTotal(cache, list, (from) => tail.get({ ...params, from: from[0], limit: MARK_EVERY + 1 }) as number);
+    const at = start < count ? pageFrom(cache, list, start) : null;
+    const rows = at === null ? [] : (page.all({ ...params, from: at.from[0], skip: at.skip, limit: window }) as SummaryRaw[]).map(toSummary);
+    return { count, rows };
   }
 
   function insertLocations(id: number, locations: LocationInput[]): void {
@@ -452,14 +468,11 @@ export function createRackcorpStore(db: DB) {
     update: () => db.transaction((id: number, fields: Partial<CustomerRow>, now: number, lists: CustomerLists) => {
       const cols = Object.keys(fields);
       const merged = { ...s.byId.get(id)!, ...fields };
-      const key = cols.sort().join(',');
-      let stmt = updateCache.get(key);
-      if (!stmt) {
+      const update = stmt(`update ${cols.sort().join(',')}`, () => {
         const set = [...cols.map((c) => `"${c}" = @${c}`), 'stdName = @stdName', 'dateModified = @now'];
-        stmt = db.prepare(`UPDATE rackcorp_customers SET ${set.join(', ')} WHERE id = @id`);
-        updateCache.set(key, stmt);
-      }
-      stmt.run({ ...fields, stdName: standardName(merged), now, id });
+        return db.prepare(`UPDATE rackcorp_customers SET ${set.join(', ')} WHERE id = @id`);
+      });
+      update.run({ ...fields, stdName: standardName(merged), now, id });
       // The lists given replace the customer's: the API shows them without row ids, in order.
       if (lists.locations) {
         s.deleteLocations.run(id);
@@ -472,39 +485,13 @@ export function createRackcorpStore(db: DB) {
     }),
   });
 
-  /**
-   * `make()`'s value for `key` of `kind`, kept until the database changes. Only for values that
-   * depend on nothing but the data and the key (not the caller, the clock or the request);
-   * callers must not change what they get. `weigh` tells a value's size (about its characters);
-   * the memo keeps about MEMO_BUDGET of them per state (starting again empty past it), and none
-   * heavier than a sixteenth of it.
-   */
-  function memo<T>(kind: string, key: unknown, make: () => T, weigh: (v: T) => number): T {
-    if (!cacheUsable()) return make();
-    let m = memos.get(kind);
-    let v = m?.get(key) as T | undefined;
-    if (v !== undefined) return v;
-    v = make();
-    const w = weigh(v) + 64 + (typeof key === 'string' ? key.length : 0);
-    if (w > MEMO_BUDGET / 16) return v;
-    if (memoWeight + w > MEMO_BUDGET) {
-      memos.clear();
-      memoWeight = 0;
-      m = undefined;
-    }
-    if (!m) memos.set(kind, (m = new Map()));
-    m.set(key, v);
-    memoWeight += w;
-    return v;
-  }
-
   return {
     get(id: number): CustomerRow | undefined {
       return s.byId.get(id);
     },
     /** True when `id` is `root` or one of its descendants. */
     visible(root: number, id: number): boolean {
-      return visibleWith(cacheUsable() ? parentLinks : new Map(), root, id);
+      return visibleWith(new Map(), root, id);
     },
     /** The customer as customer.get shows it (one statement, parent's stdName included), or undefined. */
     detail(id: number): CustomerDetailRow | undefined {
@@ -536,12 +523,14 @@ export function createRackcorpStore(db: DB) {
       }
       return out;
     },
-    memo,
-    /** The API key's secret and customer, as `[secret, customerId]` (one array, no object: read on every request). */
-    apiKeySecret: (uuid: string) => memo('auth.key', uuid, () => s.keySecret.get(uuid), () => 64),
-    /** Whether user `id` exists, belongs to `customerId` and is ACTIVE (exact, case-sensitive status). */
+    /**
+     * The API key's secret and customer, as `[secret, customerId]` (one array, no object: read on
+     * every request); remembered until the data changes, an unknown key never.
+     */
+    apiKeySecret: (uuid: string) => cache.get(`rc key ${uuid}`, () => s.keySecret.get(uuid), (k) => (k ? textBytes(k[0]) + 64 : 0)),
+    /** Whether user `id` (of a verified session token) exists, belongs to `customerId` and is ACTIVE (exact, case-sensitive status). */
     isActiveUser: (id: number, customerId: number) =>
-      memo('auth.activeUser', `${id} ${customerId}`, () => s.activeUser.get(id, customerId) !== undefined, () => 8),
+      cache.get(`rc active ${id} ${customerId}`, () => s.activeUser.get(id, customerId) !== undefined, () => 8),
     userByLogin: (login: string) => s.userByLogin.get(login),
     partnerCustomer: (code: string) => s.partner.get(code)?.id,
     /** Customers of `root`'s tree matching the filter: total count and one page, ordered by id. */
@@ -549,18 +538,23 @@ export function createRackcorpStore(db: DB) {
       // A trigram index needs three characters; shorter keywords take the scan below.
       if (f.keyword !== undefined && trigramQuery(f.keyword) !== null) return listByKeyword(root, f, start, window);
       const { where, params } = filterSql(root, f);
-      let st = listCache.get(where);
-      if (!st) {
-        const from = `${TREE} SELECT %COLS% FROM rackcorp_customers c JOIN tree t ON t.id = c.id ${where}`;
-        st = {
-          count: db.prepare(from.replace('%COLS%', 'COUNT(*) AS n')),
-          page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id ${pageClause('@limit', '@offset')}`).raw(),
-        };
-        listCache.set(where, st);
+      // A small tree is listed by walking it (a few hundred rows); a big one by page marks, which
+      // never walks it on a page (see listByMarks). The probe stops walking past SMALL_TREE rows.
+      if (cache.get(`rc small ${root}`, () => s.treeProbe.get(root)! <= SMALL_TREE, () => 8)) {
+        const st = treeStmts(where, () => {
+          // CROSS JOIN: the tree first, its rows looked up by id (SQLite otherwise scans the whole
+          // table in id order, probing the tree: every row of a million for a tree of twelve).
+          const from = `${TREE} SELECT %COLS% FROM tree t CROSS JOIN rackcorp_customers c ON c.id = t.id ${where}`;
+          return {
+            count: db.prepare(from.replace('%COLS%', 'COUNT(*) AS n')),
+            page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id ${pageClause('@limit', '@offset')}`).raw(),
+          };
+        });
+        const count = (st.count.get(params) as { n: number }).n;
+        const rows = (st.page.all({ ...params, limit: window, offset: start }) as SummaryRaw[]).map(toSummary);
+        return { count, rows };
       }
-      const count = (st.count.get(params) as { n: number }).n;
-      const rows = (st.page.all({ ...params, limit: window, offset: start }) as SummaryRaw[]).map(toSummary);
-      return { count, rows };
+      return listByMarks(root, where, params, start, window);
     },
     create(c: NewCustomer): number {
       return tx.create(c);

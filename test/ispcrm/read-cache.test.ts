@@ -52,7 +52,7 @@ describe('ReadCache', () => {
   it('answers again only while nothing was written, and never inside a transaction', () => {
     const db = new Database(':memory:');
     db.exec('CREATE TABLE t (x INTEGER)');
-    const cache = new ReadCache<number>(db);
+    const cache = new ReadCache(db);
     let computed = 0;
     const count = () => cache.get('n', () => { computed++; return db.prepare('SELECT COUNT(*) FROM t').pluck().get() as number; });
     expect(count()).toBe(0);
@@ -71,6 +71,24 @@ describe('ReadCache', () => {
     db.close();
   });
 
+  it('holds at most its bound in bytes, the oldest entries going first, and never a miss', () => {
+    const db = new Database(':memory:');
+    const cache = new ReadCache(db, 64 * 1024);
+    for (let i = 0; i < 100; i++) cache.get(`k${i}`, () => 'x'.repeat(1000));
+    expect(cache.bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(cache.bytes).toBeGreaterThan(32 * 1024);
+    let computed = 0;
+    cache.get('k99', () => { computed++; return 'y'; });
+    expect(computed).toBe(0);
+    cache.get('k0', () => { computed++; return 'y'; });
+    expect(computed).toBe(1);
+    const before = cache.bytes;
+    for (let i = 0; i < 3; i++) expect(cache.get('missing', () => { computed++; return undefined; })).toBeUndefined();
+    expect(computed).toBe(4);
+    expect(cache.bytes).toBe(before);
+    db.close();
+  });
+
   it('sees a commit made by another connection to the same file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'read-cache-'));
     try {
@@ -79,7 +97,7 @@ describe('ReadCache', () => {
       a.pragma('journal_mode = WAL');
       a.exec('CREATE TABLE t (x INTEGER)');
       const b = new Database(file);
-      const cache = new ReadCache<number>(a);
+      const cache = new ReadCache(a);
       const count = () => cache.get('n', () => a.prepare('SELECT COUNT(*) FROM t').pluck().get() as number);
       expect(count()).toBe(0);
       b.prepare('INSERT INTO t VALUES (1)').run();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { createRackcorpStore } from '../../src/store/rackcorp.js';
+import { readCache } from '../../src/store/read-cache.js';
 import { API_SECRET, API_UUID, basic, call, login } from './helpers.js';
 
 const REST = '/api/rest/v2.9';
@@ -60,8 +61,9 @@ describe('RackCorp answers kept until the data changes', () => {
   });
 
   it('does not keep what a rolled-back transaction showed', async () => {
-    const store = app.registry.get(session).use(createRackcorpStore);
-    const name = () => store.memo('test.name', 456, () => store.detail(456)?.companyName ?? null, () => 1);
+    const state = app.registry.get(session);
+    const store = state.use(createRackcorpStore);
+    const name = () => readCache(state.db).get('test.name', () => store.detail(456)?.companyName ?? null, () => 1);
     const before = name();
     const d = db();
     expect(() => d.transaction(() => {
@@ -99,5 +101,26 @@ describe('RackCorp answers kept until the data changes', () => {
     const after = await list('keyword=Cachetest');
     expect(after.count).toBe(before + 1);
     expect((await get(created.body.customerid)).customer.stdName).toBe('Cachetest Pty');
+  });
+});
+
+describe('RackCorp: requests with made-up credentials do not fill the read cache', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+
+  it('an unknown API key is looked up every time and leaves the cache as it was', async () => {
+    const state = app.registry.defaultState;
+    const h = basic(API_UUID, API_SECRET);
+    expect((await call(app, { method: 'GET', url: '/api/rest/v2.9/customers/123', headers: h })).body.code).toBe('OK');
+    const held = readCache(state.db).bytes;
+    expect(held).toBeGreaterThan(0);
+    for (let i = 0; i < 50; i++) {
+      const uuid = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      const r = await call(app, { method: 'GET', url: '/api/rest/v2.9/customers/123', headers: basic(uuid, 'x'.repeat(200)) });
+      expect(r.body.code).toBe('FAULT');
+    }
+    expect(readCache(state.db).bytes).toBe(held);
+    expect((await call(app, { method: 'GET', url: '/api/rest/v2.9/customers/123', headers: h })).body.code).toBe('OK');
   });
 });

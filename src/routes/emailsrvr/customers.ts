@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { compile, fieldErrors } from '../shared/validation.js';
 import type { AccountRow, CustomerPage, EmailsrvrStore } from '../../store/emailsrvr.js';
+import type { ReadCache } from '../../store/read-cache.js';
 import { faults, type Customer, type CustomerList } from './envelope.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -14,6 +15,8 @@ export const MAX_PAGE_SIZE = 250;
 
 export interface Context {
   store: EmailsrvrStore;
+  /** The state's read cache: list pages are remembered there until the data changes. */
+  reads: ReadCache;
   /** The authenticated (reseller) account. */
   me: AccountRow;
   /** Record a deviation on the journal entry. */
@@ -234,7 +237,12 @@ const index: Operation<IndexQuery> = {
     if (q.size !== undefined && q.size > MAX_PAGE_SIZE) ctx.warn(`size=${q.size} is above ${MAX_PAGE_SIZE}: served as ${MAX_PAGE_SIZE}`);
     // v1 pages by offset, v0 by 1-based page; offset wins when both are given.
     const offset = q.offset ?? ((q.page ?? 1) - 1) * size;
-    const page = ctx.store.customers(ctx.me.account_number, { startswith: q.startswith, contains: q.contains }, offset, size);
+    // The page depends on the caller, the search and the data alone: remembered until the data changes.
+    // JSON.stringify keeps the search texts apart whatever they contain; -0 is its own key.
+    const key = `es page ${ctx.me.account_number} ${Object.is(offset, -0) ? '-0' : offset} ${size} ${JSON.stringify(q.startswith ?? null)} ${JSON.stringify(q.contains ?? null)}`;
+    // About what a page holds once its list and documents are made from it (listOf).
+    const page = ctx.reads.get(key, () => ctx.store.customers(ctx.me.account_number, { startswith: q.startswith, contains: q.contains }, offset, size),
+      (p) => 64 + p.rows.length * 600);
     return { kind: 'list', list: listOf(page, offset, size) };
   },
 };

@@ -12,6 +12,7 @@ import type { VendorModule, FaultPresetAnswer } from '../shared/vendor.js';
 import { addXmlBodyParser } from '../shared/xml.js';
 import { installErrorPath } from '../shared/errors.js';
 import { createEmailsrvrStore, emailsrvrTables } from '../../store/emailsrvr.js';
+import { readCache } from '../../store/read-cache.js';
 import { authenticate, throttle, type AuthSettings } from './auth.js';
 import { operations, type Context, type Result } from './customers.js';
 import { emailsrvrContract } from './contract.js';
@@ -170,7 +171,7 @@ export const emailsrvr: VendorModule = {
           if (!me) throw faults.unauthorized('Unknown user key');
           const warnings = request.emulator.warnings;
           const warn = (m: string) => { warnings.push(m); };
-          const ctx: Context = { store, me, warn };
+          const ctx: Context = { store, reads: readCache(state.db), me, warn };
           const ct = request.headers['content-type'];
           const input = op.input({
             params: request.params as Record<string, string>,

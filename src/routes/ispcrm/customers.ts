@@ -17,8 +17,8 @@ import {
   type IspcrmUser,
   likePattern,
 } from '../../store/ispcrm.js';
-import type { TObject } from '@sinclair/typebox';
 import type { ReadCache } from '../../store/read-cache.js';
+import type { TObject } from '@sinclair/typebox';
 import { IspcrmError, RawJson, listJson } from './envelope.js';
 import { datetime, type Input } from './input.js';
 import {
@@ -34,10 +34,10 @@ import {
 
 export interface IspcrmContext {
   store: IspcrmStore;
+  /** The state's read cache: list answers are remembered there until the data changes. */
+  reads: ReadCache;
   clock: Clock;
   user: IspcrmUser;
-  /** List answers as JSON text, remembered until the database changes (one cache per state). */
-  lists: ReadCache<string>;
 }
 
 export interface IspcrmOperation<S extends TObject = TObject> {
@@ -123,15 +123,16 @@ const list: IspcrmOperation<typeof ListRequest> = {
     const showCount = input.get('show_count') === '1';
     const scope = scopeOf(ctx.user);
     // show_count=1 ignores rows_limit and rows_offset entirely (they are not even checked).
-    if (showCount) return ctx.store.count(scope, filter);
+    // Answers depend on the caller's scope and the filter alone (and the data): remembered until it changes.
+    if (showCount) return ctx.reads.get(`isp count ${JSON.stringify([scope, filter])}`, () => ctx.store.count(scope, filter), () => 8);
     const asked = input.get('rows_limit') ?? ListRequest.properties.rows_limit.default;
     if (asked > MAX_ROWS_LIMIT) input.note(`rows_limit ${asked} counts as ${MAX_ROWS_LIMIT} (NeuCRM's maximum)`);
     const limit = Math.min(asked, MAX_ROWS_LIMIT);
     const offset = input.get('rows_offset') ?? ListRequest.properties.rows_offset.default;
     const sort: IspcrmSortField = input.get('sort_field') ?? 'id';
     const order: IspcrmSortOrder = input.get('sort_order') ?? 'asc';
-    const key = `${sort} ${order} ${limit} ${offset} ${JSON.stringify(scope)} ${JSON.stringify(filter)}`;
-    return new RawJson(ctx.lists.get(key, () => listJson(ctx.store.page(scope, filter, sort, order, limit, offset))));
+    return new RawJson(ctx.reads.get(`isp page ${JSON.stringify([scope, filter, sort, order, limit, offset])}`,
+      () => listJson(ctx.store.page(scope, filter, sort, order, limit, offset))));
   },
 };
 

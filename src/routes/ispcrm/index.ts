@@ -9,8 +9,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
 import { createIspcrmStore, ispcrmAfterFixtures, ispcrmTables } from '../../store/ispcrm.js';
-import { ReadCache } from '../../store/read-cache.js';
-import type { DB } from '../../store/db.js';
+import { readCache } from '../../store/read-cache.js';
 import { operations, type IspcrmOperation } from './customers.js';
 import { IspcrmError, JSON_CONTENT_TYPE, failureBody, failureRenderer, ispcrmErrorKind, successBody } from './envelope.js';
 import { installErrorPath } from '../shared/errors.js';
@@ -20,9 +19,6 @@ import { ispcrmContract } from './contract.js';
 import { usePhpFormParsers } from '../shared/php-form.js';
 
 const PREFIX = '/api/customer';
-
-/** The list answers' cache of a state (state.use: a reset or restore that swaps the database starts a new one). */
-const listAnswers = (db: DB) => new ReadCache<string>(db);
 
 /** `userid` + `api_key` on every call: checked before anything else, so a stranger learns nothing. */
 function authenticate(input: Input<typeof AnyRequest>, request: FastifyRequest) {
@@ -38,8 +34,7 @@ function run(op: IspcrmOperation, request: FastifyRequest, strict: boolean): unk
   const warnings = request.emulator.warnings;
   const input = Input.from(request.body, op.request, { strict, warn: (m) => warnings.push(m) });
   const { store, user } = authenticate(input as unknown as Input<typeof AnyRequest>, request);
-  const state = request.emulator.state;
-  return op.handler(input, { store, user, clock: state.clock, lists: state.use(listAnswers) });
+  return op.handler(input, { store, reads: readCache(request.emulator.state.db), user, clock: request.emulator.state.clock });
 }
 
 const renderFailure = failureRenderer(operations.map((op) => PREFIX + op.path));

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { MgmtStore } from '../../store/mgmt.js';
+import type { ReadCache } from '../../store/read-cache.js';
 import { MgmtError } from './errors.js';
 
 export const REALM = 'UniPay Management API';
@@ -63,9 +64,9 @@ function unauthorized(message: string): MgmtError {
  * remembered until the database changes (users, their accounts and password hashes are rows), by
  * a SHA-256 of the header, so no password is kept in memory; failures are checked every time.
  */
-export function authenticate(header: string | undefined, store: MgmtStore, passwords: PasswordCheckCache): MgmtAuth {
+export function authenticate(header: string | undefined, store: MgmtStore, passwords: PasswordCheckCache, reads: ReadCache): MgmtAuth {
   if (header === undefined) return check(header, store, passwords);
-  return store.remember(`auth ${crypto.hash('sha256', header, 'base64')}`, () => check(header, store, passwords));
+  return reads.get(`mgmt auth ${crypto.hash('sha256', header, 'base64')}`, () => check(header, store, passwords), () => 256);
 }
 
 function check(header: string | undefined, store: MgmtStore, passwords: PasswordCheckCache): MgmtAuth {

@@ -9,6 +9,7 @@ import type { VendorModule } from '../shared/vendor.js';
 import { addXmlBodyParser } from '../shared/xml.js';
 import { installErrorPath } from '../shared/errors.js';
 import { createMgmtStore, mgmtTables } from '../../store/mgmt.js';
+import { readCache, textBytes } from '../../store/read-cache.js';
 import { authenticate, PasswordCheckCache } from './auth.js';
 import { operations, type InputMode, type MgmtContext } from './customers.js';
 import { MgmtError } from './errors.js';
@@ -24,7 +25,7 @@ function send(reply: FastifyReply, a: WireAnswer): FastifyReply {
   return reply.code(a.status).headers(a.headers).send(a.body);
 }
 
-const answerSize = (a: WireAnswer) => a.body.length + 128;
+const answerSize = (a: WireAnswer) => textBytes(a.body) + 128;
 
 export const mgmt: VendorModule = {
   name: 'mgmt',
@@ -77,7 +78,8 @@ export const mgmt: VendorModule = {
         onRequest: (request, _reply, done) => {
           request.emulator.operation = op.name;
           // Order: who you are, then what you can read, then what you sent. Nothing is parsed before all three pass.
-          request.emulatorMgmtAuth = authenticate(request.headers.authorization, request.emulator.state.use(createMgmtStore), passwords);
+          const state = request.emulator.state;
+          request.emulatorMgmtAuth = authenticate(request.headers.authorization, state.use(createMgmtStore), passwords, readCache(state.db));
           if (formatFor(request.headers.accept) === null) {
             throw new MgmtError('E406', `Cannot produce ${request.headers.accept}: ask for application/json or application/xml`);
           }
@@ -106,9 +108,9 @@ export const mgmt: VendorModule = {
           const input = op.input({ body, query: request.query, params: request.params as Record<string, string> }, mode);
           if (op.readOnly) {
             // A read's answer depends on the input, the format and the accounts the user may act on,
-            // all in the key, and on the database, whose every change empties the store's cache.
+            // all in the key, and on the database, whose every change empties the state's read cache.
             const key = `${op.name} ${format} ${ctx.auth.accountIds.join(',')} ${JSON.stringify(input)}`;
-            send(reply, ctx.store.remember(key, () => renderResult(op.handler(input, ctx), format), answerSize));
+            send(reply, readCache(request.emulator.state.db).get(`mgmt ${key}`, () => renderResult(op.handler(input, ctx), format), answerSize));
             return;
           }
           const result = op.handler(input, ctx);

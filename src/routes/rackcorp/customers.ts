@@ -7,6 +7,7 @@ import { standardName, type NewCustomer, type CustomerDetailRow, type CustomerRo
 import { defineOperation, Flag, isTrue, Message, type OperationResult, type RackcorpContext, type RackcorpOperation } from './operation.js';
 import { RackcorpFault, CUSTOMER_NOT_FOUND, authFault, okBody } from './envelope.js';
 import { promoToApply, recordPromo } from './promo.js';
+import { readCache, textBytes } from '../../store/read-cache.js';
 
 export const CUSTOMER_STATUSES = ['ACTIVE', 'INACTIVE', 'SUSPENDED'] as const;
 export const CURRENCY_CODES = ['AUD', 'USD'] as const;
@@ -73,11 +74,11 @@ function detail(ctx: RackcorpContext, c: CustomerDetailRow) {
 
 /**
  * The answer of customer.get for `id` (null: no such customer), with its JSON text: it depends on
- * the data alone, so it is built once and kept until the database changes (the store's memo).
+ * the data alone, so it is built once and kept until the database changes (its read cache).
  * Visibility depends on the caller and is checked on every request.
  */
 function customerAnswer(ctx: RackcorpContext, id: number): OperationResult | null {
-  return ctx.store.memo('customer.get', id, () => {
+  return readCache(ctx.state.db).get(`rc customer.get ${id}`, () => {
     const row = ctx.store.detail(id);
     if (!row) return null;
     const body = { customer: detail(ctx, row) };
@@ -86,7 +87,7 @@ function customerAnswer(ctx: RackcorpContext, id: number): OperationResult | nul
 }
 
 /** About the memory an answer holds: its text, and the body as much again. */
-const weighAnswer = (a: OperationResult | null) => (a?.text ? 2 * a.text.length : 0);
+const weighAnswer = (a: OperationResult | null) => (a?.text ? 2 * textBytes(a.text) : 0);
 
 // Response schemas (the fields of the OK envelope after `code`): the contract publishes them.
 const Str = Type.String();
@@ -137,7 +138,7 @@ function listCustomers(input: typeof ListInput.static, ctx: RackcorpContext, min
   };
   // The answer depends on the data, the caller's tree and the filters alone: kept until the data changes.
   const key = JSON.stringify([root, start, window, minimal, input.id, input.keyword, input.stdName, input.companyName, input.status, input.customerParentId]);
-  return ctx.store.memo('customer.getall', key, build, weighAnswer);
+  return readCache(ctx.state.db).get(`rc customer.getall ${key}`, build, weighAnswer);
 }
 
 const LocationSchema = Type.Object({
