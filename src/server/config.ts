@@ -46,6 +46,10 @@ export const coreOptionSpecs: OptionSpec[] = [
     help: 'keep the default store in this SQLite file (WAL); a new file is seeded from the fixtures once' },
   { key: 'fixtures', flag: 'fixtures', env: 'EMULATOR_FIXTURES', type: 'string', default: DEFAULT_FIXTURES_DIR,
     help: 'fixtures folder to seed from (same layout as ./fixtures)' },
+  { key: 'seedCache', flag: 'seed-cache', env: 'EMULATOR_SEED_CACHE', type: 'string', default: null, negatedBy: 'no-seed-cache',
+    help: 'folder that keeps the compiled seed of each fixture set, so a later start with the same fixtures skips loading them (unset: $XDG_CACHE_HOME/vendor-api-emulator or ~/.cache/vendor-api-emulator; --no-seed-cache or "off": none)' },
+  { key: 'exportSeed', flag: 'export-seed', env: 'EMULATOR_EXPORT_SEED', type: 'string', default: null,
+    help: 'write the seed compiled from --fixtures to this SQLite file and exit (usable as --fixtures <file>)' },
   { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', type: 'string', default: 'warn', choices: LOG_LEVELS,
     help: `log level (${LOG_LEVELS.join(', ')})` },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'EMULATOR_MAX_BODY_BYTES', type: 'integer', default: 1_048_576,
@@ -104,6 +108,9 @@ export interface Config {
   host: string;
   db: string | null;
   fixtures: string;
+  /** Seed cache folder; null: the default one; false (--no-seed-cache) or "off": none. */
+  seedCache: string | false | null;
+  exportSeed: string | null;
   logLevel: string;
   maxBodyBytes: number;
   jwtTtl: number;

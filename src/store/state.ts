@@ -4,12 +4,15 @@
  * request runs against exactly one state, found from the `X-Emulator-Session` header or the
  * `/_sessions/<id>/` path prefix; with neither it is the default state.
  *
- * Sessions are made by opening a copy of a prepared, serialized image of the freshly seeded
- * database: no schema or fixture work happens per session.
+ * Every state starts from the seed (seed.ts): a read-only SQLite file holding the schema and the
+ * fixtures, compiled once per fixture set and cached on disk. Sessions, resets and restores copy
+ * it: no schema or fixture work happens per session.
  */
+import fs from 'node:fs';
 import type { DB } from './db.js';
-import { openFile, openImage, openMemory } from './db.js';
-import { loadAllFixtures, loadTiming } from './fixtures.js';
+import { openFile, openImage } from './db.js';
+import { FixtureError, loadAllFixtures, loadTiming } from './fixtures.js';
+import { compileSeed, type CompiledSeed } from './seed.js';
 import { Clock } from '../routes/shared/clock.js';
 import type { VendorModule } from '../routes/shared/vendor.js';
 
@@ -114,8 +117,13 @@ export class UnknownSessionError extends Error {
 
 export interface StateRegistryOptions {
   vendors: readonly VendorModule[];
+  /** A fixtures folder, or a SQLite seed file (--export-seed). */
   fixturesDir: string;
   dbFile: string | null;
+  /** Seed cache folder; null: the default one; false or absent: none (a temporary file). */
+  seedCache?: string | null | false;
+  /** Warnings while compiling the seed (a cache that cannot be written); default stderr. */
+  warn?: (message: string) => void;
   /** Sessions unused for this long are dropped (0 = never). */
   sessionIdleMs?: number;
   /** At most this many sessions live at once (the default state is not counted). */
@@ -125,8 +133,11 @@ export interface StateRegistryOptions {
 }
 
 export class StateRegistry {
-  /** Serialized image of a freshly seeded database: the source of every new session and reset. */
-  readonly image: Buffer;
+  /** The seed: a read-only SQLite file with the fixtures, the source of every new session and reset. */
+  readonly seedFile: string;
+  /** How the seed was had: from the cache or compiled now, and how long it took. */
+  readonly seed: Pick<CompiledSeed, 'cached' | 'ms' | 'source' | 'key'>;
+  private releaseSeed: () => void;
   readonly defaultState: EmulatorState;
   readonly sessions = new Map<string, EmulatorState>();
   readonly vendors: readonly VendorModule[];
@@ -145,24 +156,28 @@ export class StateRegistry {
     this.sessionIdleMs = opts.sessionIdleMs ?? 30 * 60_000;
     this.maxSessions = opts.maxSessions ?? 100;
     this.explicitSessions = opts.explicitSessions ?? false;
-    const seed = openMemory(opts.vendors);
-    loadAllFixtures(seed, opts.fixturesDir, opts.vendors);
+    const compiled = compileSeed({ vendors: opts.vendors, fixtures: opts.fixturesDir, cacheDir: opts.seedCache ?? false, keepDb: !opts.dbFile, warn: opts.warn });
     const timing = loadTiming();
-    this.image = seed.serialize();
-    timing?.('image');
+    this.seedFile = compiled.file;
+    this.seed = { cached: compiled.cached, ms: compiled.ms, source: compiled.source, key: compiled.key };
+    this.releaseSeed = compiled.release;
 
     let db: DB;
-    if (opts.dbFile) {
-      seed.close();
-      const opened = openFile(opts.dbFile, opts.vendors);
-      db = opened.db;
-      if (!opened.seeded) loadAllFixtures(db, opts.fixturesDir, opts.vendors);
-    } else {
-      // The seed itself becomes the default state: it already holds exactly what the image holds,
-      // so opening a second copy from the image would only cost time and memory (at a million
-      // customers per vendor, about a second and the size of the image).
-      db = seed;
+    try {
+      if (opts.dbFile) {
+        db = openDbFile(opts.dbFile, this.seedFile, opts);
+      } else {
+        // A seed compiled just now is already in memory: it becomes the default state. From the
+        // cache, the file is read whole and deserialized (measured at a million customers per
+        // vendor: the fastest way into memory; see docs/performance.md).
+        db = compiled.db ?? this.freshDb();
+      }
+    } catch (e) {
+      compiled.db?.close();
+      this.releaseSeed();
+      throw e;
     }
+    timing?.('default state');
     this.persistent = !!opts.dbFile;
     this.defaultState = new EmulatorState(DEFAULT_STATE_ID, db);
     if (this.sessionIdleMs > 0) {
@@ -186,9 +201,9 @@ export class StateRegistry {
     return n;
   }
 
-  /** A new in-memory database holding the fixtures. */
+  /** A new in-memory database holding the fixtures (a copy of the seed). */
   freshDb(): DB {
-    return openImage(this.image);
+    return openImage(fs.readFileSync(this.seedFile));
   }
 
   /** The state for a session id when it exists (or the default state), without making one. */
@@ -251,7 +266,38 @@ export class StateRegistry {
     for (const s of this.sessions.values()) s.close();
     this.sessions.clear();
     this.defaultState.close();
+    this.releaseSeed();
   }
+}
+
+/**
+ * The --db file: a new (absent or empty) one starts as a copy of the seed, byte for byte; one
+ * made by an older emulator that holds the schema but no fixtures is loaded from them.
+ */
+function openDbFile(file: string, seedFile: string, opts: StateRegistryOptions): DB {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    st = null;
+  }
+  if (st === null || st.size === 0) {
+    // The file holds the sandbox secrets and every session's data: readable by its owner only,
+    // unless it already existed (its owner chose the mode).
+    const mode = st === null ? 0o600 : st.mode & 0o777;
+    for (const side of ['-wal', '-shm']) fs.rmSync(file + side, { force: true });
+    fs.copyFileSync(seedFile, file);
+    fs.chmodSync(file, mode);
+  }
+  const opened = openFile(file, opts.vendors);
+  if (!opened.seeded) {
+    if (fs.statSync(opts.fixturesDir).isFile()) {
+      opened.db.close();
+      throw new FixtureError(`${file} holds the schema but no fixtures: remove it to start it from ${opts.fixturesDir}`);
+    }
+    loadAllFixtures(opened.db, opts.fixturesDir, opts.vendors);
+  }
+  return opened.db;
 }
 
 /** Session ids: what a CI job would use (job names, UUIDs); nothing that could break a path. */

@@ -248,6 +248,9 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
         version: VERSION,
         store: app.registry.persistent ? 'file' : 'memory',
         sessions: app.registry.sessions.size,
+        // How the fixtures were had at start: `cached` when the seed came from the seed cache (or a
+        // SQLite fixture file) instead of being compiled from the fixture files.
+        seed: { source: app.registry.seed.source, cached: app.registry.seed.cached, ms: app.registry.seed.ms },
         vendors: vendors.map((v) => ({ name: v.name, title: v.title, basePaths: v.basePaths })),
       };
     });
