@@ -132,12 +132,21 @@ export interface StateRegistryOptions {
   explicitSessions?: boolean;
 }
 
+/** Seeds up to this size are also held in memory (see StateRegistry.smallImage). */
+const SMALL_SEED_BYTES = 16 * 1024 * 1024;
+
 export class StateRegistry {
   /** The seed: a read-only SQLite file with the fixtures, the source of every new session and reset. */
   readonly seedFile: string;
   /** How the seed was had: from the cache or compiled now, and how long it took. */
   readonly seed: Pick<CompiledSeed, 'cached' | 'ms' | 'source' | 'key'>;
   private releaseSeed: () => void;
+  /**
+   * A small seed's bytes, kept so that a new session does not read the file (about 1 ms for the
+   * shipped fixtures, against 0.15 ms from memory); a big seed is read from its file each time
+   * rather than held (it was 1 GB at a million customers per vendor).
+   */
+  private smallImage: Buffer | null = null;
   readonly defaultState: EmulatorState;
   readonly sessions = new Map<string, EmulatorState>();
   readonly vendors: readonly VendorModule[];
@@ -172,6 +181,7 @@ export class StateRegistry {
         // vendor: the fastest way into memory; see docs/performance.md).
         db = compiled.db ?? this.freshDb();
       }
+      if (fs.statSync(this.seedFile).size <= SMALL_SEED_BYTES) this.smallImage = fs.readFileSync(this.seedFile);
     } catch (e) {
       compiled.db?.close();
       this.releaseSeed();
@@ -203,7 +213,7 @@ export class StateRegistry {
 
   /** A new in-memory database holding the fixtures (a copy of the seed). */
   freshDb(): DB {
-    return openImage(fs.readFileSync(this.seedFile));
+    return openImage(this.smallImage ?? fs.readFileSync(this.seedFile));
   }
 
   /** The state for a session id when it exists (or the default state), without making one. */
