@@ -374,15 +374,17 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
     return { file, cached: false, ms: ms(), source: 'fixtures', key, ...(opts.keepDb ? { db } : {}), release };
   }
   function toTemp(db: DB): CompiledSeed {
-    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vendor-api-emulator-seed-'));
-    const file = path.join(tmpDir, 'seed.sqlite');
+    let tmpDir: string | null = null;
+    let file: string;
     try {
+      tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vendor-api-emulator-seed-'));
+      file = path.join(tmpDir, 'seed.sqlite');
       writeImage(file, db, 0o400);
       collectNow();
     } catch (e) {
       db.close();
-      fs.rmSync(tmpDir, { recursive: true, force: true });
-      throw e;
+      if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+      throw new FixtureError(`cannot write the seed to a temporary file in ${os.tmpdir()} (${(e as Error).message}): set TMPDIR or --seed-cache to a writable folder`);
     }
     return finish(db, file, hold(file, tmpDir));
   }
