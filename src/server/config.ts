@@ -45,7 +45,7 @@ export const coreOptionSpecs: OptionSpec[] = [
   { key: 'db', flag: 'db', env: 'EMULATOR_DB', type: 'string', default: null,
     help: 'keep the default store in this SQLite file (WAL); a new file is seeded from the fixtures once' },
   { key: 'fixtures', flag: 'fixtures', env: 'EMULATOR_FIXTURES', type: 'string', default: DEFAULT_FIXTURES_DIR,
-    help: 'fixtures folder to seed from (same layout as ./fixtures)' },
+    help: 'fixtures folder to seed from (same layout as ./fixtures), or a SQLite file made by --export-seed' },
   { key: 'seedCache', flag: 'seed-cache', env: 'EMULATOR_SEED_CACHE', type: 'string', default: null, negatedBy: 'no-seed-cache',
     help: 'folder that keeps the compiled seed of each fixture set, so a later start with the same fixtures skips loading them (unset: $XDG_CACHE_HOME/vendor-api-emulator or ~/.cache/vendor-api-emulator; --no-seed-cache or "off": none)' },
   { key: 'exportSeed', flag: 'export-seed', env: 'EMULATOR_EXPORT_SEED', type: 'string', default: null,
