@@ -343,58 +343,62 @@ async function scale() {
     const firstSeed = await seedHealth(first.server);
     await stopServer(first.server);
     const { ms, server } = await spawnToFirst200('emulator', ['--fixtures', dir, '--seed-cache', cache], probe);
-    await sleep(500);
-    const rss = rssKb(server.proc.pid) / 1024;
-    const cachedSeed = await seedHealth(server);
-    log(`scale ${n}: first start ${first.ms.toFixed(0)} ms (rss ${firstRss.toFixed(0)} MB), cached start ${ms.toFixed(0)} ms (rss ${rss.toFixed(0)} MB); seed ${JSON.stringify(firstSeed)} then ${JSON.stringify(cachedSeed)}`);
-    const token = await rackcorpToken(server.url);
-    const bearer = { authorization: `Bearer ${token}` };
-    const lastRc = 905 + n - 69; // generated RackCorp ids follow 905
-    const ispTotal = 150 + Math.max(0, n - 150);
-    // Every request of a measure is a different one (another id, keyword or offset): the emulator
-    // remembers answers until the data changes, and a repeated request would time that memory,
-    // not the indexed lookup or search.
-    const timed = async (make, count) => {
-      const t = [];
-      let last;
-      for (let i = 0; i < count; i++) {
-        const r = make(i);
-        const t0 = performance.now();
-        last = await send(server.url, r);
-        t.push(performance.now() - t0);
-        if (last.status !== 200) throw new Error(`${r.path} answered ${last.status}: ${last.body.slice(0, 200)}`);
-      }
-      return { ...stats(t), body_bytes: last.body.length, sample: last.body.slice(0, 120) };
-    };
-    // The totals of the lists without a computable one, from their first page.
-    const es = () => ({ 'user-agent': ES_UA, 'x-api-signature': esSignature(), accept: 'text/xml' });
-    const esTotal = Number(/<total>(\d+)<\/total>/.exec((await send(server.url, req('s-es-total', 'GET', '/v0/customers?size=50&page=1', es()))).body)?.[1]);
-    const mgmtTotal = Number(/"total":\s*(\d+)|total="(\d+)"/.exec((await send(server.url, req('s-mgmt-total', 'GET', '/api/v01/customers?limit=20', { authorization: MGMT_BASIC, accept: 'application/xml' }))).body)?.slice(1).find(Boolean));
-    const esLastPage = Math.max(1, Math.ceil(esTotal / 50));
-    const row = {
-      customers_per_vendor: n, fixtures: dir,
-      first_start_ms: first.ms, first_start_rss_mb: firstRss, first_start_seed: firstSeed,
-      load_ms: ms, rss_mb: rss, cached_start_seed: cachedSeed,
-      get_by_id: await timed((i) => req('s-get', 'GET', `/api/rest/v2.9/customers/${lastRc - i}`, bearer), 200),
-      keyword: await timed((i) => req('s-kw', 'GET', `/api/rest/v2.9/customers?keyword=${encodeURIComponent(companyWords(i))}`, bearer), 100),
-      wildcard: await timed((i) => req('s-wild', 'POST', '/api/customer/list', { 'content-type': FORM }, `${ISP}&name=${encodeURIComponent(`%${companyWords(i).slice(0, -2)}%`)}`), 100),
-      // First and deep pages of every list (10 different offsets each: none answered from memory).
-      first_page_rackcorp: await timed((i) => req('s-first', 'GET', `/api/rest/v2.9/customers?resStart=${i}&resWindow=20`, bearer), 10),
-      deep_page_rackcorp: await timed((i) => req('s-deep', 'GET', `/api/rest/v2.9/customers?resStart=${Math.max(0, lastRc - 100 - i)}&resWindow=20`, bearer), 10),
-      first_page_neucrm: await timed((i) => req('s-first2', 'POST', '/api/customer/list', { 'content-type': FORM }, `${ISP}&rows_offset=${i}&rows_limit=10`), 10),
-      deep_page_neucrm: await timed((i) => req('s-deep2', 'POST', '/api/customer/list', { 'content-type': FORM }, `${ISP}&rows_offset=${Math.max(0, ispTotal - 200 - i)}&rows_limit=10`), 10),
-      rackspace_total: esTotal,
-      first_page_rackspace: await timed((i) => req('s-first3', 'GET', `/v0/customers?size=${50 - i}&page=1`, es()), 10),
-      deep_page_rackspace: await timed((i) => req('s-deep3', 'GET', `/v0/customers?size=50&page=${Math.max(1, esLastPage - 1 - i)}`, es()), 10),
-      unipay_total: mgmtTotal,
-      first_page_unipay: await timed((i) => req('s-first4', 'GET', `/api/v01/customers?offset=${i}&limit=20`, { authorization: MGMT_BASIC }), 10),
-      deep_page_unipay: await timed((i) => req('s-deep4', 'GET', `/api/v01/customers?offset=${Math.max(0, mgmtTotal - 40 - i)}&limit=20`, { authorization: MGMT_BASIC }), 10),
-    };
-    Object.assign(row, await sessionCosts(server, rss));
-    out.push(row);
-    log(`scale ${n}: get ${row.get_by_id.median.toFixed(2)} ms, keyword ${row.keyword.median.toFixed(2)} ms, wildcard ${row.wildcard.median.toFixed(2)} ms, deep ${row.deep_page_rackcorp.median.toFixed(1)} / ${row.deep_page_neucrm.median.toFixed(1)} / ${row.deep_page_rackspace.median.toFixed(1)} / ${row.deep_page_unipay.median.toFixed(1)} ms, new session ${row.new_session_first_request.median.toFixed(1)} ms, ${row.rss_per_session_mb.toFixed(1)} MB per session (${row.sessions_measured} sessions)`);
-    await stopServer(server);
-    fs.rmSync(cache, { recursive: true, force: true });
+    // A measure that fails must not leave a server of a million customers running.
+    try {
+      await sleep(500);
+      const rss = rssKb(server.proc.pid) / 1024;
+      const cachedSeed = await seedHealth(server);
+      log(`scale ${n}: first start ${first.ms.toFixed(0)} ms (rss ${firstRss.toFixed(0)} MB), cached start ${ms.toFixed(0)} ms (rss ${rss.toFixed(0)} MB); seed ${JSON.stringify(firstSeed)} then ${JSON.stringify(cachedSeed)}`);
+      const token = await rackcorpToken(server.url);
+      const bearer = { authorization: `Bearer ${token}` };
+      const lastRc = 905 + n - 69; // generated RackCorp ids follow 905
+      const ispTotal = 150 + Math.max(0, n - 150);
+      // Every request of a measure is a different one (another id, keyword or offset): the emulator
+      // remembers answers until the data changes, and a repeated request would time that memory,
+      // not the indexed lookup or search.
+      const timed = async (make, count) => {
+        const t = [];
+        let last;
+        for (let i = 0; i < count; i++) {
+          const r = make(i);
+          const t0 = performance.now();
+          last = await send(server.url, r);
+          t.push(performance.now() - t0);
+          if (last.status !== 200) throw new Error(`${r.path} answered ${last.status}: ${last.body.slice(0, 200)}`);
+        }
+        return { ...stats(t), body_bytes: last.body.length, sample: last.body.slice(0, 120) };
+      };
+      // The totals of the lists without a computable one, from their first page.
+      const es = () => ({ 'user-agent': ES_UA, 'x-api-signature': esSignature(), accept: 'text/xml' });
+      const esTotal = Number(/<total>(\d+)<\/total>/.exec((await send(server.url, req('s-es-total', 'GET', '/v0/customers?size=50&page=1', es()))).body)?.[1]);
+      const mgmtTotal = Number(/"total":\s*(\d+)|total="(\d+)"/.exec((await send(server.url, req('s-mgmt-total', 'GET', '/api/v01/customers?limit=20', { authorization: MGMT_BASIC, accept: 'application/xml' }))).body)?.slice(1).find(Boolean));
+      const esLastPage = Math.max(1, Math.ceil(esTotal / 50));
+      const row = {
+        customers_per_vendor: n, fixtures: dir,
+        first_start_ms: first.ms, first_start_rss_mb: firstRss, first_start_seed: firstSeed,
+        load_ms: ms, rss_mb: rss, cached_start_seed: cachedSeed,
+        get_by_id: await timed((i) => req('s-get', 'GET', `/api/rest/v2.9/customers/${lastRc - i}`, bearer), 200),
+        keyword: await timed((i) => req('s-kw', 'GET', `/api/rest/v2.9/customers?keyword=${encodeURIComponent(companyWords(i))}`, bearer), 100),
+        wildcard: await timed((i) => req('s-wild', 'POST', '/api/customer/list', { 'content-type': FORM }, `${ISP}&name=${encodeURIComponent(`%${companyWords(i).slice(0, -2)}%`)}`), 100),
+        // First and deep pages of every list (10 different offsets each: none answered from memory).
+        first_page_rackcorp: await timed((i) => req('s-first', 'GET', `/api/rest/v2.9/customers?resStart=${i}&resWindow=20`, bearer), 10),
+        deep_page_rackcorp: await timed((i) => req('s-deep', 'GET', `/api/rest/v2.9/customers?resStart=${Math.max(0, lastRc - 100 - i)}&resWindow=20`, bearer), 10),
+        first_page_neucrm: await timed((i) => req('s-first2', 'POST', '/api/customer/list', { 'content-type': FORM }, `${ISP}&rows_offset=${i}&rows_limit=10`), 10),
+        deep_page_neucrm: await timed((i) => req('s-deep2', 'POST', '/api/customer/list', { 'content-type': FORM }, `${ISP}&rows_offset=${Math.max(0, ispTotal - 200 - i)}&rows_limit=10`), 10),
+        rackspace_total: esTotal,
+        first_page_rackspace: await timed((i) => req('s-first3', 'GET', `/v0/customers?size=${50 - i}&page=1`, es()), 10),
+        deep_page_rackspace: await timed((i) => req('s-deep3', 'GET', `/v0/customers?size=50&page=${Math.max(1, esLastPage - 1 - i)}`, es()), 10),
+        unipay_total: mgmtTotal,
+        first_page_unipay: await timed((i) => req('s-first4', 'GET', `/api/v01/customers?offset=${i}&limit=20`, { authorization: MGMT_BASIC }), 10),
+        deep_page_unipay: await timed((i) => req('s-deep4', 'GET', `/api/v01/customers?offset=${Math.max(0, mgmtTotal - 40 - i)}&limit=20`, { authorization: MGMT_BASIC }), 10),
+      };
+      Object.assign(row, await sessionCosts(server, rss));
+      out.push(row);
+      log(`scale ${n}: get ${row.get_by_id.median.toFixed(2)} ms, keyword ${row.keyword.median.toFixed(2)} ms, wildcard ${row.wildcard.median.toFixed(2)} ms, deep ${row.deep_page_rackcorp.median.toFixed(1)} / ${row.deep_page_neucrm.median.toFixed(1)} / ${row.deep_page_rackspace.median.toFixed(1)} / ${row.deep_page_unipay.median.toFixed(1)} ms, new session ${row.new_session_first_request.median.toFixed(1)} ms, ${row.rss_per_session_mb.toFixed(1)} MB per session (${row.sessions_measured} sessions)`);
+    } finally {
+      await stopServer(server);
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   }
   return out;
 }
