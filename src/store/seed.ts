@@ -396,6 +396,16 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
  */
 export function checkSeedFile(file: string, vendors: readonly VendorModule[]): void {
   if (!isSqliteFile(file)) throw new FixtureError(`${file}: not a SQLite database (--fixtures takes a folder, or a file made by --export-seed)`);
+  // A WAL-mode file (a --db file) cannot be copied into memory as it is, and may have writes
+  // waiting in its -wal file.
+  const head = Buffer.alloc(20);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, head, 0, 20, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (head[18] === 2 || head[19] === 2) throw new FixtureError(`${file}: a database in WAL mode (a --db file?) cannot be used as a seed: stop what uses it and run sqlite3 ${file} 'PRAGMA journal_mode=DELETE', or make a seed with --export-seed`);
   let db: DB;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });

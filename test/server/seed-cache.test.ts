@@ -261,6 +261,15 @@ describe('a SQLite file as the fixture set', () => {
 
     const seed = path.join(dir, 'seed.sqlite');
     expect(spawnSync(process.execPath, [cli, '--no-seed-cache', '--export-seed', seed]).status).toBe(0);
+    const wal = path.join(dir, 'wal.sqlite');
+    fs.copyFileSync(seed, wal);
+    const walDb = new Database(wal);
+    walDb.pragma('journal_mode = WAL');
+    walDb.close();
+    r = run(wal);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${wal}: a database in WAL mode (a --db file?) cannot be used as a seed`);
+
     const db = new Database(seed);
     db.exec('DROP INDEX IF EXISTS ix_rackcorp_customers_std; ALTER TABLE rackcorp_currencies RENAME COLUMN name TO title');
     db.close();
