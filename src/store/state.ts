@@ -165,7 +165,7 @@ export class StateRegistry {
     this.sessionIdleMs = opts.sessionIdleMs ?? 30 * 60_000;
     this.maxSessions = opts.maxSessions ?? 100;
     this.explicitSessions = opts.explicitSessions ?? false;
-    const compiled = compileSeed({ vendors: opts.vendors, fixtures: opts.fixturesDir, cacheDir: opts.seedCache ?? false, keepDb: !opts.dbFile, warn: opts.warn });
+    const compiled = compileSeed({ vendors: opts.vendors, fixtures: opts.fixturesDir, cacheDir: opts.seedCache === undefined ? false : opts.seedCache, keepDb: !opts.dbFile, warn: opts.warn });
     const timing = loadTiming();
     this.seedFile = compiled.file;
     this.seed = { cached: compiled.cached, ms: compiled.ms, source: compiled.source, key: compiled.key };

@@ -51,8 +51,8 @@ function setCustomerName(dir: string, name: string): void {
 
 interface Started { child: ChildProcess; url: string; out: () => string; exited: Promise<number | null> }
 
-function start(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [cli, '--port', '0', ...args], { cwd: root, env: { ...process.env, PORT: '', HOST: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], env: Record<string, string> = {}): Promise<Started> {
+  const child = spawn(process.execPath, [cli, '--port', '0', ...args], { cwd: root, env: { ...process.env, PORT: '', HOST: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let out = '';
   child.stderr!.on('data', (d) => { out += d; });
@@ -86,8 +86,8 @@ async function companyName(s: Started, id = 1): Promise<string> {
 }
 
 /** What one start says: how the seed was had, and customer 1's name. */
-async function startAndRead(args: string[]): Promise<{ seed: Health['seed']; name: string; out: string }> {
-  const s = await start(args);
+async function startAndRead(args: string[], env: Record<string, string> = {}): Promise<{ seed: Health['seed']; name: string; out: string }> {
+  const s = await start(args, env);
   try {
     const h = await health(s);
     expect(h.status).toBe('ok');
@@ -124,6 +124,20 @@ describe('the seed cache', () => {
     expect(entries(cache)).toContain(firstEntry);
     // No process holds a link any more once they have all closed.
     expect(fs.readdirSync(path.join(cache, 'live'))).toEqual([]);
+  });
+
+  it('without --seed-cache uses $XDG_CACHE_HOME/vendor-api-emulator', async () => {
+    const xdg = tmpDir();
+    const fixtures = fixturesNamed('Default Cache Pty');
+    const first = await startAndRead(['--fixtures', fixtures], { XDG_CACHE_HOME: xdg, EMULATOR_SEED_CACHE: '' });
+    expect(first.seed.cached).toBe(false);
+    expect(entries(path.join(xdg, 'vendor-api-emulator'))).toHaveLength(1);
+    const second = await startAndRead(['--fixtures', fixtures], { XDG_CACHE_HOME: xdg, EMULATOR_SEED_CACHE: '' });
+    expect(second.seed.cached).toBe(true);
+    expect(second.name).toBe('Default Cache Pty');
+    // "off" in the environment is --no-seed-cache.
+    const off = await startAndRead(['--fixtures', fixtures], { XDG_CACHE_HOME: xdg, EMULATOR_SEED_CACHE: 'off' });
+    expect(off.seed.cached).toBe(false);
   });
 
   it('ignores and rebuilds an entry that is cut short or is not a database; leaves a stranger\'s temporary file alone', async () => {
