@@ -30,6 +30,9 @@ export interface Config {
   host: string;
   db: string | null;
   fixtures: string;
+  /** Seed cache folder; null: the default one; false (--no-seed-cache) or "off": none. */
+  seedCache: string | false | null;
+  exportSeed: string | null;
   logLevel: string;
   maxBodyBytes: number;
   jwtTtl: number;

@@ -101,6 +101,11 @@ export function sessionIdOf(request: FastifyRequest): string | null {
   return v === undefined || v === '' ? null : v;
 }
 
+/** --seed-cache: a folder, null for the default one, or false (--no-seed-cache, or "off" in the environment). */
+export function seedCacheOption(value: string | false | null): string | false | null {
+  return value === false || (typeof value === 'string' && /^(off|false|no|0)$/i.test(value)) ? false : value;
+}
+
 export async function buildApp(options: Partial<Config> = {}): Promise<FastifyInstance> {
   const config = resolveConfig(options);
   const app = Fastify({
@@ -124,7 +129,8 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   });
 
   const registry = new StateRegistry({
-    vendors, fixturesDir: config.fixtures, dbFile: config.db,
+    vendors, fixturesDir: config.fixtures, dbFile: config.db, seedCache: seedCacheOption(config.seedCache),
+    warn: (message) => app.log.warn(message),
     sessionIdleMs: config.sessionIdleSeconds * 1000, maxSessions: config.maxSessions,
     maxMemoryBytes: config.maxMemory > 0 ? config.maxMemory * 1_048_576 : defaultMemoryBudget(),
     explicitSessions: config.sessionMode === 'explicit',

@@ -37,7 +37,7 @@ export function loadTiming(): ((label: string) => void) | null {
 export type VendorFixtures = Record<string, Record<string, unknown>[]>;
 
 /** The fixture file of one table: `.json`, `.jsonl`, or null when there is none. */
-function fixtureFile(dir: string, vendor: VendorData, table: string): { file: string; lines: boolean } | null {
+export function fixtureFile(dir: string, vendor: VendorData, table: string): { file: string; lines: boolean } | null {
   const json = path.join(dir, vendor.name, `${table}.json`);
   const jsonl = path.join(dir, vendor.name, `${table}.jsonl`);
   const hasJson = fs.existsSync(json);

@@ -4,17 +4,19 @@
  * request runs against exactly one state, found from the `X-Emulator-Session` header or the
  * `/_sessions/<id>/` path prefix; with neither it is the default state.
  *
- * A session shares the freshly seeded data instead of copying it: its database is an overlay
- * (overlay.ts) over a read-only file of the seeded database, holding only what the session
- * changed, so a new session costs the same whatever the size of the fixtures. The default state
- * is a plain database holding everything (in memory, or the --db file).
+ * Every state starts from the seed (seed.ts): a read-only SQLite file holding the schema and the
+ * fixtures, compiled once per fixture set and cached on disk. A session shares it instead of copying
+ * it: its database is an overlay (overlay.ts) over the seed file, holding only what the session
+ * changed, so a new session costs the same whatever the size of the fixtures. The default state is
+ * a plain database holding everything (in memory, or the --db file).
  */
-import type { DB } from './db.js';
 import fs from 'node:fs';
+import type { DB } from './db.js';
 import os from 'node:os';
-import { openFile, openImage, openMemory } from './db.js';
-import { openOverlay, overlayTemplate, removeSeedFile, writeSeedFile, type OverlayTemplate } from './overlay.js';
-import { loadAllFixtures, loadTiming } from './fixtures.js';
+import { openFile, openImage } from './db.js';
+import { openOverlay, overlayTemplate, type OverlayTemplate } from './overlay.js';
+import { FixtureError, loadAllFixtures, loadTiming } from './fixtures.js';
+import { compileSeed, type CompiledSeed } from './seed.js';
 import { Clock } from '../core/clock.js';
 import type { VendorData } from '../core/vendor.js';
 
@@ -144,8 +146,13 @@ export class UnknownSessionError extends Error {
 /** `V`: what the owner of the registry knows of a vendor beyond what the store needs (the app's `VendorModule`). */
 export interface StateRegistryOptions<V extends VendorData = VendorData> {
   vendors: readonly V[];
+  /** A fixtures folder, or a SQLite seed file (--export-seed). */
   fixturesDir: string;
   dbFile: string | null;
+  /** Seed cache folder; null: the default one; false or absent: none (a temporary file). */
+  seedCache?: string | null | false;
+  /** Warnings while compiling the seed (a cache that cannot be written); default stderr. */
+  warn?: (message: string) => void;
   /** Sessions unused for this long are dropped (0 = never). */
   sessionIdleMs?: number;
   /** At most this many sessions live at once (the default state is not counted). */
@@ -156,10 +163,22 @@ export interface StateRegistryOptions<V extends VendorData = VendorData> {
   maxMemoryBytes?: number;
 }
 
+/** Seeds up to this size are also held in memory (see StateRegistry.smallImage). */
+const SMALL_SEED_BYTES = 16 * 1024 * 1024;
+
 export class StateRegistry<V extends VendorData = VendorData> {
-  /** A read-only SQLite file of the freshly seeded database: what every session overlays, and every reset copies. */
+  /** The seed: a read-only SQLite file with the fixtures, what every session overlays and every reset copies. */
   readonly seedFile: string;
+  /** How the seed was had: from the cache or compiled now, and how long it took. */
+  readonly seed: Pick<CompiledSeed, 'cached' | 'ms' | 'source' | 'key'>;
+  private releaseSeed: () => void;
   private readonly overlay: OverlayTemplate;
+  /**
+   * A small seed's bytes, kept so that a reset does not read the file (about 1 ms for the shipped
+   * fixtures, against 0.15 ms from memory); a big seed is read from its file each time rather than
+   * held (it was 1 GB at a million customers per vendor).
+   */
+  private smallImage: Buffer | null = null;
   readonly defaultState: EmulatorState;
   readonly sessions = new Map<string, EmulatorState>();
   readonly vendors: readonly V[];
@@ -182,25 +201,31 @@ export class StateRegistry<V extends VendorData = VendorData> {
     this.maxSessions = opts.maxSessions ?? 100;
     this.explicitSessions = opts.explicitSessions ?? false;
     this.maxMemoryBytes = opts.maxMemoryBytes ?? 0;
-    const seed = openMemory(opts.vendors);
-    loadAllFixtures(seed, opts.fixturesDir, opts.vendors);
+    const compiled = compileSeed({ vendors: opts.vendors, fixtures: opts.fixturesDir, cacheDir: opts.seedCache === undefined ? false : opts.seedCache, keepDb: !opts.dbFile, warn: opts.warn });
     const timing = loadTiming();
-    this.seedFile = writeSeedFile(seed.serialize());
+    this.seedFile = compiled.file;
+    this.seed = { cached: compiled.cached, ms: compiled.ms, source: compiled.source, key: compiled.key };
+    this.releaseSeed = compiled.release;
     this.overlay = overlayTemplate(this.seedFile, opts.vendors);
-    timing?.('seed file');
 
     let db: DB;
-    if (opts.dbFile) {
-      seed.close();
-      const opened = openFile(opts.dbFile, opts.vendors);
-      db = opened.db;
-      if (!opened.seeded) loadAllFixtures(db, opts.fixturesDir, opts.vendors);
-    } else {
-      // The seed itself becomes the default state: it already holds exactly what the image holds,
-      // so opening a second copy from the image would only cost time and memory (at a million
-      // customers per vendor, about a second and the size of the image).
-      db = seed;
+    try {
+      if (opts.dbFile) {
+        db = openDbFile(opts.dbFile, this.seedFile, opts);
+      } else {
+        // A seed compiled just now is already in memory: it becomes the default state. From the
+        // cache, the file is read whole and deserialized: one read and one copy, no row or index
+        // work (1.5 s of CPU for the whole start at a million customers per vendor, see
+        // docs/performance.md).
+        db = compiled.db ?? this.freshDb();
+      }
+      if (fs.statSync(this.seedFile).size <= SMALL_SEED_BYTES) this.smallImage = fs.readFileSync(this.seedFile);
+    } catch (e) {
+      compiled.db?.close();
+      this.releaseSeed();
+      throw e;
     }
+    timing?.('default state');
     this.persistent = !!opts.dbFile;
     this.defaultState = new EmulatorState(DEFAULT_STATE_ID, db);
     if (this.sessionIdleMs > 0) {
@@ -224,9 +249,9 @@ export class StateRegistry<V extends VendorData = VendorData> {
     return n;
   }
 
-  /** A new plain in-memory database holding the fixtures (a copy of the seed file). */
+  /** A new plain in-memory database holding the fixtures (a copy of the seed). */
   freshDb(): DB {
-    return openImage(fs.readFileSync(this.seedFile));
+    return openImage(this.smallImage ?? fs.readFileSync(this.seedFile));
   }
 
   /** A session's database: the fixtures with no change of its own, or the changes of a session's snapshot (`overlayImage`). */
@@ -309,8 +334,38 @@ export class StateRegistry<V extends VendorData = VendorData> {
     for (const s of this.sessions.values()) s.close();
     this.sessions.clear();
     this.defaultState.close();
-    removeSeedFile(this.seedFile);
+    this.releaseSeed();
   }
+}
+
+/**
+ * The --db file: a new (absent or empty) one starts as a copy of the seed, byte for byte; one
+ * made by an older emulator that holds the schema but no fixtures is loaded from them.
+ */
+function openDbFile(file: string, seedFile: string, opts: StateRegistryOptions<VendorData>): DB {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    st = null;
+  }
+  if (st === null || st.size === 0) {
+    // The file holds the sandbox secrets and every session's data: readable by its owner only,
+    // unless it already existed (its owner chose the mode).
+    const mode = st === null ? 0o600 : st.mode & 0o777;
+    for (const side of ['-wal', '-shm']) fs.rmSync(file + side, { force: true });
+    fs.copyFileSync(seedFile, file);
+    fs.chmodSync(file, mode);
+  }
+  const opened = openFile(file, opts.vendors);
+  if (!opened.seeded) {
+    if (fs.statSync(opts.fixturesDir).isFile()) {
+      opened.db.close();
+      throw new FixtureError(`${file} holds the schema but no fixtures: remove it to start it from ${opts.fixturesDir}`);
+    }
+    loadAllFixtures(opened.db, opts.fixturesDir, opts.vendors);
+  }
+  return opened.db;
 }
 
 /** Session ids: what a CI job would use (job names, UUIDs); nothing that could break a path. */

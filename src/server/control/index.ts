@@ -23,7 +23,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
 import { DEFAULT_STATE_ID } from '../../store/state.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../../core/version.js';
 import type { Config } from '../../core/config.js';
 import type { FaultPresetAnswer, VendorModule } from '../../routes/shared/vendor.js';
 import { compiledOnFirstCall } from '../../routes/shared/validation.js';
@@ -249,6 +249,9 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
         version: VERSION,
         store: app.registry.persistent ? 'file' : 'memory',
         sessions: app.registry.sessions.size,
+        // How the fixtures were had at start: `cached` when the seed came from the seed cache (or a
+        // SQLite fixture file) instead of being compiled from the fixture files.
+        seed: { source: app.registry.seed.source, cached: app.registry.seed.cached, ms: app.registry.seed.ms },
         vendors: vendors.map((v) => ({ name: v.name, title: v.title, basePaths: v.basePaths })),
       };
     });

@@ -11,7 +11,7 @@ import type { ValidateFunction } from 'ajv';
 import type { VendorModule } from '../../routes/shared/vendor.js';
 import { resolveRef, xmlRootName, xmlToJson, type JsonSchema, type OpenApiOperation } from '../../routes/shared/contract.js';
 import { parseXml } from '../../routes/shared/xml.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../../core/version.js';
 import { traceOf } from './journal.js';
 
 export type OpenApiDocument = Record<string, unknown> & {
