@@ -29,7 +29,7 @@ import type { FaultPresetAnswer, VendorModule } from '../../routes/shared/vendor
 import { compiledOnFirstCall } from '../../routes/shared/validation.js';
 import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';
 import { dataRoutes, resetState } from './data.js';
-import { activeFaults, faultRoutes, faultsOf, faultsOnRequest, faultsOnSend } from './faults.js';
+import { activeFaults, faultRoutes, faultPending, faultsOf, faultsOnRequest, faultsOnSend } from './faults.js';
 import { journalBudget, journalOf, journalRoutes, keepResponse, record, startTrace, teeBody, traceOf } from './journal.js';
 import { SnapshotStore, snapshotRoutes } from './snapshots.js';
 import { clockRoutes } from './clock.js';
@@ -56,7 +56,10 @@ declare module 'fastify' {
  * hook): the first names the vendor, starts the request's trace and applies fault rules when the
  * state has any (before the vendor's own onRequest hooks, so a fault answers whatever the request
  * holds); preParsing keeps the body's text as it arrives; onSend lets an armed fault replace or
- * delay the answer, then keeps its text; onResponse / onRequestAbort write the journal entry.
+ * delay the answer, then keeps its text; onResponse writes the journal entry. A request whose
+ * client left before the answer was out is journalled (status null) by the one 'close' listener
+ * that also frees its in-flight slot: no onRequestAbort hook, which would make Fastify add a
+ * second 'close' listener (another closure) to every request.
  * Response validation (--validate-responses) checks the answer before the journal keeps it and
  * skips what a fault answered.
  */
@@ -67,6 +70,8 @@ export function installVendorHooks(
   const journalOn = config.journalSize > 0;
   const maxBody = config.journalBodyBytes;
   const onDropped = (request: FastifyRequest) => record(request, null, config);
+  // Answered requests were journalled by onResponse; this keeps one whose client left first.
+  const onClosed = journalOn ? onDropped : undefined;
   scope.addHook('onRequest', (request, reply, done) => {
     request.emulator.vendor = vendor.name;
     startTrace(request);
@@ -74,7 +79,7 @@ export function installVendorHooks(
       refuse(request, reply, vendor, 'forbidden', `A browser write from origin "${request.headers.origin}" is refused (a web page must not change the emulator's data); allow the origin with --allowed-origins`);
       return;
     }
-    if (!slots.take(request, reply)) {
+    if (!slots.take(request, reply, onClosed)) {
       refuse(request, reply, vendor, 'busy', `Too many requests running from this client (${slots.max}, see --max-in-flight-per-client); retry when one has finished`);
       return;
     }
@@ -95,22 +100,27 @@ export function installVendorHooks(
     });
   }
   if (config.validateResponses) installResponseValidation(scope, vendor, contracts);
+  const sent = (request: FastifyRequest, reply: FastifyReply, out: unknown): void => {
+    const trace = journalOn ? traceOf(request) : undefined;
+    if (trace) keepResponse(trace, out, maxBody);
+    // The emulator's leg of a shadowed request is counted by the drift report, not here.
+    if (coverage && !drift?.isCopy(request)) coverage.record(request, reply, out, traceOf(request)?.fault !== undefined);
+  };
   scope.addHook('onSend', (request, reply, payload, done) => {
+    // Without an armed fault (the common case) the answer goes out as it is, with no callback made for it.
+    if (!faultPending(request)) {
+      sent(request, reply, payload);
+      done(null, payload);
+      return;
+    }
     faultsOnSend(request, reply, payload, (out) => {
-      const trace = journalOn ? traceOf(request) : undefined;
-      if (trace) keepResponse(trace, out, maxBody);
-      // The emulator's leg of a shadowed request is counted by the drift report, not here.
-      if (coverage && !drift?.isCopy(request)) coverage.record(request, reply, out, traceOf(request)?.fault !== undefined);
+      sent(request, reply, out);
       done(null, out);
     });
   });
   if (journalOn) {
     scope.addHook('onResponse', (request, reply, done) => {
       record(request, reply, config);
-      done();
-    });
-    scope.addHook('onRequestAbort', (request, done) => {
-      record(request, null, config);
       done();
     });
   }
@@ -131,15 +141,21 @@ export class ClientSlots {
     return (this.running.get(request.ip ?? '') ?? 0) >= this.max;
   }
 
-  take(request: FastifyRequest, reply: FastifyReply): boolean {
+  /**
+   * Take a slot for the request until its response closes (answered, or the client gone);
+   * `closed` runs then too (one listener for both).
+   */
+  take(request: FastifyRequest, reply: FastifyReply, closed?: (request: FastifyRequest) => void): boolean {
     const who = request.ip ?? '';
     const n = this.running.get(who) ?? 0;
     if (n >= this.max) return false;
     this.running.set(who, n + 1);
-    reply.raw.once('close', () => {
+    // 'close' comes once per response: `on`, not `once`, which would wrap the listener in another function.
+    reply.raw.on('close', () => {
       const left = (this.running.get(who) ?? 1) - 1;
       if (left <= 0) this.running.delete(who);
       else this.running.set(who, left);
+      closed?.(request);
     });
     return true;
   }
