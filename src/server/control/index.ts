@@ -19,7 +19,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
 import { DEFAULT_STATE_ID } from '../../store/state.js';
@@ -55,7 +55,7 @@ declare module 'fastify' {
  * The hooks every vendor scope gets, one per lifecycle step, callback style (no promise per
  * hook): the first names the vendor, starts the request's trace and applies fault rules when the
  * state has any (before the vendor's own onRequest hooks, so a fault answers whatever the request
- * holds); preParsing keeps the body's text as it arrives; onSend lets an armed fault replace or
+ * holds) and keeps a GET's body as it arrives, as preParsing does on routes that take a body; onSend lets an armed fault replace or
  * delay the answer, then keeps its text; onResponse writes the journal entry. A request whose
  * client left before the answer was out is journalled (status null) by the one 'close' listener
  * that also frees its in-flight slot: no onRequestAbort hook, which would make Fastify add a
@@ -83,6 +83,8 @@ export function installVendorHooks(
       refuse(request, reply, vendor, 'busy', `Too many requests running from this client (${slots.max}, see --max-in-flight-per-client); retry when one has finished`);
       return;
     }
+    // Fastify never reads the body of a GET, HEAD or TRACE: it is kept from here (no preParsing hook for it).
+    if (journalOn && BODYLESS.has(request.method) && hasBody(request)) teeBody(traceOf(request)!, request.raw, maxBody);
     const rules = activeFaults(request);
     if (rules) faultsOnRequest(request, reply, vendor, rules, onDropped, done);
     else done();
@@ -90,13 +92,21 @@ export function installVendorHooks(
   // --upstream: forward to the real vendor and compare (a request it answers goes no further).
   if (drift?.shadows(vendor.name)) drift.install(scope, vendor);
   if (journalOn) {
-    scope.addHook('preParsing', (request, _reply, payload, done) => {
-      const h = request.headers;
-      if (h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')) {
+    // Only routes that take a body get the hook that keeps it: a GET runs no preParsing hook at all.
+    // A not-found answer runs none either; the journal then keeps the body the parser made of it (see record()).
+    const keepBody: preParsingHookHandler = (request, _reply, payload, done) => {
+      if (hasBody(request)) {
         const trace = traceOf(request);
         if (trace) teeBody(trace, payload, maxBody);
       }
       done(null, payload);
+    };
+    scope.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (methods.every((m) => BODYLESS.has(m))) return;
+      const own = route.preParsing;
+      // First, as the scope's hook it replaces was: it sees the body as it arrived.
+      route.preParsing = [keepBody, ...(own === undefined ? [] : Array.isArray(own) ? own : [own])];
     });
   }
   if (config.validateResponses) installResponseValidation(scope, vendor, contracts);
@@ -124,6 +134,14 @@ export function installVendorHooks(
       done();
     });
   }
+}
+
+/** The methods whose body Fastify never reads (its own `bodyless` list). */
+const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
+
+function hasBody(request: FastifyRequest): boolean {
+  const h = request.headers;
+  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
 }
 
 /**
