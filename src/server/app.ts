@@ -191,7 +191,8 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     }
     if (state !== registry.defaultState) {
       state.acquire();
-      reply.raw.once('close', () => state.release());
+      // `on`: 'close' comes once, and `once` would wrap the listener in another function.
+      reply.raw.on('close', () => state.release());
     }
     request.emulator = { state, sessionId, vendor: null, operation: null, warnings: [] };
     done();

@@ -26,6 +26,17 @@ describe('request journal', () => {
     expect(Date.parse(e.time)).not.toBeNaN();
   });
 
+  it('keeps the body of a GET (which no parser reads) and of a PUT, as sent', async () => {
+    app = await makeApp();
+    const token = await login(app);
+    await app.inject({ method: 'GET', url: '/api/rest/v2.9/customers/123', payload: 'odd=body', headers: { 'content-type': 'text/plain', authorization: `Bearer ${token}` } });
+    await app.inject({ method: 'PUT', url: '/api/v01/customers', payload: '{"accountId":2001', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` } });
+    const { body } = await ctl(app, 'GET', '/_emulator/requests');
+    const byMethod = Object.fromEntries(body.requests.map((e: { method: string }) => [e.method, e]));
+    expect(byMethod.GET).toMatchObject({ vendor: 'rackcorp', path: '/api/rest/v2.9/customers/123', body: 'odd=body', status: 200 });
+    expect(byMethod.PUT).toMatchObject({ vendor: 'mgmt', path: '/api/v01/customers', body: '{"accountId":2001' });
+  });
+
   it('never records control requests', async () => {
     app = await makeApp();
     await ctl(app, 'GET', '/_emulator/health');

@@ -312,6 +312,11 @@ describe('requests in flight per client are capped (--max-in-flight-per-client)'
 
       for (const s of hung) s.destroy();
       await new Promise((r) => setTimeout(r, 200));
+      // A client gone before its answer frees its slot and its session, and the journal keeps what it sent (no status).
+      const freed = (await (await fetch(`${emu.url}/_emulator/sessions`)).json()) as { sessions: { id: string; inFlight: number }[] };
+      expect(freed.sessions.map((s) => [s.id, s.inFlight]).sort()).toEqual([['pin-1', 0], ['pin-2', 0]]);
+      const journal = (await (await fetch(`${emu.url}/_emulator/requests?session=pin-1`)).json()) as { requests: unknown[] };
+      expect(journal.requests).toEqual([expect.objectContaining({ vendor: 'rackcorp', method: 'POST', path: '/api/rest/v2.9/json.php', body: '{"a":', status: null })]);
       const again = await fetch(`${emu.url}${JSON_PHP}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cmd: 'customer.getall', APIUUID: API_UUID, APISECRET: API_SECRET }) });
       expect(await again.json()).toMatchObject({ code: 'OK' });
     } finally {

@@ -322,6 +322,11 @@ export function faultsOnRequest(request: FastifyRequest, reply: FastifyReply, ve
  * The answer is about to go out: a fault armed for this request delays it or replaces it.
  * Calls `done(payload)` with what to send (now or after the delay).
  */
+/** Has a fault rule armed itself on this request (to delay or replace its answer)? */
+export function faultPending(request: FastifyRequest): boolean {
+  return !!(request as WithPending)[PENDING];
+}
+
 export function faultsOnSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (payload: unknown) => void): void {
   const pending = (request as WithPending)[PENDING];
   if (!pending) return done(payload);

@@ -19,7 +19,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { vendors } from '../../vendors.js';
 import { DEFAULT_STATE_ID } from '../../store/state.js';
@@ -29,7 +29,7 @@ import type { FaultPresetAnswer, VendorModule } from '../../routes/shared/vendor
 import { compiledOnFirstCall } from '../../routes/shared/validation.js';
 import { ControlError, STATUS_TEXT, controlSessionId, controlState } from './common.js';
 import { dataRoutes, resetState } from './data.js';
-import { activeFaults, faultRoutes, faultsOf, faultsOnRequest, faultsOnSend } from './faults.js';
+import { activeFaults, faultRoutes, faultPending, faultsOf, faultsOnRequest, faultsOnSend } from './faults.js';
 import { journalBudget, journalOf, journalRoutes, keepResponse, record, startTrace, teeBody, traceOf } from './journal.js';
 import { SnapshotStore, snapshotRoutes } from './snapshots.js';
 import { clockRoutes } from './clock.js';
@@ -55,8 +55,11 @@ declare module 'fastify' {
  * The hooks every vendor scope gets, one per lifecycle step, callback style (no promise per
  * hook): the first names the vendor, starts the request's trace and applies fault rules when the
  * state has any (before the vendor's own onRequest hooks, so a fault answers whatever the request
- * holds); preParsing keeps the body's text as it arrives; onSend lets an armed fault replace or
- * delay the answer, then keeps its text; onResponse / onRequestAbort write the journal entry.
+ * holds) and keeps a GET's body as it arrives, as preParsing does on routes that take a body; onSend lets an armed fault replace or
+ * delay the answer, then keeps its text; onResponse writes the journal entry. A request whose
+ * client left before the answer was out is journalled (status null) by the one 'close' listener
+ * that also frees its in-flight slot: no onRequestAbort hook, which would make Fastify add a
+ * second 'close' listener (another closure) to every request.
  * Response validation (--validate-responses) checks the answer before the journal keeps it and
  * skips what a fault answered.
  */
@@ -67,6 +70,8 @@ export function installVendorHooks(
   const journalOn = config.journalSize > 0;
   const maxBody = config.journalBodyBytes;
   const onDropped = (request: FastifyRequest) => record(request, null, config);
+  // Answered requests were journalled by onResponse; this keeps one whose client left first.
+  const onClosed = journalOn ? onDropped : undefined;
   scope.addHook('onRequest', (request, reply, done) => {
     request.emulator.vendor = vendor.name;
     startTrace(request);
@@ -74,10 +79,12 @@ export function installVendorHooks(
       refuse(request, reply, vendor, 'forbidden', `A browser write from origin "${request.headers.origin}" is refused (a web page must not change the emulator's data); allow the origin with --allowed-origins`);
       return;
     }
-    if (!slots.take(request, reply)) {
+    if (!slots.take(request, reply, onClosed)) {
       refuse(request, reply, vendor, 'busy', `Too many requests running from this client (${slots.max}, see --max-in-flight-per-client); retry when one has finished`);
       return;
     }
+    // Fastify never reads the body of a GET, HEAD or TRACE: it is kept from here (no preParsing hook for it).
+    if (journalOn && BODYLESS.has(request.method) && hasBody(request)) teeBody(traceOf(request)!, request.raw, maxBody);
     const rules = activeFaults(request);
     if (rules) faultsOnRequest(request, reply, vendor, rules, onDropped, done);
     else done();
@@ -85,22 +92,39 @@ export function installVendorHooks(
   // --upstream: forward to the real vendor and compare (a request it answers goes no further).
   if (drift?.shadows(vendor.name)) drift.install(scope, vendor);
   if (journalOn) {
-    scope.addHook('preParsing', (request, _reply, payload, done) => {
-      const h = request.headers;
-      if (h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')) {
+    // Only routes that take a body get the hook that keeps it: a GET runs no preParsing hook at all.
+    // A not-found answer runs none either; the journal then keeps the body the parser made of it (see record()).
+    const keepBody: preParsingHookHandler = (request, _reply, payload, done) => {
+      if (hasBody(request)) {
         const trace = traceOf(request);
         if (trace) teeBody(trace, payload, maxBody);
       }
       done(null, payload);
+    };
+    scope.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (methods.every((m) => BODYLESS.has(m))) return;
+      const own = route.preParsing;
+      // First, as the scope's hook it replaces was: it sees the body as it arrived.
+      route.preParsing = [keepBody, ...(own === undefined ? [] : Array.isArray(own) ? own : [own])];
     });
   }
   if (config.validateResponses) installResponseValidation(scope, vendor, contracts);
+  const sent = (request: FastifyRequest, reply: FastifyReply, out: unknown): void => {
+    const trace = journalOn ? traceOf(request) : undefined;
+    if (trace) keepResponse(trace, out, maxBody);
+    // The emulator's leg of a shadowed request is counted by the drift report, not here.
+    if (coverage && !drift?.isCopy(request)) coverage.record(request, reply, out, traceOf(request)?.fault !== undefined);
+  };
   scope.addHook('onSend', (request, reply, payload, done) => {
+    // Without an armed fault (the common case) the answer goes out as it is, with no callback made for it.
+    if (!faultPending(request)) {
+      sent(request, reply, payload);
+      done(null, payload);
+      return;
+    }
     faultsOnSend(request, reply, payload, (out) => {
-      const trace = journalOn ? traceOf(request) : undefined;
-      if (trace) keepResponse(trace, out, maxBody);
-      // The emulator's leg of a shadowed request is counted by the drift report, not here.
-      if (coverage && !drift?.isCopy(request)) coverage.record(request, reply, out, traceOf(request)?.fault !== undefined);
+      sent(request, reply, out);
       done(null, out);
     });
   });
@@ -109,11 +133,15 @@ export function installVendorHooks(
       record(request, reply, config);
       done();
     });
-    scope.addHook('onRequestAbort', (request, done) => {
-      record(request, null, config);
-      done();
-    });
   }
+}
+
+/** The methods whose body Fastify never reads (its own `bodyless` list). */
+const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
+
+function hasBody(request: FastifyRequest): boolean {
+  const h = request.headers;
+  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
 }
 
 /**
@@ -131,15 +159,21 @@ export class ClientSlots {
     return (this.running.get(request.ip ?? '') ?? 0) >= this.max;
   }
 
-  take(request: FastifyRequest, reply: FastifyReply): boolean {
+  /**
+   * Take a slot for the request until its response closes (answered, or the client gone);
+   * `closed` runs then too (one listener for both).
+   */
+  take(request: FastifyRequest, reply: FastifyReply, closed?: (request: FastifyRequest) => void): boolean {
     const who = request.ip ?? '';
     const n = this.running.get(who) ?? 0;
     if (n >= this.max) return false;
     this.running.set(who, n + 1);
-    reply.raw.once('close', () => {
+    // 'close' comes once per response: `on`, not `once`, which would wrap the listener in another function.
+    reply.raw.on('close', () => {
       const left = (this.running.get(who) ?? 1) - 1;
       if (left <= 0) this.running.delete(who);
       else this.running.set(who, left);
+      closed?.(request);
     });
     return true;
   }
