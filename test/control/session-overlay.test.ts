@@ -77,3 +77,31 @@ describe('a session answers exactly as a full copy of the data would', () => {
     expect(isOverlay(cow.registry.get('restored').db)).toBe(true);
   });
 });
+
+describe('counts in sessions', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+  const basic = { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` };
+  // limit=1: a full page, so the total is counted (the seed's share of that count is kept for every session).
+  const total = async (s: string | null) => {
+    const res = await app.inject({ method: 'GET', url: '/api/v01/customers?lastName=smi&limit=1', headers: { ...basic, ...(s ? { 'x-emulator-session': s } : {}) } });
+    expect(res.statusCode, res.body).toBe(200);
+    return Number(res.headers['x-total-count']);
+  };
+
+  it("one session's own rows count in its totals only, before and after another session counted the same filter", async () => {
+    const base = await total(null);
+    expect(base).toBeGreaterThan(1);
+    expect(await total('count-b')).toBe(base);
+    for (let i = 0; i < 2; i++) {
+      const res = await app.inject({ method: 'PUT', url: '/api/v01/customers', headers: { ...basic, 'content-type': 'application/json', 'x-emulator-session': 'count-a' },
+        payload: { accountId: 2001, firstName: 'Ann', lastName: `Smithers${i}` } });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    expect(await total('count-a')).toBe(base + 2);
+    expect(await total('count-b')).toBe(base);
+    expect(await total('count-c')).toBe(base);
+    expect(await total(null)).toBe(base);
+  });
+});
