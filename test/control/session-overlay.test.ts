@@ -105,3 +105,32 @@ describe('counts in sessions', () => {
     expect(await total(null)).toBe(base);
   });
 });
+
+describe('name searches in sessions', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+  const creds = { userid: '5', api_key: '0f9895fb407c83e5ea128082098b47681aa75d6944576423c4' };
+  const call = async (path: string, fields: Record<string, string>, s: string | null) => {
+    const res = await app.inject({ method: 'POST', url: `/api/customer/${path}`, headers: s ? { 'x-emulator-session': s } : {}, payload: { ...creds, ...fields } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().error, res.body).toBeNull();
+    return res.json().result;
+  };
+  const ids = async (s: string | null) => ((await call('list', { name: '%Trad%' }, s)) as { id: string | number }[]).map((c) => Number(c.id));
+
+  it("find the session's own rows through the seed's trigram index, and not the seed rows it renamed or deleted", async () => {
+    const before = await ids(null);
+    expect(before.length).toBeGreaterThan(2);
+    const [renamed, deleted] = before;
+    const made = await call('create', { type: 'Individual', name: 'Tradewind Bench', mobile: '12344444', email: 'bench@example.com', zipcode: '12345', state: 'Goa', city: 'Panaji', street: '3rd street' }, 'isp-a');
+    await call('create', { type: 'Individual', name: 'Elsewhere', mobile: '12344444', email: 'bench@example.com', zipcode: '12345', state: 'Goa', city: 'Panaji', street: '3rd street' }, 'isp-a');
+    await call('update', { customerid: String(renamed), name: 'Renamed' }, 'isp-a');
+    await call('delete', { customerid: String(deleted) }, 'isp-a');
+    const id = Number(made); // create answers the new customer's id
+    expect(id).toBeGreaterThan(0);
+    expect(await ids('isp-a')).toEqual([...before.filter((x) => x !== renamed && x !== deleted), id].sort((a, b) => a - b));
+    expect(await ids('isp-b')).toEqual(before);
+    expect(await ids(null)).toEqual(before);
+  });
+});
