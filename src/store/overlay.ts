@@ -439,6 +439,22 @@ export function insertedId(db: DB, result: { lastInsertRowid: number | bigint })
 }
 const lastIds = new WeakMap<DB, Statement>();
 
+/**
+ * For a list read in an index's order: the two arms of a table's view, to be written as a compound
+ * SELECT (`SELECT .. FROM ${seed} cond UNION ALL SELECT .. FROM ${main} cond ORDER BY ..`), whose
+ * ORDER BY SQLite meets by merging the arms, each read in order from its index. Through the view,
+ * an ORDER BY that is not plain columns (a COLLATE) keeps SQLite from flattening it, and the whole
+ * list is sorted before the first page. Null for a plain database, or a table of more than one key column.
+ */
+export function overlayArms(db: DB, table: string): { seed: string; main: string } | null {
+  const pk = overlays.get(db)?.keys.get(table);
+  if (!pk || pk.length !== 1) return null;
+  return {
+    seed: `seed.${q(table)} WHERE ${q(pk[0])} NOT IN (SELECT ${q(pk[0])} FROM main.${q(`_ovl_gone_${table}`)}) AND`,
+    main: `main.${q(table)} WHERE`,
+  };
+}
+
 /** `ORDER BY` text listing a table's rows in storage order: rowid for a table, the primary key for a view. */
 export function rowOrder(db: DB, table: string, desc = false): string {
   const tpl = overlays.get(db);

@@ -11,6 +11,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { vendors } from '../../src/vendors.js';
 import { isOverlay } from '../../src/store/overlay.js';
+import { call as esCall } from '../emailsrvr/helpers.js';
 
 const NOW = '2026-01-02T03:04:05.000Z';
 /** Each app signs RackCorp session JWTs with a key of its own: compare them without the signature. */
@@ -132,5 +133,34 @@ describe('name searches in sessions', () => {
     expect(await ids('isp-a')).toEqual([...before.filter((x) => x !== renamed && x !== deleted), id].sort((a, b) => a - b));
     expect(await ids('isp-b')).toEqual(before);
     expect(await ids(null)).toEqual(before);
+  });
+});
+
+describe('Rackspace Index in sessions', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+
+  it("merges the session's own accounts into the seed's in Index's order (name without case, name, number), page by page", async () => {
+    // The same adds and a delete in a session and in the default state: the same pages, the session's untouched.
+    const untouched = (await esCall(app, { method: 'GET', url: '/v0/customers?size=250&page=1', session: 'es-b' })).body;
+    for (const s of ['es-a', undefined]) {
+      for (const name of ['aardvark', 'Aardvark', 'mmm', 'MMM', 'zz top', '0 first']) {
+        const res = await esCall(app, { method: 'POST', url: '/customers', session: s, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `name=${encodeURIComponent(name)}` });
+        expect(res.statusCode, res.body).toBe(200);
+      }
+      const gone = await esCall(app, { method: 'DELETE', url: '/v0/customers/460181', session: s });
+      expect(gone.statusCode, gone.body).toBe(200);
+    }
+    for (const page of ['size=50&page=1', 'size=50&page=2', 'size=7&page=3', 'size=250&page=1']) {
+      const a = await esCall(app, { method: 'GET', url: `/v0/customers?${page}`, session: 'es-a' });
+      const b = await esCall(app, { method: 'GET', url: `/v0/customers?${page}` });
+      expect(a.statusCode, a.body).toBe(200);
+      expect(a.body, page).toBe(b.body);
+    }
+    const all = (await esCall(app, { method: 'GET', url: '/v0/customers?size=250&page=1', session: 'es-a' })).body;
+    expect(all).toContain('Aardvark');
+    expect(all).not.toContain('"accountNumber":"460181"');
+    expect((await esCall(app, { method: 'GET', url: '/v0/customers?size=250&page=1', session: 'es-b' })).body).toBe(untouched);
   });
 });
