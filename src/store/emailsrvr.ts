@@ -7,7 +7,7 @@ import { readCache } from './read-cache.js';
 import { MARK_EVERY, pageFrom, type MarkedList } from './page-marks.js';
 import { pageClause, preparedOnUse, storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
-import { insertedId } from './overlay.js';
+import { insertedId, overlayArms } from './overlay.js';
 
 export const emailsrvrTables: VendorTable[] = [
   {
@@ -107,8 +107,13 @@ export function createEmailsrvrStore(db: DB) {
       `SELECT name, account_number FROM emailsrvr_accounts WHERE ${where} AND ${FROM_KEY} ${ORDER} ${pageClause('1', '@skip')}`).raw(),
     markedPage: () => db.prepare<Record<string, unknown>, ListedRow>(
       `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} AND ${FROM_KEY} ${ORDER} ${pageClause('@limit', '@skip')}`).raw(),
-    pageAll: () => db.prepare<[number, number, number], ListedRow>(
-      `SELECT ${LISTED} FROM emailsrvr_accounts WHERE reseller_account = ? ${ORDER} ${pageClause()}`).raw(),
+    pageAll: () => {
+      const arms = overlayArms(db, 'emailsrvr_accounts');
+      // In a session, the seed's rows and the session's own are merged in order (see overlayArms).
+      const from = arms ? `${arms.seed} reseller_account = @reseller UNION ALL SELECT ${LISTED} FROM ${arms.main} reseller_account = @reseller
+        ORDER BY name COLLATE NOCASE, name, account_number` : `emailsrvr_accounts WHERE reseller_account = @reseller ${ORDER}`;
+      return db.prepare<{ reseller: number; limit: number; offset: number }, ListedRow>(`SELECT ${LISTED} FROM ${from} ${pageClause('@limit', '@offset')}`).raw();
+    },
     insert: () => db.prepare<[string, string | null, number]>(
       'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)'),
     updateName: () => db.prepare<[string, number]>('UPDATE emailsrvr_accounts SET name = ? WHERE account_number = ?'),
@@ -162,7 +167,7 @@ export function createEmailsrvrStore(db: DB) {
     let raw: ListedRow[];
     if (sw === null && ct === null) {
       total = customerCount(reseller);
-      raw = offset >= MARK_EVERY ? markedPage(reseller, sw, ct, offset, limit) : s.pageAll.all(reseller, limit, offset);
+      raw = offset >= MARK_EVERY ? markedPage(reseller, sw, ct, offset, limit) : s.pageAll.all({ reseller, limit, offset });
     } else {
       const params = { reseller, sw, ct };
       total = reads.get(`es count ${JSON.stringify([reseller, sw, ct])}`, () => s.countStmt.get(params)!, () => 8);

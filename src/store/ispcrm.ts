@@ -342,8 +342,11 @@ export function createIspcrmStore(db: DB) {
   const resellerById = db.prepare('SELECT id, ispid, name FROM ispcrm_resellers WHERE id = ?');
   // With a name pattern, the candidates come from the trigram index first (CROSS JOIN keeps that order).
   // In a session the seed's index does not know the session's own rows: they are all candidates too.
+  // There the candidates are an IN list (made once per run, each arm of the view looks its rows up
+  // by id): a join to the view ran the index search once per arm and built an automatic index on
+  // every run (measured 245 -> 100 us for a page of a name search with 30 rows of the session's own).
   const FTS_FROM = isOverlay(db)
-    ? '(SELECT rowid AS id FROM fts_ispcrm_customers WHERE fts_ispcrm_customers MATCH ? UNION SELECT id FROM main.ispcrm_customers) f CROSS JOIN ispcrm_customers c ON c.id = f.id WHERE'
+    ? 'ispcrm_customers c WHERE c.id IN (SELECT rowid FROM fts_ispcrm_customers WHERE fts_ispcrm_customers MATCH ? UNION ALL SELECT id FROM main.ispcrm_customers) AND'
     : 'fts_ispcrm_customers CROSS JOIN ispcrm_customers c ON c.id = fts_ispcrm_customers.rowid WHERE fts_ispcrm_customers MATCH ? AND';
   // Statements whose SQL depends on the request's filters, order or page size.
   const stmt = preparedByShape<Statement>();

@@ -11,6 +11,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { makeApp } from '../helpers.js';
 import { vendors } from '../../src/vendors.js';
 import { isOverlay } from '../../src/store/overlay.js';
+import { call as esCall } from '../emailsrvr/helpers.js';
 
 const NOW = '2026-01-02T03:04:05.000Z';
 /** Each app signs RackCorp session JWTs with a key of its own: compare them without the signature. */
@@ -75,5 +76,91 @@ describe('a session answers exactly as a full copy of the data would', () => {
     }
     expect(isOverlay(cow.registry.defaultState.db)).toBe(false);
     expect(isOverlay(cow.registry.get('restored').db)).toBe(true);
+  });
+});
+
+describe('counts in sessions', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+  const basic = { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` };
+  // limit=1: a full page, so the total is counted (the seed's share of that count is kept for every session).
+  const total = async (s: string | null) => {
+    const res = await app.inject({ method: 'GET', url: '/api/v01/customers?lastName=smi&limit=1', headers: { ...basic, ...(s ? { 'x-emulator-session': s } : {}) } });
+    expect(res.statusCode, res.body).toBe(200);
+    return Number(res.headers['x-total-count']);
+  };
+
+  it("one session's own rows count in its totals only, before and after another session counted the same filter", async () => {
+    const base = await total(null);
+    expect(base).toBeGreaterThan(1);
+    expect(await total('count-b')).toBe(base);
+    for (let i = 0; i < 2; i++) {
+      const res = await app.inject({ method: 'PUT', url: '/api/v01/customers', headers: { ...basic, 'content-type': 'application/json', 'x-emulator-session': 'count-a' },
+        payload: { accountId: 2001, firstName: 'Ann', lastName: `Smithers${i}` } });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    expect(await total('count-a')).toBe(base + 2);
+    expect(await total('count-b')).toBe(base);
+    expect(await total('count-c')).toBe(base);
+    expect(await total(null)).toBe(base);
+  });
+});
+
+describe('name searches in sessions', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+  const creds = { userid: '5', api_key: '0f9895fb407c83e5ea128082098b47681aa75d6944576423c4' };
+  const call = async (path: string, fields: Record<string, string>, s: string | null) => {
+    const res = await app.inject({ method: 'POST', url: `/api/customer/${path}`, headers: s ? { 'x-emulator-session': s } : {}, payload: { ...creds, ...fields } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().error, res.body).toBeNull();
+    return res.json().result;
+  };
+  const ids = async (s: string | null) => ((await call('list', { name: '%Trad%' }, s)) as { id: string | number }[]).map((c) => Number(c.id));
+
+  it("find the session's own rows through the seed's trigram index, and not the seed rows it renamed or deleted", async () => {
+    const before = await ids(null);
+    expect(before.length).toBeGreaterThan(2);
+    const [renamed, deleted] = before;
+    const made = await call('create', { type: 'Individual', name: 'Tradewind Bench', mobile: '12344444', email: 'bench@example.com', zipcode: '12345', state: 'Goa', city: 'Panaji', street: '3rd street' }, 'isp-a');
+    await call('create', { type: 'Individual', name: 'Elsewhere', mobile: '12344444', email: 'bench@example.com', zipcode: '12345', state: 'Goa', city: 'Panaji', street: '3rd street' }, 'isp-a');
+    await call('update', { customerid: String(renamed), name: 'Renamed' }, 'isp-a');
+    await call('delete', { customerid: String(deleted) }, 'isp-a');
+    const id = Number(made); // create answers the new customer's id
+    expect(id).toBeGreaterThan(0);
+    expect(await ids('isp-a')).toEqual([...before.filter((x) => x !== renamed && x !== deleted), id].sort((a, b) => a - b));
+    expect(await ids('isp-b')).toEqual(before);
+    expect(await ids(null)).toEqual(before);
+  });
+});
+
+describe('Rackspace Index in sessions', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await makeApp(); });
+  afterAll(async () => { await app.close(); });
+
+  it("merges the session's own accounts into the seed's in Index's order (name without case, name, number), page by page", async () => {
+    // The same adds and a delete in a session and in the default state: the same pages, the session's untouched.
+    const untouched = (await esCall(app, { method: 'GET', url: '/v0/customers?size=250&page=1', session: 'es-b' })).body;
+    for (const s of ['es-a', undefined]) {
+      for (const name of ['aardvark', 'Aardvark', 'mmm', 'MMM', 'zz top', '0 first']) {
+        const res = await esCall(app, { method: 'POST', url: '/customers', session: s, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `name=${encodeURIComponent(name)}` });
+        expect(res.statusCode, res.body).toBe(200);
+      }
+      const gone = await esCall(app, { method: 'DELETE', url: '/v0/customers/460181', session: s });
+      expect(gone.statusCode, gone.body).toBe(200);
+    }
+    for (const page of ['size=50&page=1', 'size=50&page=2', 'size=7&page=3', 'size=250&page=1']) {
+      const a = await esCall(app, { method: 'GET', url: `/v0/customers?${page}`, session: 'es-a' });
+      const b = await esCall(app, { method: 'GET', url: `/v0/customers?${page}` });
+      expect(a.statusCode, a.body).toBe(200);
+      expect(a.body, page).toBe(b.body);
+    }
+    const all = (await esCall(app, { method: 'GET', url: '/v0/customers?size=250&page=1', session: 'es-a' })).body;
+    expect(all).toContain('Aardvark');
+    expect(all).not.toContain('"accountNumber":"460181"');
+    expect((await esCall(app, { method: 'GET', url: '/v0/customers?size=250&page=1', session: 'es-b' })).body).toBe(untouched);
   });
 });
