@@ -19,32 +19,83 @@ if (!IMAGE) throw new Error('EMULATOR_IMAGE is not set (the image .ci/docker-smo
 const TOKEN = `ci-${process.pid}-${Date.now()}`;
 const RACKCORP = { APIUUID: '11111111-2222-4333-8444-555555555555', APISECRET: 'rackcorp-sandbox-secret' };
 const customer = (companyName) => ({
-  firstName: 'Jane', lastName: 'Roe', companyName, status: 'ACTIVE', customID: 'ROE-1', parentID: 0,
-  currencycode: 'AUD', customerTierID: 'DEFAULT', promoCode: '', autobilling: 1,
-  locations: [{ typeOfAddress: 'primary', addressLine1: '1 Roe St', addressLine2: '', addressLine3: '', suburb: 'Sydney', state: 'NSW', postcode: '2000', country: 'AU' }],
-  contacts: [{ typeOfContact: 'administrative', name: 'Jane Roe', phoneNumber: '+61 2 1234 5678', mobileNumber: '', faxNumber: '', email: 'jane@example.com' }],
+  firstName: 'Jane',
+  lastName: 'Roe',
+  companyName,
+  status: 'ACTIVE',
+  customID: 'ROE-1',
+  parentID: 0,
+  currencycode: 'AUD',
+  customerTierID: 'DEFAULT',
+  promoCode: '',
+  autobilling: 1,
+  locations: [
+    {
+      typeOfAddress: 'primary',
+      addressLine1: '1 Roe St',
+      addressLine2: '',
+      addressLine3: '',
+      suburb: 'Sydney',
+      state: 'NSW',
+      postcode: '2000',
+      country: 'AU',
+    },
+  ],
+  contacts: [
+    {
+      typeOfContact: 'administrative',
+      name: 'Jane Roe',
+      phoneNumber: '+61 2 1234 5678',
+      mobileNumber: '',
+      faxNumber: '',
+      email: 'jane@example.com',
+    },
+  ],
 });
 
-const freePort = () => new Promise((resolve, reject) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }).once('error', reject);
-});
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = net
+      .createServer()
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      })
+      .once('error', reject);
+  });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const step = (s) => console.log(`\n-- compose: ${s}`);
 
 function sh(cmd, args, env = {}, timeoutSec = 300) {
-  return execFileSync(cmd, args, { cwd: repo, env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutSec * 1000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(cmd, args, {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: timeoutSec * 1000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 function compose(project, env, ...args) {
   try {
     return sh('podman-compose', ['-f', 'compose.yaml', '-p', project, ...args], env, 600);
   } catch (e) {
-    throw new Error(`podman-compose ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, { cause: e });
+    throw new Error(`podman-compose ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, {
+      cause: e,
+    });
   }
 }
 function cleanup(project, env) {
-  try { compose(project, env, 'down', '-v'); } catch (e) { console.log(`(cleanup) ${e.message.split('\n')[0]}`); }
+  try {
+    compose(project, env, 'down', '-v');
+  } catch (e) {
+    console.log(`(cleanup) ${e.message.split('\n')[0]}`);
+  }
   // podman-compose 1.0 leaves the project's network behind.
-  try { sh('podman', ['network', 'rm', '-f', `${project}_default`], {}, 60); } catch { /* none */ }
+  try {
+    sh('podman', ['network', 'rm', '-f', `${project}_default`], {}, 60);
+  } catch {
+    /* none */
+  }
 }
 
 async function waitHealthy(url, what) {
@@ -52,7 +103,9 @@ async function waitHealthy(url, what) {
     try {
       const r = await fetch(`${url}/_emulator/health`, { signal: AbortSignal.timeout(2000) });
       if (r.status === 200) return r.json();
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     await sleep(500);
   }
   throw new Error(`${what}: no healthy answer on ${url}/_emulator/health within 60 s`);
@@ -60,13 +113,19 @@ async function waitHealthy(url, what) {
 
 async function rc(url, cmd, params = {}, session) {
   const r = await fetch(`${url}/api/rest/v2.9/json.php`, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...(session ? { 'x-emulator-session': session } : {}) },
-    body: JSON.stringify({ cmd, ...RACKCORP, ...params }), signal: AbortSignal.timeout(10_000),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(session ? { 'x-emulator-session': session } : {}) },
+    body: JSON.stringify({ cmd, ...RACKCORP, ...params }),
+    signal: AbortSignal.timeout(10_000),
   });
   return { status: r.status, body: await r.json() };
 }
 async function ctl(url, method, p) {
-  const r = await fetch(`${url}${p}`, { method, headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(10_000) });
+  const r = await fetch(`${url}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}` },
+    signal: AbortSignal.timeout(10_000),
+  });
   return { status: r.status, body: await r.json() };
 }
 
@@ -80,8 +139,13 @@ async function single() {
     const { EMULATOR_CONTROL_TOKEN: _unset, ...envWithoutToken } = process.env;
     let refused = '';
     try {
-      execFileSync('podman-compose', ['-f', 'compose.yaml', '-p', project, '--dry-run', 'up', '-d', 'emulator'],
-        { cwd: repo, env: { ...envWithoutToken, EMULATOR_IMAGE: IMAGE }, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('podman-compose', ['-f', 'compose.yaml', '-p', project, '--dry-run', 'up', '-d', 'emulator'], {
+        cwd: repo,
+        env: { ...envWithoutToken, EMULATOR_IMAGE: IMAGE },
+        encoding: 'utf8',
+        timeout: 60_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (e) {
       refused = `${e.stdout}${e.stderr}`;
     }
@@ -102,7 +166,10 @@ async function single() {
     assert.equal(noToken.status, 401);
     const journal = await ctl(url, 'GET', '/_emulator/requests');
     assert.equal(journal.status, 200);
-    assert.deepEqual(journal.body.requests.map((r) => r.operation), ['customer.create']);
+    assert.deepEqual(
+      journal.body.requests.map((r) => r.operation),
+      ['customer.create'],
+    );
 
     step('down and up again: the named volume keeps the store');
     compose(project, env, 'down');
@@ -124,15 +191,34 @@ async function scale() {
   const sessions = Array.from({ length: 9 }, (_, i) => `compose-${i + 1}`);
   const instance = (n) => `${project}_emulator-${n}_1`;
   // Each instance is reachable only inside the project's network: ask it from inside its container.
-  const sessionsOn = (n) => JSON.parse(sh('podman', ['exec', instance(n), 'node', '-e',
-    `fetch('http://127.0.0.1:8080/_emulator/sessions',{headers:{authorization:'Bearer ${TOKEN}'}}).then(r=>r.json()).then(b=>console.log(JSON.stringify(b.sessions.map(s=>s.id))))`], {}, 60));
+  const sessionsOn = (n) =>
+    JSON.parse(
+      sh(
+        'podman',
+        [
+          'exec',
+          instance(n),
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:8080/_emulator/sessions',{headers:{authorization:'Bearer ${TOKEN}'}}).then(r=>r.json()).then(b=>console.log(JSON.stringify(b.sessions.map(s=>s.id))))`,
+        ],
+        {},
+        60,
+      ),
+    );
   try {
     step(`profile scale: up -d balancer (three emulators behind nginx) on ${url}`);
     compose(project, env, 'up', '-d', 'balancer');
     await waitHealthy(url, 'balancer');
     for (const n of [1, 2, 3]) {
       for (let i = 0; i < 60; i++) {
-        try { sessionsOn(n); break; } catch (e) { if (i === 59) throw e; await sleep(500); }
+        try {
+          sessionsOn(n);
+          break;
+        } catch (e) {
+          if (i === 59) throw e;
+          await sleep(500);
+        }
       }
     }
 
@@ -145,7 +231,9 @@ async function scale() {
     const holder = new Map();
     for (const n of [1, 2, 3]) for (const s of sessionsOn(n)) holder.set(s, n);
     assert.deepEqual([...holder.keys()].sort(), [...sessions].sort());
-    console.log(`sessions per instance: ${[1, 2, 3].map((n) => [...holder.values()].filter((v) => v === n).length).join(', ')}`);
+    console.log(
+      `sessions per instance: ${[1, 2, 3].map((n) => [...holder.values()].filter((v) => v === n).length).join(', ')}`,
+    );
     for (const s of sessions) {
       const got = await rc(url, 'customer.get', { id: 906 }, s);
       assert.equal(got.body.customer?.companyName, `Company ${s}`, `${s}: ${JSON.stringify(got.body)}`);

@@ -15,14 +15,19 @@ import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
 
 const args = process.argv.slice(2);
-const arg = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+const arg = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
 const routes = arg('--routes') ? JSON.parse(fs.readFileSync(arg('--routes'), 'utf8')) : [];
 const port = Number(arg('--port', '0'));
 
 const app = Fastify({ logger: false });
 // Accept the same bodies the emulator parses, so the ceiling reads the request as it does.
 await app.register(formbody);
-app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string' }, (_req, body, done) =>
+  done(null, body),
+);
 
 const byRoute = new Map();
 for (const r of routes) {
@@ -34,7 +39,8 @@ for (const [k, variants] of byRoute) {
   const [method, path] = k.split(' ');
   const first = variants.values().next().value;
   app.route({
-    method, url: path,
+    method,
+    url: path,
     handler: (req, reply) => {
       const r = variants.get(req.headers['x-bench-route']) ?? first;
       reply.code(r.status).header('content-type', r.contentType);

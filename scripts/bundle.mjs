@@ -20,7 +20,9 @@ const entry = path.join(DIST, 'server', 'main.js');
 const outfile = path.join(DIST, 'server', 'cli.bundle.cjs');
 
 if (!fs.existsSync(entry)) {
-  process.stderr.write(`bundle: ${path.relative(ROOT, entry)} is missing; run tsc -p tsconfig.build.json first (npm run build does both)\n`);
+  process.stderr.write(
+    `bundle: ${path.relative(ROOT, entry)} is missing; run tsc -p tsconfig.build.json first (npm run build does both)\n`,
+  );
   process.exit(1);
 }
 
@@ -75,9 +77,13 @@ const result = await esbuild.build({
 
 // The bundle runs as a vm.Script, which has no loader for import(): a dynamic import of anything
 // left outside the bundle would fail at run time, so refuse it here (bundled ones are inlined).
-const dynamic = Object.values(result.metafile.outputs).flatMap((o) => o.imports ?? []).filter((i) => i.kind === 'dynamic-import' && i.external);
+const dynamic = Object.values(result.metafile.outputs)
+  .flatMap((o) => o.imports ?? [])
+  .filter((i) => i.kind === 'dynamic-import' && i.external);
 if (dynamic.length > 0) {
-  process.stderr.write(`bundle: import() of ${dynamic.map((i) => i.path).join(', ')} would fail in the one-file CLI: import it statically, or bundle it\n`);
+  process.stderr.write(
+    `bundle: import() of ${dynamic.map((i) => i.path).join(', ')} would fail in the one-file CLI: import it statically, or bundle it\n`,
+  );
   process.exit(1);
 }
 

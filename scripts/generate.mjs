@@ -53,30 +53,217 @@ function prng(seed) {
   };
 }
 
-const FIRST = ['James', 'Mary', 'Robert', 'Patricia', 'John', 'Jennifer', 'Michael', 'Linda', 'David', 'Elizabeth', 'William', 'Barbara',
-  'Richard', 'Susan', 'Joseph', 'Jessica', 'Thomas', 'Sarah', 'Charles', 'Karen', 'Priya', 'Arjun', 'Ananya', 'Rohan', 'Aiko', 'Kenji',
-  'Mei', 'Wei', 'Olga', 'Ivan', 'Fatima', 'Omar', 'Chloe', 'Lucas', 'Noah', 'Emma', 'Liam', 'Olivia', 'Mateo', 'Sofia'];
-const LAST = ['Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Rodriguez', 'Martinez', 'Hernandez', 'Lopez',
-  'Gonzalez', 'Wilson', 'Anderson', 'Thomas', 'Taylor', 'Moore', 'Jackson', 'Martin', 'Lee', 'Perez', 'Thompson', 'White', 'Harris',
-  'Sanchez', 'Clark', 'Ramirez', 'Lewis', 'Robinson', 'Walker', 'Young', 'Allen', 'King', 'Wright', 'Scott', 'Torres', 'Nguyen', 'Hill',
-  'Flores', 'Patel', 'Sharma', 'Iyer', 'Nair', 'Tanaka', 'Suzuki', 'Chen', 'Wang', 'Kowalski', 'Novak'];
-const ADJ = ['Amber', 'Blue', 'Bright', 'Cedar', 'Coastal', 'Copper', 'Crimson', 'Delta', 'Eastern', 'Emerald', 'Falcon', 'Golden',
-  'Granite', 'Harbour', 'Highland', 'Indigo', 'Iron', 'Jade', 'Kestrel', 'Lakeside', 'Maple', 'Meridian', 'Northern', 'Oak', 'Orbit',
-  'Pacific', 'Pine', 'Quartz', 'Redwood', 'Riverside', 'Sapphire', 'Silver', 'Southern', 'Summit', 'Sunrise', 'Tidal', 'Upland',
-  'Valley', 'Western', 'Willow'];
-const NOUN = ['Analytics', 'Bakery', 'Builders', 'Cafe', 'Clinic', 'Consulting', 'Dental', 'Design', 'Electrical', 'Engineering',
-  'Farms', 'Fitness', 'Freight', 'Gardens', 'Hardware', 'Hotels', 'Imports', 'Insurance', 'Labs', 'Legal', 'Logistics', 'Media',
-  'Motors', 'Networks', 'Optics', 'Pharmacy', 'Plumbing', 'Printing', 'Realty', 'Robotics', 'Software', 'Solar', 'Studios', 'Systems',
-  'Textiles', 'Timber', 'Traders', 'Travel', 'Ventures', 'Wines'];
+const FIRST = [
+  'James',
+  'Mary',
+  'Robert',
+  'Patricia',
+  'John',
+  'Jennifer',
+  'Michael',
+  'Linda',
+  'David',
+  'Elizabeth',
+  'William',
+  'Barbara',
+  'Richard',
+  'Susan',
+  'Joseph',
+  'Jessica',
+  'Thomas',
+  'Sarah',
+  'Charles',
+  'Karen',
+  'Priya',
+  'Arjun',
+  'Ananya',
+  'Rohan',
+  'Aiko',
+  'Kenji',
+  'Mei',
+  'Wei',
+  'Olga',
+  'Ivan',
+  'Fatima',
+  'Omar',
+  'Chloe',
+  'Lucas',
+  'Noah',
+  'Emma',
+  'Liam',
+  'Olivia',
+  'Mateo',
+  'Sofia',
+];
+const LAST = [
+  'Smith',
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Garcia',
+  'Miller',
+  'Davis',
+  'Rodriguez',
+  'Martinez',
+  'Hernandez',
+  'Lopez',
+  'Gonzalez',
+  'Wilson',
+  'Anderson',
+  'Thomas',
+  'Taylor',
+  'Moore',
+  'Jackson',
+  'Martin',
+  'Lee',
+  'Perez',
+  'Thompson',
+  'White',
+  'Harris',
+  'Sanchez',
+  'Clark',
+  'Ramirez',
+  'Lewis',
+  'Robinson',
+  'Walker',
+  'Young',
+  'Allen',
+  'King',
+  'Wright',
+  'Scott',
+  'Torres',
+  'Nguyen',
+  'Hill',
+  'Flores',
+  'Patel',
+  'Sharma',
+  'Iyer',
+  'Nair',
+  'Tanaka',
+  'Suzuki',
+  'Chen',
+  'Wang',
+  'Kowalski',
+  'Novak',
+];
+const ADJ = [
+  'Amber',
+  'Blue',
+  'Bright',
+  'Cedar',
+  'Coastal',
+  'Copper',
+  'Crimson',
+  'Delta',
+  'Eastern',
+  'Emerald',
+  'Falcon',
+  'Golden',
+  'Granite',
+  'Harbour',
+  'Highland',
+  'Indigo',
+  'Iron',
+  'Jade',
+  'Kestrel',
+  'Lakeside',
+  'Maple',
+  'Meridian',
+  'Northern',
+  'Oak',
+  'Orbit',
+  'Pacific',
+  'Pine',
+  'Quartz',
+  'Redwood',
+  'Riverside',
+  'Sapphire',
+  'Silver',
+  'Southern',
+  'Summit',
+  'Sunrise',
+  'Tidal',
+  'Upland',
+  'Valley',
+  'Western',
+  'Willow',
+];
+const NOUN = [
+  'Analytics',
+  'Bakery',
+  'Builders',
+  'Cafe',
+  'Clinic',
+  'Consulting',
+  'Dental',
+  'Design',
+  'Electrical',
+  'Engineering',
+  'Farms',
+  'Fitness',
+  'Freight',
+  'Gardens',
+  'Hardware',
+  'Hotels',
+  'Imports',
+  'Insurance',
+  'Labs',
+  'Legal',
+  'Logistics',
+  'Media',
+  'Motors',
+  'Networks',
+  'Optics',
+  'Pharmacy',
+  'Plumbing',
+  'Printing',
+  'Realty',
+  'Robotics',
+  'Software',
+  'Solar',
+  'Studios',
+  'Systems',
+  'Textiles',
+  'Timber',
+  'Traders',
+  'Travel',
+  'Ventures',
+  'Wines',
+];
 const SUFFIX = ['Pty Ltd', 'Ltd', 'Inc', 'LLC', 'Group', 'Co'];
-const CITIES = [['Sydney', 'NSW', '2000'], ['Melbourne', 'VIC', '3000'], ['Brisbane', 'QLD', '4000'], ['Perth', 'WA', '6000'],
-  ['Adelaide', 'SA', '5000'], ['Hobart', 'TAS', '7000'], ['Canberra', 'ACT', '2600'], ['Darwin', 'NT', '0800']];
-const IN_CITIES = [['Panaji', 'Goa', '403001'], ['Margao', 'Goa', '403601'], ['Mapusa', 'Goa', '403507'], ['Vasco da Gama', 'Goa', '403802']];
-const US_CITIES = [['New York', 'NY', '10001', 'US'], ['Seattle', 'WA', '98101', 'US'], ['Austin', 'TX', '73301', 'US'],
-  ['Toronto', 'ON', 'M5H', 'CA'], ['London', 'LDN', 'EC1A', 'GB'], ['Berlin', 'BE', '10115', 'DE'], ['Sydney', 'NSW', '2000', 'AU']];
+const CITIES = [
+  ['Sydney', 'NSW', '2000'],
+  ['Melbourne', 'VIC', '3000'],
+  ['Brisbane', 'QLD', '4000'],
+  ['Perth', 'WA', '6000'],
+  ['Adelaide', 'SA', '5000'],
+  ['Hobart', 'TAS', '7000'],
+  ['Canberra', 'ACT', '2600'],
+  ['Darwin', 'NT', '0800'],
+];
+const IN_CITIES = [
+  ['Panaji', 'Goa', '403001'],
+  ['Margao', 'Goa', '403601'],
+  ['Mapusa', 'Goa', '403507'],
+  ['Vasco da Gama', 'Goa', '403802'],
+];
+const US_CITIES = [
+  ['New York', 'NY', '10001', 'US'],
+  ['Seattle', 'WA', '98101', 'US'],
+  ['Austin', 'TX', '73301', 'US'],
+  ['Toronto', 'ON', 'M5H', 'CA'],
+  ['London', 'LDN', 'EC1A', 'GB'],
+  ['Berlin', 'BE', '10115', 'DE'],
+  ['Sydney', 'NSW', '2000', 'AU'],
+];
 
 const pick = (r, a) => a[Math.floor(r() * a.length)];
-const digits = (r, n) => { let s = ''; for (let i = 0; i < n; i++) s += Math.floor(r() * 10); return s; };
+const digits = (r, n) => {
+  let s = '';
+  for (let i = 0; i < n; i++) s += Math.floor(r() * 10);
+  return s;
+};
 const pad = (n, w) => String(n).padStart(w, '0');
 
 function readJson(dir, vendor, table) {
@@ -173,20 +360,46 @@ function rackcorp(src, out, n, seed) {
     const created = T0 + i * 97;
     const [suburb, state, postcode] = pick(r, CITIES);
     wc.write({
-      id, parentID: 1, companyName, firstName: first, lastName: last,
+      id,
+      parentID: 1,
+      companyName,
+      firstName: first,
+      lastName: last,
       stdName: companyName || `${first} ${last}`,
-      companyABN: org ? digits(r, 11) : '', companyACN: org ? digits(r, 9) : '', customID: `GEN-${pad(id, 8)}`,
-      status: r() < 0.9 ? 'ACTIVE' : r() < 0.5 ? 'INACTIVE' : 'SUSPENDED', currency: r() < 0.8 ? 'AUD' : 'USD',
-      customerTierID: pick(r, ['DEFAULT', 'DEFAULT', 'DEFAULT', '1', '2', '3']), isreseller: 0, autobilling: r() < 0.3 ? 1 : 0,
-      promoCode: '', partnerCode: null, dateCreated: created, dateModified: created + Math.floor(r() * 30) * DAY,
+      companyABN: org ? digits(r, 11) : '',
+      companyACN: org ? digits(r, 9) : '',
+      customID: `GEN-${pad(id, 8)}`,
+      status: r() < 0.9 ? 'ACTIVE' : r() < 0.5 ? 'INACTIVE' : 'SUSPENDED',
+      currency: r() < 0.8 ? 'AUD' : 'USD',
+      customerTierID: pick(r, ['DEFAULT', 'DEFAULT', 'DEFAULT', '1', '2', '3']),
+      isreseller: 0,
+      autobilling: r() < 0.3 ? 1 : 0,
+      promoCode: '',
+      partnerCode: null,
+      dateCreated: created,
+      dateModified: created + Math.floor(r() * 30) * DAY,
     });
     wl.write({
-      id: locId++, customerId: id, typeOfAddress: 'primary', addressLine1: `${1 + Math.floor(r() * 400)} ${pick(r, ADJ)} St`,
-      addressLine2: '', addressLine3: '', suburb, state, postcode, country: 'AU',
+      id: locId++,
+      customerId: id,
+      typeOfAddress: 'primary',
+      addressLine1: `${1 + Math.floor(r() * 400)} ${pick(r, ADJ)} St`,
+      addressLine2: '',
+      addressLine3: '',
+      suburb,
+      state,
+      postcode,
+      country: 'AU',
     });
     wk.write({
-      id: conId++, customerId: id, typeOfContact: 'administrative', name: `${first} ${last}`, phoneNumber: `+612${digits(r, 8)}`,
-      mobileNumber: `+614${digits(r, 8)}`, faxNumber: '', email: `${first}.${last}.${id}@example.com`.toLowerCase(),
+      id: conId++,
+      customerId: id,
+      typeOfContact: 'administrative',
+      name: `${first} ${last}`,
+      phoneNumber: `+612${digits(r, 8)}`,
+      mobileNumber: `+614${digits(r, 8)}`,
+      faxNumber: '',
+      email: `${first}.${last}.${id}@example.com`.toLowerCase(),
     });
   }
   wc.close();
@@ -204,8 +417,15 @@ function emailsrvr(src, out, n, seed) {
   const r = prng(seed * 7919 + 2);
   writeTable(out, v, 'emailsrvr_accounts', accounts, (w) => {
     for (let i = 0; i < extra; i++) {
-      const name = r() < 0.7 ? `${pick(r, ADJ)} ${pick(r, NOUN)} ${pick(r, SUFFIX)}` : `${pick(r, FIRST)} ${pick(r, LAST)}`;
-      w({ account_number: next++, name, reference_number: r() < 0.5 ? String(100000 + i) : null, reseller_account: 460180, is_reseller: 0 });
+      const name =
+        r() < 0.7 ? `${pick(r, ADJ)} ${pick(r, NOUN)} ${pick(r, SUFFIX)}` : `${pick(r, FIRST)} ${pick(r, LAST)}`;
+      w({
+        account_number: next++,
+        name,
+        reference_number: r() < 0.5 ? String(100000 + i) : null,
+        reseller_account: 460180,
+        is_reseller: 0,
+      });
     }
   });
 }
@@ -231,15 +451,36 @@ function ispcrm(src, out, n, seed) {
       const [city, state, zipcode] = pick(r, IN_CITIES);
       const created = iso(T0 + i * 97);
       w({
-        id, ispid: 1, resellerid: 1, type: org ? 'Organisation' : 'Individual', name, surname,
-        dob: org ? null : `19${50 + Math.floor(r() * 50)}-${pad(1 + Math.floor(r() * 12), 2)}-${pad(1 + Math.floor(r() * 28), 2)}`,
-        mobile: `9${digits(r, 9)}`, email: `${name.replace(/ /g, '').toLowerCase()}${id}@example.in`, uniqueid: null, zipcode, state, city,
-        street: `${1 + Math.floor(r() * 300)}, ${pick(r, ADJ)} Road`, notes: null, created, updated: created,
+        id,
+        ispid: 1,
+        resellerid: 1,
+        type: org ? 'Organisation' : 'Individual',
+        name,
+        surname,
+        dob: org
+          ? null
+          : `19${50 + Math.floor(r() * 50)}-${pad(1 + Math.floor(r() * 12), 2)}-${pad(1 + Math.floor(r() * 28), 2)}`,
+        mobile: `9${digits(r, 9)}`,
+        email: `${name.replace(/ /g, '').toLowerCase()}${id}@example.in`,
+        uniqueid: null,
+        zipcode,
+        state,
+        city,
+        street: `${1 + Math.floor(r() * 300)}, ${pick(r, ADJ)} Road`,
+        notes: null,
+        created,
+        updated: created,
       });
       // Zero-padded like the other generated codes: the usernames then sort in insertion order, so
       // their UNIQUE index is appended to rather than written all over (about 0.2 s less at 1M).
-      ws.write({ id: sid++, customerid: id, username: `gen_${pad(id, 8)}`, plan: pick(r, ['Fiber 50 Mbps', 'Fiber 100 Mbps', 'Fiber 300 Mbps']),
-        status: r() < 0.85 ? 'Active' : r() < 0.5 ? 'Suspended' : 'Terminated', created });
+      ws.write({
+        id: sid++,
+        customerid: id,
+        username: `gen_${pad(id, 8)}`,
+        plan: pick(r, ['Fiber 50 Mbps', 'Fiber 100 Mbps', 'Fiber 300 Mbps']),
+        status: r() < 0.85 ? 'Active' : r() < 0.5 ? 'Suspended' : 'Terminated',
+        created,
+      });
     }
   });
   ws.close();
@@ -259,11 +500,24 @@ function mgmt(src, out, n, seed) {
       const last = pick(r, LAST);
       const [city, state, zip, country] = pick(r, US_CITIES);
       w({
-        id, code: r() < 0.5 ? String(id) : `CUST-${pad(id, 8)}`, account_id: r() < 0.7 ? 2001 : 2002,
-        title: null, first_name: first, middle_name: null, last_name: last, suffix: null, birth_date: null,
-        gender: r() < 0.5 ? 'M' : 'F', organization_name: org ? `${pick(r, ADJ)} ${pick(r, NOUN)} ${pick(r, SUFFIX)}` : null,
-        email: `${first}.${last}${id}@example.com`.toLowerCase(), phone: `1${digits(r, 10)}`,
-        street: `${1 + Math.floor(r() * 900)} ${pick(r, ADJ)} Ave`, city, state, zip_code: zip, country_code: country,
+        id,
+        code: r() < 0.5 ? String(id) : `CUST-${pad(id, 8)}`,
+        account_id: r() < 0.7 ? 2001 : 2002,
+        title: null,
+        first_name: first,
+        middle_name: null,
+        last_name: last,
+        suffix: null,
+        birth_date: null,
+        gender: r() < 0.5 ? 'M' : 'F',
+        organization_name: org ? `${pick(r, ADJ)} ${pick(r, NOUN)} ${pick(r, SUFFIX)}` : null,
+        email: `${first}.${last}${id}@example.com`.toLowerCase(),
+        phone: `1${digits(r, 10)}`,
+        street: `${1 + Math.floor(r() * 900)} ${pick(r, ADJ)} Ave`,
+        city,
+        state,
+        zip_code: zip,
+        country_code: country,
         created_at: new Date((T0 + i * 97) * 1000).toISOString(),
       });
     }
@@ -293,7 +547,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     if (o.customers === null) throw new Error('--customers N is required');
     const t = Date.now();
     generate(o);
-    process.stdout.write(`generated ${o.customers} customers per vendor (seed ${o.seed}) in ${o.out} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(
+      `generated ${o.customers} customers per vendor (seed ${o.seed}) in ${o.out} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`,
+    );
   } catch (e) {
     process.stderr.write(`generate: ${e.message}\n`);
     process.exit(2);

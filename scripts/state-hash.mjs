@@ -40,7 +40,8 @@ const db = registry.defaultState.db;
 db.defaultSafeIntegers(true);
 
 const all = crypto.createHash('sha256');
-const enc = (t, v) => (t === 'blob' ? `blob:${Buffer.from(v).toString('hex')}` : t === 'null' ? 'null' : `${t}:${String(v)}`);
+const enc = (t, v) =>
+  t === 'blob' ? `blob:${Buffer.from(v).toString('hex')}` : t === 'null' ? 'null' : `${t}:${String(v)}`;
 const quote = (n) => `"${n.replace(/"/g, '""')}"`;
 
 const master = db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid').raw().all();
@@ -55,13 +56,22 @@ for (const [type, name, , sql] of master) {
   if (type !== 'table' || /^CREATE\s+VIRTUAL/i.test(sql ?? '')) continue;
   const cols = db.prepare(`PRAGMA table_info(${quote(name)})`).all();
   const withoutRowid = /WITHOUT\s+ROWID\s*$/i.test(sql ?? '');
-  const pk = cols.filter((c) => Number(c.pk) > 0).sort((a, b) => Number(a.pk) - Number(b.pk)).map((c) => quote(c.name));
+  const pk = cols
+    .filter((c) => Number(c.pk) > 0)
+    .sort((a, b) => Number(a.pk) - Number(b.pk))
+    .map((c) => quote(c.name));
   const order = withoutRowid ? pk.join(', ') : 'rowid';
-  const select = [withoutRowid ? "'-'" : 'rowid', ...cols.flatMap((c) => [`typeof(${quote(c.name)})`, quote(c.name)])].join(', ');
+  const select = [
+    withoutRowid ? "'-'" : 'rowid',
+    ...cols.flatMap((c) => [`typeof(${quote(c.name)})`, quote(c.name)]),
+  ].join(', ');
   const h = crypto.createHash('sha256');
   h.update(`${name}(${cols.map((c) => c.name).join(',')})\n`);
   let n = 0;
-  for (const row of db.prepare(`SELECT ${select} FROM ${quote(name)} ORDER BY ${order}`).raw().iterate()) {
+  for (const row of db
+    .prepare(`SELECT ${select} FROM ${quote(name)} ORDER BY ${order}`)
+    .raw()
+    .iterate()) {
     let line = String(row[0]);
     for (let i = 1; i < row.length; i += 2) line += `|${enc(row[i], row[i + 1])}`;
     h.update(line);
@@ -73,5 +83,7 @@ for (const [type, name, , sql] of master) {
   all.update(`${name} ${d}\n`);
   if (perTable) console.log(`${name} ${d} (${n} rows)`);
 }
-console.log(`state ${all.digest('hex')} (${master.length} schema entries, ${rowsTotal} rows, load ${Math.round(loadMs)} ms) ${fixtures}`);
+console.log(
+  `state ${all.digest('hex')} (${master.length} schema entries, ${rowsTotal} rows, load ${Math.round(loadMs)} ms) ${fixtures}`,
+);
 registry.close();

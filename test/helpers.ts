@@ -15,7 +15,10 @@ export async function makeApp(options: Partial<Config> = {}): Promise<FastifyIns
   const dir = process.env.EMULATOR_TEST_COVERAGE_DIR;
   if (dir) {
     const close = app.close.bind(app);
-    app.close = (async () => { writeCoverage(app, dir); return close(); }) as typeof app.close;
+    app.close = (async () => {
+      writeCoverage(app, dir);
+      return close();
+    }) as typeof app.close;
   }
   return app;
 }
@@ -24,18 +27,26 @@ function writeCoverage(app: FastifyInstance, dir: string): void {
   const r = app.coverage.report(app.coverage.all, 'test app');
   if (!r.vendors.some((v) => v.operations.some((o) => o.requests > 0))) return;
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`), JSON.stringify(r));
+  fs.writeFileSync(
+    path.join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`),
+    JSON.stringify(r),
+  );
 }
 
 /** A real multipart/form-data body, as an HTTP client serialises a FormData (file parts too). */
-export async function multipart(fields: [string, string | Blob, string?][]): Promise<{ payload: Buffer; headers: Record<string, string> }> {
+export async function multipart(
+  fields: [string, string | Blob, string?][],
+): Promise<{ payload: Buffer; headers: Record<string, string> }> {
   const form = new FormData();
   for (const [k, v, filename] of fields) {
     if (typeof v === 'string') form.append(k, v);
     else form.append(k, v, filename);
   }
   const req = new Request('http://localhost/', { method: 'POST', body: form });
-  return { payload: Buffer.from(await req.arrayBuffer()), headers: { 'content-type': req.headers.get('content-type')! } };
+  return {
+    payload: Buffer.from(await req.arrayBuffer()),
+    headers: { 'content-type': req.headers.get('content-type')! },
+  };
 }
 
 /** A maker of fresh emulators (makeApp) for one test file; every one made is closed after each test. */
@@ -77,7 +88,12 @@ export async function ctl(
   payload?: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: any }> {
-  const { status, body } = await injectJson(app, { method, url, payload: payload as InjectOptions['payload'], headers });
+  const { status, body } = await injectJson(app, {
+    method,
+    url,
+    payload: payload as InjectOptions['payload'],
+    headers,
+  });
   return { status, body };
 }
 
@@ -109,7 +125,11 @@ export function tableDigest(app: FastifyInstance, prefix: string, session?: stri
   const h = createHash('sha256');
   for (const t of tables) {
     h.update(t);
-    for (const row of db.prepare(`SELECT * FROM "${t}" ORDER BY ${rowOrder(db, t)}`).raw().iterate()) h.update(JSON.stringify(row));
+    for (const row of db
+      .prepare(`SELECT * FROM "${t}" ORDER BY ${rowOrder(db, t)}`)
+      .raw()
+      .iterate())
+      h.update(JSON.stringify(row));
   }
   return h.digest('hex');
 }

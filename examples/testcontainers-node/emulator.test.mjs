@@ -41,12 +41,14 @@ async function session() {
     id,
     rackcorp: async (cmd, params = {}) => {
       const res = await fetch(`${base}/_sessions/${id}/api/rest/v2.9/json.php`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ cmd, ...RACKCORP, ...params }),
       });
       return { status: res.status, body: await res.json() };
     },
-    journal: async () => (await (await fetch(`${base}/_emulator/requests?session=${id}`, { headers: auth })).json()).requests,
+    journal: async () =>
+      (await (await fetch(`${base}/_emulator/requests?session=${id}`, { headers: auth })).json()).requests,
     delete: () => fetch(`${base}/_emulator/sessions/${id}`, { method: 'DELETE', headers: auth }),
   };
 }
@@ -63,7 +65,10 @@ test('a vendor call in a session, and its journal entry', async () => {
     assert.equal(got.status, 200);
     assert.equal(got.body.code, 'OK');
     const journal = await s.journal();
-    assert.deepEqual(journal.map((e) => e.operation), ['customer.get']);
+    assert.deepEqual(
+      journal.map((e) => e.operation),
+      ['customer.get'],
+    );
   } finally {
     await s.delete();
   }
@@ -71,7 +76,8 @@ test('a vendor call in a session, and its journal entry', async () => {
 
 test('a session that was never made is refused with a 404 naming it', async () => {
   const res = await fetch(`${base}/_sessions/never-made/api/rest/v2.9/json.php`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ cmd: 'customer.get', id: 1, ...RACKCORP }),
   });
   assert.equal(res.status, 404);

@@ -45,6 +45,11 @@ export class Clock {
 
   describe(): { now: string; epoch: number; frozen: boolean; offsetSeconds: number } {
     const now = this.now();
-    return { now: new Date(now).toISOString(), epoch: Math.floor(now / 1000), frozen: this.frozen, offsetSeconds: this.offsetMs / 1000 };
+    return {
+      now: new Date(now).toISOString(),
+      epoch: Math.floor(now / 1000),
+      frozen: this.frozen,
+      offsetSeconds: this.offsetMs / 1000,
+    };
   }
 }

@@ -11,7 +11,14 @@ import { resolveConfig } from './config.js';
 import type { Config } from '../core/config.js';
 import { vendors } from '../vendors.js';
 import type { VendorModule } from '../routes/shared/vendor.js';
-import { StateRegistry, SESSION_ID_PATTERN, SessionLimitError, UnknownSessionError, defaultMemoryBudget, type EmulatorState } from '../store/state.js';
+import {
+  StateRegistry,
+  SESSION_ID_PATTERN,
+  SessionLimitError,
+  UnknownSessionError,
+  defaultMemoryBudget,
+  type EmulatorState,
+} from '../store/state.js';
 import { ResponseChecker } from './control/openapi.js';
 import { ClientSlots, OriginGuard, registerControlPlane, installVendorHooks, refuse } from './control/index.js';
 import { clientPath, genericNotFound, sendAnswer } from '../routes/shared/errors.js';
@@ -63,7 +70,11 @@ function rewriteUrl(req: RawWithSession): string {
   if (url.includes('%')) {
     const q = url.search(/[?#]/);
     const pathPart = q === -1 ? url : url.slice(0, q);
-    try { decodeURIComponent(pathPart); } catch { url = pathPart.replace(/%/g, '%25') + (q === -1 ? '' : url.slice(q)); }
+    try {
+      decodeURIComponent(pathPart);
+    } catch {
+      url = pathPart.replace(/%/g, '%25') + (q === -1 ? '' : url.slice(q));
+    }
   }
   const m = url.startsWith('/_sessions/') ? SESSION_PREFIX.exec(url) : null;
   if (m) {
@@ -88,9 +99,16 @@ const VENDOR_ROUTE = 'emulatorVendor';
  * Health probes, refused or unknown requests and the dashboard do not, so a caller without
  * credentials cannot fill the session table and evict another job's session.
  */
-export function mayCreateSession(request: FastifyRequest, refusals: { slots: ClientSlots; guard: OriginGuard }): boolean {
-  return !request.is404 && (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[VENDOR_ROUTE] !== undefined
-    && !refusals.slots.full(request) && !refusals.guard.refusesWrite(request);
+export function mayCreateSession(
+  request: FastifyRequest,
+  refusals: { slots: ClientSlots; guard: OriginGuard },
+): boolean {
+  return (
+    !request.is404 &&
+    (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[VENDOR_ROUTE] !== undefined &&
+    !refusals.slots.full(request) &&
+    !refusals.guard.refusesWrite(request)
+  );
 }
 
 export function sessionIdOf(request: FastifyRequest): string | null {
@@ -110,8 +128,19 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   const config = resolveConfig(options);
   const app = Fastify({
     // Request URLs are logged without the values of credential query parameters (APISECRET...).
-    logger: { level: config.logLevel, serializers: { req: (req: { method: string; url: string; host?: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url, new Set()), host: req.host, remoteAddress: req.ip }) } },
-    childLoggerFactory: (logger, bindings, opts) => new LazyChildLogger(logger, bindings, opts) as unknown as FastifyBaseLogger,
+    logger: {
+      level: config.logLevel,
+      serializers: {
+        req: (req: { method: string; url: string; host?: string; ip?: string }) => ({
+          method: req.method,
+          url: redactUrl(req.url, new Set()),
+          host: req.host,
+          remoteAddress: req.ip,
+        }),
+      },
+    },
+    childLoggerFactory: (logger, bindings, opts) =>
+      new LazyChildLogger(logger, bindings, opts) as unknown as FastifyBaseLogger,
     bodyLimit: config.maxBodyBytes,
     rewriteUrl,
     // A client that never finishes its request must not pin a connection forever. Node checks
@@ -129,9 +158,13 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   });
 
   const registry = new StateRegistry({
-    vendors, fixturesDir: config.fixtures, dbFile: config.db, seedCache: seedCacheOption(config.seedCache),
+    vendors,
+    fixturesDir: config.fixtures,
+    dbFile: config.db,
+    seedCache: seedCacheOption(config.seedCache),
     warn: (message) => app.log.warn(message),
-    sessionIdleMs: config.sessionIdleSeconds * 1000, maxSessions: config.maxSessions,
+    sessionIdleMs: config.sessionIdleSeconds * 1000,
+    maxSessions: config.maxSessions,
     maxMemoryBytes: config.maxMemory > 0 ? config.maxMemory * 1_048_576 : defaultMemoryBudget(),
     explicitSessions: config.sessionMode === 'explicit',
   });
@@ -159,7 +192,10 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
       return done();
     }
     if (!SESSION_ID_PATTERN.test(sessionId)) {
-      reply.code(400).send({ error: 'Bad Request', message: `Invalid session id "${sessionId}": use 1-64 letters, digits, '.', '_' or '-'` });
+      reply.code(400).send({
+        error: 'Bad Request',
+        message: `Invalid session id "${sessionId}": use 1-64 letters, digits, '.', '_' or '-'`,
+      });
       return;
     }
     let state: EmulatorState;
@@ -169,7 +205,8 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
       // it once authorised, through controlState(). POST /_emulator/sessions makes its own.
       state = request.routeOptions.config.createsSession
         ? registry.defaultState
-        : registry.find(sessionId) ?? (mayCreateSession(request, refusals) ? registry.get(sessionId) : registry.defaultState);
+        : (registry.find(sessionId) ??
+          (mayCreateSession(request, refusals) ? registry.get(sessionId) : registry.defaultState));
     } catch (e) {
       if (e instanceof SessionLimitError) {
         // A vendor's client gets the vendor's own "busy" answer (as when over its in-flight cap).
@@ -200,15 +237,18 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
 
   await app.register(formbody);
   for (const v of vendors) {
-    await app.register(async (scope) => {
-      // Mark the vendor's routes (not its not-found handler): a request reaching one reaches a vendor operation.
-      scope.addHook('onRoute', (route) => {
-        route.config = { ...(route.config as object | undefined), [VENDOR_ROUTE]: v.name } as typeof route.config;
-      });
-      // Journal and fault injection, the same for every vendor (the first hook names the vendor).
-      installVendorHooks(scope, v, config, contracts, slots, guard, config.coverage ? coverage : undefined, drift);
-      await scope.register(v.plugin, { config });
-    }, { prefix: v.prefix });
+    await app.register(
+      async (scope) => {
+        // Mark the vendor's routes (not its not-found handler): a request reaching one reaches a vendor operation.
+        scope.addHook('onRoute', (route) => {
+          route.config = { ...(route.config as object | undefined), [VENDOR_ROUTE]: v.name } as typeof route.config;
+        });
+        // Journal and fault injection, the same for every vendor (the first hook names the vendor).
+        installVendorHooks(scope, v, config, contracts, slots, guard, config.coverage ? coverage : undefined, drift);
+        await scope.register(v.plugin, { config });
+      },
+      { prefix: v.prefix },
+    );
   }
   await registerControlPlane(app);
 
@@ -217,12 +257,20 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   app.setNotFoundHandler((request, reply) => {
     const path = clientPath(request);
     const vendor = vendors.find((v) => v.renderFailure && v.claimsPath?.(path));
-    sendAnswer(reply, vendor ? vendor.renderFailure!({ kind: 'notFound', status: 404, method: request.method, path }, request) : genericNotFound(request));
+    sendAnswer(
+      reply,
+      vendor
+        ? vendor.renderFailure!({ kind: 'notFound', status: 404, method: request.method, path }, request)
+        : genericNotFound(request),
+    );
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) request.log.error({ err }, 'unhandled error');
-    reply.code(status).send({ error: status === 500 ? 'Internal Server Error' : status === 404 ? 'Not Found' : 'Bad Request', message: err.message });
+    reply.code(status).send({
+      error: status === 500 ? 'Internal Server Error' : status === 404 ? 'Not Found' : 'Bad Request',
+      message: err.message,
+    });
   });
 
   await app.ready();

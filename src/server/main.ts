@@ -25,7 +25,9 @@ function exportSeed(config: Config, out: string): void {
   } finally {
     seed.release();
   }
-  process.stdout.write(`vendor-api-emulator: wrote the seed of ${config.fixtures} to ${out} (${seed.cached ? 'from the seed cache' : 'compiled'} in ${seed.ms} ms); start with --fixtures ${out}\n`);
+  process.stdout.write(
+    `vendor-api-emulator: wrote the seed of ${config.fixtures} to ${out} (${seed.cached ? 'from the seed cache' : 'compiled'} in ${seed.ms} ms); start with --fixtures ${out}\n`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -79,10 +81,13 @@ async function main(): Promise<void> {
 
   const store = config.db ? `store ${config.db}` : 'in-memory store';
   const loopback = /^(127\.|::1$|localhost$)/.test(config.host);
-  const warn = !loopback && !config.controlToken
-    ? ' WARNING: listening beyond loopback without --control-token: anyone who reaches this port can reset or read it.'
-    : '';
-  process.stdout.write(`vendor-api-emulator listening on ${running.url} (${store}); sandbox credentials: README.md#sandbox-credentials${warn}\n`);
+  const warn =
+    !loopback && !config.controlToken
+      ? ' WARNING: listening beyond loopback without --control-token: anyone who reaches this port can reset or read it.'
+      : '';
+  process.stdout.write(
+    `vendor-api-emulator listening on ${running.url} (${store}); sandbox credentials: README.md#sandbox-credentials${warn}\n`,
+  );
 }
 
 void main();

@@ -43,13 +43,23 @@ export async function startEmulator(options: Partial<Config> = {}): Promise<Runn
     url,
     port: addr.port,
     app,
-    close: () => (closing ??= Promise.resolve().then(() => {
-      // --coverage-out: the report of every session since start, written before the store closes.
-      const out = app.config.coverageOut;
-      if (out) writeFileSync(out, renderCoverage(app.coverage.report(app.coverage.all, 'every session, since start'), formatFromPath(out)));
-    }).finally(() => app.close()).then(() => undefined)),
+    close: () =>
+      (closing ??= Promise.resolve()
+        .then(() => {
+          // --coverage-out: the report of every session since start, written before the store closes.
+          const out = app.config.coverageOut;
+          if (out)
+            writeFileSync(
+              out,
+              renderCoverage(app.coverage.report(app.coverage.all, 'every session, since start'), formatFromPath(out)),
+            );
+        })
+        .finally(() => app.close())
+        .then(() => undefined)),
     session(id: string): SessionControl {
-      return Object.assign(ControlClient.prototype.session.call(control, id), { url: `${url}/_sessions/${encodeURIComponent(id)}` });
+      return Object.assign(ControlClient.prototype.session.call(control, id), {
+        url: `${url}/_sessions/${encodeURIComponent(id)}`,
+      });
     },
   });
   return running as RunningEmulator;

@@ -76,7 +76,10 @@ export function openFile(file: string, vendors: readonly VendorData[]): { db: DB
   closeSync(openSync(file, 'a', 0o600));
   const db = new Database(file);
   applyPragmas(db, true);
-  applySchema(db, vendors.map((v) => ({ ...v, tables: v.tables.map((t) => ({ ...t, ddl: ifNotExists(t.ddl) })) })));
+  applySchema(
+    db,
+    vendors.map((v) => ({ ...v, tables: v.tables.map((t) => ({ ...t, ddl: ifNotExists(t.ddl) })) })),
+  );
   return { db, seeded: getMeta(db, 'seeded') !== null };
 }
 
@@ -84,7 +87,10 @@ export function openFile(file: string, vendors: readonly VendorData[]): { db: DB
 function ifNotExists(ddl: string): string {
   return ddl
     .replace(/CREATE\s+TABLE\s+(?!IF\s+NOT\s+EXISTS)/gi, 'CREATE TABLE IF NOT EXISTS ')
-    .replace(/CREATE\s+(UNIQUE\s+)?INDEX\s+(?!IF\s+NOT\s+EXISTS)/gi, (_m, u: string | undefined) => `CREATE ${u ?? ''}INDEX IF NOT EXISTS `)
+    .replace(
+      /CREATE\s+(UNIQUE\s+)?INDEX\s+(?!IF\s+NOT\s+EXISTS)/gi,
+      (_m, u: string | undefined) => `CREATE ${u ?? ''}INDEX IF NOT EXISTS `,
+    )
     .replace(/CREATE\s+VIRTUAL\s+TABLE\s+(?!IF\s+NOT\s+EXISTS)/gi, 'CREATE VIRTUAL TABLE IF NOT EXISTS ')
     .replace(/CREATE\s+TRIGGER\s+(?!IF\s+NOT\s+EXISTS)/gi, 'CREATE TRIGGER IF NOT EXISTS ');
 }
@@ -95,7 +101,9 @@ export function getMeta(db: DB, key: string): string | null {
 }
 
 export function setMeta(db: DB, key: string, value: string): void {
-  db.prepare('INSERT INTO _emulator_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  db.prepare(
+    'INSERT INTO _emulator_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  ).run(key, value);
 }
 
 /**
@@ -121,7 +129,9 @@ export function preparedByShape<S>(): (shape: string, make: () => S) => S {
  * state (so per session) and most of its statements are never used in a given session: preparing
  * them all up front would be most of the time of a new session's first RackCorp request.
  */
-export function preparedOnUse<T extends Record<string, () => unknown>>(defs: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+export function preparedOnUse<T extends Record<string, () => unknown>>(
+  defs: T,
+): { readonly [K in keyof T]: ReturnType<T[K]> } {
   const out = {} as Record<string, unknown>;
   for (const key of Object.keys(defs)) {
     Object.defineProperty(out, key, {

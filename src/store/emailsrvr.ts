@@ -91,43 +91,78 @@ export function createEmailsrvrStore(db: DB) {
   const s = preparedOnUse({
     byKey: () => db.prepare<[string], ApiKeyRow>('SELECT * FROM emailsrvr_api_keys WHERE user_key = ?'),
     byNumber: () => db.prepare<[number], AccountRow>('SELECT * FROM emailsrvr_accounts WHERE account_number = ?'),
-    customerOf: () => db.prepare<[number, number], AccountRow>(
-      'SELECT * FROM emailsrvr_accounts WHERE account_number = ? AND reseller_account = ?'),
-    byReference: () => db.prepare<[number, string], AccountRow>(
-      'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1'),
-    countStmt: () => db.prepare<Record<string, unknown>, number>(`SELECT COUNT(*) FROM emailsrvr_accounts WHERE ${where}`).pluck(),
-    pageStmt: () => db.prepare<Record<string, unknown>, ListedRow>(
-      `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} ${pageClause('@limit', '@offset')}`).raw(),
+    customerOf: () =>
+      db.prepare<[number, number], AccountRow>(
+        'SELECT * FROM emailsrvr_accounts WHERE account_number = ? AND reseller_account = ?',
+      ),
+    byReference: () =>
+      db.prepare<[number, string], AccountRow>(
+        'SELECT * FROM emailsrvr_accounts WHERE reseller_account = ? AND reference_number = ? ORDER BY account_number LIMIT 1',
+      ),
+    countStmt: () =>
+      db.prepare<Record<string, unknown>, number>(`SELECT COUNT(*) FROM emailsrvr_accounts WHERE ${where}`).pluck(),
+    pageStmt: () =>
+      db
+        .prepare<Record<string, unknown>, ListedRow>(
+          `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} ${ORDER} ${pageClause('@limit', '@offset')}`,
+        )
+        .raw(),
     // The same with no search (the usual Index): no search conditions to evaluate on every row.
-    countAll: () => db.prepare<[number], number>('SELECT COUNT(*) FROM emailsrvr_accounts WHERE reseller_account = ?').pluck(),
+    countAll: () =>
+      db.prepare<[number], number>('SELECT COUNT(*) FROM emailsrvr_accounts WHERE reseller_account = ?').pluck(),
     // A page from a page mark: the key (name, account number) in Index's order.
-    firstKey: () => db.prepare<Record<string, unknown>, [string, number]>(
-      `SELECT name, account_number FROM emailsrvr_accounts WHERE ${where} ${ORDER} ${pageClause('1', '@skip')}`).raw(),
-    stepKey: () => db.prepare<Record<string, unknown>, [string, number]>(
-      `SELECT name, account_number FROM emailsrvr_accounts WHERE ${where} AND ${FROM_KEY} ${ORDER} ${pageClause('1', '@skip')}`).raw(),
-    markedPage: () => db.prepare<Record<string, unknown>, ListedRow>(
-      `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} AND ${FROM_KEY} ${ORDER} ${pageClause('@limit', '@skip')}`).raw(),
+    firstKey: () =>
+      db
+        .prepare<Record<string, unknown>, [string, number]>(
+          `SELECT name, account_number FROM emailsrvr_accounts WHERE ${where} ${ORDER} ${pageClause('1', '@skip')}`,
+        )
+        .raw(),
+    stepKey: () =>
+      db
+        .prepare<Record<string, unknown>, [string, number]>(
+          `SELECT name, account_number FROM emailsrvr_accounts WHERE ${where} AND ${FROM_KEY} ${ORDER} ${pageClause('1', '@skip')}`,
+        )
+        .raw(),
+    markedPage: () =>
+      db
+        .prepare<Record<string, unknown>, ListedRow>(
+          `SELECT ${LISTED} FROM emailsrvr_accounts WHERE ${where} AND ${FROM_KEY} ${ORDER} ${pageClause('@limit', '@skip')}`,
+        )
+        .raw(),
     pageAll: () => {
       const arms = overlayArms(db, 'emailsrvr_accounts');
       // In a session, the seed's rows and the session's own are merged in order (see overlayArms).
-      const from = arms ? `${arms.seed} reseller_account = @reseller UNION ALL SELECT ${LISTED} FROM ${arms.main} reseller_account = @reseller
-        ORDER BY name COLLATE NOCASE, name, account_number` : `emailsrvr_accounts WHERE reseller_account = @reseller ${ORDER}`;
-      return db.prepare<{ reseller: number; limit: number; offset: number }, ListedRow>(`SELECT ${LISTED} FROM ${from} ${pageClause('@limit', '@offset')}`).raw();
+      const from = arms
+        ? `${arms.seed} reseller_account = @reseller UNION ALL SELECT ${LISTED} FROM ${arms.main} reseller_account = @reseller
+        ORDER BY name COLLATE NOCASE, name, account_number`
+        : `emailsrvr_accounts WHERE reseller_account = @reseller ${ORDER}`;
+      return db
+        .prepare<{ reseller: number; limit: number; offset: number }, ListedRow>(
+          `SELECT ${LISTED} FROM ${from} ${pageClause('@limit', '@offset')}`,
+        )
+        .raw();
     },
-    insert: () => db.prepare<[string, string | null, number]>(
-      'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)'),
+    insert: () =>
+      db.prepare<[string, string | null, number]>(
+        'INSERT INTO emailsrvr_accounts (name, reference_number, reseller_account, is_reseller) VALUES (?, ?, ?, 0)',
+      ),
     updateName: () => db.prepare<[string, number]>('UPDATE emailsrvr_accounts SET name = ? WHERE account_number = ?'),
-    updateRef: () => db.prepare<[string | null, number]>('UPDATE emailsrvr_accounts SET reference_number = ? WHERE account_number = ?'),
+    updateRef: () =>
+      db.prepare<[string | null, number]>(
+        'UPDATE emailsrvr_accounts SET reference_number = ? WHERE account_number = ?',
+      ),
     remove: () => db.prepare<[number]>('DELETE FROM emailsrvr_accounts WHERE account_number = ?'),
     removeKeys: () => db.prepare<[number]>('DELETE FROM emailsrvr_api_keys WHERE account_number = ?'),
-    edit: () => db.transaction((accountNumber: number, changes: { name?: string; referenceNumber?: string | null }) => {
-      if (changes.name !== undefined) s.updateName.run(changes.name, accountNumber);
-      if (changes.referenceNumber !== undefined) s.updateRef.run(changes.referenceNumber, accountNumber);
-    }),
-    del: () => db.transaction((accountNumber: number) => {
-      s.removeKeys.run(accountNumber);
-      s.remove.run(accountNumber);
-    }),
+    edit: () =>
+      db.transaction((accountNumber: number, changes: { name?: string; referenceNumber?: string | null }) => {
+        if (changes.name !== undefined) s.updateName.run(changes.name, accountNumber);
+        if (changes.referenceNumber !== undefined) s.updateRef.run(changes.referenceNumber, accountNumber);
+      }),
+    del: () =>
+      db.transaction((accountNumber: number) => {
+        s.removeKeys.run(accountNumber);
+        s.remove.run(accountNumber);
+      }),
   });
 
   // Reads remembered until the database changes, in the database's read cache (read-cache.ts).
@@ -139,19 +174,34 @@ export function createEmailsrvrStore(db: DB) {
   }
 
   /** A reseller's number of customers, counted once per data version. */
-  const customerCount = (reseller: number): number => reads.get(`es count ${reseller}`, () => s.countAll.get(reseller)!, () => 8);
+  const customerCount = (reseller: number): number =>
+    reads.get(
+      `es count ${reseller}`,
+      () => s.countAll.get(reseller)!,
+      () => 8,
+    );
 
   /**
    * The rows of a page at or past MARK_EVERY, read from a page mark (page-marks.ts): the key of
    * Index's order (name without case, name, account number) is a range of the reseller index, so
    * the rows before the mark are never walked.
    */
-  function markedPage(reseller: number, sw: string | null, ct: string | null, offset: number, limit: number): ListedRow[] {
+  function markedPage(
+    reseller: number,
+    sw: string | null,
+    ct: string | null,
+    offset: number,
+    limit: number,
+  ): ListedRow[] {
     const params = { reseller, sw, ct };
     const list: MarkedList<[string, number]> = {
       key: `es ${JSON.stringify([reseller, sw, ct])}`,
       step: (from, skip) => {
-        const r = (from === null ? s.firstKey.get({ ...params, skip }) : s.stepKey.get({ ...params, name: from[0], account: from[1], skip })) as [string, number] | undefined;
+        const r = (
+          from === null
+            ? s.firstKey.get({ ...params, skip })
+            : s.stepKey.get({ ...params, name: from[0], account: from[1], skip })
+        ) as [string, number] | undefined;
         return r === undefined ? undefined : [r[0], r[1]];
       },
     };
@@ -167,11 +217,19 @@ export function createEmailsrvrStore(db: DB) {
     let raw: ListedRow[];
     if (sw === null && ct === null) {
       total = customerCount(reseller);
-      raw = offset >= MARK_EVERY ? markedPage(reseller, sw, ct, offset, limit) : s.pageAll.all({ reseller, limit, offset });
+      raw =
+        offset >= MARK_EVERY ? markedPage(reseller, sw, ct, offset, limit) : s.pageAll.all({ reseller, limit, offset });
     } else {
       const params = { reseller, sw, ct };
-      total = reads.get(`es count ${JSON.stringify([reseller, sw, ct])}`, () => s.countStmt.get(params)!, () => 8);
-      raw = offset >= MARK_EVERY ? markedPage(reseller, sw, ct, offset, limit) : s.pageStmt.all({ ...params, limit, offset });
+      total = reads.get(
+        `es count ${JSON.stringify([reseller, sw, ct])}`,
+        () => s.countStmt.get(params)!,
+        () => 8,
+      );
+      raw =
+        offset >= MARK_EVERY
+          ? markedPage(reseller, sw, ct, offset, limit)
+          : s.pageStmt.all({ ...params, limit, offset });
     }
     const rows: CustomerListRow[] = new Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
@@ -210,8 +268,15 @@ export function createEmailsrvrStore(db: DB) {
       const accountNumber = insertedId(db, r);
       // A text with a lone surrogate is stored otherwise than given (U+FFFD): read such a row back.
       // Any other is the row as just written (TEXT keeps the strings given).
-      if (!storedAsGiven(name) || (referenceNumber !== null && !storedAsGiven(referenceNumber))) return s.byNumber.get(accountNumber)!;
-      return { account_number: accountNumber, name, reference_number: referenceNumber, reseller_account: reseller, is_reseller: 0 };
+      if (!storedAsGiven(name) || (referenceNumber !== null && !storedAsGiven(referenceNumber)))
+        return s.byNumber.get(accountNumber)!;
+      return {
+        account_number: accountNumber,
+        name,
+        reference_number: referenceNumber,
+        reseller_account: reseller,
+        is_reseller: 0,
+      };
     },
     editAccount(accountNumber: number, changes: { name?: string; referenceNumber?: string | null }): AccountRow {
       s.edit(accountNumber, changes);

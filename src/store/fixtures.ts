@@ -28,7 +28,9 @@ export function loadTiming(): ((label: string) => void) | null {
   return (label) => {
     const now = performance.now();
     const cpu = process.cpuUsage(lastCpu);
-    process.stderr.write(`${label}: ${Math.round(now - last)} ms (cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms)\n`);
+    process.stderr.write(
+      `${label}: ${Math.round(now - last)} ms (cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms)\n`,
+    );
     last = now;
     lastCpu = process.cpuUsage();
   };
@@ -100,7 +102,9 @@ function rowInserter(db: DB, table: string): JsonLinesSink & { flush: () => void
   let rows = 0;
   const statement = (cols: string[], n: number) => {
     const one = `(${cols.map(() => '?').join(', ')})`;
-    return db.prepare(`INSERT INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES ${new Array(n).fill(one).join(', ')}`);
+    return db.prepare(
+      `INSERT INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES ${new Array(n).fill(one).join(', ')}`,
+    );
   };
   const flush = () => {
     if (shape === null || rows === 0) return;
@@ -122,7 +126,8 @@ function rowInserter(db: DB, table: string): JsonLinesSink & { flush: () => void
     const key = keys.join(',');
     let s = shapes.get(key);
     if (!s) {
-      for (const c of keys) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(c)) throw new FixtureError(`${table}: bad column name "${c}"`);
+      for (const c of keys)
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(c)) throw new FixtureError(`${table}: bad column name "${c}"`);
       const per = Math.max(1, Math.floor(BATCH_VALUES / Math.max(1, keys.length)));
       s = { cols: keys, one: statement(keys, 1), many: statement(keys, per), per };
       shapes.set(key, s);
@@ -165,8 +170,11 @@ function rowInserter(db: DB, table: string): JsonLinesSink & { flush: () => void
 export function insertRows(db: DB, table: string, rows: Record<string, unknown>[]): void {
   if (rows.length === 0) return;
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  for (const c of cols) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(c)) throw new FixtureError(`${table}: bad column name "${c}"`);
-  const stmt = db.prepare(`INSERT INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+  for (const c of cols)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(c)) throw new FixtureError(`${table}: bad column name "${c}"`);
+  const stmt = db.prepare(
+    `INSERT INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+  );
   for (const r of rows) stmt.run(...cols.map((c) => toSqlValue(r[c])));
 }
 
@@ -208,16 +216,24 @@ export function loadVendorFixtures(db: DB, vendor: VendorData, fixtures: VendorF
   vendor.afterFixtures?.(db);
 }
 
-const BULKABLE_TRIGGER = /^CREATE\s+TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?\S+\s+AFTER\s+INSERT\s+ON\s+"?(\w+)"?\s+BEGIN\s+INSERT\s+INTO\s+(\w+)\s*\(([^()]*)\)\s*VALUES\s*\(([\s\S]*)\)\s*;\s*END$/i;
+const BULKABLE_TRIGGER =
+  /^CREATE\s+TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?\S+\s+AFTER\s+INSERT\s+ON\s+"?(\w+)"?\s+BEGIN\s+INSERT\s+INTO\s+(\w+)\s*\(([^()]*)\)\s*VALUES\s*\(([\s\S]*)\)\s*;\s*END$/i;
 
 /** The table's AFTER INSERT triggers whose whole body is one `INSERT INTO x (cols) VALUES (exprs of new.*)`. */
-function bulkableTriggers(db: DB, table: string): { name: string; sql: string; target: string; cols: string; values: string }[] {
-  const rows = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?").all(table) as { name: string; sql: string }[];
+function bulkableTriggers(
+  db: DB,
+  table: string,
+): { name: string; sql: string; target: string; cols: string; values: string }[] {
+  const rows = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?").all(table) as {
+    name: string;
+    sql: string;
+  }[];
   const out = [];
   for (const r of rows) {
     const m = BULKABLE_TRIGGER.exec(r.sql.trim());
     // A body with a second statement would not match: `[\s\S]*` then must end in exactly one `); END`.
-    if (m && m[1] === table && !/;/.test(m[4])) out.push({ name: r.name, sql: r.sql, target: m[2], cols: m[3], values: m[4] });
+    if (m && m[1] === table && !/;/.test(m[4]))
+      out.push({ name: r.name, sql: r.sql, target: m[2], cols: m[3], values: m[4] });
   }
   return out;
 }
@@ -226,7 +242,9 @@ function maxRowid(db: DB, table: string): number {
   return (db.prepare(`SELECT COALESCE(MAX(rowid), 0) AS m FROM ${table}`).get() as { m: number }).m;
 }
 
-/** Load one vendor's fixtures straight from its folder, streaming `.jsonl` tables. Runs inside the caller's transaction. */
+/**
+ * Load one vendor's fixtures straight from its folder, streaming `.jsonl` tables. Runs inside the caller's transaction.
+ */
 function streamVendorFixtures(db: DB, dir: string, vendor: VendorData, parsed: VendorFixtures): void {
   for (const t of vendor.tables) {
     const found = fixtureFile(dir, vendor, t.name);
@@ -237,7 +255,8 @@ function streamVendorFixtures(db: DB, dir: string, vendor: VendorData, parsed: V
     }
     // A big table loads faster with its plain indexes built once at the end (a sort) than
     // maintained row by row; constraint indexes (UNIQUE, PRIMARY KEY) stay, so duplicates still fail.
-    const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
+    const indexes = db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
       .all(t.name) as { name: string; sql: string }[];
     for (const ix of indexes) db.exec(`DROP INDEX "${ix.name}"`);
     // Likewise an AFTER INSERT trigger made of one INSERT ... VALUES (a search index kept in step)
@@ -266,7 +285,9 @@ function streamVendorFixtures(db: DB, dir: string, vendor: VendorData, parsed: V
       // and a quicker search after). The default is put back for later writes.
       const fts5 = isFts5(db, tr.target);
       if (fts5) db.exec(`INSERT INTO ${tr.target} (${tr.target}, rank) VALUES ('hashsize', ${BULK_FTS5_HASHSIZE})`);
-      db.prepare(`INSERT INTO ${tr.target} (${tr.cols}) SELECT ${tr.values} FROM ${t.name} AS new WHERE new.rowid > ?`).run(before);
+      db.prepare(
+        `INSERT INTO ${tr.target} (${tr.cols}) SELECT ${tr.values} FROM ${t.name} AS new WHERE new.rowid > ?`,
+      ).run(before);
       if (fts5) db.exec(`INSERT INTO ${tr.target} (${tr.target}, rank) VALUES ('hashsize', ${FTS5_DEFAULT_HASHSIZE})`);
       db.exec(tr.sql);
       timing?.(`${t.name}: ${tr.target}`);
@@ -296,8 +317,12 @@ export function loadAllFixtures(db: DB, dir: string, vendors: readonly VendorDat
       vendors.forEach((v, i) => streamVendorFixtures(db, dir, v, parsed[i]));
       timing?.('rows and indexes');
       if (bulk && fk) {
-        const bad = db.prepare('PRAGMA foreign_key_check').get() as { table: string; rowid: number; parent: string } | undefined;
-        if (bad) throw new FixtureError(`fixtures: ${bad.table} row ${bad.rowid}: FOREIGN KEY constraint failed (no such row in ${bad.parent})`);
+        const bad = db.prepare('PRAGMA foreign_key_check').get() as
+          { table: string; rowid: number; parent: string } | undefined;
+        if (bad)
+          throw new FixtureError(
+            `fixtures: ${bad.table} row ${bad.rowid}: FOREIGN KEY constraint failed (no such row in ${bad.parent})`,
+          );
         timing?.('foreign key check');
       }
       setMeta(db, 'seeded', new Date(0).toISOString());

@@ -113,7 +113,8 @@ export const ispcrmTables: VendorTable[] = [
 /** Keep the customer id sequence at or above 1242 so the first create answers 1243 (or more). */
 export function ispcrmAfterFixtures(db: DB): void {
   const floor = ISPCRM_FIRST_NEW_CUSTOMER_ID - 1;
-  const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'ispcrm_customers'").get() as { seq: number } | undefined;
+  const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'ispcrm_customers'").get() as
+    { seq: number } | undefined;
   if (!row) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('ispcrm_customers', ?)").run(floor);
   else if (row.seq < floor) db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'ispcrm_customers'").run(floor);
 }
@@ -162,7 +163,20 @@ export interface IspcrmServiceRow {
 }
 
 /** Columns a caller may write on create/update. */
-export const CUSTOMER_FIELDS = ['type', 'name', 'surname', 'dob', 'mobile', 'email', 'uniqueid', 'zipcode', 'state', 'city', 'street', 'notes'] as const;
+export const CUSTOMER_FIELDS = [
+  'type',
+  'name',
+  'surname',
+  'dob',
+  'mobile',
+  'email',
+  'uniqueid',
+  'zipcode',
+  'state',
+  'city',
+  'street',
+  'notes',
+] as const;
 export type CustomerField = (typeof CUSTOMER_FIELDS)[number];
 
 /** Who may be seen: always one ISP, and one reseller of it when the user is a reseller's. */
@@ -257,8 +271,13 @@ function whereOf(scope: IspcrmScope, f: IspcrmListFilter): { clause: string; par
   if (f.ispid !== null) add('c.ispid = ?', f.ispid);
   if (f.resellerid !== null) add('c.resellerid = ?', f.resellerid);
   if (f.customerid !== null) add('c.id = ?', f.customerid);
-  if (f.serviceid !== null) add('EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND s.id = ?)', f.serviceid);
-  if (f.username !== null) add(`EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND ${like('s.username', f.username)})`, f.username);
+  if (f.serviceid !== null)
+    add('EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND s.id = ?)', f.serviceid);
+  if (f.username !== null)
+    add(
+      `EXISTS (SELECT 1 FROM ispcrm_services s WHERE s.customerid = c.id AND ${like('s.username', f.username)})`,
+      f.username,
+    );
   if (f.name !== null) add(like('c.name', f.name), f.name);
   if (f.type !== null) add('c.type = ?', f.type);
   if (f.mobile !== null) add('c.mobile = ?', f.mobile);
@@ -283,8 +302,10 @@ function trigramPhrase(pattern: string): string | null {
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i];
     if (ch === '\\' && i + 1 < pattern.length) cur += pattern[++i];
-    else if (ch === '%') { runs.push(cur); cur = ''; }
-    else cur += ch;
+    else if (ch === '%') {
+      runs.push(cur);
+      cur = '';
+    } else cur += ch;
   }
   runs.push(cur);
   const best = runs.reduce((a, b) => ([...b].length > [...a].length ? b : a), '');
@@ -302,7 +323,25 @@ interface Query {
 const trigramPhraseOf = memoize(trigramPhrase, 1024);
 
 /** The columns of a page's customer rows, in NeuCRM's field order. */
-export const PAGE_CUSTOMER_COLUMNS = ['id', 'ispid', 'resellerid', 'type', 'name', 'surname', 'dob', 'mobile', 'email', 'uniqueid', 'zipcode', 'state', 'city', 'street', 'notes', 'created', 'updated'] as const;
+export const PAGE_CUSTOMER_COLUMNS = [
+  'id',
+  'ispid',
+  'resellerid',
+  'type',
+  'name',
+  'surname',
+  'dob',
+  'mobile',
+  'email',
+  'uniqueid',
+  'zipcode',
+  'state',
+  'city',
+  'street',
+  'notes',
+  'created',
+  'updated',
+] as const;
 const PAGE_COLUMNS = PAGE_CUSTOMER_COLUMNS.map((c) => `c.${c}`).join(', ');
 
 /**
@@ -337,8 +376,11 @@ export interface PasswordReset {
 
 export function createIspcrmStore(db: DB) {
   db.function('ispcrm_like', { deterministic: true }, (pattern: unknown, value: unknown) =>
-    (typeof pattern === 'string' && typeof value === 'string' && likeWhole(pattern, value) ? 1 : 0));
-  const userByKey = db.prepare('SELECT userid, login, name, ispid, resellerid FROM ispcrm_users WHERE userid = ? AND api_key = ? AND active = 1');
+    typeof pattern === 'string' && typeof value === 'string' && likeWhole(pattern, value) ? 1 : 0,
+  );
+  const userByKey = db.prepare(
+    'SELECT userid, login, name, ispid, resellerid FROM ispcrm_users WHERE userid = ? AND api_key = ? AND active = 1',
+  );
   const resellerById = db.prepare('SELECT id, ispid, name FROM ispcrm_resellers WHERE id = ?');
   // With a name pattern, the candidates come from the trigram index first (CROSS JOIN keeps that order).
   // In a session the seed's index does not know the session's own rows: they are all candidates too.
@@ -359,7 +401,8 @@ export function createIspcrmStore(db: DB) {
     VALUES (@ispid, @resellerid, @type, @name, @surname, @dob, @mobile, @email, @uniqueid, @zipcode, @state, @city, @street, @notes, @created, @created)`);
   const deleteServices = db.prepare('DELETE FROM ispcrm_services WHERE customerid = ?');
   const deleteCustomer = db.prepare('DELETE FROM ispcrm_customers WHERE id = ?');
-  const insertReset = db.prepare(`INSERT INTO ispcrm_password_resets (customerid, userid, email, mobile, subject, body, created)
+  const insertReset =
+    db.prepare(`INSERT INTO ispcrm_password_resets (customerid, userid, email, mobile, subject, body, created)
     VALUES (@customerid, @userid, @email, @mobile, @subject, @body, @created)`);
 
   function scopeParams(scope: IspcrmScope) {
@@ -376,14 +419,20 @@ export function createIspcrmStore(db: DB) {
   }
 
   function countStmt(fts: boolean, clause: string): Statement {
-    return stmt(`count ${fts} ${clause}`, () => db.prepare(`SELECT COUNT(*) FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause}`).pluck());
+    return stmt(`count ${fts} ${clause}`, () =>
+      db.prepare(`SELECT COUNT(*) FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause}`).pluck(),
+    );
   }
 
   function pageStmt(field: IspcrmSortField, order: IspcrmSortOrder, fts: boolean, clause: string): Statement {
     return stmt(`page ${field} ${order} ${fts} ${clause}`, () => {
       const dir = order === 'desc' ? 'DESC' : 'ASC';
       const tie = field === 'id' ? '' : `, c.id ${dir}`;
-      return db.prepare(`SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} ${pageClause()}`).raw();
+      return db
+        .prepare(
+          `SELECT ${PAGE_COLUMNS} FROM ${fts ? FTS_FROM : 'ispcrm_customers c WHERE'} ${clause} ORDER BY ${SORT_SQL[field]} ${dir}${tie} ${pageClause()}`,
+        )
+        .raw();
     });
   }
 
@@ -392,22 +441,36 @@ export function createIspcrmStore(db: DB) {
    * from a page mark (page-marks.ts): `c.id >= mark` (`<=` descending) on the scope index, which
    * ends with the id, so the rows before the mark are never walked. Null when that does not apply.
    */
-  function markedRows(q: Query, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): unknown[][] | null {
+  function markedRows(
+    q: Query,
+    sort: IspcrmSortField,
+    order: IspcrmSortOrder,
+    limit: number,
+    offset: number,
+  ): unknown[][] | null {
     if (sort !== 'id' || q.fts || offset < MARK_EVERY) return null;
     const desc = order === 'desc';
     const cond = `${q.clause} AND c.id ${desc ? '<=' : '>='} ?`;
     const orderBy = `ORDER BY c.id ${desc ? 'DESC' : 'ASC'}`;
-    const step = stmt(`step ${cond} ${orderBy}`, () => db.prepare(`SELECT c.id FROM ispcrm_customers c WHERE ${cond} ${orderBy} ${pageClause('1')}`).pluck());
+    const step = stmt(`step ${cond} ${orderBy}`, () =>
+      db.prepare(`SELECT c.id FROM ispcrm_customers c WHERE ${cond} ${orderBy} ${pageClause('1')}`).pluck(),
+    );
     const list: MarkedList<[number]> = {
       key: `ispcrm ${order} ${q.clause} ${JSON.stringify(q.params)}`,
       step: (from, skip) => {
-        const id = step.get(...q.params, from === null ? (desc ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER) : from[0], skip) as number | undefined;
+        const id = step.get(
+          ...q.params,
+          from === null ? (desc ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER) : from[0],
+          skip,
+        ) as number | undefined;
         return id === undefined ? undefined : [id];
       },
     };
     const at = pageFrom(reads, list, offset);
     if (at === null) return [];
-    const page = stmt(`marked ${cond} ${orderBy}`, () => db.prepare(`SELECT ${PAGE_COLUMNS} FROM ispcrm_customers c WHERE ${cond} ${orderBy} ${pageClause()}`).raw());
+    const page = stmt(`marked ${cond} ${orderBy}`, () =>
+      db.prepare(`SELECT ${PAGE_COLUMNS} FROM ispcrm_customers c WHERE ${cond} ${orderBy} ${pageClause()}`).raw(),
+    );
     return page.all(...q.params, at.from[0], limit, at.skip) as unknown[][];
   }
 
@@ -416,15 +479,29 @@ export function createIspcrmStore(db: DB) {
     let size = 1;
     while (size < n) size *= 2;
     return {
-      stmt: stmt(`services ${size}`, () => db.prepare(`SELECT customerid, id, username, plan, status, created FROM ispcrm_services
-        WHERE customerid IN (${Array.from({ length: size }, () => '?').join(', ')}) ORDER BY customerid, id`).raw()),
+      stmt: stmt(`services ${size}`, () =>
+        db
+          .prepare(
+            `SELECT customerid, id, username, plan, status, created FROM ispcrm_services
+        WHERE customerid IN (${Array.from({ length: size }, () => '?').join(', ')}) ORDER BY customerid, id`,
+          )
+          .raw(),
+      ),
       size,
     };
   }
 
   /** One page of customers and, read by one query, every service of theirs. */
-  function pageRows(q: Query, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): IspcrmPage {
-    const customers = markedRows(q, sort, order, limit, offset) ?? (pageStmt(sort, order, q.fts, q.clause).all(...q.params, limit, offset) as unknown[][]);
+  function pageRows(
+    q: Query,
+    sort: IspcrmSortField,
+    order: IspcrmSortOrder,
+    limit: number,
+    offset: number,
+  ): IspcrmPage {
+    const customers =
+      markedRows(q, sort, order, limit, offset) ??
+      (pageStmt(sort, order, q.fts, q.clause).all(...q.params, limit, offset) as unknown[][]);
     if (customers.length === 0) return { customers, services: [] };
     const { stmt, size } = pageServicesStmt(customers.length);
     const ids: unknown[] = new Array(size);
@@ -436,10 +513,14 @@ export function createIspcrmStore(db: DB) {
     /** The active user with these credentials (remembered, like counts, until the database changes). */
     authenticate(userid: number, apiKey: string): IspcrmUser | undefined {
       // Frozen: one object answers every call until the next write. A miss is not remembered.
-      return reads.get(`isp user ${userid} ${apiKey}`, () => {
-        const row = userByKey.get(userid, apiKey) as IspcrmUser | undefined;
-        return row ? Object.freeze(row) : undefined;
-      }, () => 256);
+      return reads.get(
+        `isp user ${userid} ${apiKey}`,
+        () => {
+          const row = userByKey.get(userid, apiKey) as IspcrmUser | undefined;
+          return row ? Object.freeze(row) : undefined;
+        },
+        () => 256,
+      );
     },
 
     reseller(id: number): IspcrmReseller | undefined {
@@ -452,7 +533,14 @@ export function createIspcrmStore(db: DB) {
     },
 
     /** One page of customers with their services. */
-    page(scope: IspcrmScope, filter: IspcrmListFilter, sort: IspcrmSortField, order: IspcrmSortOrder, limit: number, offset: number): IspcrmPage {
+    page(
+      scope: IspcrmScope,
+      filter: IspcrmListFilter,
+      sort: IspcrmSortField,
+      order: IspcrmSortOrder,
+      limit: number,
+      offset: number,
+    ): IspcrmPage {
       return pageRows(query(scope, filter), sort, order, limit, offset);
     },
 
@@ -466,7 +554,12 @@ export function createIspcrmStore(db: DB) {
     },
 
     /** Write the given columns (and the update time) of one customer, plus an optional reset message, atomically. */
-    update(id: number, changes: Partial<Record<CustomerField, string | null>>, updated: string, reset: PasswordReset | null): void {
+    update(
+      id: number,
+      changes: Partial<Record<CustomerField, string | null>>,
+      updated: string,
+      reset: PasswordReset | null,
+    ): void {
       const cols = CUSTOMER_FIELDS.filter((f) => f in changes);
       const s = stmt(`update ${cols.join(',')}`, () => {
         const sets = [...cols.map((c) => `${c} = @${c}`), 'updated = @updated'];

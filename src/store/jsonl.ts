@@ -41,7 +41,10 @@ export function readJsonLines(file: string, sink: JsonLinesSink): void {
     lineNo++;
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) return;
     if (header !== null && scanPlainRow(line, scratch)) {
-      if (scratch.length !== header.length) throw new FixtureError(`${file}:${lineNo}: expected ${header.length} values (one per column of the header line), found ${scratch.length}`);
+      if (scratch.length !== header.length)
+        throw new FixtureError(
+          `${file}:${lineNo}: expected ${header.length} values (one per column of the header line), found ${scratch.length}`,
+        );
       sink.values(header, scratch);
       return;
     }
@@ -53,10 +56,14 @@ export function readJsonLines(file: string, sink: JsonLinesSink): void {
     }
     if (Array.isArray(row)) {
       if (header !== null) {
-        if (row.length !== header.length) throw new FixtureError(`${file}:${lineNo}: expected ${header.length} values (one per column of the header line), found ${row.length}`);
+        if (row.length !== header.length)
+          throw new FixtureError(
+            `${file}:${lineNo}: expected ${header.length} values (one per column of the header line), found ${row.length}`,
+          );
         sink.values(header, row);
       } else if (first && row.length > 0 && row.every((c) => typeof c === 'string')) {
-        if (new Set(row).size !== row.length) throw new FixtureError(`${file}:${lineNo}: the header line names a column twice`);
+        if (new Set(row).size !== row.length)
+          throw new FixtureError(`${file}:${lineNo}: the header line names a column twice`);
         header = row as string[];
       } else {
         throw new FixtureError(`${file}:${lineNo}: a row array needs a header line first (an array of column names)`);
@@ -73,7 +80,8 @@ export function readJsonLines(file: string, sink: JsonLinesSink): void {
   // can only be a plain row or something JSON.parse has to look at: such a chunk's lines are
   // offered to the sink's quick path in place (no string per line, no test per line).
   const line = (text: string, start: number, end: number, clean: boolean) => {
-    if (clean && header !== null && plainRow !== undefined && end > start && plainRow(header, text, start, end)) lineNo++;
+    if (clean && header !== null && plainRow !== undefined && end > start && plainRow(header, text, start, end))
+      lineNo++;
     else handle(text.slice(start, end));
   };
   try {
@@ -158,7 +166,16 @@ function notPlainBytes(bytes: Buffer): boolean {
  * how many, or -1 for a line that is not plain (or with more than `max` values). Writes in place,
  * so a row of a chunk costs no array and no string but its values.
  */
-export function scanPlainRowAt(text: string, start: number, end: number, out: unknown[], at: number, max: number, yes: unknown = 1, no: unknown = 0): number {
+export function scanPlainRowAt(
+  text: string,
+  start: number,
+  end: number,
+  out: unknown[],
+  at: number,
+  max: number,
+  yes: unknown = 1,
+  no: unknown = 0,
+): number {
   if (text.charCodeAt(start) !== 91 || text.charCodeAt(end - 1) !== 93) return -1;
   if (end - start === 2) return 0;
   const last = end - 1;

@@ -169,10 +169,25 @@ const storedText = (v: unknown) => v === null || (typeof v === 'string' && store
 
 /** Whether reading the new row back would give exactly the values of `c` (see create). */
 function storesAsGiven(c: NewCustomer): boolean {
-  return Number.isSafeInteger(c.accountId) && storedText(c.code) && storedText(c.title) && storedText(c.firstName) && storedText(c.middleName)
-    && storedText(c.lastName) && storedText(c.suffix) && storedText(c.birthDate) && storedText(c.gender) && storedText(c.organizationName)
-    && storedText(c.email) && storedText(c.phone) && storedText(c.street) && storedText(c.city) && storedText(c.state) && storedText(c.zipCode)
-    && storedText(c.countryCode);
+  return (
+    Number.isSafeInteger(c.accountId) &&
+    storedText(c.code) &&
+    storedText(c.title) &&
+    storedText(c.firstName) &&
+    storedText(c.middleName) &&
+    storedText(c.lastName) &&
+    storedText(c.suffix) &&
+    storedText(c.birthDate) &&
+    storedText(c.gender) &&
+    storedText(c.organizationName) &&
+    storedText(c.email) &&
+    storedText(c.phone) &&
+    storedText(c.street) &&
+    storedText(c.city) &&
+    storedText(c.state) &&
+    storedText(c.zipCode) &&
+    storedText(c.countryCode)
+  );
 }
 
 /** Make a user's text literal inside a LIKE pattern (escape character `\`). */
@@ -187,27 +202,55 @@ export function createMgmtStore(db: DB) {
   // Unicode-aware case folding (SQLite's own lower()/LIKE only fold ASCII).
   db.function('mgmt_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
 
-  const userByLogin = db.prepare('SELECT id, login, password_hash AS passwordHash, active FROM mgmt_users WHERE login = ?');
-  const accountsOfUser = db.prepare('SELECT account_id AS id FROM mgmt_user_accounts WHERE user_id = ? ORDER BY account_id').pluck();
+  const userByLogin = db.prepare(
+    'SELECT id, login, password_hash AS passwordHash, active FROM mgmt_users WHERE login = ?',
+  );
+  const accountsOfUser = db
+    .prepare('SELECT account_id AS id FROM mgmt_user_accounts WHERE user_id = ? ORDER BY account_id')
+    .pluck();
   const byId = db.prepare(`SELECT ${SELECT_COLUMNS} FROM mgmt_customers WHERE id = ?`).raw();
-  const insert = db.prepare(`INSERT INTO mgmt_customers (code, account_id, title, first_name, middle_name, last_name, suffix,
+  const insert =
+    db.prepare(`INSERT INTO mgmt_customers (code, account_id, title, first_name, middle_name, last_name, suffix,
       birth_date, gender, organization_name, email, phone, street, city, state, zip_code, country_code, created_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const setCode = db.prepare('UPDATE mgmt_customers SET code = ? WHERE id = ?');
   const findStatements = preparedByShape<{ count: Statement; step: Statement; marked: Statement }>();
-  // Answers derived from reads only (find and load bodies, authenticated users, totals, page marks), kept until the next write.
+  // Answers derived from reads only (find and load bodies, authenticated users, totals, page marks), kept until the
+  // next write.
   const reads = readCache(db);
 
   const insertTx = db.transaction((c: NewCustomer, createdAt: string): number => {
-    const id = insertedId(db, insert.run(c.code ?? '', c.accountId, c.title, c.firstName, c.middleName, c.lastName, c.suffix, c.birthDate, c.gender,
-      c.organizationName, c.email, c.phone, c.street, c.city, c.state, c.zipCode, c.countryCode, createdAt));
+    const id = insertedId(
+      db,
+      insert.run(
+        c.code ?? '',
+        c.accountId,
+        c.title,
+        c.firstName,
+        c.middleName,
+        c.lastName,
+        c.suffix,
+        c.birthDate,
+        c.gender,
+        c.organizationName,
+        c.email,
+        c.phone,
+        c.street,
+        c.city,
+        c.state,
+        c.zipCode,
+        c.countryCode,
+        createdAt,
+      ),
+    );
     if (c.code === null) setCode.run(String(id), id);
     return id;
   });
 
   return {
     userByLogin(login: string): MgmtUser | undefined {
-      const row = userByLogin.get(login) as { id: number; login: string; passwordHash: string; active: number } | undefined;
+      const row = userByLogin.get(login) as
+        { id: number; login: string; passwordHash: string; active: number } | undefined;
       return row ? { ...row, active: row.active === 1 } : undefined;
     },
 
@@ -228,14 +271,34 @@ export function createMgmtStore(db: DB) {
       // the row back. Anything else (a lone surrogate becomes U+FFFD in the database) is read back.
       if (!storesAsGiven(c)) return customerOf(byId.get(id) as unknown[]);
       return {
-        id, code: c.code ?? String(id), accountId: c.accountId, title: c.title, firstName: c.firstName, middleName: c.middleName,
-        lastName: c.lastName, suffix: c.suffix, birthDate: c.birthDate, gender: c.gender, organizationName: c.organizationName,
-        email: c.email, phone: c.phone, street: c.street, city: c.city, state: c.state, zipCode: c.zipCode, countryCode: c.countryCode,
+        id,
+        code: c.code ?? String(id),
+        accountId: c.accountId,
+        title: c.title,
+        firstName: c.firstName,
+        middleName: c.middleName,
+        lastName: c.lastName,
+        suffix: c.suffix,
+        birthDate: c.birthDate,
+        gender: c.gender,
+        organizationName: c.organizationName,
+        email: c.email,
+        phone: c.phone,
+        street: c.street,
+        city: c.city,
+        state: c.state,
+        zipCode: c.zipCode,
+        countryCode: c.countryCode,
       };
     },
 
     /** Customers of the given accounts matching every filter, by id, one page of them plus the total. */
-    find(accountIds: number[], filters: CustomerFilter[], offset: number, limit: number): { total: number; items: MgmtCustomer[] } {
+    find(
+      accountIds: number[],
+      filters: CustomerFilter[],
+      offset: number,
+      limit: number,
+    ): { total: number; items: MgmtCustomer[] } {
       if (accountIds.length === 0) return { total: 0, items: [] };
       const where: string[] = [`account_id IN (${accountIds.map(() => '?').join(', ')})`];
       const params: unknown[] = [...accountIds];
@@ -286,13 +349,20 @@ export function createMgmtStore(db: DB) {
       const clause = where.join(' AND ');
       // The rows from id @from on, in id order: one arm per account, each read in order from the
       // account index and merged by SQLite (an IN list over the index would be sorted whole).
-      const filterClause = where.slice(1).map((w) => ` AND ${w}`).join('');
+      const filterClause = where
+        .slice(1)
+        .map((w) => ` AND ${w}`)
+        .join('');
       // Past MAX_ARMS accounts (SQLite takes at most 500 arms) the IN list is read and sorted instead.
       const merged = accountIds.length <= MAX_ARMS;
-      const fromId = (cols: string) => (merged
-        ? accountIds.map(() => `SELECT ${cols} FROM mgmt_customers WHERE account_id = ?${filterClause} AND id >= ?`).join(' UNION ALL ')
-        : `SELECT ${cols} FROM mgmt_customers WHERE ${clause} AND id >= ?`);
-      const fromParams = (from: number) => (merged ? accountIds.flatMap((a) => [a, ...params.slice(accountIds.length), from]) : [...params, from]);
+      const fromId = (cols: string) =>
+        merged
+          ? accountIds
+              .map(() => `SELECT ${cols} FROM mgmt_customers WHERE account_id = ?${filterClause} AND id >= ?`)
+              .join(' UNION ALL ')
+          : `SELECT ${cols} FROM mgmt_customers WHERE ${clause} AND id >= ?`;
+      const fromParams = (from: number) =>
+        merged ? accountIds.flatMap((a) => [a, ...params.slice(accountIds.length), from]) : [...params, from];
       // The shape depends only on which filters are present (column names from a fixed table), so
       // there are few distinct statements: each is prepared once per database.
       const stmts = findStatements(clause, () => ({
@@ -302,25 +372,38 @@ export function createMgmtStore(db: DB) {
       }));
       const listKey = `mgmt ${clause} ${JSON.stringify(params)}`;
       let rows: unknown[][];
-      if (offset < MARK_EVERY) rows = stmts.marked.all(...fromParams(Number.MIN_SAFE_INTEGER), limit, offset) as unknown[][];
+      if (offset < MARK_EVERY)
+        rows = stmts.marked.all(...fromParams(Number.MIN_SAFE_INTEGER), limit, offset) as unknown[][];
       else {
         // A deep page starts from a page mark (page-marks.ts), never walking the rows before it.
-        const at = pageFrom(reads, {
-          key: listKey,
-          step: (from: [number] | null, skip: number) => {
-            const id = stmts.step.get(...fromParams(from === null ? Number.MIN_SAFE_INTEGER : from[0]), skip) as number | undefined;
-            return id === undefined ? undefined : [id] as [number];
+        const at = pageFrom(
+          reads,
+          {
+            key: listKey,
+            step: (from: [number] | null, skip: number) => {
+              const id = stmts.step.get(...fromParams(from === null ? Number.MIN_SAFE_INTEGER : from[0]), skip) as
+                number | undefined;
+              return id === undefined ? undefined : ([id] as [number]);
+            },
           },
-        }, offset);
-        rows = at === null ? [] : stmts.marked.all(...fromParams(at.from[0]), limit, at.skip) as unknown[][];
+          offset,
+        );
+        rows = at === null ? [] : (stmts.marked.all(...fromParams(at.from[0]), limit, at.skip) as unknown[][]);
       }
       const items: MgmtCustomer[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) items[i] = customerOf(rows[i]);
       // A page that is not full ends the matches, so it tells the total: count only otherwise
       // (a full page, or an empty one past the start), once per data version.
-      const total = items.length > 0 && items.length < limit ? offset + items.length
-        : items.length === 0 && offset === 0 ? 0
-          : reads.get(`mgmt count ${listKey}`, () => stmts.count.get(...params) as number, () => 8);
+      const total =
+        items.length > 0 && items.length < limit
+          ? offset + items.length
+          : items.length === 0 && offset === 0
+            ? 0
+            : reads.get(
+                `mgmt count ${listKey}`,
+                () => stmts.count.get(...params) as number,
+                () => 8,
+              );
       return { total, items };
     },
   };

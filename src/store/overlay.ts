@@ -47,8 +47,19 @@ const UNINDEXED_VIEWS: Record<string, string> = {
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-interface ColumnInfo { name: string; type: string; notnull: number; dflt_value: string | null; pk: number }
-interface ForeignKey { table: string; from: string; to: string | null; on_delete: string }
+interface ColumnInfo {
+  name: string;
+  type: string;
+  notnull: number;
+  dflt_value: string | null;
+  pk: number;
+}
+interface ForeignKey {
+  table: string;
+  from: string;
+  to: string | null;
+  on_delete: string;
+}
 
 /** What every session of one seed shares: the image of an empty overlay, and the TEMP schema to run on each. */
 export interface OverlayTemplate {
@@ -73,11 +84,17 @@ export function isOverlay(db: DB): boolean {
   return overlays.has(db);
 }
 
-/** Strip what an own-rows table cannot hold: references to tables that are views here, and UNIQUE (checked across both arms by the triggers). */
+/**
+ * Strip what an own-rows table cannot hold: references to tables that are views here, and UNIQUE (checked across both
+ * arms by the triggers).
+ */
 function ownTableDdl(sql: string): string {
   return sql
     .replace(/,\s*UNIQUE\s*\([^)]*\)/gi, '')
-    .replace(/\bREFERENCES\s+\w+\s*\([^)]*\)(\s+ON\s+(DELETE|UPDATE)\s+(CASCADE|SET\s+NULL|SET\s+DEFAULT|RESTRICT|NO\s+ACTION))*/gi, '')
+    .replace(
+      /\bREFERENCES\s+\w+\s*\([^)]*\)(\s+ON\s+(DELETE|UPDATE)\s+(CASCADE|SET\s+NULL|SET\s+DEFAULT|RESTRICT|NO\s+ACTION))*/gi,
+      '',
+    )
     .replace(/\bUNIQUE\b/gi, '');
 }
 
@@ -87,8 +104,12 @@ export function overlayTemplate(seedFile: string, vendors: readonly VendorData[]
   const tpl = new Database(':memory:');
   try {
     const vendorTables = new Set(vendors.flatMap((v) => v.tables.map((t) => t.name)));
-    const master = seed.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid").all() as { type: string; name: string; tbl_name: string; sql: string }[];
-    const virtual = new Set(master.filter((m) => m.type === 'table' && /^CREATE\s+VIRTUAL/i.test(m.sql)).map((m) => m.name));
+    const master = seed
+      .prepare('SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid')
+      .all() as { type: string; name: string; tbl_name: string; sql: string }[];
+    const virtual = new Set(
+      master.filter((m) => m.type === 'table' && /^CREATE\s+VIRTUAL/i.test(m.sql)).map((m) => m.name),
+    );
     // FTS5 shadow tables (fts_x_data, ...) belong to their index: read through it in the seed.
     const shadow = (name: string) => [...virtual].some((v) => name.startsWith(`${v}_`));
     const keys = new Map<string, string[]>();
@@ -98,7 +119,8 @@ export function overlayTemplate(seedFile: string, vendors: readonly VendorData[]
     for (const t of vendorTables) {
       for (const fk of seed.pragma(`foreign_key_list(${q(t)})`) as ForeignKey[]) {
         if (!vendorTables.has(fk.table)) continue;
-        const parentKey = fk.to ?? (seed.pragma(`table_info(${q(fk.table)})`) as ColumnInfo[]).find((c) => c.pk === 1)!.name;
+        const parentKey =
+          fk.to ?? (seed.pragma(`table_info(${q(fk.table)})`) as ColumnInfo[]).find((c) => c.pk === 1)!.name;
         const list = children.get(fk.table) ?? [];
         list.push({ child: t, from: fk.from, to: parentKey, action: fk.on_delete.toUpperCase() });
         children.set(fk.table, list);
@@ -114,7 +136,10 @@ export function overlayTemplate(seedFile: string, vendors: readonly VendorData[]
       if (!vendorTables.has(m.name)) {
         // Not a vendor table (the emulator's own metadata): the session gets its own copy.
         tpl.exec(m.sql);
-        const rows = seed.prepare(`SELECT * FROM ${q(m.name)}`).raw().all() as unknown[][];
+        const rows = seed
+          .prepare(`SELECT * FROM ${q(m.name)}`)
+          .raw()
+          .all() as unknown[][];
         if (rows.length) {
           const ins = tpl.prepare(`INSERT INTO ${q(m.name)} VALUES (${rows[0].map(() => '?').join(', ')})`);
           for (const r of rows) ins.run(...r);
@@ -127,12 +152,16 @@ export function overlayTemplate(seedFile: string, vendors: readonly VendorData[]
         if (ix.type === 'index' && ix.tbl_name === t && !/^CREATE\s+UNIQUE/i.test(ix.sql)) tpl.exec(ix.sql);
       }
       const cols = seed.pragma(`table_info(${q(t)})`) as ColumnInfo[];
-      const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+      const pk = cols
+        .filter((c) => c.pk > 0)
+        .sort((a, b) => a.pk - b.pk)
+        .map((c) => c.name);
       if (pk.length === 0) throw new Error(`overlay: table ${t} has no primary key`);
       keys.set(t, pk);
       const gone = q(`_ovl_gone_${t}`);
       tpl.exec(`CREATE TABLE ${gone} (${pk.map(q).join(', ')}, PRIMARY KEY (${pk.map(q).join(', ')})) WITHOUT ROWID`);
-      const pkTuple = (p: string) => (pk.length === 1 ? `${p}${q(pk[0])}` : `(${pk.map((c) => `${p}${q(c)}`).join(', ')})`);
+      const pkTuple = (p: string) =>
+        pk.length === 1 ? `${p}${q(pk[0])}` : `(${pk.map((c) => `${p}${q(c)}`).join(', ')})`;
       const pkEq = (a: string, b: string) => pk.map((c) => `${a}${q(c)} = ${b}${q(c)}`).join(' AND ');
       temp.push(`CREATE TEMP VIEW ${q(t)} AS SELECT * FROM seed.${q(t)} WHERE ${pkTuple('')} NOT IN (SELECT ${pk.map(q).join(', ')} FROM main.${gone})
         UNION ALL SELECT * FROM main.${q(t)}`);
@@ -143,26 +172,38 @@ export function overlayTemplate(seedFile: string, vendors: readonly VendorData[]
         if (!ix.unique || ix.origin === 'pk') continue;
         uniques.push((seed.pragma(`index_info(${q(ix.name)})`) as { name: string }[]).map((c) => c.name));
       }
-      const uniqueChecks = (update: boolean) => uniques.map((u) => {
-        const match = u.map((c) => `${q(c)} = new.${q(c)}`).join(' AND ');
-        const notSelf = update ? ` AND NOT (${pkEq('', 'old.')})` : '';
-        const changed = update ? ` AND (${u.map((c) => `new.${q(c)} IS NOT old.${q(c)}`).join(' OR ')})` : '';
-        return `SELECT RAISE(ABORT, 'UNIQUE constraint failed: ${u.map((c) => `${t}.${c}`).join(', ')}')
+      const uniqueChecks = (update: boolean) =>
+        uniques
+          .map((u) => {
+            const match = u.map((c) => `${q(c)} = new.${q(c)}`).join(' AND ');
+            const notSelf = update ? ` AND NOT (${pkEq('', 'old.')})` : '';
+            const changed = update ? ` AND (${u.map((c) => `new.${q(c)} IS NOT old.${q(c)}`).join(' OR ')})` : '';
+            return `SELECT RAISE(ABORT, 'UNIQUE constraint failed: ${u.map((c) => `${t}.${c}`).join(', ')}')
           WHERE ${u.map((c) => `new.${q(c)} IS NOT NULL`).join(' AND ')}${changed}
           AND (EXISTS (SELECT 1 FROM seed.${q(t)} WHERE ${match}${notSelf} AND ${pkTuple('')} NOT IN (SELECT ${pk.map(q).join(', ')} FROM main.${gone}))
             OR EXISTS (SELECT 1 FROM main.${q(t)} WHERE ${match}${notSelf}));`;
-      }).join('\n');
+          })
+          .join('\n');
       // A view has no column defaults: an omitted column arrives as NULL, so a NOT NULL column takes its default.
-      const values = cols.map((c) => (c.notnull && c.dflt_value !== null ? `COALESCE(new.${q(c.name)}, ${c.dflt_value})` : `new.${q(c.name)}`)).join(', ');
+      const values = cols
+        .map((c) =>
+          c.notnull && c.dflt_value !== null ? `COALESCE(new.${q(c.name)}, ${c.dflt_value})` : `new.${q(c.name)}`,
+        )
+        .join(', ');
       const colList = cols.map((c) => q(c.name)).join(', ');
       const hideSeedRow = `INSERT OR IGNORE INTO main.${gone} SELECT ${pk.map((c) => `old.${q(c)}`).join(', ')} WHERE EXISTS (SELECT 1 FROM seed.${q(t)} WHERE ${pkEq('', 'old.')});
         DELETE FROM main.${q(t)} WHERE ${pkEq('', 'old.')};`;
-      const cascade = (children.get(t) ?? []).map((ch) => {
-        if (ch.action === 'CASCADE') return `DELETE FROM ${q(ch.child)} WHERE ${q(ch.from)} = old.${q(ch.to)};`;
-        if (ch.action === 'SET NULL') return `UPDATE ${q(ch.child)} SET ${q(ch.from)} = NULL WHERE ${q(ch.from)} = old.${q(ch.to)};`;
-        return '';
-      }).join('\n');
-      triggers.set(t, `CREATE TEMP TRIGGER IF NOT EXISTS ${q(`_ovl_ins_${t}`)} INSTEAD OF INSERT ON ${q(t)} BEGIN
+      const cascade = (children.get(t) ?? [])
+        .map((ch) => {
+          if (ch.action === 'CASCADE') return `DELETE FROM ${q(ch.child)} WHERE ${q(ch.from)} = old.${q(ch.to)};`;
+          if (ch.action === 'SET NULL')
+            return `UPDATE ${q(ch.child)} SET ${q(ch.from)} = NULL WHERE ${q(ch.from)} = old.${q(ch.to)};`;
+          return '';
+        })
+        .join('\n');
+      triggers.set(
+        t,
+        `CREATE TEMP TRIGGER IF NOT EXISTS ${q(`_ovl_ins_${t}`)} INSTEAD OF INSERT ON ${q(t)} BEGIN
         ${uniqueChecks(false)}
         INSERT INTO main.${q(t)} (${colList}) VALUES (${values});
         INSERT OR REPLACE INTO temp._ovl_last (k, id) VALUES (0, last_insert_rowid());
@@ -175,17 +216,33 @@ export function overlayTemplate(seedFile: string, vendors: readonly VendorData[]
       CREATE TEMP TRIGGER IF NOT EXISTS ${q(`_ovl_del_${t}`)} INSTEAD OF DELETE ON ${q(t)} BEGIN
         ${cascade}
         ${hideSeedRow}
-      END;`);
+      END;`,
+      );
     }
     // New ids continue after the seed's, as they would in a copy of it.
     if (seed.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get()) {
       if (tpl.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get()) {
         const put = tpl.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)');
-        for (const r of seed.prepare('SELECT name, seq FROM sqlite_sequence').all() as { name: string; seq: number }[]) put.run(r.name, r.seq);
+        for (const r of seed.prepare('SELECT name, seq FROM sqlite_sequence').all() as { name: string; seq: number }[])
+          put.run(r.name, r.seq);
       }
     }
-    const cascadesTo = new Map([...children].map(([parent, list]) => [parent, list.filter((c) => c.action === 'CASCADE' || c.action === 'SET NULL').map((c) => c.child)]));
-    return { seedFile, image: tpl.serialize(), tempDdl: temp.join(';\n') + ';', keys, triggers, cascadesTo, seedCounts: new Map(), seedCountBytes: 0 };
+    const cascadesTo = new Map(
+      [...children].map(([parent, list]) => [
+        parent,
+        list.filter((c) => c.action === 'CASCADE' || c.action === 'SET NULL').map((c) => c.child),
+      ]),
+    );
+    return {
+      seedFile,
+      image: tpl.serialize(),
+      tempDdl: temp.join(';\n') + ';',
+      keys,
+      triggers,
+      cascadesTo,
+      seedCounts: new Map(),
+      seedCountBytes: 0,
+    };
   } finally {
     seed.close();
     tpl.close();
@@ -194,7 +251,8 @@ export function overlayTemplate(seedFile: string, vendors: readonly VendorData[]
 
 const VIEW_WRITE = /^cannot modify (\w+) because it is a view$/;
 /** `SELECT COUNT(*) [AS n] FROM <table> [[AS] alias] WHERE <condition>`, nothing else. */
-const PLAIN_COUNT = /^\s*SELECT\s+COUNT\(\*\)(\s+AS\s+\w+)?\s+FROM\s+(\w+)(?:\s+(?:AS\s+)?(?!WHERE\b)(\w+))?\s+WHERE\s+([\s\S]+)$/i;
+const PLAIN_COUNT =
+  /^\s*SELECT\s+COUNT\(\*\)(\s+AS\s+\w+)?\s+FROM\s+(\w+)(?:\s+(?:AS\s+)?(?!WHERE\b)(\w+))?\s+WHERE\s+([\s\S]+)$/i;
 
 /** Number the anonymous `?` parameters of `sql` (outside string literals) from 1: `?1`, `?2`, ... and say how many. */
 function numberParameters(sql: string): { sql: string; n: number } {
@@ -254,11 +312,19 @@ const SEED_COUNTS_BYTES = 1 << 20;
  * statement and values for every session of the template, and remembered (bounded in bytes,
  * oldest first out); only the session's hidden and own rows are counted on each call.
  */
-function seedCounted<S extends object>(tpl: OverlayTemplate, seedSql: string, seedStmt: Statement, stmt: S, numbered: boolean): S {
+function seedCounted<S extends object>(
+  tpl: OverlayTemplate,
+  seedSql: string,
+  seedStmt: Statement,
+  stmt: S,
+  numbered: boolean,
+): S {
   const bind = (args: unknown[]): Record<string, unknown> | null => {
     if (args.length === 0) return {};
-    if (args.length === 1 && args[0] !== null && typeof args[0] === 'object' && !Buffer.isBuffer(args[0])) return { ...(args[0] as Record<string, unknown>) };
-    if (numbered && args.every((v) => v === null || typeof v !== 'object' || Buffer.isBuffer(v))) return Object.fromEntries(args.map((v, i) => [i + 1, v]));
+    if (args.length === 1 && args[0] !== null && typeof args[0] === 'object' && !Buffer.isBuffer(args[0]))
+      return { ...(args[0] as Record<string, unknown>) };
+    if (numbered && args.every((v) => v === null || typeof v !== 'object' || Buffer.isBuffer(v)))
+      return Object.fromEntries(args.map((v, i) => [i + 1, v]));
     return null;
   };
   const seedCount = (values: Record<string, unknown>): unknown => {
@@ -294,7 +360,9 @@ function seedCounted<S extends object>(tpl: OverlayTemplate, seedSql: string, se
           // A form of binding this does not know (Buffer values bound by name, ...) gets SQLite's own error.
           if (values === null) return (v as (...a: unknown[]) => unknown).apply(target, args);
           const seedValues = { ...values };
-          return (v as (...a: unknown[]) => unknown).apply(target, [{ ...values, [SEED_COUNT]: seedCount(seedValues) }]);
+          return (v as (...a: unknown[]) => unknown).apply(target, [
+            { ...values, [SEED_COUNT]: seedCount(seedValues) },
+          ]);
         };
       }
       return (...args: unknown[]) => {
@@ -305,7 +373,8 @@ function seedCounted<S extends object>(tpl: OverlayTemplate, seedSql: string, se
   });
   return proxy;
 }
-const WRITE_TARGET = /\b(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+"?(\w+)/gi;
+const WRITE_TARGET =
+  /\b(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+"?(\w+)/gi;
 
 /**
  * A session's database: an empty overlay over the seed (or the overlay of a snapshot, `image`).
@@ -366,7 +435,10 @@ export function openOverlay(tpl: OverlayTemplate, image: Buffer = tpl.image): DB
   return db;
 }
 
-/** Put `tables` of an overlay back to the seed's rows: forget the session's own rows and hidden seed rows, ids continue after the seed's again. */
+/**
+ * Put `tables` of an overlay back to the seed's rows: forget the session's own rows and hidden seed rows, ids continue
+ * after the seed's again.
+ */
 export function resetOverlayTables(db: DB, tables: readonly string[]): void {
   const tpl = overlays.get(db)!;
   db.transaction(() => {
@@ -374,7 +446,9 @@ export function resetOverlayTables(db: DB, tables: readonly string[]): void {
       if (!tpl.keys.has(t)) continue;
       db.exec(`DELETE FROM main.${q(t)}; DELETE FROM main.${q(`_ovl_gone_${t}`)};`);
       db.prepare('DELETE FROM main.sqlite_sequence WHERE name = ?').run(t);
-      db.prepare('INSERT INTO main.sqlite_sequence (name, seq) SELECT name, seq FROM seed.sqlite_sequence WHERE name = ?').run(t);
+      db.prepare(
+        'INSERT INTO main.sqlite_sequence (name, seq) SELECT name, seq FROM seed.sqlite_sequence WHERE name = ?',
+      ).run(t);
     }
   })();
 }
@@ -393,7 +467,10 @@ export function applyOverlay(target: DB, overlay: DB): void {
   try {
     target.transaction(() => {
       for (const [t, pk] of tpl.keys) {
-        const gone = overlay.prepare(`SELECT ${pk.map(q).join(', ')} FROM main.${q(`_ovl_gone_${t}`)}`).raw().all() as unknown[][];
+        const gone = overlay
+          .prepare(`SELECT ${pk.map(q).join(', ')} FROM main.${q(`_ovl_gone_${t}`)}`)
+          .raw()
+          .all() as unknown[][];
         const match = pk.map((c) => `${q(c)} = ?`).join(' AND ');
         if (gone.length) {
           const del = target.prepare(`DELETE FROM ${q(t)} WHERE ${match}`);
@@ -405,7 +482,8 @@ export function applyOverlay(target: DB, overlay: DB): void {
         const rows = stmt.raw().all() as unknown[][];
         if (rows.length === 0) continue;
         const rest = cols.filter((c) => !pk.includes(c));
-        const put = target.prepare(`INSERT INTO ${q(t)} (${cols.map(q).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
+        const put =
+          target.prepare(`INSERT INTO ${q(t)} (${cols.map(q).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
           ON CONFLICT (${pk.map(q).join(', ')}) DO ${rest.length ? `UPDATE SET ${rest.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}` : 'NOTHING'}`);
         for (const r of rows) put.run(...r);
       }
@@ -413,7 +491,11 @@ export function applyOverlay(target: DB, overlay: DB): void {
         const seqs = overlay.prepare('SELECT name, seq FROM main.sqlite_sequence').raw().all() as [string, number][];
         const del = target.prepare('DELETE FROM sqlite_sequence WHERE name = ?');
         const ins = target.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)');
-        for (const [name, seq] of seqs) if (tpl.keys.has(name)) { del.run(name); ins.run(name, seq); }
+        for (const [name, seq] of seqs)
+          if (tpl.keys.has(name)) {
+            del.run(name);
+            ins.run(name, seq);
+          }
       }
     })();
   } finally {
@@ -473,13 +555,19 @@ export function writeSeedFile(image: Buffer): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vendor-api-emulator-seed-'));
   const file = path.join(dir, 'seed.sqlite');
   fs.writeFileSync(file, image, { mode: 0o600 });
-  if (!exitHook) process.once('exit', () => { for (const d of seedDirs) fs.rmSync(d, { recursive: true, force: true }); });
+  if (!exitHook)
+    process.once('exit', () => {
+      for (const d of seedDirs) fs.rmSync(d, { recursive: true, force: true });
+    });
   exitHook = true;
   seedDirs.add(dir);
   return file;
 }
 
-/** Remove a file made by writeSeedFile (the sessions still attached to it keep reading it: an unlinked file lives on while open). */
+/**
+ * Remove a file made by writeSeedFile (the sessions still attached to it keep reading it: an unlinked file lives on
+ * while open).
+ */
 export function removeSeedFile(file: string): void {
   const dir = path.dirname(file);
   if (!seedDirs.delete(dir)) return;

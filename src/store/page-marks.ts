@@ -20,7 +20,10 @@ export const MARK_EVERY = 256;
 export interface MarkedList<K extends readonly unknown[]> {
   /** Names the list (its table, filters and order) in the read cache. */
   key: string;
-  /** The key of the row `skip` rows after the row whose key is `from` (that row is 0), or of row `skip` when `from` is null; undefined past the end. */
+  /**
+   * The key of the row `skip` rows after the row whose key is `from` (that row is 0), or of row `skip` when `from` is
+   * null; undefined past the end.
+   */
   step(from: K | null, skip: number): K | undefined;
 }
 
@@ -43,7 +46,11 @@ const keyBytes = (k: readonly unknown[]): number => {
  * rows to skip from there; null when the list has no row at or before `start` that a mark names
  * (an empty list). A start past the end gives the last mark and a skip past the end (an empty page).
  */
-export function pageFrom<K extends readonly unknown[]>(cache: ReadCache, list: MarkedList<K>, start: number): { from: K; skip: number; mark: number } | null {
+export function pageFrom<K extends readonly unknown[]>(
+  cache: ReadCache,
+  list: MarkedList<K>,
+  start: number,
+): { from: K; skip: number; mark: number } | null {
   const cacheKey = `marks\0${list.key}`;
   const want = Math.floor(start / MARK_EVERY);
   let marks = cache.peek<Marks<K>>(cacheKey);
@@ -74,11 +81,19 @@ export function pageFrom<K extends readonly unknown[]>(cache: ReadCache, list: M
  * The number of rows of the list: every mark is made (see pageFrom), then the rows from the last
  * one are counted by `countFrom` (which needs to count at most MARK_EVERY of them).
  */
-export function markedTotal<K extends readonly unknown[]>(cache: ReadCache, list: MarkedList<K>, countFrom: (from: K) => number): number {
+export function markedTotal<K extends readonly unknown[]>(
+  cache: ReadCache,
+  list: MarkedList<K>,
+  countFrom: (from: K) => number,
+): number {
   const totalKey = `total\0${list.key}`;
-  return cache.get(totalKey, () => {
-    const last = pageFrom(cache, list, Number.MAX_SAFE_INTEGER);
-    if (last === null) return 0;
-    return last.mark * MARK_EVERY + countFrom(last.from);
-  }, () => 8);
+  return cache.get(
+    totalKey,
+    () => {
+      const last = pageFrom(cache, list, Number.MAX_SAFE_INTEGER);
+      if (last === null) return 0;
+      return last.mark * MARK_EVERY + countFrom(last.from);
+    },
+    () => 8,
+  );
 }

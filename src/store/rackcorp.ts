@@ -11,14 +11,15 @@ import { readCache, textBytes } from './read-cache.js';
 import { MARK_EVERY, markedTotal, pageFrom, type MarkedList } from './page-marks.js';
 import { insertedId, isOverlay } from './overlay.js';
 
-
 /**
  * The text the keyword index holds for one customer: every field `keyword` searches, joined by a
  * separator. A trigram FTS5 index over it finds the candidates of a keyword of three or more
  * characters without scanning the table; the exact LIKE test then runs on those candidates only,
  * so matches are exactly those of the plain LIKE scan (the index folds case at least as widely).
  */
-const KEYWORD_TEXT = (r: string) => `(CASE WHEN ${r}.stdName IN (${r}.companyName, ${r}.firstName || ' ' || ${r}.lastName) THEN '' ELSE ${r}.stdName END)
+const KEYWORD_TEXT = (
+  r: string,
+) => `(CASE WHEN ${r}.stdName IN (${r}.companyName, ${r}.firstName || ' ' || ${r}.lastName) THEN '' ELSE ${r}.stdName END)
       || char(31) || ${r}.companyName || char(31) || ${r}.firstName || ' ' || ${r}.lastName
       || char(31) || ${r}.customID || char(31) || ${r}.companyABN || char(31) || ${r}.companyACN`;
 
@@ -166,19 +167,85 @@ export interface CustomerRow {
 }
 
 /** The columns a customer list shows (customer.getall's summary and minimal forms). */
-export type CustomerSummaryRow = Pick<CustomerRow, 'id' | 'companyName' | 'stdName' | 'firstName' | 'lastName' | 'status' | 'dateCreated' | 'dateModified' | 'currency' | 'isreseller'>;
-const SUMMARY_COLS = ['id', 'companyName', 'stdName', 'firstName', 'lastName', 'status', 'dateCreated', 'dateModified', 'currency', 'isreseller'];
+export type CustomerSummaryRow = Pick<
+  CustomerRow,
+  | 'id'
+  | 'companyName'
+  | 'stdName'
+  | 'firstName'
+  | 'lastName'
+  | 'status'
+  | 'dateCreated'
+  | 'dateModified'
+  | 'currency'
+  | 'isreseller'
+>;
+const SUMMARY_COLS = [
+  'id',
+  'companyName',
+  'stdName',
+  'firstName',
+  'lastName',
+  'status',
+  'dateCreated',
+  'dateModified',
+  'currency',
+  'isreseller',
+];
 /** A summary row as an array, in SUMMARY_COLS order (read raw: see detailById). */
 type SummaryRaw = [number, string, string, string, string, string, number, number, string, number];
 const toSummary = (r: SummaryRaw): CustomerSummaryRow => ({
-  id: r[0], companyName: r[1], stdName: r[2], firstName: r[3], lastName: r[4], status: r[5], dateCreated: r[6], dateModified: r[7], currency: r[8], isreseller: r[9],
+  id: r[0],
+  companyName: r[1],
+  stdName: r[2],
+  firstName: r[3],
+  lastName: r[4],
+  status: r[5],
+  dateCreated: r[6],
+  dateModified: r[7],
+  currency: r[8],
+  isreseller: r[9],
 });
 
 /** What customer.get shows of the customer row, with its parent's stdName (null: no parent). */
-export type CustomerDetailRow = Pick<CustomerRow, 'id' | 'companyName' | 'stdName' | 'firstName' | 'lastName' | 'companyABN' | 'companyACN' | 'customID' | 'status' | 'parentID' | 'dateCreated' | 'dateModified' | 'currency' | 'isreseller' | 'autobilling'> & { parentStdName: string | null };
+export type CustomerDetailRow = Pick<
+  CustomerRow,
+  | 'id'
+  | 'companyName'
+  | 'stdName'
+  | 'firstName'
+  | 'lastName'
+  | 'companyABN'
+  | 'companyACN'
+  | 'customID'
+  | 'status'
+  | 'parentID'
+  | 'dateCreated'
+  | 'dateModified'
+  | 'currency'
+  | 'isreseller'
+  | 'autobilling'
+> & { parentStdName: string | null };
 
 /** customer.get's statements' rows, as arrays in their SELECT's column order. */
-type DetailRaw = [number, string, string, string, string, string, string, string, string, number | null, string | null, number, number, string, number, number];
+type DetailRaw = [
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  number | null,
+  string | null,
+  number,
+  number,
+  string,
+  number,
+  number,
+];
 type LocationRaw = [string, string, string, string, string, string, string, string];
 type ContactRaw = [string, string, string, string, string, string];
 
@@ -202,8 +269,24 @@ export interface ContactInput {
   email?: string;
 }
 
-/** A customer to create: the columns a caller gives (the store derives stdName and the dates from `now`), and its lists. */
-export interface NewCustomer extends Pick<CustomerRow, 'parentID' | 'companyName' | 'firstName' | 'lastName' | 'companyABN' | 'companyACN' | 'customID' | 'status' | 'currency' | 'customerTierID' | 'autobilling' | 'promoCode'> {
+/**
+ * A customer to create: the columns a caller gives (the store derives stdName and the dates from `now`), and its lists.
+ */
+export interface NewCustomer extends Pick<
+  CustomerRow,
+  | 'parentID'
+  | 'companyName'
+  | 'firstName'
+  | 'lastName'
+  | 'companyABN'
+  | 'companyACN'
+  | 'customID'
+  | 'status'
+  | 'currency'
+  | 'customerTierID'
+  | 'autobilling'
+  | 'promoCode'
+> {
   now: number;
   locations: LocationInput[];
   contacts: ContactInput[];
@@ -262,8 +345,16 @@ export function likeLiteral(s: string): string {
 }
 
 /** What `keyword` searches. */
-const KEYWORD_COLUMNS = ['c.stdName', 'c.companyName', 'c.firstName', 'c.lastName', "(c.firstName || ' ' || c.lastName)",
-  'c.customID', 'c.companyABN', 'c.companyACN'];
+const KEYWORD_COLUMNS = [
+  'c.stdName',
+  'c.companyName',
+  'c.firstName',
+  'c.lastName',
+  "(c.firstName || ' ' || c.lastName)",
+  'c.customID',
+  'c.companyABN',
+  'c.companyACN',
+];
 
 /** `WITH RECURSIVE` that lists a customer and every descendant through parentID. */
 const TREE = `WITH RECURSIVE tree(id) AS (
@@ -286,59 +377,134 @@ export function createRackcorpStore(db: DB) {
     byId: () => db.prepare<[number], CustomerRow>('SELECT * FROM rackcorp_customers WHERE id = ?'),
     // Rows as arrays, made into objects in JS (toDetail etc. below): better-sqlite3 sets an object
     // row's properties one by one by name, about three times the cost for rows this wide.
-    detailById: () => db.prepare<[number], DetailRaw>(`SELECT c.id, c.companyName, c.stdName, c.firstName, c.lastName, c.companyABN, c.companyACN,
+    detailById: () =>
+      db
+        .prepare<[number], DetailRaw>(
+          `SELECT c.id, c.companyName, c.stdName, c.firstName, c.lastName, c.companyABN, c.companyACN,
       c.customID, c.status, c.parentID, (SELECT p.stdName FROM rackcorp_customers p WHERE p.id = c.parentID) AS parentStdName, c.dateCreated,
-      c.dateModified, c.currency, c.isreseller, c.autobilling FROM rackcorp_customers c WHERE c.id = ?`).raw(),
-    summaryById: () => db.prepare<[number], SummaryRaw>(`SELECT ${SUMMARY_COLS.join(', ')} FROM rackcorp_customers WHERE id = ?`).raw(),
+      c.dateModified, c.currency, c.isreseller, c.autobilling FROM rackcorp_customers c WHERE c.id = ?`,
+        )
+        .raw(),
+    summaryById: () =>
+      db.prepare<[number], SummaryRaw>(`SELECT ${SUMMARY_COLS.join(', ')} FROM rackcorp_customers WHERE id = ?`).raw(),
     // A column per value costs about as much as a statement (better-sqlite3 builds each key and value):
     // the point lookups below read only what their caller needs.
     parentOf: () => db.prepare<[number], number | null>('SELECT parentID FROM rackcorp_customers WHERE id = ?').pluck(),
     currencyOf: () => db.prepare<[number], string>('SELECT currency FROM rackcorp_customers WHERE id = ?').pluck(),
-    locationsNoId: () => db.prepare<[number], LocationRaw>(
-      'SELECT typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id').raw(),
-    contactsNoId: () => db.prepare<[number], ContactRaw>(
-      'SELECT typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id').raw(),
-    userByLogin: () => db.prepare<[string], { id: number; customerId: number; login: string; password: string; status: string }>(
-      'SELECT id, customerId, login, password, status FROM rackcorp_users WHERE login = ? COLLATE NOCASE'),
-    activeUser: () => db.prepare<[number, number], number>("SELECT 1 FROM rackcorp_users WHERE id = ? AND customerId = ? AND status = 'ACTIVE'").pluck(),
-    keySecret: () => db.prepare<[string], [string, number]>('SELECT secret, customerId FROM rackcorp_api_keys WHERE uuid = ?').raw(),
+    locationsNoId: () =>
+      db
+        .prepare<[number], LocationRaw>(
+          'SELECT typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country FROM rackcorp_locations WHERE customerId = ? ORDER BY id',
+        )
+        .raw(),
+    contactsNoId: () =>
+      db
+        .prepare<[number], ContactRaw>(
+          'SELECT typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email FROM rackcorp_contacts WHERE customerId = ? ORDER BY id',
+        )
+        .raw(),
+    userByLogin: () =>
+      db.prepare<[string], { id: number; customerId: number; login: string; password: string; status: string }>(
+        'SELECT id, customerId, login, password, status FROM rackcorp_users WHERE login = ? COLLATE NOCASE',
+      ),
+    activeUser: () =>
+      db
+        .prepare<[number, number], number>(
+          "SELECT 1 FROM rackcorp_users WHERE id = ? AND customerId = ? AND status = 'ACTIVE'",
+        )
+        .pluck(),
+    keySecret: () =>
+      db.prepare<[string], [string, number]>('SELECT secret, customerId FROM rackcorp_api_keys WHERE uuid = ?').raw(),
     partner: () => db.prepare<[string], { id: number }>('SELECT id FROM rackcorp_customers WHERE partnerCode = ?'),
     // Positional parameters: a named one is a property read by name per value (about 0.5 us a row).
-    insertCustomer: () => db.prepare<[number | null, string, string, string, string, string, string, string, string, string, string, number, string, number, number]>(`INSERT INTO rackcorp_customers
+    insertCustomer: () =>
+      db.prepare<
+        [
+          number | null,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          number,
+          string,
+          number,
+          number,
+        ]
+      >(`INSERT INTO rackcorp_customers
       (parentID, companyName, firstName, lastName, stdName, companyABN, companyACN, customID, status, currency, customerTierID, autobilling, promoCode, dateCreated, dateModified)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     deleteLocations: () => db.prepare<[number]>('DELETE FROM rackcorp_locations WHERE customerId = ?'),
     deleteContacts: () => db.prepare<[number]>('DELETE FROM rackcorp_contacts WHERE customerId = ?'),
-    insertLocation: () => db.prepare<[number, string, string, string, string, string, string, string, string]>(`INSERT INTO rackcorp_locations
+    insertLocation: () =>
+      db.prepare<
+        [number, string, string, string, string, string, string, string, string]
+      >(`INSERT INTO rackcorp_locations
       (customerId, typeOfAddress, addressLine1, addressLine2, addressLine3, suburb, state, postcode, country)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    insertContact: () => db.prepare<[number, string, string, string, string, string, string]>(`INSERT INTO rackcorp_contacts
+    insertContact: () =>
+      db.prepare<[number, string, string, string, string, string, string]>(`INSERT INTO rackcorp_contacts
       (customerId, typeOfContact, name, phoneNumber, mobileNumber, faxNumber, email)
       VALUES (?, ?, ?, ?, ?, ?, ?)`),
     unindexedCount: () => db.prepare<[], number>('SELECT COUNT(*) FROM fts_rackcorp_unindexed').pluck(),
     // The size of a tree, counted up to one row past SMALL_TREE (the walk stops there).
-    treeProbe: () => db.prepare<[number], number>(`WITH RECURSIVE tree(id) AS (
+    treeProbe: () =>
+      db
+        .prepare<[number], number>(
+          `WITH RECURSIVE tree(id) AS (
       SELECT id FROM rackcorp_customers WHERE id = ?
-      UNION ALL SELECT c.id FROM rackcorp_customers c JOIN tree t ON c.parentID = t.id LIMIT ${SMALL_TREE + 1}) SELECT COUNT(*) FROM tree`).pluck(),
+      UNION ALL SELECT c.id FROM rackcorp_customers c JOIN tree t ON c.parentID = t.id LIMIT ${SMALL_TREE + 1}) SELECT COUNT(*) FROM tree`,
+        )
+        .pluck(),
     anyUnindexed: () => db.prepare<[], number>('SELECT EXISTS (SELECT 1 FROM fts_rackcorp_unindexed)').pluck(),
-    insertUser: () => db.prepare('INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)'),
+    insertUser: () =>
+      db.prepare(
+        'INSERT INTO rackcorp_users (customerId, login, password, status, dateCreated) VALUES (?, ?, ?, ?, ?)',
+      ),
     markReseller: () => db.prepare('UPDATE rackcorp_customers SET isreseller = 1, dateModified = ? WHERE id = ?'),
-    insertPortal: () => db.prepare('INSERT INTO rackcorp_reseller_portals (customerId, name, url, dateCreated) VALUES (?, ?, ?, ?)'),
-    portals: () => db.prepare<[number], { id: number; customerId: number; stdName: string; name: string; url: string; dateCreated: number }>(
-      `${TREE.replace('@root', '?')} SELECT p.id, p.customerId, c.stdName, p.name, p.url, p.dateCreated FROM rackcorp_reseller_portals p
-       JOIN tree t ON t.id = p.customerId JOIN rackcorp_customers c ON c.id = p.customerId ORDER BY p.id`),
-    insertEmail: () => db.prepare(`INSERT INTO rackcorp_contact_emails (customerId, companyname, name, email, phone, message, dateCreated)
+    insertPortal: () =>
+      db.prepare('INSERT INTO rackcorp_reseller_portals (customerId, name, url, dateCreated) VALUES (?, ?, ?, ?)'),
+    portals: () =>
+      db.prepare<
+        [number],
+        { id: number; customerId: number; stdName: string; name: string; url: string; dateCreated: number }
+      >(
+        `${TREE.replace('@root', '?')} SELECT p.id, p.customerId, c.stdName, p.name, p.url, p.dateCreated FROM rackcorp_reseller_portals p
+       JOIN tree t ON t.id = p.customerId JOIN rackcorp_customers c ON c.id = p.customerId ORDER BY p.id`,
+      ),
+    insertEmail: () =>
+      db.prepare(`INSERT INTO rackcorp_contact_emails (customerId, companyname, name, email, phone, message, dateCreated)
       VALUES (@customerId, @companyname, @name, @email, @phone, @message, @now)`),
   });
 
   function filterSql(root: number, f: CustomerFilter): { where: string; params: Record<string, unknown> } {
     const clauses: string[] = [];
     const params: Record<string, unknown> = { root };
-    if (f.id !== undefined) { clauses.push('c.id = @id'); params.id = f.id; }
-    if (f.stdName !== undefined) { clauses.push('c.stdName = @stdName COLLATE NOCASE'); params.stdName = f.stdName; }
-    if (f.companyName !== undefined) { clauses.push('c.companyName = @companyName COLLATE NOCASE'); params.companyName = f.companyName; }
-    if (f.status !== undefined) { clauses.push('c.status = @status COLLATE NOCASE'); params.status = f.status; }
-    if (f.customerParentId !== undefined) { clauses.push('c.parentID = @parent'); params.parent = f.customerParentId; }
+    if (f.id !== undefined) {
+      clauses.push('c.id = @id');
+      params.id = f.id;
+    }
+    if (f.stdName !== undefined) {
+      clauses.push('c.stdName = @stdName COLLATE NOCASE');
+      params.stdName = f.stdName;
+    }
+    if (f.companyName !== undefined) {
+      clauses.push('c.companyName = @companyName COLLATE NOCASE');
+      params.companyName = f.companyName;
+    }
+    if (f.status !== undefined) {
+      clauses.push('c.status = @status COLLATE NOCASE');
+      params.status = f.status;
+    }
+    if (f.customerParentId !== undefined) {
+      clauses.push('c.parentID = @parent');
+      params.parent = f.customerParentId;
+    }
     if (f.keyword !== undefined && f.keyword !== '') {
       if (f.keyword.includes('\u0000')) {
         // SQLite reads a LIKE pattern up to its first NUL ("a\0" would be "%a%", "\0" every row):
@@ -364,7 +530,12 @@ export function createRackcorpStore(db: DB) {
   const treeStmts = preparedByShape<{ count: Statement; page: Statement }>();
 
   /** The parent of customer `id` (null: none; undefined: no such customer), remembered until the data changes. */
-  const parentLink = (id: number): number | null | undefined => cache.get(`rc parent ${id}`, () => s.parentOf.get(id), () => 8);
+  const parentLink = (id: number): number | null | undefined =>
+    cache.get(
+      `rc parent ${id}`,
+      () => s.parentOf.get(id),
+      () => 8,
+    );
 
   /**
    * Whether `id` is an existing customer that is `root` or below it: walk up the parent links (a
@@ -396,7 +567,12 @@ export function createRackcorpStore(db: DB) {
    * A keyword list through the trigram index: the candidates matching every filter, by id, then
    * the visibility test walking up the parent links (no walk of the caller's whole tree).
    */
-  function listByKeyword(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerSummaryRow[] } {
+  function listByKeyword(
+    root: number,
+    f: CustomerFilter,
+    start: number,
+    window: number,
+  ): { count: number; rows: CustomerSummaryRow[] } {
     const { where, params } = filterSql(root, f);
     // The rows not in the index yet (see fts_rackcorp_unindexed; in a session, every row it changed,
     // which the index may also offer under its old text: UNION, not UNION ALL) are read only while there are any:
@@ -406,9 +582,13 @@ export function createRackcorpStore(db: DB) {
       // The index's candidates (and the waiting rows), each tested by the same filters, by id.
       const indexed = `SELECT c.id AS id FROM fts_rackcorp_customers CROSS JOIN rackcorp_customers c ON c.id = fts_rackcorp_customers.rowid
         ${where} AND fts_rackcorp_customers MATCH @fts`;
-      return db.prepare(waiting
-        ? `${indexed} UNION SELECT c.id AS id FROM fts_rackcorp_unindexed u CROSS JOIN rackcorp_customers c ON c.id = u.id ${where} ORDER BY 1`
-        : `${indexed} ORDER BY c.id`).pluck();
+      return db
+        .prepare(
+          waiting
+            ? `${indexed} UNION SELECT c.id AS id FROM fts_rackcorp_unindexed u CROSS JOIN rackcorp_customers c ON c.id = u.id ${where} ORDER BY 1`
+            : `${indexed} ORDER BY c.id`,
+        )
+        .pluck();
     });
     delete params.root;
     params.fts = trigramQuery(f.keyword!);
@@ -423,66 +603,132 @@ export function createRackcorpStore(db: DB) {
    * table by id and tested by UNDER, so a page walks fewer than MARK_EVERY rows before its own,
    * and the total is counted once per data version (a walk of the table by id, in SQLite).
    */
-  function listByMarks(root: number, where: string, params: Record<string, unknown>, start: number, window: number): { count: number; rows: CustomerSummaryRow[] } {
+  function listByMarks(
+    root: number,
+    where: string,
+    params: Record<string, unknown>,
+    start: number,
+    window: number,
+  ): { count: number; rows: CustomerSummaryRow[] } {
     const cond = `c.id >= @from AND ${UNDER}${where ? ` AND ${where.slice('WHERE '.length)}` : ''}`;
-    const step = stmt(`step ${cond}`, () => db.prepare(`SELECT c.id FROM rackcorp_customers c WHERE ${cond} ORDER BY c.id ${pageClause('1', '@skip')}`).pluck());
-    const tail = stmt(`tail ${cond}`, () => db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM rackcorp_customers c WHERE ${cond} ORDER BY c.id ${pageClause('@limit', '0')})`).pluck());
-    const page = stmt(`page ${cond}`, () => db.prepare(`SELECT ${SUMMARY_COLS.map((c) => `c.${c}`).join(', ')} FROM rackcorp_customers c
-      WHERE ${cond} ORDER BY c.id ${pageClause('@limit', '@skip')}`).raw());
+    const step = stmt(`step ${cond}`, () =>
+      db
+        .prepare(`SELECT c.id FROM rackcorp_customers c WHERE ${cond} ORDER BY c.id ${pageClause('1', '@skip')}`)
+        .pluck(),
+    );
+    const tail = stmt(`tail ${cond}`, () =>
+      db
+        .prepare(
+          `SELECT COUNT(*) FROM (SELECT 1 FROM rackcorp_customers c WHERE ${cond} ORDER BY c.id ${pageClause('@limit', '0')})`,
+        )
+        .pluck(),
+    );
+    const page = stmt(`page ${cond}`, () =>
+      db
+        .prepare(
+          `SELECT ${SUMMARY_COLS.map((c) => `c.${c}`).join(', ')} FROM rackcorp_customers c
+      WHERE ${cond} ORDER BY c.id ${pageClause('@limit', '@skip')}`,
+        )
+        .raw(),
+    );
     const list: MarkedList<[number]> = {
       key: `rackcorp ${cond} ${JSON.stringify(params)}`,
       step: (from, skip) => {
-        const id = step.get({ ...params, from: from === null ? Number.MIN_SAFE_INTEGER : from[0], skip }) as number | undefined;
+        const id = step.get({ ...params, from: from === null ? Number.MIN_SAFE_INTEGER : from[0], skip }) as
+          number | undefined;
         return id === undefined ? undefined : [id];
       },
     };
-    const count = markedTotal(cache, list, (from) => tail.get({ ...params, from: from[0], limit: MARK_EVERY + 1 }) as number);
+    const count = markedTotal(
+      cache,
+      list,
+      (from) => tail.get({ ...params, from: from[0], limit: MARK_EVERY + 1 }) as number,
+    );
     const at = start < count ? pageFrom(cache, list, start) : null;
-    const rows = at === null ? [] : (page.all({ ...params, from: at.from[0], skip: at.skip, limit: window }) as SummaryRaw[]).map(toSummary);
+    const rows =
+      at === null
+        ? []
+        : (page.all({ ...params, from: at.from[0], skip: at.skip, limit: window }) as SummaryRaw[]).map(toSummary);
     return { count, rows };
   }
 
   function insertLocations(id: number, locations: LocationInput[]): void {
     for (const l of locations) {
-      s.insertLocation.run(id, l.typeOfAddress ?? 'primary', l.addressLine1 ?? '', l.addressLine2 ?? '', l.addressLine3 ?? '',
-        l.suburb ?? '', l.state ?? '', l.postcode ?? '', l.country ?? '');
+      s.insertLocation.run(
+        id,
+        l.typeOfAddress ?? 'primary',
+        l.addressLine1 ?? '',
+        l.addressLine2 ?? '',
+        l.addressLine3 ?? '',
+        l.suburb ?? '',
+        l.state ?? '',
+        l.postcode ?? '',
+        l.country ?? '',
+      );
     }
   }
   function insertContacts(id: number, contacts: ContactInput[]): void {
     for (const ct of contacts) {
-      s.insertContact.run(id, ct.typeOfContact ?? 'administrative', ct.name ?? '', ct.phoneNumber ?? '', ct.mobileNumber ?? '',
-        ct.faxNumber ?? '', ct.email ?? '');
+      s.insertContact.run(
+        id,
+        ct.typeOfContact ?? 'administrative',
+        ct.name ?? '',
+        ct.phoneNumber ?? '',
+        ct.mobileNumber ?? '',
+        ct.faxNumber ?? '',
+        ct.email ?? '',
+      );
     }
   }
 
   // Transactions made once, on first use (db.transaction builds a new wrapper on every call).
   const tx = preparedOnUse({
-    create: () => db.transaction((c: NewCustomer): number => {
-      const id = insertedId(db, s.insertCustomer.run(c.parentID, c.companyName, c.firstName, c.lastName, standardName(c), c.companyABN, c.companyACN,
-        c.customID, c.status, c.currency, c.customerTierID, c.autobilling, c.promoCode, c.now, c.now));
-      insertLocations(id, c.locations);
-      insertContacts(id, c.contacts);
-      if (s.unindexedCount.get()! >= KEYWORD_BATCH) flushKeywordIndex(db);
-      return id;
-    }),
-    update: () => db.transaction((id: number, fields: Partial<CustomerRow>, now: number, lists: CustomerLists) => {
-      const cols = Object.keys(fields);
-      const merged = { ...s.byId.get(id)!, ...fields };
-      const update = stmt(`update ${cols.sort().join(',')}`, () => {
-        const set = [...cols.map((c) => `"${c}" = @${c}`), 'stdName = @stdName', 'dateModified = @now'];
-        return db.prepare(`UPDATE rackcorp_customers SET ${set.join(', ')} WHERE id = @id`);
-      });
-      update.run({ ...fields, stdName: standardName(merged), now, id });
-      // The lists given replace the customer's: the API shows them without row ids, in order.
-      if (lists.locations) {
-        s.deleteLocations.run(id);
-        insertLocations(id, lists.locations);
-      }
-      if (lists.contacts) {
-        s.deleteContacts.run(id);
-        insertContacts(id, lists.contacts);
-      }
-    }),
+    create: () =>
+      db.transaction((c: NewCustomer): number => {
+        const id = insertedId(
+          db,
+          s.insertCustomer.run(
+            c.parentID,
+            c.companyName,
+            c.firstName,
+            c.lastName,
+            standardName(c),
+            c.companyABN,
+            c.companyACN,
+            c.customID,
+            c.status,
+            c.currency,
+            c.customerTierID,
+            c.autobilling,
+            c.promoCode,
+            c.now,
+            c.now,
+          ),
+        );
+        insertLocations(id, c.locations);
+        insertContacts(id, c.contacts);
+        if (s.unindexedCount.get()! >= KEYWORD_BATCH) flushKeywordIndex(db);
+        return id;
+      }),
+    update: () =>
+      db.transaction((id: number, fields: Partial<CustomerRow>, now: number, lists: CustomerLists) => {
+        const cols = Object.keys(fields);
+        const merged = { ...s.byId.get(id)!, ...fields };
+        const update = stmt(`update ${cols.sort().join(',')}`, () => {
+          const set = [...cols.map((c) => `"${c}" = @${c}`), 'stdName = @stdName', 'dateModified = @now'];
+          return db.prepare(`UPDATE rackcorp_customers SET ${set.join(', ')} WHERE id = @id`);
+        });
+        update.run({ ...fields, stdName: standardName(merged), now, id });
+        // The lists given replace the customer's: the API shows them without row ids, in order.
+        if (lists.locations) {
+          s.deleteLocations.run(id);
+          insertLocations(id, lists.locations);
+        }
+        if (lists.contacts) {
+          s.deleteContacts.run(id);
+          insertContacts(id, lists.contacts);
+        }
+      }),
   });
 
   return {
@@ -498,8 +744,22 @@ export function createRackcorpStore(db: DB) {
       const r = s.detailById.get(id);
       if (r === undefined) return undefined;
       return {
-        id: r[0], companyName: r[1], stdName: r[2], firstName: r[3], lastName: r[4], companyABN: r[5], companyACN: r[6],
-        customID: r[7], status: r[8], parentID: r[9], parentStdName: r[10], dateCreated: r[11], dateModified: r[12], currency: r[13], isreseller: r[14], autobilling: r[15],
+        id: r[0],
+        companyName: r[1],
+        stdName: r[2],
+        firstName: r[3],
+        lastName: r[4],
+        companyABN: r[5],
+        companyACN: r[6],
+        customID: r[7],
+        status: r[8],
+        parentID: r[9],
+        parentStdName: r[10],
+        dateCreated: r[11],
+        dateModified: r[12],
+        currency: r[13],
+        isreseller: r[14],
+        autobilling: r[15],
       };
     },
     /** The customer's currency, or undefined when there is no such customer. */
@@ -510,7 +770,16 @@ export function createRackcorpStore(db: DB) {
       const out: Record<string, unknown>[] = new Array(raw.length);
       for (let i = 0; i < raw.length; i++) {
         const r = raw[i];
-        out[i] = { typeOfAddress: r[0], addressLine1: r[1], addressLine2: r[2], addressLine3: r[3], suburb: r[4], state: r[5], postcode: r[6], country: r[7] };
+        out[i] = {
+          typeOfAddress: r[0],
+          addressLine1: r[1],
+          addressLine2: r[2],
+          addressLine3: r[3],
+          suburb: r[4],
+          state: r[5],
+          postcode: r[6],
+          country: r[7],
+        };
       }
       return out;
     },
@@ -519,7 +788,14 @@ export function createRackcorpStore(db: DB) {
       const out: Record<string, unknown>[] = new Array(raw.length);
       for (let i = 0; i < raw.length; i++) {
         const r = raw[i];
-        out[i] = { typeOfContact: r[0], name: r[1], phoneNumber: r[2], mobileNumber: r[3], faxNumber: r[4], email: r[5] };
+        out[i] = {
+          typeOfContact: r[0],
+          name: r[1],
+          phoneNumber: r[2],
+          mobileNumber: r[3],
+          faxNumber: r[4],
+          email: r[5],
+        };
       }
       return out;
     },
@@ -527,27 +803,54 @@ export function createRackcorpStore(db: DB) {
      * The API key's secret and customer, as `[secret, customerId]` (one array, no object: read on
      * every request); remembered until the data changes, an unknown key never.
      */
-    apiKeySecret: (uuid: string) => cache.get(`rc key ${uuid}`, () => s.keySecret.get(uuid), (k) => (k ? textBytes(k[0]) + 64 : 0)),
-    /** Whether user `id` (of a verified session token) exists, belongs to `customerId` and is ACTIVE (exact, case-sensitive status). */
+    apiKeySecret: (uuid: string) =>
+      cache.get(
+        `rc key ${uuid}`,
+        () => s.keySecret.get(uuid),
+        (k) => (k ? textBytes(k[0]) + 64 : 0),
+      ),
+    /**
+     * Whether user `id` (of a verified session token) exists, belongs to `customerId` and is ACTIVE (exact,
+     * case-sensitive status).
+     */
     isActiveUser: (id: number, customerId: number) =>
-      cache.get(`rc active ${id} ${customerId}`, () => s.activeUser.get(id, customerId) !== undefined, () => 8),
+      cache.get(
+        `rc active ${id} ${customerId}`,
+        () => s.activeUser.get(id, customerId) !== undefined,
+        () => 8,
+      ),
     userByLogin: (login: string) => s.userByLogin.get(login),
     partnerCustomer: (code: string) => s.partner.get(code)?.id,
     /** Customers of `root`'s tree matching the filter: total count and one page, ordered by id. */
-    list(root: number, f: CustomerFilter, start: number, window: number): { count: number; rows: CustomerSummaryRow[] } {
+    list(
+      root: number,
+      f: CustomerFilter,
+      start: number,
+      window: number,
+    ): { count: number; rows: CustomerSummaryRow[] } {
       // A trigram index needs three characters; shorter keywords take the scan below.
       if (f.keyword !== undefined && trigramQuery(f.keyword) !== null) return listByKeyword(root, f, start, window);
       const { where, params } = filterSql(root, f);
       // A small tree is listed by walking it (a few hundred rows); a big one by page marks, which
       // never walks it on a page (see listByMarks). The probe stops walking past SMALL_TREE rows.
-      if (cache.get(`rc small ${root}`, () => s.treeProbe.get(root)! <= SMALL_TREE, () => 8)) {
+      if (
+        cache.get(
+          `rc small ${root}`,
+          () => s.treeProbe.get(root)! <= SMALL_TREE,
+          () => 8,
+        )
+      ) {
         const st = treeStmts(where, () => {
           // CROSS JOIN: the tree first, its rows looked up by id (SQLite otherwise scans the whole
           // table in id order, probing the tree: every row of a million for a tree of twelve).
           const from = `${TREE} SELECT %COLS% FROM tree t CROSS JOIN rackcorp_customers c ON c.id = t.id ${where}`;
           return {
             count: db.prepare(from.replace('%COLS%', 'COUNT(*) AS n')),
-            page: db.prepare(`${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id ${pageClause('@limit', '@offset')}`).raw(),
+            page: db
+              .prepare(
+                `${from.replace('%COLS%', SUMMARY_COLS.map((c) => `c.${c}`).join(', '))} ORDER BY c.id ${pageClause('@limit', '@offset')}`,
+              )
+              .raw(),
           };
         });
         const count = (st.count.get(params) as { n: number }).n;
@@ -584,7 +887,15 @@ export function createRackcorpStore(db: DB) {
       })();
     },
     portals: (root: number) => s.portals.all(root),
-    recordContactEmail(e: { customerId: number; companyname: string; name: string; email: string; phone: string; message: string; now: number }): number {
+    recordContactEmail(e: {
+      customerId: number;
+      companyname: string;
+      name: string;
+      email: string;
+      phone: string;
+      message: string;
+      now: number;
+    }): number {
       return insertedId(db, s.insertEmail.run(e));
     },
   };

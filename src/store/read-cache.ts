@@ -50,7 +50,10 @@ export class ReadCache {
   private readonly entries = new Map<string, Entry>();
   private held = 0;
 
-  constructor(db: DB, readonly maxBytes = READ_CACHE_BYTES) {
+  constructor(
+    db: DB,
+    readonly maxBytes = READ_CACHE_BYTES,
+  ) {
     this.currentVersion = changeVersion(db);
   }
 

@@ -68,7 +68,8 @@ export interface CompiledSeed {
 
 /** `$XDG_CACHE_HOME/vendor-api-emulator`, else `~/.cache/vendor-api-emulator`. */
 export function defaultSeedCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  const base =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
   return path.join(base, 'vendor-api-emulator');
 }
 
@@ -99,10 +100,11 @@ function schemaHash(vendors: readonly VendorData[]): string {
 /** The fixture files the loader would read, in load order. */
 function fixtureFiles(vendors: readonly VendorData[], dir: string): string[] {
   const out: string[] = [];
-  for (const v of vendors) for (const t of v.tables) {
-    const found = fixtureFile(dir, v, t.name);
-    if (found) out.push(found.file);
-  }
+  for (const v of vendors)
+    for (const t of v.tables) {
+      const found = fixtureFile(dir, v, t.name);
+      if (found) out.push(found.file);
+    }
   return out;
 }
 
@@ -155,7 +157,8 @@ function cachedSeedKey(vendors: readonly VendorData[], dir: string, cacheDir: st
   try {
     fs.mkdirSync(memoDir, { recursive: true, mode: 0o700 });
     // The files may have changed while they were hashed: remember the key only if they did not.
-    if ([schema, ...files.map(statLine)].join('\n') === stats) writeAtomically(memo, Buffer.from(`${key}\n${stats}`), 0o600);
+    if ([schema, ...files.map(statLine)].join('\n') === stats)
+      writeAtomically(memo, Buffer.from(`${key}\n${stats}`), 0o600);
     const memos = fs.readdirSync(memoDir).map((name) => path.join(memoDir, name));
     if (memos.length > MAX_KEY_MEMOS) {
       const byAge = memos.map((f) => ({ f, t: fs.statSync(f).mtimeMs })).sort((a, b) => b.t - a.t);
@@ -287,7 +290,10 @@ function collectNow(): void {
   }
 }
 
-/** Write bytes, or a database's serialized image, to a file (the image lives only in this call, so collectNow() frees it after). */
+/**
+ * Write bytes, or a database's serialized image, to a file (the image lives only in this call, so collectNow() frees it
+ * after).
+ */
 function writeImage(file: string, content: Buffer | DB, mode: number): void {
   fs.writeFileSync(file, Buffer.isBuffer(content) ? content : content.serialize(), { mode });
 }
@@ -304,7 +310,9 @@ function writeAtomically(file: string, content: Buffer | DB, mode = 0o400): void
   }
 }
 
-/** A hard link to `entry` under `live/`, so that pruning or replacing the entry never pulls it from under this process. */
+/**
+ * A hard link to `entry` under `live/`, so that pruning or replacing the entry never pulls it from under this process.
+ */
 function liveLink(dir: string, entry: string): string {
   const live = path.join(dir, 'live');
   fs.mkdirSync(live, { recursive: true, mode: 0o700 });
@@ -384,7 +392,9 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
     } catch (e) {
       db.close();
       if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
-      throw new FixtureError(`cannot write the seed to a temporary file in ${os.tmpdir()} (${(e as Error).message}): set TMPDIR or --seed-cache to a writable folder`);
+      throw new FixtureError(
+        `cannot write the seed to a temporary file in ${os.tmpdir()} (${(e as Error).message}): set TMPDIR or --seed-cache to a writable folder`,
+      );
     }
     return finish(db, file, hold(file, tmpDir));
   }
@@ -395,7 +405,10 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
  * each table with the columns the emulator writes. Throws a FixtureError naming what is wrong.
  */
 export function checkSeedFile(file: string, vendors: readonly VendorData[]): void {
-  if (!isSqliteFile(file)) throw new FixtureError(`${file}: not a SQLite database (--fixtures takes a folder, or a file made by --export-seed)`);
+  if (!isSqliteFile(file))
+    throw new FixtureError(
+      `${file}: not a SQLite database (--fixtures takes a folder, or a file made by --export-seed)`,
+    );
   // A WAL-mode file (a --db file) cannot be copied into memory as it is, and may have writes
   // waiting in its -wal file.
   const head = Buffer.alloc(20);
@@ -405,7 +418,10 @@ export function checkSeedFile(file: string, vendors: readonly VendorData[]): voi
   } finally {
     fs.closeSync(fd);
   }
-  if (head[18] === 2 || head[19] === 2) throw new FixtureError(`${file}: a database in WAL mode (a --db file?) cannot be used as a seed: stop what uses it and run sqlite3 ${file} 'PRAGMA journal_mode=DELETE', or make a seed with --export-seed`);
+  if (head[18] === 2 || head[19] === 2)
+    throw new FixtureError(
+      `${file}: a database in WAL mode (a --db file?) cannot be used as a seed: stop what uses it and run sqlite3 ${file} 'PRAGMA journal_mode=DELETE', or make a seed with --export-seed`,
+    );
   let db: DB;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
@@ -415,9 +431,17 @@ export function checkSeedFile(file: string, vendors: readonly VendorData[]): voi
   const reference = openMemory(vendors);
   try {
     const problems: string[] = [];
-    const objects = (d: DB) => new Map((d.prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").all() as { type: string; name: string }[])
-      .map((r) => [r.name, r.type]));
-    const columns = (d: DB, table: string) => (d.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((r) => r.name);
+    const objects = (d: DB) =>
+      new Map(
+        (
+          d.prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").all() as {
+            type: string;
+            name: string;
+          }[]
+        ).map((r) => [r.name, r.type]),
+      );
+    const columns = (d: DB, table: string) =>
+      (d.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((r) => r.name);
     let have: Map<string, string>;
     try {
       have = objects(db);
@@ -427,7 +451,12 @@ export function checkSeedFile(file: string, vendors: readonly VendorData[]): voi
     const want = objects(reference);
     for (const [name, type] of want) {
       // Shadow tables of a full-text index come with the index; the index itself is what is named.
-      if (type === 'table' && /_(data|idx|content|docsize|config)$/.test(name) && want.has(name.replace(/_(data|idx|content|docsize|config)$/, ''))) continue;
+      if (
+        type === 'table' &&
+        /_(data|idx|content|docsize|config)$/.test(name) &&
+        want.has(name.replace(/_(data|idx|content|docsize|config)$/, ''))
+      )
+        continue;
       if (have.get(name) !== type) {
         problems.push(`${type} ${name} is missing`);
         continue;
@@ -435,12 +464,16 @@ export function checkSeedFile(file: string, vendors: readonly VendorData[]): voi
       if (type !== 'table') continue;
       const got = columns(db, name);
       const missing = columns(reference, name).filter((c) => !got.includes(c));
-      if (missing.length > 0) problems.push(`table ${name} lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+      if (missing.length > 0)
+        problems.push(`table ${name} lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
     }
-    if (problems.length === 0 && getMeta(db, 'seeded') === null) problems.push('it was never seeded (no "seeded" row in _emulator_meta)');
+    if (problems.length === 0 && getMeta(db, 'seeded') === null)
+      problems.push('it was never seeded (no "seeded" row in _emulator_meta)');
     if (problems.length > 0) {
       const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
-      throw new FixtureError(`${file}: not a seed of this emulator's schema: ${shown} (make one with --fixtures <folder> --export-seed <file>)`);
+      throw new FixtureError(
+        `${file}: not a seed of this emulator's schema: ${shown} (make one with --fixtures <folder> --export-seed <file>)`,
+      );
     }
   } finally {
     reference.close();

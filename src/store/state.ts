@@ -40,7 +40,10 @@ export class EmulatorState {
   /** Dropped while requests were still running in it: closed when the last one ends. */
   private retired = false;
 
-  constructor(readonly id: string, private _db: DB) {}
+  constructor(
+    readonly id: string,
+    private _db: DB,
+  ) {}
 
   get db(): DB {
     return this._db;
@@ -102,7 +105,9 @@ export class EmulatorState {
   }
 }
 
-/** Raised when a new session is needed, the maximum is reached and every session is busy, or memory cannot afford one. */
+/**
+ * Raised when a new session is needed, the maximum is reached and every session is busy, or memory cannot afford one.
+ */
 export class SessionLimitError extends Error {
   readonly statusCode = 503;
 }
@@ -114,7 +119,10 @@ export class SessionLimitError extends Error {
  */
 export const SESSION_MEMORY_RESERVE = 8 * 1_048_576;
 
-/** The memory the process may use by default: 80% of the machine's, or of the cgroup (container) limit when that is lower. */
+/**
+ * The memory the process may use by default: 80% of the machine's, or of the cgroup (container) limit when that is
+ * lower.
+ */
 export function defaultMemoryBudget(): number {
   let limit = os.totalmem();
   for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
@@ -139,7 +147,9 @@ export class UnknownSessionError extends Error {
   readonly statusCode = 404;
   readonly code = 'EMULATOR_UNKNOWN_SESSION';
   constructor(readonly sessionId: string) {
-    super(`Unknown session "${sessionId}": this emulator runs with --session-mode explicit, so a session must be made with POST /_emulator/sessions?session=${sessionId} first (it may also have been deleted, expired, evicted at --max-sessions, or lived on an instance that has gone)`);
+    super(
+      `Unknown session "${sessionId}": this emulator runs with --session-mode explicit, so a session must be made with POST /_emulator/sessions?session=${sessionId} first (it may also have been deleted, expired, evicted at --max-sessions, or lived on an instance that has gone)`,
+    );
   }
 }
 
@@ -159,7 +169,10 @@ export interface StateRegistryOptions<V extends VendorData = VendorData> {
   maxSessions?: number;
   /** Sessions are made only by `create()`; `get()` refuses an id it does not hold. */
   explicitSessions?: boolean;
-  /** A new session is refused while the process's RSS plus SESSION_MEMORY_RESERVE would pass this (bytes; 0 or absent = no limit). */
+  /**
+   * A new session is refused while the process's RSS plus SESSION_MEMORY_RESERVE would pass this (bytes; 0 or absent =
+   * no limit).
+   */
   maxMemoryBytes?: number;
 }
 
@@ -201,7 +214,13 @@ export class StateRegistry<V extends VendorData = VendorData> {
     this.maxSessions = opts.maxSessions ?? 100;
     this.explicitSessions = opts.explicitSessions ?? false;
     this.maxMemoryBytes = opts.maxMemoryBytes ?? 0;
-    const compiled = compileSeed({ vendors: opts.vendors, fixtures: opts.fixturesDir, cacheDir: opts.seedCache === undefined ? false : opts.seedCache, keepDb: !opts.dbFile, warn: opts.warn });
+    const compiled = compileSeed({
+      vendors: opts.vendors,
+      fixtures: opts.fixturesDir,
+      cacheDir: opts.seedCache === undefined ? false : opts.seedCache,
+      keepDb: !opts.dbFile,
+      warn: opts.warn,
+    });
     const timing = loadTiming();
     this.seedFile = compiled.file;
     this.seed = { cached: compiled.cached, ms: compiled.ms, source: compiled.source, key: compiled.key };
@@ -229,7 +248,10 @@ export class StateRegistry<V extends VendorData = VendorData> {
     this.persistent = !!opts.dbFile;
     this.defaultState = new EmulatorState(DEFAULT_STATE_ID, db);
     if (this.sessionIdleMs > 0) {
-      this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, Math.max(1000, Math.floor(this.sessionIdleMs / 2))));
+      this.sweeper = setInterval(
+        () => this.sweep(),
+        Math.min(60_000, Math.max(1000, Math.floor(this.sessionIdleMs / 2))),
+      );
       this.sweeper.unref();
     }
   }
@@ -254,7 +276,10 @@ export class StateRegistry<V extends VendorData = VendorData> {
     return openImage(this.smallImage ?? fs.readFileSync(this.seedFile));
   }
 
-  /** A session's database: the fixtures with no change of its own, or the changes of a session's snapshot (`overlayImage`). */
+  /**
+   * A session's database: the fixtures with no change of its own, or the changes of a session's snapshot
+   * (`overlayImage`).
+   */
   sessionDb(overlayImage?: Buffer): DB {
     return openOverlay(this.overlay, overlayImage);
   }
@@ -303,7 +328,9 @@ export class StateRegistry<V extends VendorData = VendorData> {
     if (rss + SESSION_MEMORY_RESERVE <= this.maxMemoryBytes) return;
     this.refusedForMemory++;
     const mb = (n: number) => Math.round(n / 1_048_576);
-    throw new SessionLimitError(`No memory for another session: the emulator uses ${mb(rss)} MB of its ${mb(this.maxMemoryBytes)} MB (--max-memory) and a session needs about ${mb(SESSION_MEMORY_RESERVE)} MB more; DELETE /_emulator/sessions/<id> one you no longer need, or retry later (${this.sessions.size} sessions are kept)`);
+    throw new SessionLimitError(
+      `No memory for another session: the emulator uses ${mb(rss)} MB of its ${mb(this.maxMemoryBytes)} MB (--max-memory) and a session needs about ${mb(SESSION_MEMORY_RESERVE)} MB more; DELETE /_emulator/sessions/<id> one you no longer need, or retry later (${this.sessions.size} sessions are kept)`,
+    );
   }
 
   /** At the limit: drop the least recently used session with no request running, or refuse. */
@@ -313,7 +340,9 @@ export class StateRegistry<V extends VendorData = VendorData> {
       if (s.inFlight === 0 && (victim === null || s.lastUsedAt < victim.lastUsedAt)) victim = s;
     }
     if (!victim) {
-      throw new SessionLimitError(`All ${this.maxSessions} sessions are busy (the maximum, see --max-sessions); retry later or DELETE /_emulator/sessions/<id> one you no longer need`);
+      throw new SessionLimitError(
+        `All ${this.maxSessions} sessions are busy (the maximum, see --max-sessions); retry later or DELETE /_emulator/sessions/<id> one you no longer need`,
+      );
     }
     this.drop(victim.id);
     this.evicted++;
@@ -343,7 +372,7 @@ export class StateRegistry<V extends VendorData = VendorData> {
  * made by an older emulator that holds the schema but no fixtures is loaded from them.
  */
 function openDbFile(file: string, seedFile: string, opts: StateRegistryOptions<VendorData>): DB {
-  let st: fs.Stats | null = null;
+  let st: fs.Stats | null;
   try {
     st = fs.statSync(file);
   } catch {
@@ -361,7 +390,9 @@ function openDbFile(file: string, seedFile: string, opts: StateRegistryOptions<V
   if (!opened.seeded) {
     if (fs.statSync(opts.fixturesDir).isFile()) {
       opened.db.close();
-      throw new FixtureError(`${file} holds the schema but no fixtures: remove it to start it from ${opts.fixturesDir}`);
+      throw new FixtureError(
+        `${file} holds the schema but no fixtures: remove it to start it from ${opts.fixturesDir}`,
+      );
     }
     loadAllFixtures(opened.db, opts.fixturesDir, opts.vendors);
   }

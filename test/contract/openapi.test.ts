@@ -13,8 +13,12 @@ const published = vendors.filter((v) => v.contract);
 
 describe('OpenAPI contracts', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp({ validateResponses: false }); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp({ validateResponses: false });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   it('has a contract for every vendor', () => {
     expect(published.map((v) => v.name)).toEqual(vendors.map((v) => v.name));
@@ -35,7 +39,8 @@ describe('OpenAPI contracts', () => {
 
   it('validates as OpenAPI 3.1, combined and per vendor', async () => {
     const docs = [(await app.inject({ method: 'GET', url: '/_emulator/openapi.json' })).json()];
-    for (const v of published) docs.push((await app.inject({ method: 'GET', url: `/_emulator/openapi/${v.name}.json` })).json());
+    for (const v of published)
+      docs.push((await app.inject({ method: 'GET', url: `/_emulator/openapi/${v.name}.json` })).json());
     for (const doc of docs) {
       const result = await new Validator().validate(doc);
       expect(result.errors ?? [], doc.info.title).toEqual([]);
@@ -50,7 +55,9 @@ describe('OpenAPI contracts', () => {
         const doc = app.contracts.documents.get(v.name)!;
         const operations = new Set<string>();
         for (const item of Object.values(doc.paths)) {
-          for (const op of Object.values(item)) if (op && typeof op === 'object' && 'x-operation' in op) operations.add((op as { 'x-operation': string })['x-operation']);
+          for (const op of Object.values(item))
+            if (op && typeof op === 'object' && 'x-operation' in op)
+              operations.add((op as { 'x-operation': string })['x-operation']);
         }
         expect(examples.length).toBeGreaterThanOrEqual(operations.size);
       });
@@ -59,14 +66,32 @@ describe('OpenAPI contracts', () => {
         it(`${ex.name}: ${ex.method} ${ex.url} -> ${ex.status}`, async () => {
           const session = `contract-${v.name}-${++n}`;
           // Made by a control call first: a request to no vendor operation (404, 405) makes no session.
-          await app.inject({ method: 'DELETE', url: '/_emulator/requests', headers: { 'x-emulator-session': session } });
+          await app.inject({
+            method: 'DELETE',
+            url: '/_emulator/requests',
+            headers: { 'x-emulator-session': session },
+          });
           const res = await app.inject({
-            method: ex.method, url: ex.url, headers: { 'x-emulator-session': session, ...(ex.headers ?? {}) },
+            method: ex.method,
+            url: ex.url,
+            headers: { 'x-emulator-session': session, ...(ex.headers ?? {}) },
             payload: typeof ex.body === 'string' || ex.body === undefined ? ex.body : JSON.stringify(ex.body),
           });
           expect(res.statusCode, res.body).toBe(ex.status);
-          const entry = (await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1', headers: { 'x-emulator-session': session } })).json().requests[0];
-          const check = app.contracts.check(v.name, entry.operation, res.statusCode, res.headers['content-type'] as string | undefined, res.body);
+          const entry = (
+            await app.inject({
+              method: 'GET',
+              url: '/_emulator/requests?limit=1',
+              headers: { 'x-emulator-session': session },
+            })
+          ).json().requests[0];
+          const check = app.contracts.check(
+            v.name,
+            entry.operation,
+            res.statusCode,
+            res.headers['content-type'] as string | undefined,
+            res.body,
+          );
           expect(check.errors, res.body).toEqual([]);
         });
       }

@@ -20,7 +20,13 @@ describe('fault injection', () => {
   it('answers a status and body instead of the vendor, and changes nothing', async () => {
     app = await makeApp();
     const before = digest(app);
-    const added = await addFault({ vendor: 'rackcorp', operation: 'customer.create', status: 503, body: { error: 'down' }, times: 1 });
+    const added = await addFault({
+      vendor: 'rackcorp',
+      operation: 'customer.create',
+      status: 503,
+      body: { error: 'down' },
+      times: 1,
+    });
     expect(added.status).toBe(201);
     expect(added.body).toMatchObject({ id: 1, kind: 'status', fired: 0, exhausted: false });
     const res = await rc(app, 'customer.create', newCustomer);
@@ -33,7 +39,12 @@ describe('fault injection', () => {
     const list = await ctl(app, 'GET', '/_emulator/faults');
     expect(list.body.faults[0]).toMatchObject({ id: 1, matched: 1, fired: 1, exhausted: true });
     const journal = (await ctl(app, 'GET', '/_emulator/requests')).body.requests;
-    expect(journal[1]).toMatchObject({ operation: 'customer.create', status: 503, fault: 1, responseBody: '{"error":"down"}' });
+    expect(journal[1]).toMatchObject({
+      operation: 'customer.create',
+      status: 503,
+      fault: 1,
+      responseBody: '{"error":"down"}',
+    });
   });
 
   it('answers the vendor preset byte for byte (RackCorp FAULT)', async () => {
@@ -80,20 +91,25 @@ describe('fault injection', () => {
     running = await startEmulator({ port: 0, logLevel: 'silent' });
     app = running.app;
     await addFault({ method: 'POST', path: '/api/rest/v2.9/json.php', drop: true, times: 1 });
-    const call = () => fetch(`${running!.url}/api/rest/v2.9/json.php`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ cmd: 'customer.get', id: 123, APIUUID: API_UUID, APISECRET: API_SECRET }),
-    });
+    const call = () =>
+      fetch(`${running!.url}/api/rest/v2.9/json.php`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ cmd: 'customer.get', id: 123, APIUUID: API_UUID, APISECRET: API_SECRET }),
+      });
     await expect(call()).rejects.toThrow();
     const ok = await call();
     expect((await ok.json()).code).toBe('OK');
     // Operation-scoped drop: the handler is stopped before it writes anything.
     const before = digest(app);
     await addFault({ operation: 'customer.create', drop: true });
-    await expect(fetch(`${running.url}/api/rest/v2.9/json.php`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ cmd: 'customer.create', ...newCustomer, APIUUID: API_UUID, APISECRET: API_SECRET }),
-    })).rejects.toThrow();
+    await expect(
+      fetch(`${running.url}/api/rest/v2.9/json.php`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ cmd: 'customer.create', ...newCustomer, APIUUID: API_UUID, APISECRET: API_SECRET }),
+      }),
+    ).rejects.toThrow();
     expect(digest(app)).toBe(before);
     const journal = (await ctl(app, 'GET', '/_emulator/requests')).body.requests;
     expect(journal[0]).toMatchObject({ operation: 'customer.create', dropped: true, status: null, fault: 2 });
@@ -112,9 +128,14 @@ describe('fault injection', () => {
   it('fires with a seeded probability that repeats run after run', async () => {
     const run = async () => {
       const a = await makeApp();
-      await a.inject({ method: 'POST', url: '/_emulator/faults', payload: { vendor: 'rackcorp', probability: 0.5, seed: 42, status: 502, body: 'x' } });
+      await a.inject({
+        method: 'POST',
+        url: '/_emulator/faults',
+        payload: { vendor: 'rackcorp', probability: 0.5, seed: 42, status: 502, body: 'x' },
+      });
       const out: number[] = [];
-      for (let i = 0; i < 16; i++) out.push((await a.inject({ method: 'GET', url: '/api/rest/v2.9/customers/123' })).statusCode);
+      for (let i = 0; i < 16; i++)
+        out.push((await a.inject({ method: 'GET', url: '/api/rest/v2.9/customers/123' })).statusCode);
       await a.close();
       return out;
     };
@@ -164,8 +185,16 @@ describe('fault injection', () => {
   it('refuses bad rules with a 400 and a message', async () => {
     app = await makeApp();
     const bad = [
-      {}, { status: 500, drop: true }, { preset: 'fault' }, { vendor: 'rackcorp', preset: 'nope' }, { vendor: 'x', status: 500 },
-      { status: 99 }, { delayMs: -1 }, { probability: 2, status: 500 }, { status: 500, unknown: 1 }, { delayMs: 5, body: 'x' },
+      {},
+      { status: 500, drop: true },
+      { preset: 'fault' },
+      { vendor: 'rackcorp', preset: 'nope' },
+      { vendor: 'x', status: 500 },
+      { status: 99 },
+      { delayMs: -1 },
+      { probability: 2, status: 500 },
+      { status: 500, unknown: 1 },
+      { delayMs: 5, body: 'x' },
     ];
     for (const rule of bad) {
       const r = await addFault(rule);
@@ -173,7 +202,12 @@ describe('fault injection', () => {
       expect(r.body.error).toBe('Bad Request');
       expect(r.body.message.length).toBeGreaterThan(5);
     }
-    const notJson = await app.inject({ method: 'POST', url: '/_emulator/faults', payload: '{', headers: { 'content-type': 'application/json' } });
+    const notJson = await app.inject({
+      method: 'POST',
+      url: '/_emulator/faults',
+      payload: '{',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(notJson.statusCode).toBe(400);
     expect(await getAll(app)).toContain('"code":"OK"');
   });

@@ -4,20 +4,36 @@ import { ctl, makeApp } from '../helpers.js';
 import { API_SECRET, createCustomer, login, rc } from '../rackcorp/helpers.js';
 
 let app: FastifyInstance;
-afterEach(async () => { await app?.close(); });
+afterEach(async () => {
+  await app?.close();
+});
 
 describe('request journal', () => {
   it('records a vendor request as received and as answered, credentials marked', async () => {
     app = await makeApp();
-    const raw = '{"cmd":"customer.get","id":123,"APIUUID":"11111111-2222-4333-8444-555555555555","APISECRET":"rackcorp-sandbox-secret"}';
-    const res = await app.inject({ method: 'POST', url: '/api/v2.9/json.php?trace=1', payload: raw, headers: { 'content-type': 'text/plain', authorization: 'Bearer nothing' } });
+    const raw =
+      '{"cmd":"customer.get","id":123,"APIUUID":"11111111-2222-4333-8444-555555555555","APISECRET":"rackcorp-sandbox-secret"}';
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v2.9/json.php?trace=1',
+      payload: raw,
+      headers: { 'content-type': 'text/plain', authorization: 'Bearer nothing' },
+    });
     const { body } = await ctl(app, 'GET', '/_emulator/requests');
     expect(body.count).toBe(1);
     const e = body.requests[0];
     expect(e).toMatchObject({
-      seq: 1, session: null, vendor: 'rackcorp', operation: 'customer.get', method: 'POST',
-      url: '/api/v2.9/json.php?trace=1', path: '/api/v2.9/json.php', query: { trace: '1' },
-      body: raw, status: 200, responseBody: res.body,
+      seq: 1,
+      session: null,
+      vendor: 'rackcorp',
+      operation: 'customer.get',
+      method: 'POST',
+      url: '/api/v2.9/json.php?trace=1',
+      path: '/api/v2.9/json.php',
+      query: { trace: '1' },
+      body: raw,
+      status: 200,
+      responseBody: res.body,
     });
     expect(e.headers.authorization).toBe('Bearer nothing');
     expect(e.credentials).toEqual(expect.arrayContaining(['header:authorization', 'body:APIUUID', 'body:APISECRET']));
@@ -29,11 +45,29 @@ describe('request journal', () => {
   it('keeps the body of a GET (which no parser reads) and of a PUT, as sent', async () => {
     app = await makeApp();
     const token = await login(app);
-    await app.inject({ method: 'GET', url: '/api/rest/v2.9/customers/123', payload: 'odd=body', headers: { 'content-type': 'text/plain', authorization: `Bearer ${token}` } });
-    await app.inject({ method: 'PUT', url: '/api/v01/customers', payload: '{"accountId":2001', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` } });
+    await app.inject({
+      method: 'GET',
+      url: '/api/rest/v2.9/customers/123',
+      payload: 'odd=body',
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${token}` },
+    });
+    await app.inject({
+      method: 'PUT',
+      url: '/api/v01/customers',
+      payload: '{"accountId":2001',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}`,
+      },
+    });
     const { body } = await ctl(app, 'GET', '/_emulator/requests');
     const byMethod = Object.fromEntries(body.requests.map((e: { method: string }) => [e.method, e]));
-    expect(byMethod.GET).toMatchObject({ vendor: 'rackcorp', path: '/api/rest/v2.9/customers/123', body: 'odd=body', status: 200 });
+    expect(byMethod.GET).toMatchObject({
+      vendor: 'rackcorp',
+      path: '/api/rest/v2.9/customers/123',
+      body: 'odd=body',
+      status: 200,
+    });
     expect(byMethod.PUT).toMatchObject({ vendor: 'mgmt', path: '/api/v01/customers', body: '{"accountId":2001' });
   });
 
@@ -126,7 +160,12 @@ describe('clock', () => {
     const h = { 'x-emulator-session': 'jwt' };
     await ctl(app, 'PUT', '/_emulator/clock', { now: '2030-01-01T00:00:00Z' }, h);
     const token = await login(app, 'jwt');
-    const get = () => app.inject({ method: 'GET', url: '/api/rest/v2.9/customers/123', headers: { ...h, authorization: `Bearer ${token}` } });
+    const get = () =>
+      app.inject({
+        method: 'GET',
+        url: '/api/rest/v2.9/customers/123',
+        headers: { ...h, authorization: `Bearer ${token}` },
+      });
     expect((await get()).json().code).toBe('OK');
     await ctl(app, 'PUT', '/_emulator/clock', { advance: 599 }, h);
     expect((await get()).json().code).toBe('OK');
@@ -142,14 +181,24 @@ describe('clock', () => {
 describe('outbox', () => {
   it('lists RackCorp contact emails, newest first, with vendor and table', async () => {
     app = await makeApp();
-    const send = (message: string) => rc(app, 'customer.contact.send', { id: 123, companyname: 'Example Corp', name: 'John Doe', email: 'john@example.com', phone: '1', message }, 'ob');
+    const send = (message: string) =>
+      rc(
+        app,
+        'customer.contact.send',
+        { id: 123, companyname: 'Example Corp', name: 'John Doe', email: 'john@example.com', phone: '1', message },
+        'ob',
+      );
     await send('first');
     await ctl(app, 'PUT', '/_emulator/clock', { advance: 10 }, { 'x-emulator-session': 'ob' });
     await send('second');
     const { body } = await ctl(app, 'GET', '/_emulator/outbox?session=ob');
     expect(body.count).toBe(2);
     expect(body.messages.map((m: any) => m.message)).toEqual(['second', 'first']);
-    expect(body.messages[0]).toMatchObject({ vendor: 'rackcorp', table: 'rackcorp_contact_emails', email: 'john@example.com' });
+    expect(body.messages[0]).toMatchObject({
+      vendor: 'rackcorp',
+      table: 'rackcorp_contact_emails',
+      email: 'john@example.com',
+    });
     expect((await ctl(app, 'GET', '/_emulator/outbox')).body.count).toBe(0);
   });
 });

@@ -7,12 +7,14 @@ import { createCustomer, newCustomer, rc } from '../rackcorp/helpers.js';
 import { req } from '../mgmt/helpers.js';
 
 let app: FastifyInstance;
-afterEach(async () => { await app?.close(); });
+afterEach(async () => {
+  await app?.close();
+});
 
 const MB = 1_048_576;
 
 describe('sessions bounded by memory (--max-memory)', () => {
-  it('refuses a new session past the budget in each vendor\'s format, and keeps every earlier session and its data', async () => {
+  it("refuses a new session past the budget in each vendor's format, and keeps every earlier session and its data", async () => {
     // A budget a little above what this process uses with an app running: room for some sessions, not for many.
     const warm = await makeApp();
     await createCustomer(warm, 'warm-up');
@@ -27,7 +29,12 @@ describe('sessions bounded by memory (--max-memory)', () => {
     // Each session writes a customer of its own (and a long name, so sessions hold a little data).
     for (let i = 0; i < 5000 && refused === null; i++) {
       const id = `mem-${i}`;
-      const res = await rc(app, 'customer.create', { ...newCustomer, companyName: `Company ${i} ${'x'.repeat(200)}` }, id);
+      const res = await rc(
+        app,
+        'customer.create',
+        { ...newCustomer, companyName: `Company ${i} ${'x'.repeat(200)}` },
+        id,
+      );
       if (res.json().code === 'OK') made.push(id);
       else refused = res;
     }
@@ -36,11 +43,22 @@ describe('sessions bounded by memory (--max-memory)', () => {
     // RackCorp's own refusal: a FAULT (RackCorp answers every error with HTTP 200) naming the limit.
     expect(refused!.statusCode).toBe(200);
     expect(refused!.headers['retry-after']).toBe('1');
-    expect(refused!.json()).toMatchObject({ code: 'FAULT', message: expect.stringMatching(/^No memory for another session: .*--max-memory/) });
+    expect(refused!.json()).toMatchObject({
+      code: 'FAULT',
+      message: expect.stringMatching(/^No memory for another session: .*--max-memory/),
+    });
     // UniPay's: 503 E503 in its envelope.
-    const unipay = await req(app, { method: 'GET', url: '/api/v01/customers/1', headers: { 'x-emulator-session': 'mem-unipay' } });
+    const unipay = await req(app, {
+      method: 'GET',
+      url: '/api/v01/customers/1',
+      headers: { 'x-emulator-session': 'mem-unipay' },
+    });
     expect(unipay.statusCode).toBe(503);
-    expect(unipay.json().response).toMatchObject({ code: 'E503', status: 503, message: expect.stringContaining('--max-memory') });
+    expect(unipay.json().response).toMatchObject({
+      code: 'E503',
+      status: 503,
+      message: expect.stringContaining('--max-memory'),
+    });
     // The control plane's: 503 naming the limit; nothing was made.
     const viaControl = await ctl(app, 'POST', '/_emulator/sessions?session=mem-control');
     expect(viaControl.status).toBe(503);

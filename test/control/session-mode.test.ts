@@ -6,29 +6,50 @@ import { ControlClient } from '../../src/server/control/client.js';
 import { ConfigError, parseArgs } from '../../src/server/config.js';
 
 let app: FastifyInstance;
-afterEach(async () => { await app?.close(); });
+afterEach(async () => {
+  await app?.close();
+});
 
 const S = { 'x-emulator-session': 'ghost' };
 
 describe('--session-mode explicit', () => {
-  it('answers a vendor request naming an unknown session with a 404 naming it, in each vendor\'s format, and makes nothing', async () => {
+  it("answers a vendor request naming an unknown session with a 404 naming it, in each vendor's format, and makes nothing", async () => {
     app = await makeApp({ sessionMode: 'explicit' });
 
     const rack = await rc(app, 'customer.get', { id: 1 }, 'ghost');
     expect(rack.statusCode).toBe(404);
-    expect(rack.json()).toMatchObject({ code: 'FAULT', message: expect.stringContaining('Unknown session "ghost"'), fault: { faultcode: 'Client' } });
+    expect(rack.json()).toMatchObject({
+      code: 'FAULT',
+      message: expect.stringContaining('Unknown session "ghost"'),
+      fault: { faultcode: 'Client' },
+    });
 
-    const email = await app.inject({ method: 'GET', url: '/v1/customers', headers: { ...S, accept: 'application/json' } });
+    const email = await app.inject({
+      method: 'GET',
+      url: '/v1/customers',
+      headers: { ...S, accept: 'application/json' },
+    });
     expect(email.statusCode).toBe(404);
-    expect(email.json()).toEqual({ itemNotFoundFault: expect.objectContaining({ code: 404, details: expect.stringContaining('Unknown session "ghost"') }) });
+    expect(email.json()).toEqual({
+      itemNotFoundFault: expect.objectContaining({
+        code: 404,
+        details: expect.stringContaining('Unknown session "ghost"'),
+      }),
+    });
 
     const crm = await app.inject({ method: 'POST', url: '/api/customer/list', headers: S, payload: {} });
     expect(crm.statusCode).toBe(404);
     expect(crm.json()).toEqual({ result: null, error: expect.stringContaining('Unknown session "ghost"') });
 
-    const mgmt = await app.inject({ method: 'GET', url: '/api/v01/customers/1', headers: { ...S, accept: 'application/json' } });
+    const mgmt = await app.inject({
+      method: 'GET',
+      url: '/api/v01/customers/1',
+      headers: { ...S, accept: 'application/json' },
+    });
     expect(mgmt.statusCode).toBe(404);
-    expect(mgmt.json()).toEqual({ response: { code: 'E404', status: 404, message: expect.stringContaining('Unknown session "ghost"') } });
+    expect(mgmt.json()).toEqual({
+      response: { code: 'E404', status: 404, message: expect.stringContaining('Unknown session "ghost"') },
+    });
 
     // The path prefix names a session the same way.
     const viaPath = await app.inject({ method: 'POST', url: '/_sessions/ghost/api/customer/list', payload: {} });
@@ -39,12 +60,19 @@ describe('--session-mode explicit', () => {
     expect((await ctl(app, 'GET', '/_emulator/sessions')).body.sessions).toEqual([]);
   });
 
-  it('answers a control route naming an unknown session with the control plane\'s 404', async () => {
+  it("answers a control route naming an unknown session with the control plane's 404", async () => {
     app = await makeApp({ sessionMode: 'explicit' });
-    for (const [url, headers] of [['/_emulator/requests?session=ghost', {}], ['/_emulator/clock', S], ['/_sessions/ghost/_emulator/faults', {}]] as const) {
+    for (const [url, headers] of [
+      ['/_emulator/requests?session=ghost', {}],
+      ['/_emulator/clock', S],
+      ['/_sessions/ghost/_emulator/faults', {}],
+    ] as const) {
       const res = await ctl(app, 'GET', url, undefined, headers);
       expect(res.status, url).toBe(404);
-      expect(res.body, url).toEqual({ error: 'Not Found', message: expect.stringContaining('Unknown session "ghost"') });
+      expect(res.body, url).toEqual({
+        error: 'Not Found',
+        message: expect.stringContaining('Unknown session "ghost"'),
+      });
     }
     expect(app.registry.sessions.size).toBe(0);
     // The default state still works without naming a session.
@@ -75,9 +103,12 @@ describe('--session-mode explicit', () => {
     const viaHeader = await ctl(app, 'POST', '/_emulator/sessions', undefined, { 'x-emulator-session': 'by-header' });
     expect(viaHeader).toEqual({ status: 201, body: { created: 'by-header', mode: 'explicit' } });
     const client = ControlClient.inject(app);
-    await expect(client.session('by-client').createSession()).resolves.toEqual({ created: 'by-client', mode: 'explicit' });
+    await expect(client.session('by-client').createSession()).resolves.toEqual({
+      created: 'by-client',
+      mode: 'explicit',
+    });
     await expect(client.createSession('by-id')).resolves.toEqual({ created: 'by-id', mode: 'explicit' });
-    expect((await client.session('by-client').requests())).toEqual([]);
+    expect(await client.session('by-client').requests()).toEqual([]);
     expect([...app.registry.sessions.keys()].sort()).toEqual(['by-client', 'by-header', 'by-id']);
   });
 
@@ -106,7 +137,10 @@ describe('--session-mode explicit', () => {
     expect(app.config.sessionMode).toBe('implicit');
     expect((await rc(app, 'customer.get', { id: 1 }, 'auto')).statusCode).toBe(200);
     expect(app.registry.sessions.has('auto')).toBe(true);
-    expect(await ctl(app, 'POST', '/_emulator/sessions?session=ahead')).toEqual({ status: 201, body: { created: 'ahead', mode: 'implicit' } });
+    expect(await ctl(app, 'POST', '/_emulator/sessions?session=ahead')).toEqual({
+      status: 201,
+      body: { created: 'ahead', mode: 'implicit' },
+    });
     expect((await ctl(app, 'POST', '/_emulator/sessions?session=auto')).status).toBe(409);
   });
 
@@ -114,7 +148,9 @@ describe('--session-mode explicit', () => {
     expect(parseArgs([], {}).config.sessionMode).toBe('implicit');
     expect(parseArgs(['--session-mode', 'explicit'], {}).config.sessionMode).toBe('explicit');
     expect(parseArgs([], { EMULATOR_SESSION_MODE: 'explicit' }).config.sessionMode).toBe('explicit');
-    expect(parseArgs(['--session-mode=implicit'], { EMULATOR_SESSION_MODE: 'explicit' }).config.sessionMode).toBe('implicit');
+    expect(parseArgs(['--session-mode=implicit'], { EMULATOR_SESSION_MODE: 'explicit' }).config.sessionMode).toBe(
+      'implicit',
+    );
     expect(() => parseArgs(['--session-mode', 'lazy'], {})).toThrow(ConfigError);
     expect(() => parseArgs(['--session-mode', 'lazy'], {})).toThrow('must be one of implicit, explicit');
   });

@@ -4,12 +4,17 @@ import { ctl, makeApp } from '../helpers.js';
 import { basic, createCustomer, getAll, rc } from '../rackcorp/helpers.js';
 
 let app: FastifyInstance;
-afterEach(async () => { await app?.close(); });
+afterEach(async () => {
+  await app?.close();
+});
 
 describe('isolated sessions', () => {
-  it('two sessions writing in parallel never see each other\'s data, ids or journal', async () => {
+  it("two sessions writing in parallel never see each other's data, ids or journal", async () => {
     app = await makeApp();
-    const [a, b] = await Promise.all([createCustomer(app, 'job-a', 'Alpha Pty'), createCustomer(app, 'job-b', 'Beta Pty')]);
+    const [a, b] = await Promise.all([
+      createCustomer(app, 'job-a', 'Alpha Pty'),
+      createCustomer(app, 'job-b', 'Beta Pty'),
+    ]);
     expect(a).toBe(906);
     expect(b).toBe(906);
     const inA = await rc(app, 'customer.get', { id: 906 }, 'job-a');
@@ -29,7 +34,11 @@ describe('isolated sessions', () => {
   it('the /_sessions/<id>/ path prefix joins the same session as the header', async () => {
     app = await makeApp();
     await createCustomer(app, 'pfx');
-    const res = await app.inject({ method: 'GET', url: '/_sessions/pfx/api/rest/v2.9/customers/906', headers: basic() });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/_sessions/pfx/api/rest/v2.9/customers/906',
+      headers: basic(),
+    });
     expect(res.json().code).toBe('OK');
     const j = await ctl(app, 'GET', '/_emulator/requests?session=pfx&limit=1');
     expect(j.body.requests[0].url).toBe('/_sessions/pfx/api/rest/v2.9/customers/906');
@@ -90,7 +99,11 @@ describe('isolated sessions', () => {
 
   it('refuses a bad session id with a 400', async () => {
     app = await makeApp();
-    const res = await app.inject({ method: 'GET', url: '/api/rest/v2.9/customers', headers: { 'x-emulator-session': 'bad id!' } });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/rest/v2.9/customers',
+      headers: { 'x-emulator-session': 'bad id!' },
+    });
     expect(res.statusCode).toBe(400);
     expect((await ctl(app, 'GET', '/_emulator/requests?session=bad%20id')).status).toBe(400);
   });
@@ -132,8 +145,9 @@ describe('reset', () => {
     await ctl(app, 'POST', '/_emulator/reset?vendor=rackcorp', undefined, { 'x-emulator-session': 'kw' });
     // The copied fixture rows went to the index with the reset, as after a fixture load.
     expect(waiting()).toBe(0);
-    expect(db.prepare('SELECT COUNT(*) FROM fts_rackcorp_customers').pluck().get())
-      .toBe(db.prepare('SELECT COUNT(*) FROM rackcorp_customers').pluck().get());
+    expect(db.prepare('SELECT COUNT(*) FROM fts_rackcorp_customers').pluck().get()).toBe(
+      db.prepare('SELECT COUNT(*) FROM rackcorp_customers').pluck().get(),
+    );
     expect(await getAll(app, 'kw')).toBe(await getAll(app));
   });
 

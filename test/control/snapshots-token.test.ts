@@ -38,7 +38,9 @@ describe('snapshots', () => {
     expect(s.status).toBe(201);
     expect(s.body).toMatchObject({ name: 'built', session: 'src' });
     await createCustomer(app, 'src', 'Later Co');
-    expect((await ctl(app, 'POST', '/_emulator/snapshots/built/restore', undefined, { 'x-emulator-session': 'src' })).body).toEqual({ restored: 'built', session: 'src' });
+    expect(
+      (await ctl(app, 'POST', '/_emulator/snapshots/built/restore', undefined, { 'x-emulator-session': 'src' })).body,
+    ).toEqual({ restored: 'built', session: 'src' });
     expect(await readBack(app, 'src')).toEqual(saved);
     expect((await ctl(app, 'POST', '/_emulator/snapshots/built/restore?session=other')).status).toBe(200);
     expect(await readBack(app, 'other')).toEqual(saved);
@@ -62,7 +64,8 @@ describe('snapshots', () => {
     const dir = tmpDir();
     for (const [vendor, tables] of Object.entries(body as Record<string, Record<string, unknown[]>>)) {
       fs.mkdirSync(path.join(dir, vendor), { recursive: true });
-      for (const [table, rows] of Object.entries(tables)) fs.writeFileSync(path.join(dir, vendor, `${table}.json`), JSON.stringify(rows, null, 2));
+      for (const [table, rows] of Object.entries(tables))
+        fs.writeFileSync(path.join(dir, vendor, `${table}.json`), JSON.stringify(rows, null, 2));
     }
     const other = await makeApp({ fixtures: dir });
     try {
@@ -84,7 +87,10 @@ describe('snapshots', () => {
     await ctl(app, 'POST', '/_emulator/snapshots/default-state');
     await app.close();
     app = await makeApp({ db });
-    expect((await ctl(app, 'GET', '/_emulator/snapshots')).body.snapshots.map((s: any) => s.name).sort()).toEqual(['default-state', 'kept']);
+    expect((await ctl(app, 'GET', '/_emulator/snapshots')).body.snapshots.map((s: any) => s.name).sort()).toEqual([
+      'default-state',
+      'kept',
+    ]);
     expect((await rc(app, 'customer.get', { id: 906 })).json().code).toBe('OK');
     await ctl(app, 'POST', '/_emulator/reset');
     expect((await rc(app, 'customer.get', { id: 906 })).json().code).toBe('FAULT');
@@ -99,12 +105,25 @@ describe('snapshots', () => {
 
 describe('control token', () => {
   const routes: [string, string, unknown?][] = [
-    ['GET', '/_emulator/sessions'], ['DELETE', '/_emulator/sessions/x'], ['POST', '/_emulator/reset'],
-    ['GET', '/_emulator/snapshots'], ['POST', '/_emulator/snapshots/a'], ['POST', '/_emulator/snapshots/a/restore'],
-    ['GET', '/_emulator/snapshots/a/fixtures'], ['DELETE', '/_emulator/snapshots/a'],
-    ['GET', '/_emulator/requests'], ['GET', '/_emulator/requests/count'], ['DELETE', '/_emulator/requests'],
-    ['GET', '/_emulator/faults'], ['POST', '/_emulator/faults', { status: 500 }], ['DELETE', '/_emulator/faults'], ['DELETE', '/_emulator/faults/1'],
-    ['GET', '/_emulator/clock'], ['PUT', '/_emulator/clock', { advance: 1 }], ['GET', '/_emulator/outbox'], ['GET', '/_emulator/nothing'],
+    ['GET', '/_emulator/sessions'],
+    ['DELETE', '/_emulator/sessions/x'],
+    ['POST', '/_emulator/reset'],
+    ['GET', '/_emulator/snapshots'],
+    ['POST', '/_emulator/snapshots/a'],
+    ['POST', '/_emulator/snapshots/a/restore'],
+    ['GET', '/_emulator/snapshots/a/fixtures'],
+    ['DELETE', '/_emulator/snapshots/a'],
+    ['GET', '/_emulator/requests'],
+    ['GET', '/_emulator/requests/count'],
+    ['DELETE', '/_emulator/requests'],
+    ['GET', '/_emulator/faults'],
+    ['POST', '/_emulator/faults', { status: 500 }],
+    ['DELETE', '/_emulator/faults'],
+    ['DELETE', '/_emulator/faults/1'],
+    ['GET', '/_emulator/clock'],
+    ['PUT', '/_emulator/clock', { advance: 1 }],
+    ['GET', '/_emulator/outbox'],
+    ['GET', '/_emulator/nothing'],
   ];
 
   it('protects every control route but health', async () => {
@@ -145,7 +164,9 @@ describe('startEmulator() control methods', () => {
     expect((await job.clock()).now).toBe('2030-01-01T00:00:00.000Z');
     const rule = await job.addFault({ vendor: 'rackcorp', preset: 'fault', times: 1 });
     expect(rule.id).toBe(1);
-    expect((await fetch(`${job.url}/api/rest/v2.9/customers/123`, { headers: basic() }).then((r) => r.json())).code).toBe('FAULT');
+    expect(
+      (await fetch(`${job.url}/api/rest/v2.9/customers/123`, { headers: basic() }).then((r) => r.json())).code,
+    ).toBe('FAULT');
     expect((await job.faults())[0].fired).toBe(1);
     await job.clearFaults();
 

@@ -21,17 +21,32 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const cli = path.join(root, 'dist', 'server', 'cli.js');
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const skip = NGINX === undefined && process.env.CI !== 'true';
-if (skip) console.warn('test/deploy/nginx-scale-out.test.ts: skipping: nginx is missing (apt-get install nginx); it always runs with CI=true');
+if (skip)
+  console.warn(
+    'test/deploy/nginx-scale-out.test.ts: skipping: nginx is missing (apt-get install nginx); it always runs with CI=true',
+  );
 
 const SESSIONS = Array.from({ length: 30 }, (_, i) => `job-${String(i + 1).padStart(2, '0')}`);
 
-interface Proc { child: ChildProcess; exited: Promise<number | null>; output: () => string }
+interface Proc {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output: () => string;
+}
 
 function run(cmd: string, args: string[], opts: { cwd?: string } = {}): Proc {
-  const child = spawn(cmd, args, { cwd: opts.cwd ?? root, env: { ...process.env, PORT: '', HOST: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd ?? root,
+    env: { ...process.env, PORT: '', HOST: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited, output: () => out };
 }
@@ -49,10 +64,13 @@ async function startEmulator(): Promise<{ proc: Proc; port: number }> {
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    }).once('error', reject);
+    const s = net
+      .createServer()
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as net.AddressInfo;
+        s.close(() => resolve(port));
+      })
+      .once('error', reject);
   });
 }
 
@@ -68,22 +86,34 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-nginx-'));
   fs.mkdirSync(path.join(dir, 'logs'));
   const port = await freePort();
-  const conf = fs.readFileSync(path.join(root, 'deploy/nginx/nginx.conf'), 'utf8')
+  const conf = fs
+    .readFileSync(path.join(root, 'deploy/nginx/nginx.conf'), 'utf8')
     .replace(/\bemulator-([1-3]):8080\b/g, (_m, n: string) => `127.0.0.1:${emulators[Number(n) - 1].port}`)
     .replace(/^(\s*)listen 8080;/m, `$1listen 127.0.0.1:${port};`)
     // Temporary files in the test's folder: Debian's defaults (/var/lib/nginx) need root.
-    .replace(/^http \{$/m, `http {\n${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `    ${t}_temp_path ${path.join(dir, t)};`).join('\n')}`);
+    .replace(
+      /^http \{$/m,
+      `http {\n${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `    ${t}_temp_path ${path.join(dir, t)};`).join('\n')}`,
+    );
   expect(conf).not.toMatch(/emulator-\d:8080|listen 8080;/);
   expect(conf).toContain('client_body_temp_path');
   fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
   fs.copyFileSync(path.join(root, 'deploy/nginx/session-hash.conf'), path.join(dir, 'session-hash.conf'));
-  nginx = run(NGINX, ['-p', `${dir}/`, '-c', path.join(dir, 'nginx.conf'), '-g',
-    `daemon off; master_process off; pid ${path.join(dir, 'nginx.pid')}; error_log stderr warn;`]);
+  nginx = run(NGINX, [
+    '-p',
+    `${dir}/`,
+    '-c',
+    path.join(dir, 'nginx.conf'),
+    '-g',
+    `daemon off; master_process off; pid ${path.join(dir, 'nginx.pid')}; error_log stderr warn;`,
+  ]);
   base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(`${base}/_emulator/health`)).status === 200) return;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (nginx.child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -102,7 +132,11 @@ afterAll(async () => {
 });
 
 /** A RackCorp call through nginx, naming the session by header or by path prefix (alternately). */
-async function rc(session: string, cmd: string, params: Record<string, unknown> = {}): Promise<{ status: number; body: any }> {
+async function rc(
+  session: string,
+  cmd: string,
+  params: Record<string, unknown> = {},
+): Promise<{ status: number; body: any }> {
   const byPath = Number(session.slice(-2)) % 2 === 0;
   const url = byPath ? `${base}/_sessions/${session}/api/rest/v2.9/json.php` : `${base}/api/rest/v2.9/json.php`;
   const res = await fetch(url, {
@@ -141,46 +175,62 @@ async function expectOwnData(session: string, writes: number): Promise<void> {
   const journal = await control(`${base}/_emulator/requests?session=${session}`);
   expect(journal.status, session).toBe(200);
   const entries = journal.body.requests as any[];
-  expect(entries.filter((r) => r.operation === 'customer.create'), session).toHaveLength(writes);
-  expect(entries.every((r) => r.session === session), session).toBe(true);
+  expect(
+    entries.filter((r) => r.operation === 'customer.create'),
+    session,
+  ).toHaveLength(writes);
+  expect(
+    entries.every((r) => r.session === session),
+    session,
+  ).toBe(true);
   const bodies = entries.map((r) => String(r.body)).join('\n');
   expect(bodies, session).toContain(`Company ${session}`);
-  expect(bodies.match(/Company job-\d\d/g)?.every((m) => m === `Company ${session}`), session).toBe(true);
+  expect(
+    bodies.match(/Company job-\d\d/g)?.every((m) => m === `Company ${session}`),
+    session,
+  ).toBe(true);
 }
 
 describe.skipIf(skip)('three emulator instances behind nginx (deploy/nginx/nginx.conf)', () => {
   let before: Map<string, number>;
   let victim = -1;
 
-  it('routes 30 sessions, each to one instance, and keeps each one\'s writes and journal its own', async () => {
+  it("routes 30 sessions, each to one instance, and keeps each one's writes and journal its own", async () => {
     for (const s of SESSIONS) {
       // Alternately by ?session= and by the header: nginx must hash both the way the emulator reads them.
-      const made = Number(s.slice(-2)) % 3 === 0
-        ? await control(`${base}/_emulator/sessions`, { method: 'POST', headers: { 'x-emulator-session': s } })
-        : await control(`${base}/_emulator/sessions?session=${s}`, { method: 'POST' });
+      const made =
+        Number(s.slice(-2)) % 3 === 0
+          ? await control(`${base}/_emulator/sessions`, { method: 'POST', headers: { 'x-emulator-session': s } })
+          : await control(`${base}/_emulator/sessions?session=${s}`, { method: 'POST' });
       expect(made, s).toEqual({ status: 201, body: { created: s, mode: 'explicit' } });
     }
-    await Promise.all(SESSIONS.map(async (s) => {
-      const res = await rc(s, 'customer.create', { ...newCustomer, companyName: `Company ${s}` });
-      expect(res.body, s).toMatchObject({ code: 'OK', customerid: 906 });
-    }));
+    await Promise.all(
+      SESSIONS.map(async (s) => {
+        const res = await rc(s, 'customer.create', { ...newCustomer, companyName: `Company ${s}` });
+        expect(res.body, s).toMatchObject({ code: 'OK', customerid: 906 });
+      }),
+    );
     for (const s of SESSIONS) await expectOwnData(s, 1);
 
     before = await holders();
     expect([...before.keys()].sort()).toEqual(SESSIONS);
     const perInstance = [0, 1, 2].map((i) => [...before.values()].filter((v) => v === i).length);
-    expect(perInstance.every((n) => n > 0), `sessions per instance: ${perInstance}`).toBe(true);
+    expect(
+      perInstance.every((n) => n > 0),
+      `sessions per instance: ${perInstance}`,
+    ).toBe(true);
     // A request naming no session is each instance's own default state: nothing was written there.
     for (const e of emulators) {
       const d = await fetch(`http://127.0.0.1:${e.port}/api/rest/v2.9/json.php`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ cmd: 'customer.get', id: 906, APIUUID: API_UUID, APISECRET: API_SECRET }),
       });
       expect((await d.json()).code).toBe('FAULT');
     }
   });
 
-  it('after one instance dies: the others\' sessions are untouched, the lost ones get a 404 naming them', async () => {
+  it("after one instance dies: the others' sessions are untouched, the lost ones get a 404 naming them", async () => {
     expect(before, 'the first test ran').toBeDefined();
     victim = 1;
     const lost = SESSIONS.filter((s) => before.get(s) === victim);
@@ -195,11 +245,17 @@ describe.skipIf(skip)('three emulator instances behind nginx (deploy/nginx/nginx
     for (const s of lost) {
       const vendor = await rc(s, 'customer.get', { id: 906 });
       expect(vendor.status, s).toBe(404);
-      expect(vendor.body, s).toMatchObject({ code: 'FAULT', message: expect.stringContaining(`Unknown session "${s}"`) });
+      expect(vendor.body, s).toMatchObject({
+        code: 'FAULT',
+        message: expect.stringContaining(`Unknown session "${s}"`),
+      });
       const write = await rc(s, 'customer.create', { ...newCustomer, companyName: `Company ${s}` });
       expect(write.status, s).toBe(404);
       const journal = await control(`${base}/_emulator/requests?session=${s}`);
-      expect(journal, s).toEqual({ status: 404, body: { error: 'Not Found', message: expect.stringContaining(`Unknown session "${s}"`) } });
+      expect(journal, s).toEqual({
+        status: 404,
+        body: { error: 'Not Found', message: expect.stringContaining(`Unknown session "${s}"`) },
+      });
     }
 
     // Nothing was made on the survivors for the lost sessions, and the kept ones did not move.

@@ -9,9 +9,14 @@ export type Runner = 'sh' | 'ts' | 'python';
 
 /** Info-string languages whose blocks are run, and by what. */
 export const RUNNERS: Record<string, Runner> = {
-  sh: 'sh', bash: 'sh', shell: 'sh', curl: 'sh',
-  ts: 'ts', typescript: 'ts',
-  python: 'python', py: 'python',
+  sh: 'sh',
+  bash: 'sh',
+  shell: 'sh',
+  curl: 'sh',
+  ts: 'ts',
+  typescript: 'ts',
+  python: 'python',
+  py: 'python',
 };
 
 /**
@@ -24,15 +29,16 @@ export const NO_TEST_REASONS: Record<string, string> = {
   package: '.ci/pack-check installs the packed package into a new project, compiles against it and starts its bin',
   release: 'runs only in .github/workflows/release.yml on a version tag (this machine cannot publish)',
   pytest: 'clients/python/tests/test_plugin.py runs the pytest plugin the same way, under pytester (.ci/python-client)',
-  upstream: 'reaches a real vendor, which these machines cannot; test/contract-testing/drift.test.ts runs shadow mode against a stand-in upstream on loopback',
+  upstream:
+    'reaches a real vendor, which these machines cannot; test/contract-testing/drift.test.ts runs shadow mode against a stand-in upstream on loopback',
 };
 
 /** Flags a block's info string may carry after the language. */
 export const FLAGS = new Set(['no-test', 'lenient', 'own-server', 'continues']);
 
 export interface Block {
-  file: string;        // relative to the repository root
-  line: number;        // 1-based line of the opening fence
+  file: string; // relative to the repository root
+  line: number; // 1-based line of the opening fence
   lang: string;
   flags: Map<string, string | true>;
   code: string;
@@ -55,7 +61,8 @@ export function extractBlocks(markdown: string, file: string): Block[] {
     const body: string[] = [];
     let j = i + 1;
     for (; j < lines.length; j++) {
-      if (lines[j].trim().startsWith(fence[0].repeat(fence.length)) && lines[j].trim().replace(/[`~]/g, '') === '') break;
+      if (lines[j].trim().startsWith(fence[0].repeat(fence.length)) && lines[j].trim().replace(/[`~]/g, '') === '')
+        break;
       body.push(indent && lines[j].startsWith(indent) ? lines[j].slice(indent.length) : lines[j]);
     }
     blocks.push({ file, line: i + 1, lang, flags, code: body.join('\n') });
@@ -66,7 +73,13 @@ export function extractBlocks(markdown: string, file: string): Block[] {
 
 /** README.md and every page of docs/. */
 export function documentationFiles(root: string): string[] {
-  return ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+  return [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => `docs/${f}`),
+  ];
 }
 
 export function allBlocks(root: string): Block[] {
@@ -95,9 +108,14 @@ export function instrument(code: string, runner: Runner): { script: string; expe
         current = [];
         expectations.push('');
         const mark = JSON.stringify(`\n${MARK}\n`);
-        out.push(m[1] + (runner === 'sh' ? `printf '\\n\\036DOC-EXAMPLE\\036\\n'`
-          : runner === 'ts' ? `process.stdout.write(${mark});`
-          : `__import__('sys').stdout.write(${mark}); __import__('sys').stdout.flush()`));
+        out.push(
+          m[1] +
+            (runner === 'sh'
+              ? `printf '\\n\\036DOC-EXAMPLE\\036\\n'`
+              : runner === 'ts'
+                ? `process.stdout.write(${mark});`
+                : `__import__('sys').stdout.write(${mark}); __import__('sys').stdout.flush()`),
+        );
       }
       current.push(m[2]);
       expectations[expectations.length - 1] = current.join('\n');
@@ -111,7 +129,10 @@ export function instrument(code: string, runner: Runner): { script: string; expe
 
 /** `...` stands for any text; everything else must match literally, surrounding white space aside. */
 export function matches(expected: string, actual: string): boolean {
-  const parts = expected.trim().split('...').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const parts = expected
+    .trim()
+    .split('...')
+    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${parts.join('[\\s\\S]*')}$`).test(actual.trim());
 }
 

@@ -11,11 +11,19 @@ import { describe, expect, it } from 'vitest';
 import { makeApp } from '../helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BEGIN = '<!-- fields:begin: made from the OpenAPI contract by test/docs/field-tables.test.ts; UPDATE_DOCS=1 rewrites it -->';
+const BEGIN =
+  '<!-- fields:begin: made from the OpenAPI contract by test/docs/field-tables.test.ts; UPDATE_DOCS=1 rewrites it -->';
 const END = '<!-- fields:end -->';
 
 /** Operations that take a body but write nothing, and the routes that only answer errors. */
-const NOT_WRITES = new Set(['session.login', 'customer.list', 'json.php', 'unknown-path', 'notFound', 'methodNotAllowed']);
+const NOT_WRITES = new Set([
+  'session.login',
+  'customer.list',
+  'json.php',
+  'unknown-path',
+  'notFound',
+  'methodNotAllowed',
+]);
 const METHODS = ['post', 'put', 'patch', 'delete'];
 
 type Schema = Record<string, any>;
@@ -29,7 +37,10 @@ function resolver(doc: Schema) {
 }
 
 /** The object schema's properties and required names, through allOf / anyOf / oneOf. */
-function objectShape(s: Schema, resolve: (s?: Schema) => Schema): { properties: Record<string, Schema>; required: Set<string> } {
+function objectShape(
+  s: Schema,
+  resolve: (s?: Schema) => Schema,
+): { properties: Record<string, Schema>; required: Set<string> } {
   s = resolve(s);
   const properties: Record<string, Schema> = { ...(s.properties ?? {}) };
   const required = new Set<string>(s.required ?? []);
@@ -42,7 +53,8 @@ function objectShape(s: Schema, resolve: (s?: Schema) => Schema): { properties: 
   if (alternatives && !s.properties) {
     const subs = alternatives.map((a: Schema) => objectShape(a, resolve));
     for (const sub of subs) for (const [k, v] of Object.entries<Schema>(sub.properties)) properties[k] ??= v;
-    for (const name of subs[0]?.required ?? []) if (subs.every((sub: { required: Set<string> }) => sub.required.has(name))) required.add(name);
+    for (const name of subs[0]?.required ?? [])
+      if (subs.every((sub: { required: Set<string> }) => sub.required.has(name))) required.add(name);
   }
   return { properties, required };
 }
@@ -61,7 +73,8 @@ function typeOf(s: Schema, resolve: (s?: Schema) => Schema): string {
 function rules(s: Schema, resolve: (s?: Schema) => Schema): string {
   s = resolve(s);
   const out: string[] = [];
-  const values = s.enum ?? (s.anyOf ?? s.oneOf)?.map((a: Schema) => resolve(a).const).filter((v: unknown) => v !== undefined);
+  const values =
+    s.enum ?? (s.anyOf ?? s.oneOf)?.map((a: Schema) => resolve(a).const).filter((v: unknown) => v !== undefined);
   if (values?.length) out.push(`one of ${values.map((v: unknown) => `\`${v}\``).join(', ')}`);
   if (s.const !== undefined) out.push(`\`${s.const}\``);
   if (s.minLength !== undefined && s.maxLength !== undefined) out.push(`${s.minLength}-${s.maxLength} characters`);
@@ -82,9 +95,12 @@ function rows(s: Schema, resolve: (s?: Schema) => Schema, prefix: string, depth:
   for (const [name, prop] of Object.entries(properties)) {
     const p = resolve(prop);
     const field = `${prefix}${name}`;
-    out.push(`| \`${field}\` | ${cell(typeOf(p, resolve))} | ${required.has(name) ? 'yes' : ''} | ${cell(rules(p, resolve))} | ${cell(p.description ?? '')} |`);
+    out.push(
+      `| \`${field}\` | ${cell(typeOf(p, resolve))} | ${required.has(name) ? 'yes' : ''} | ${cell(rules(p, resolve))} | ${cell(p.description ?? '')} |`,
+    );
     const items = p.type === 'array' ? resolve(p.items) : undefined;
-    if (depth < 2 && items && (items.properties || items.allOf)) out.push(...rows(items, resolve, `${field}[].`, depth + 1));
+    if (depth < 2 && items && (items.properties || items.allOf))
+      out.push(...rows(items, resolve, `${field}[].`, depth + 1));
     if (depth < 2 && p.type === 'object' && p.properties) out.push(...rows(p, resolve, `${field}.`, depth + 1));
   }
   return out;
@@ -109,7 +125,12 @@ export function fieldTables(doc: Schema): string {
       if (params.length) parts.push(`Path: ${params.map((p: Schema) => `\`${p.name}\``).join(', ')}.`);
       const schema = content['application/json']?.schema ?? content[types[0]]?.schema;
       if (schema) {
-        parts.push('', '| field | type | required | rules | notes |', '|---|---|---|---|---|', ...rows(schema, resolve, '', 0));
+        parts.push(
+          '',
+          '| field | type | required | rules | notes |',
+          '|---|---|---|---|---|',
+          ...rows(schema, resolve, '', 0),
+        );
       }
       parts.push('');
     }
@@ -117,12 +138,18 @@ export function fieldTables(doc: Schema): string {
   return parts.join('\n').trimEnd();
 }
 
-const PAGES: Record<string, string> = { rackcorp: 'docs/rackcorp.md', emailsrvr: 'docs/emailsrvr.md', ispcrm: 'docs/ispcrm.md', mgmt: 'docs/mgmt.md' };
+const PAGES: Record<string, string> = {
+  rackcorp: 'docs/rackcorp.md',
+  emailsrvr: 'docs/emailsrvr.md',
+  ispcrm: 'docs/ispcrm.md',
+  mgmt: 'docs/mgmt.md',
+};
 
 describe('each vendor page lists the fields of every write operation, as the contract has them', async () => {
   const app = await makeApp();
   const docs: Record<string, Schema> = {};
-  for (const vendor of Object.keys(PAGES)) docs[vendor] = (await app.inject({ url: `/_emulator/openapi/${vendor}.json` })).json();
+  for (const vendor of Object.keys(PAGES))
+    docs[vendor] = (await app.inject({ url: `/_emulator/openapi/${vendor}.json` })).json();
   await app.close();
 
   for (const [vendor, page] of Object.entries(PAGES)) {
@@ -134,27 +161,69 @@ describe('each vendor page lists the fields of every write operation, as the con
       const start = text.indexOf(BEGIN);
       const end = text.indexOf(END);
       if (process.env.UPDATE_DOCS === '1') {
-        const next = start >= 0 && end > start
-          ? text.slice(0, start) + generated + text.slice(end + END.length)
-          : `${text.trimEnd()}\n\n## Fields of each write\n\nWhat each write operation accepts, from the contract (\`/_emulator/openapi/${vendor}.json\`).\n\n${generated}\n`;
+        const next =
+          start >= 0 && end > start
+            ? text.slice(0, start) + generated + text.slice(end + END.length)
+            : `${text.trimEnd()}\n\n## Fields of each write\n\nWhat each write operation accepts, from the contract (\`/_emulator/openapi/${vendor}.json\`).\n\n${generated}\n`;
         writeFileSync(file, next);
         return;
       }
-      expect(start, `${page} has no generated field tables; run UPDATE_DOCS=1 npx vitest run test/docs/field-tables.test.ts`).toBeGreaterThanOrEqual(0);
-      expect(text.slice(start, end + END.length), `${page}: the field tables differ from the contract; run UPDATE_DOCS=1 npx vitest run test/docs/field-tables.test.ts`).toBe(generated);
+      expect(
+        start,
+        `${page} has no generated field tables; run UPDATE_DOCS=1 npx vitest run test/docs/field-tables.test.ts`,
+      ).toBeGreaterThanOrEqual(0);
+      expect(
+        text.slice(start, end + END.length),
+        `${page}: the field tables differ from the contract; run UPDATE_DOCS=1 npx vitest run test/docs/field-tables.test.ts`,
+      ).toBe(generated);
     });
   }
 
   it('the generator follows $ref, allOf and anyOf, and marks required fields', () => {
     const doc = {
-      components: { schemas: { Body: { allOf: [{ type: 'object', required: ['a'], properties: { a: { type: 'string', maxLength: 5 } } }, { type: 'object', properties: { b: { anyOf: [{ const: 'X', type: 'string' }, { const: 'Y', type: 'string' }] } } }] } } },
-      paths: { '/x': { post: { 'x-operation': 'x.create', requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Body' } } } } }, get: { 'x-operation': 'x.get' } } },
+      components: {
+        schemas: {
+          Body: {
+            allOf: [
+              { type: 'object', required: ['a'], properties: { a: { type: 'string', maxLength: 5 } } },
+              {
+                type: 'object',
+                properties: {
+                  b: {
+                    anyOf: [
+                      { const: 'X', type: 'string' },
+                      { const: 'Y', type: 'string' },
+                    ],
+                  },
+                },
+              },
+            ],
+          },
+        },
+      },
+      paths: {
+        '/x': {
+          post: {
+            'x-operation': 'x.create',
+            requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Body' } } } },
+          },
+          get: { 'x-operation': 'x.get' },
+        },
+      },
     };
-    expect(fieldTables(doc)).toBe([
-      '### `x.create`: `POST /x`', '', 'Body: `application/json`.', '',
-      '| field | type | required | rules | notes |', '|---|---|---|---|---|',
-      '| `a` | string | yes | at most 5 characters |  |',
-      '| `b` | string | | one of `X`, `Y` |  |',
-    ].join('\n').replace('| string | | one of', '| string |  | one of'));
+    expect(fieldTables(doc)).toBe(
+      [
+        '### `x.create`: `POST /x`',
+        '',
+        'Body: `application/json`.',
+        '',
+        '| field | type | required | rules | notes |',
+        '|---|---|---|---|---|',
+        '| `a` | string | yes | at most 5 characters |  |',
+        '| `b` | string | | one of `X`, `Y` |  |',
+      ]
+        .join('\n')
+        .replace('| string | | one of', '| string |  | one of'),
+    );
   });
 });

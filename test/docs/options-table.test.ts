@@ -14,10 +14,13 @@ const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 const rows = readme.split('\n').filter((l) => l.startsWith('| `--'));
 
 describe('README options table', () => {
-  it.each(allOptionSpecs().map((s) => [s.flag, s] as const))('lists --%s with its environment variable and default', (flag, spec) => {
-    const row = rows.find((r) => new RegExp(`\`--${flag}[\` ]`).test(r.split('|')[1]));
-    expect(row, `no README row for --${flag}`).toBeDefined();
-    expect(row).toContain(`\`${spec.env}\``);
-    if (spec.type === 'integer' && typeof spec.default === 'number') expect(row).toContain(String(spec.default));
-  });
+  it.each(allOptionSpecs().map((s) => [s.flag, s] as const))(
+    'lists --%s with its environment variable and default',
+    (flag, spec) => {
+      const row = rows.find((r) => new RegExp(`\`--${flag}[\` ]`).test(r.split('|')[1]));
+      expect(row, `no README row for --${flag}`).toBeDefined();
+      expect(row).toContain(`\`${spec.env}\``);
+      if (spec.type === 'integer' && typeof spec.default === 'number') expect(row).toContain(String(spec.default));
+    },
+  );
 });

@@ -7,7 +7,9 @@ import { buildXml, escapeXmlText } from '../../src/routes/shared/xml.js';
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const XSD = 'http://www.w3.org/2001/XMLSchema';
 function viaBuilder(root: string, namespace: string, children: Record<string, unknown>): string {
-  const text = buildXml({ [root]: { '@_xmlns:xsi': XSI, '@_xmlns:xsd': XSD, '@_xmlns': namespace, ...children } }).trimEnd();
+  const text = buildXml({
+    [root]: { '@_xmlns:xsi': XSI, '@_xmlns:xsd': XSD, '@_xmlns': namespace, ...children },
+  }).trimEnd();
   const end = text.indexOf('>');
   return `<?xml version="1.0" encoding="utf-8"?>\n${text.slice(0, end).replace(` xmlns:xsd="${XSD}"`, `\n xmlns:xsd="${XSD}"`)}${text.slice(end)}`;
 }
@@ -17,8 +19,24 @@ function fields(c: Customer): Record<string, string> {
   return out;
 }
 
-const NAMES = ['Acme', '', ' ', 'A & B <C> "D" \'E\'', '&amp;', ']]>', 'line\nbreak\ttab', 'é 😀 ü', '<name>', '0', '-0'];
-const customers: Customer[] = NAMES.map((name, i) => ({ name, accountNumber: 460200 + i, referenceNumber: i % 3 === 0 ? null : NAMES[(i * 5) % NAMES.length] }));
+const NAMES = [
+  'Acme',
+  '',
+  ' ',
+  'A & B <C> "D" \'E\'',
+  '&amp;',
+  ']]>',
+  'line\nbreak\ttab',
+  'é 😀 ü',
+  '<name>',
+  '0',
+  '-0',
+];
+const customers: Customer[] = NAMES.map((name, i) => ({
+  name,
+  accountNumber: 460200 + i,
+  referenceNumber: i % 3 === 0 ? null : NAMES[(i * 5) % NAMES.length],
+}));
 
 describe('customer documents written as text', () => {
   it('a customer: the same bytes as the builder', () => {
@@ -32,10 +50,14 @@ describe('customer documents written as text', () => {
       { offset: -0, size: 1, total: 11, customers: customers.slice(0, 1) },
       { offset: 5, size: 250, total: 11, customers },
     ]) {
-      expect(customerListBody(list, 'xml').payload).toBe(viaBuilder('customerList', 'urn:xml:customerList', {
-        offset: list.offset, size: list.size, total: list.total,
-        customers: list.customers.length === 0 ? '' : { customer: list.customers.map(fields) },
-      }));
+      expect(customerListBody(list, 'xml').payload).toBe(
+        viaBuilder('customerList', 'urn:xml:customerList', {
+          offset: list.offset,
+          size: list.size,
+          total: list.total,
+          customers: list.customers.length === 0 ? '' : { customer: list.customers.map(fields) },
+        }),
+      );
     }
   });
   it('escapeXmlText escapes as the builder does; other values are their text', () => {

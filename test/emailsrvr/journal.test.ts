@@ -10,7 +10,7 @@ import { operations } from '../../src/routes/emailsrvr/customers.js';
 import { call } from './helpers.js';
 
 describe('operation names', () => {
-  it('names each request\'s operation, refused ones included', async () => {
+  it("names each request's operation, refused ones included", async () => {
     // The emailsrvr plugin alone, mounted the way app.ts mounts it, with a hook that records operations.
     const registry = new StateRegistry({ vendors, fixturesDir: DEFAULT_FIXTURES_DIR, dbFile: null });
     const app = Fastify({ rewriteUrl: (req) => rewriteUrl(req.url ?? '/') ?? req.url ?? '/' });
@@ -18,9 +18,17 @@ describe('operation names', () => {
     app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
     const seen: Array<string | null> = [];
     app.addHook('onRequest', async (request) => {
-      request.emulator = { state: registry.get(request.headers['x-emulator-session'] as string | undefined), sessionId: null, vendor: 'emailsrvr', operation: null, warnings: [] };
+      request.emulator = {
+        state: registry.get(request.headers['x-emulator-session'] as string | undefined),
+        sessionId: null,
+        vendor: 'emailsrvr',
+        operation: null,
+        warnings: [],
+      };
     });
-    app.addHook('onResponse', async (request) => { seen.push(request.emulator.operation); });
+    app.addHook('onResponse', async (request) => {
+      seen.push(request.emulator.operation);
+    });
     await app.register(formbody);
     await app.register(emailsrvr.plugin, { prefix: emailsrvr.prefix, config: resolveConfig({}) });
     try {
@@ -30,8 +38,21 @@ describe('operation names', () => {
       await call(app, { method: 'PUT', url: '/customers/460182', payload: {}, session: 'journal' });
       await call(app, { method: 'DELETE', url: '/customers/999', session: 'journal' });
       await app.inject({ method: 'GET', url: '/v0/customers' });
-      expect(seen).toEqual(['customers.index', 'customers.show', 'customers.add', 'customers.edit', 'customers.delete', 'customers.index']);
-      expect(operations.map((o) => o.name)).toEqual(['customers.index', 'customers.show', 'customers.add', 'customers.edit', 'customers.delete']);
+      expect(seen).toEqual([
+        'customers.index',
+        'customers.show',
+        'customers.add',
+        'customers.edit',
+        'customers.delete',
+        'customers.index',
+      ]);
+      expect(operations.map((o) => o.name)).toEqual([
+        'customers.index',
+        'customers.show',
+        'customers.add',
+        'customers.edit',
+        'customers.delete',
+      ]);
     } finally {
       await app.close();
       registry.close();

@@ -12,8 +12,16 @@ describe('rewriteUrl', () => {
     expect(rewriteUrl('/v0/customers/me')).toBe('/v0/customers/me');
   });
   it('leaves every other path alone', () => {
-    for (const url of ['/api/v01/customers', '/api/rest/v2.9/customers/1', '/api/customer/list', '/customersfoo', '/v2/customers',
-      '/_emulator/health', '/x/customers', '/v1/customers-old']) {
+    for (const url of [
+      '/api/v01/customers',
+      '/api/rest/v2.9/customers/1',
+      '/api/customer/list',
+      '/customersfoo',
+      '/v2/customers',
+      '/_emulator/health',
+      '/x/customers',
+      '/v1/customers-old',
+    ]) {
       expect(rewriteUrl(url)).toBeUndefined();
     }
   });
@@ -22,17 +30,24 @@ describe('rewriteUrl', () => {
 describe('fault presets', () => {
   it('throttle: 403 "Exceeded request limits" in the format Accept asks for (XML by default)', () => {
     const json = emailsrvr.faultPresets!.throttle({ accept: 'application/json' });
-    expect(json).toEqual({ status: 403, headers: { 'content-type': 'application/json; charset=utf-8' },
-      body: '{"unauthorizedFault":{"code":403,"message":"Exceeded request limits","details":"Exceeded request limits"}}' });
+    expect(json).toEqual({
+      status: 403,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: '{"unauthorizedFault":{"code":403,"message":"Exceeded request limits","details":"Exceeded request limits"}}',
+    });
     const xml = emailsrvr.faultPresets!.throttle({});
     expect(xml.status).toBe(403);
     expect(xml.headers!['content-type']).toBe('text/xml; charset=utf-8');
-    expect(xml.body).toBe('<?xml version="1.0" encoding="utf-8"?>\n<unauthorizedFault code="403">\n  <message>Exceeded request limits</message>\n  <details>Exceeded request limits</details>\n</unauthorizedFault>');
+    expect(xml.body).toBe(
+      '<?xml version="1.0" encoding="utf-8"?>\n<unauthorizedFault code="403">\n  <message>Exceeded request limits</message>\n  <details>Exceeded request limits</details>\n</unauthorizedFault>',
+    );
   });
   it('appsFault: 500, message overridable', () => {
     const a = emailsrvr.faultPresets!.appsFault({ accept: 'text/xml', message: 'Service unavailable' });
     expect(a.status).toBe(500);
-    expect(a.body).toBe('<?xml version="1.0" encoding="utf-8"?>\n<appsFault code="500">\n  <message>Service unavailable</message>\n  <details>Service unavailable</details>\n</appsFault>');
+    expect(a.body).toBe(
+      '<?xml version="1.0" encoding="utf-8"?>\n<appsFault code="500">\n  <message>Service unavailable</message>\n  <details>Service unavailable</details>\n</appsFault>',
+    );
     expect(JSON.parse(emailsrvr.faultPresets!.appsFault({ accept: 'application/json' }).body).appsFault.code).toBe(500);
   });
 });

@@ -18,17 +18,20 @@ const CLI = path.join(ROOT, 'dist/server/cli.js');
 const CYCLES = Number(process.env.DURABILITY_CYCLES ?? 20);
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
 
-
 function start(db: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--port', '0', '--db', db, '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '--port', '0', '--db', db, '--log-level', 'silent'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) resolve({ child, url: m[1] });
     });
-    child.stderr!.on('data', (d) => { out += d; });
+    child.stderr!.on('data', (d) => {
+      out += d;
+    });
     child.on('exit', (code) => reject(new Error(`CLI exited (${code}) before listening: ${out}`)));
   });
 }
@@ -42,8 +45,16 @@ const ISP = { userid: '5', api_key: '0f9895fb407c83e5ea128082098b47681aa75d69445
 async function write(url: string, vendor: Ack['vendor'], tag: string): Promise<Ack | null> {
   try {
     if (vendor === 'rackcorp') {
-      const r = await fetch(`${url}/api/rest/v2.9/json.php`, { method: 'POST', headers: { authorization: RC_AUTH, 'content-type': 'application/json' },
-        body: JSON.stringify({ cmd: 'customer.create', companyName: tag, locations: [{ addressLine1: '1 St', suburb: 'X', country: 'AU' }], contacts: [{ name: tag, email: 'a@example.com' }] }) });
+      const r = await fetch(`${url}/api/rest/v2.9/json.php`, {
+        method: 'POST',
+        headers: { authorization: RC_AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          cmd: 'customer.create',
+          companyName: tag,
+          locations: [{ addressLine1: '1 St', suburb: 'X', country: 'AU' }],
+          contacts: [{ name: tag, email: 'a@example.com' }],
+        }),
+      });
       const b = await r.json();
       if (b.code !== 'OK') throw new Error(JSON.stringify(b));
       return { vendor, id: Number(b.customerid ?? b.customerId), tag };
@@ -51,22 +62,52 @@ async function write(url: string, vendor: Ack['vendor'], tag: string): Promise<A
     if (vendor === 'emailsrvr') {
       const ua = 'dur/1';
       const ts = formatTimestamp(Date.now());
-      const r = await fetch(`${url}/customers`, { method: 'POST', headers: { 'user-agent': ua, accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded',
-        'x-api-signature': signatureHeader('emailsrvr-sandbox-user-key', 'emailsrvr-sandbox-secret-key', ua, ts) }, body: new URLSearchParams({ name: tag }) });
+      const r = await fetch(`${url}/customers`, {
+        method: 'POST',
+        headers: {
+          'user-agent': ua,
+          accept: 'application/json',
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-api-signature': signatureHeader('emailsrvr-sandbox-user-key', 'emailsrvr-sandbox-secret-key', ua, ts),
+        },
+        body: new URLSearchParams({ name: tag }),
+      });
       if (r.status !== 200) throw new Error(await r.text());
       return { vendor, id: Number((await r.json()).accountNumber), tag };
     }
     if (vendor === 'ispcrm') {
-      const r = await fetch(`${url}/api/customer/create`, { method: 'POST', body: new URLSearchParams({ ...ISP, type: 'Individual', name: tag, mobile: '1234567', email: 'a@example.com', zipcode: '403001', state: 'Goa', city: 'Panaji', street: 'x' }) });
+      const r = await fetch(`${url}/api/customer/create`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          ...ISP,
+          type: 'Individual',
+          name: tag,
+          mobile: '1234567',
+          email: 'a@example.com',
+          zipcode: '403001',
+          state: 'Goa',
+          city: 'Panaji',
+          street: 'x',
+        }),
+      });
       const b = await r.json();
       if (b.error !== null) throw new Error(JSON.stringify(b));
       return { vendor, id: Number(b.result), tag };
     }
-    const r = await fetch(`${url}/api/v01/customers`, { method: 'PUT', headers: { authorization: MG_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ accountId: 2001, lastName: tag }) });
+    const r = await fetch(`${url}/api/v01/customers`, {
+      method: 'PUT',
+      headers: { authorization: MG_AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ accountId: 2001, lastName: tag }),
+    });
     if (r.status !== 200) throw new Error(await r.text());
     return { vendor, id: Number((await r.json()).id), tag };
   } catch (e) {
-    if (/fetch failed|ECONNRESET|ECONNREFUSED|socket|terminated|other side closed/i.test(String((e as Error).message) + String((e as Error & { cause?: Error }).cause?.message))) return null;
+    if (
+      /fetch failed|ECONNRESET|ECONNREFUSED|socket|terminated|other side closed/i.test(
+        String((e as Error).message) + String((e as Error & { cause?: Error }).cause?.message),
+      )
+    )
+      return null;
     throw e;
   }
 }
@@ -76,7 +117,9 @@ describe('durability with --db under SIGKILL', () => {
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-durability-'));
   }, 120_000);
-  afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it(`every acknowledged write survives ${CYCLES} SIGKILLs; nothing is half-written; no id is reused`, async () => {
     const file = path.join(dir, 'store.db');
@@ -86,12 +129,15 @@ describe('durability with --db under SIGKILL', () => {
       const { child, url } = await start(file);
       const exited = new Promise((r) => child.on('exit', r));
       let killed = false;
-      const clients = (['rackcorp', 'emailsrvr', 'ispcrm', 'mgmt', 'rackcorp', 'mgmt'] as const).map(async (vendor, ci) => {
-        for (let i = 0; !killed; i++) {
-          const ack = await write(url, vendor, `dur-${cycle}-${ci}-${i}`);
-          if (ack) acks.push(ack); else break;
-        }
-      });
+      const clients = (['rackcorp', 'emailsrvr', 'ispcrm', 'mgmt', 'rackcorp', 'mgmt'] as const).map(
+        async (vendor, ci) => {
+          for (let i = 0; !killed; i++) {
+            const ack = await write(url, vendor, `dur-${cycle}-${ci}-${i}`);
+            if (ack) acks.push(ack);
+            else break;
+          }
+        },
+      );
       await new Promise((r) => setTimeout(r, rand[cycle]));
       killed = true;
       child.kill('SIGKILL');
@@ -121,14 +167,19 @@ describe('durability with --db under SIGKILL', () => {
         ispcrm: db.prepare('SELECT name AS tag FROM ispcrm_customers WHERE id = ?'),
         mgmt: db.prepare('SELECT last_name AS tag FROM mgmt_customers WHERE id = ?'),
       };
-      for (const a of acks) expect((q[a.vendor].get(a.id) as { tag: string } | undefined)?.tag, `${a.vendor} ${a.id}`).toBe(a.tag);
+      for (const a of acks)
+        expect((q[a.vendor].get(a.id) as { tag: string } | undefined)?.tag, `${a.vendor} ${a.id}`).toBe(a.tag);
       for (const v of ['rackcorp', 'emailsrvr', 'ispcrm', 'mgmt'] as const) {
         const ids = acks.filter((a) => a.vendor === v).map((a) => a.id);
         expect(new Set(ids).size, `${v} ids handed out twice`).toBe(ids.length);
       }
       // Nothing half-written: every customer the test created has its location and contact.
-      const orphans = db.prepare(`SELECT c.id FROM rackcorp_customers c WHERE c.companyName LIKE 'dur-%'
-        AND (NOT EXISTS (SELECT 1 FROM rackcorp_locations l WHERE l.customerId = c.id) OR NOT EXISTS (SELECT 1 FROM rackcorp_contacts k WHERE k.customerId = c.id))`).all();
+      const orphans = db
+        .prepare(
+          `SELECT c.id FROM rackcorp_customers c WHERE c.companyName LIKE 'dur-%'
+        AND (NOT EXISTS (SELECT 1 FROM rackcorp_locations l WHERE l.customerId = c.id) OR NOT EXISTS (SELECT 1 FROM rackcorp_contacts k WHERE k.customerId = c.id))`,
+        )
+        .all();
       expect(orphans).toEqual([]);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {

@@ -33,9 +33,17 @@ function memory(): number {
 describe('journal memory is bounded in bytes', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await makeApp({ validateResponses: false, journalBodyBytes: BODY_BYTES, journalStateBytes: STATE_BYTES, journalTotalBytes: TOTAL_BYTES, maxBodyBytes: MAX_BODY });
+    app = await makeApp({
+      validateResponses: false,
+      journalBodyBytes: BODY_BYTES,
+      journalStateBytes: STATE_BYTES,
+      journalTotalBytes: TOTAL_BYTES,
+      maxBodyBytes: MAX_BODY,
+    });
   });
-  afterAll(async () => { await app.close(); });
+  afterAll(async () => {
+    await app.close();
+  });
 
   /** One near-limit request to each vendor, with credentials and without. */
   function requests(session: string | null, i: number): InjectOptions[] {
@@ -43,14 +51,54 @@ describe('journal memory is bounded in bytes', () => {
     const s = sessionHeader(session);
     const json = { 'content-type': 'application/json', ...s };
     return [
-      { method: 'POST', url: '/api/rest/v2.9/json.php', headers: json, payload: JSON.stringify({ cmd: 'customer.create', APIUUID: API_UUID, APISECRET: API_SECRET, junk }) },
-      { method: 'POST', url: '/api/rest/v2.9/json.php', headers: json, payload: JSON.stringify({ cmd: 'customer.create', junk }) },
-      { method: 'POST', url: '/v1/customers', headers: { ...signed(app, undefined, { accept: 'application/json' }, session ?? undefined), ...json }, payload: JSON.stringify({ name: 'x', junk }) },
-      { method: 'POST', url: '/v1/customers', headers: { accept: 'application/json', ...json }, payload: JSON.stringify({ name: 'x', junk }) },
-      { method: 'POST', url: '/api/customer/create', headers: { 'content-type': 'application/x-www-form-urlencoded', ...s }, payload: new URLSearchParams({ ...ISPCRM, name: 'x', junk }).toString() },
-      { method: 'POST', url: '/api/customer/create', headers: { 'content-type': 'application/x-www-form-urlencoded', ...s }, payload: new URLSearchParams({ name: 'x', junk }).toString() },
-      { method: 'PUT', url: '/api/v01/customers', headers: { authorization: MGMT, accept: 'application/json', ...json }, payload: JSON.stringify({ firstName: 'x', junk }) },
-      { method: 'PUT', url: '/api/v01/customers', headers: { accept: 'application/json', ...json }, payload: JSON.stringify({ firstName: 'x', junk }) },
+      {
+        method: 'POST',
+        url: '/api/rest/v2.9/json.php',
+        headers: json,
+        payload: JSON.stringify({ cmd: 'customer.create', APIUUID: API_UUID, APISECRET: API_SECRET, junk }),
+      },
+      {
+        method: 'POST',
+        url: '/api/rest/v2.9/json.php',
+        headers: json,
+        payload: JSON.stringify({ cmd: 'customer.create', junk }),
+      },
+      {
+        method: 'POST',
+        url: '/v1/customers',
+        headers: { ...signed(app, undefined, { accept: 'application/json' }, session ?? undefined), ...json },
+        payload: JSON.stringify({ name: 'x', junk }),
+      },
+      {
+        method: 'POST',
+        url: '/v1/customers',
+        headers: { accept: 'application/json', ...json },
+        payload: JSON.stringify({ name: 'x', junk }),
+      },
+      {
+        method: 'POST',
+        url: '/api/customer/create',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...s },
+        payload: new URLSearchParams({ ...ISPCRM, name: 'x', junk }).toString(),
+      },
+      {
+        method: 'POST',
+        url: '/api/customer/create',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...s },
+        payload: new URLSearchParams({ name: 'x', junk }).toString(),
+      },
+      {
+        method: 'PUT',
+        url: '/api/v01/customers',
+        headers: { authorization: MGMT, accept: 'application/json', ...json },
+        payload: JSON.stringify({ firstName: 'x', junk }),
+      },
+      {
+        method: 'PUT',
+        url: '/api/v01/customers',
+        headers: { accept: 'application/json', ...json },
+        payload: JSON.stringify({ firstName: 'x', junk }),
+      },
     ];
   }
 
@@ -82,7 +130,9 @@ describe('journal memory is bounded in bytes', () => {
     }
     // Credential fields of a body are still named, though the body is not kept.
     expect(list.requests.some((e: { credentials: string[] }) => e.credentials.includes('body:APISECRET'))).toBe(true);
-    console.log(`journal memory: ${ROUNDS * SESSIONS.length * 8} bodies of ${MAX_BODY} bytes; accounted ${sessions.journalBytes} bytes; heap+external grew ${(grown / 1024).toFixed(0)} KiB`);
+    console.log(
+      `journal memory: ${ROUNDS * SESSIONS.length * 8} bodies of ${MAX_BODY} bytes; accounted ${sessions.journalBytes} bytes; heap+external grew ${(grown / 1024).toFixed(0)} KiB`,
+    );
     expect(grown).toBeLessThan(8 * TOTAL_BYTES + 4 * 1024 * 1024);
   });
 });

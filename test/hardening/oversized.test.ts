@@ -37,24 +37,43 @@ function send(port: number, head: string, bodyBytes: number, fill: string, timeo
     const received: Buffer[] = [];
     let written = 0;
     let error: string | undefined;
-    const timer = setTimeout(() => { error ??= 'timeout'; sock.destroy(); }, timeoutMs);
+    const timer = setTimeout(() => {
+      error ??= 'timeout';
+      sock.destroy();
+    }, timeoutMs);
     const pump = (): void => {
       while (written < bodyBytes) {
         const n = Math.min(chunk.length, bodyBytes - written);
         written += n;
-        if (!sock.write(n === chunk.length ? chunk : chunk.subarray(0, n))) { sock.once('drain', pump); return; }
+        if (!sock.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+          sock.once('drain', pump);
+          return;
+        }
       }
       sock.end();
     };
-    sock.on('connect', () => { sock.write(head); pump(); });
+    sock.on('connect', () => {
+      sock.write(head);
+      pump();
+    });
     sock.on('data', (d) => received.push(d));
-    sock.on('error', (e: NodeJS.ErrnoException) => { error ??= e.code ?? e.message; });
-    sock.on('close', () => { clearTimeout(timer); resolve({ answer: Buffer.concat(received).toString('utf8'), error, written }); });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      error ??= e.code ?? e.message;
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve({ answer: Buffer.concat(received).toString('utf8'), error, written });
+    });
   });
 }
 
 function requestHead(method: string, path: string, headers: Record<string, string>, length: number): string {
-  const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', `Content-Length: ${length}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const lines = [
+    `${method} ${path} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    `Content-Length: ${length}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
@@ -79,51 +98,88 @@ interface Target {
 
 describe('an oversized body over a real socket (1 MiB limit, 6 MiB sent)', () => {
   let emu: RunningEmulator;
-  beforeAll(async () => { emu = await startEmulator({ port: 0, host: '127.0.0.1', logLevel: 'silent' }); });
-  afterAll(async () => { await emu.close(); });
+  beforeAll(async () => {
+    emu = await startEmulator({ port: 0, host: '127.0.0.1', logLevel: 'silent' });
+  });
+  afterAll(async () => {
+    await emu.close();
+  });
 
   const targets: Target[] = [
     {
-      vendor: 'rackcorp', method: 'POST', path: '/api/v2.8/customers',
+      vendor: 'rackcorp',
+      method: 'POST',
+      path: '/api/v2.8/customers',
       headers: () => ({ authorization: RC, 'content-type': 'application/json' }),
       check: (status, body) => {
         expect(status).toBe(413);
         expect(JSON.parse(body)).toEqual({
-          code: 'FAULT', message: `Request body is larger than ${MiB} bytes`, error: { body: 'too large' },
+          code: 'FAULT',
+          message: `Request body is larger than ${MiB} bytes`,
+          error: { body: 'too large' },
           fault: { faultcode: 'Client', faultstring: `Request body is larger than ${MiB} bytes` },
         });
       },
     },
     {
-      vendor: 'rackcorp (json.php)', method: 'POST', path: '/api/rest/v2.9/json.php',
+      vendor: 'rackcorp (json.php)',
+      method: 'POST',
+      path: '/api/rest/v2.9/json.php',
       headers: () => ({ authorization: RC, 'content-type': 'application/json' }),
-      check: (status, body) => { expect(status).toBe(413); expect(JSON.parse(body)).toMatchObject({ code: 'FAULT', error: { body: 'too large' } }); },
+      check: (status, body) => {
+        expect(status).toBe(413);
+        expect(JSON.parse(body)).toMatchObject({ code: 'FAULT', error: { body: 'too large' } });
+      },
     },
     {
-      vendor: 'emailsrvr', method: 'POST', path: '/v0/customers',
+      vendor: 'emailsrvr',
+      method: 'POST',
+      path: '/v0/customers',
       headers: () => ({
-        'user-agent': UA, accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded',
-        'x-api-signature': signatureHeader(SANDBOX.userKey, SANDBOX.secretKey, UA, formatTimestamp(emu.app.registry.defaultState.clock.now())),
+        'user-agent': UA,
+        accept: 'application/json',
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-api-signature': signatureHeader(
+          SANDBOX.userKey,
+          SANDBOX.secretKey,
+          UA,
+          formatTimestamp(emu.app.registry.defaultState.clock.now()),
+        ),
       }),
       check: (status, body) => {
         expect(status).toBe(413);
-        expect(JSON.parse(body)).toEqual({ badRequestFault: { code: 413, message: 'Request body too large', details: `The request body is larger than ${MiB} bytes` } });
+        expect(JSON.parse(body)).toEqual({
+          badRequestFault: {
+            code: 413,
+            message: 'Request body too large',
+            details: `The request body is larger than ${MiB} bytes`,
+          },
+        });
       },
     },
     {
-      vendor: 'ispcrm', method: 'POST', path: '/api/customer/create',
+      vendor: 'ispcrm',
+      method: 'POST',
+      path: '/api/customer/create',
       headers: () => ({ 'content-type': 'application/x-www-form-urlencoded' }),
       check: (status, body) => {
         expect(status).toBe(413);
-        expect(JSON.parse(body)).toEqual({ result: null, error: `Request body too large. Maximum ${MiB} bytes allowed` });
+        expect(JSON.parse(body)).toEqual({
+          result: null,
+          error: `Request body too large. Maximum ${MiB} bytes allowed`,
+        });
       },
     },
     {
-      vendor: 'mgmt', method: 'PUT', path: '/api/v01/customers',
+      vendor: 'mgmt',
+      method: 'PUT',
+      path: '/api/v01/customers',
       headers: () => ({ authorization: MG, 'content-type': 'application/json' }),
       check: (status, body) => {
         expect(status).toBe(413);
-        expect(JSON.parse(body)).toEqual({ response: { code: 'E413', status: 413, message: 'Request body is too large' } });
+        expect(JSON.parse(body)).toEqual({
+          response: { code: 'E413', status: 413, message: 'Request body is too large' },
+        });
       },
     },
   ];
@@ -134,7 +190,8 @@ describe('an oversized body over a real socket (1 MiB limit, 6 MiB sent)', () =>
       for (let i = 0; i < TRIES; i++) {
         const out = await send(emu.port, requestHead(t.method, t.path, t.headers(), BODY_BYTES), BODY_BYTES, 'x');
         const { status, body } = parse(out.answer);
-        if (out.error || status !== 413) failures.push(`try ${i + 1}: ${out.error ?? 'no error'}, status ${status}, ${out.written} bytes written`);
+        if (out.error || status !== 413)
+          failures.push(`try ${i + 1}: ${out.error ?? 'no error'}, status ${status}, ${out.written} bytes written`);
         else t.check(status, body);
       }
       expect(failures).toEqual([]);
@@ -144,14 +201,19 @@ describe('an oversized body over a real socket (1 MiB limit, 6 MiB sent)', () =>
   it(`an ordinary HTTP client (fetch) reads RackCorp's 413 FAULT on every one of ${TRIES} tries`, async () => {
     const body = Buffer.alloc(BODY_BYTES, 'f');
     for (let i = 0; i < TRIES; i++) {
-      const res = await fetch(`${emu.url}/api/rest/v2.9/customers`, { method: 'POST', headers: { authorization: RC, 'content-type': 'application/json' }, body });
+      const res = await fetch(`${emu.url}/api/rest/v2.9/customers`, {
+        method: 'POST',
+        headers: { authorization: RC, 'content-type': 'application/json' },
+        body,
+      });
       expect(res.status).toBe(413);
       expect(await res.json()).toMatchObject({ code: 'FAULT', message: `Request body is larger than ${MiB} bytes` });
     }
   });
 
   it('a chunked body (no Content-Length) that outgrows the limit gets the 413 too', async () => {
-    const head = 'POST /api/customer/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const head =
+      'POST /api/customer/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n';
     // One chunk of 6 MiB: its size line, then the bytes the pump writes, then the last chunk.
     const sizeLine = `${BODY_BYTES.toString(16)}\r\n`;
     const out = await new Promise<Outcome>((resolve) => {
@@ -164,7 +226,9 @@ describe('an oversized body over a real socket (1 MiB limit, 6 MiB sent)', () =>
         sock.end('\r\n0\r\n\r\n');
       });
       sock.on('data', (d) => received.push(d));
-      sock.on('error', (e: NodeJS.ErrnoException) => { error ??= e.code; });
+      sock.on('error', (e: NodeJS.ErrnoException) => {
+        error ??= e.code;
+      });
       sock.on('close', () => resolve({ answer: Buffer.concat(received).toString('utf8'), error, written: BODY_BYTES }));
     });
     expect(out.error).toBeUndefined();
@@ -182,15 +246,31 @@ describe('an oversized body over a real socket (1 MiB limit, 6 MiB sent)', () =>
       let error: string | undefined;
       let written = 1000;
       // A byte every 200 ms: read and discarded while the server lingers, refused (RST) once it has closed.
-      const trickle = setInterval(() => { if (!sock.destroyed) { sock.write('s'); written++; } }, 200);
+      const trickle = setInterval(() => {
+        if (!sock.destroyed) {
+          sock.write('s');
+          written++;
+        }
+      }, 200);
       const giveUp = setTimeout(() => sock.destroy(), 20_000);
-      sock.on('connect', () => sock.write(`${requestHead('POST', '/api/customer/create', { 'content-type': 'application/x-www-form-urlencoded' }, BODY_BYTES)}${'s'.repeat(1000)}`));
+      sock.on('connect', () =>
+        sock.write(
+          `${requestHead('POST', '/api/customer/create', { 'content-type': 'application/x-www-form-urlencoded' }, BODY_BYTES)}${'s'.repeat(1000)}`,
+        ),
+      );
       sock.on('data', (d) => received.push(d));
-      sock.on('error', (e: NodeJS.ErrnoException) => { error ??= e.code; });
+      sock.on('error', (e: NodeJS.ErrnoException) => {
+        error ??= e.code;
+      });
       sock.on('close', () => {
         clearInterval(trickle);
         clearTimeout(giveUp);
-        resolve({ answer: Buffer.concat(received).toString('utf8'), error, written, closedAfter: Date.now() - started });
+        resolve({
+          answer: Buffer.concat(received).toString('utf8'),
+          error,
+          written,
+          closedAfter: Date.now() - started,
+        });
       });
     });
     expect(parse(out.answer).status).toBe(413);
@@ -203,9 +283,17 @@ describe('an oversized body over a real socket (1 MiB limit, 6 MiB sent)', () =>
   it('the drain is bounded: a client that sends far more than it allows is cut off, and the server keeps serving', async () => {
     // 16 x the 1 MiB limit is drained at most; 40 MiB is not waited for.
     const huge = 40 * MiB;
-    const out = await send(emu.port, requestHead('POST', '/api/customer/create', { 'content-type': 'application/x-www-form-urlencoded' }, huge), huge, 'z');
+    const out = await send(
+      emu.port,
+      requestHead('POST', '/api/customer/create', { 'content-type': 'application/x-www-form-urlencoded' }, huge),
+      huge,
+      'z',
+    );
     expect(out.error).toMatch(/^(EPIPE|ECONNRESET)$/);
-    const res = await fetch(`${emu.url}/api/customer/list`, { method: 'POST', body: new URLSearchParams({ userid: '5', api_key: '0f9895fb407c83e5ea128082098b47681aa75d6944576423c4' }) });
+    const res = await fetch(`${emu.url}/api/customer/list`, {
+      method: 'POST',
+      body: new URLSearchParams({ userid: '5', api_key: '0f9895fb407c83e5ea128082098b47681aa75d6944576423c4' }),
+    });
     expect(res.status).toBe(200);
     expect((await res.json()).error).toBeNull();
   });

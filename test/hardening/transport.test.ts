@@ -10,7 +10,9 @@ import { makeApp, tableDigest } from '../helpers.js';
 import { startEmulator, type RunningEmulator } from '../../src/server/start.js';
 import { signed } from '../emailsrvr/helpers.js';
 
-const RC = { authorization: `Basic ${Buffer.from('11111111-2222-4333-8444-555555555555:rackcorp-sandbox-secret').toString('base64')}` };
+const RC = {
+  authorization: `Basic ${Buffer.from('11111111-2222-4333-8444-555555555555:rackcorp-sandbox-secret').toString('base64')}`,
+};
 const MG = { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` };
 const ISP = { userid: '5', api_key: '0f9895fb407c83e5ea128082098b47681aa75d6944576423c4' };
 const LIMIT = 4096;
@@ -26,28 +28,68 @@ interface Vendor {
 
 const vendors: Vendor[] = [
   {
-    name: 'rackcorp', tables: 'rackcorp_',
-    req: (_app, payload, ct) => ({ method: 'POST', url: '/api/rest/v2.9/json.php', headers: { ...RC, 'content-type': ct }, payload }),
-    isError: (res) => { expect([200, 413]).toContain(res.statusCode); expect(res.json()).toMatchObject({ code: 'FAULT', fault: { faultcode: 'Client' } }); },
-  },
-  {
-    name: 'emailsrvr', tables: 'emailsrvr_',
-    req: (app, payload, ct) => ({ method: 'POST', url: '/customers', headers: { ...signed(app, undefined, { accept: 'text/xml' }), 'content-type': ct }, payload }),
+    name: 'rackcorp',
+    tables: 'rackcorp_',
+    req: (_app, payload, ct) => ({
+      method: 'POST',
+      url: '/api/rest/v2.9/json.php',
+      headers: { ...RC, 'content-type': ct },
+      payload,
+    }),
     isError: (res) => {
-      expect(res.statusCode).toBeGreaterThanOrEqual(400);
-      expect(res.statusCode).toBeLessThan(500);
-      expect(res.body).toMatch(new RegExp(`^<\\?xml version="1\\.0" encoding="utf-8"\\?>\\r?\\n<(badRequestFault|validationFault) code="${res.statusCode}">`));
+      expect([200, 413]).toContain(res.statusCode);
+      expect(res.json()).toMatchObject({ code: 'FAULT', fault: { faultcode: 'Client' } });
     },
   },
   {
-    name: 'ispcrm', tables: 'ispcrm_',
-    req: (_app, payload, ct) => ({ method: 'POST', url: '/api/customer/create', headers: { 'content-type': ct }, payload }),
-    isError: (res) => { expect(res.statusCode).toBeLessThan(500); const b = res.json(); expect(b.result).toBeNull(); expect(typeof b.error).toBe('string'); },
+    name: 'emailsrvr',
+    tables: 'emailsrvr_',
+    req: (app, payload, ct) => ({
+      method: 'POST',
+      url: '/customers',
+      headers: { ...signed(app, undefined, { accept: 'text/xml' }), 'content-type': ct },
+      payload,
+    }),
+    isError: (res) => {
+      expect(res.statusCode).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode).toBeLessThan(500);
+      expect(res.body).toMatch(
+        new RegExp(
+          `^<\\?xml version="1\\.0" encoding="utf-8"\\?>\\r?\\n<(badRequestFault|validationFault) code="${res.statusCode}">`,
+        ),
+      );
+    },
   },
   {
-    name: 'mgmt', tables: 'mgmt_',
-    req: (_app, payload, ct) => ({ method: 'PUT', url: '/api/v01/customers', headers: { ...MG, 'content-type': ct }, payload }),
-    isError: (res) => { expect(res.statusCode).toBeGreaterThanOrEqual(400); expect(res.statusCode).toBeLessThan(500); expect(res.json().response.code).toBe(`E${res.statusCode}`); },
+    name: 'ispcrm',
+    tables: 'ispcrm_',
+    req: (_app, payload, ct) => ({
+      method: 'POST',
+      url: '/api/customer/create',
+      headers: { 'content-type': ct },
+      payload,
+    }),
+    isError: (res) => {
+      expect(res.statusCode).toBeLessThan(500);
+      const b = res.json();
+      expect(b.result).toBeNull();
+      expect(typeof b.error).toBe('string');
+    },
+  },
+  {
+    name: 'mgmt',
+    tables: 'mgmt_',
+    req: (_app, payload, ct) => ({
+      method: 'PUT',
+      url: '/api/v01/customers',
+      headers: { ...MG, 'content-type': ct },
+      payload,
+    }),
+    isError: (res) => {
+      expect(res.statusCode).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode).toBeLessThan(500);
+      expect(res.json().response.code).toBe(`E${res.statusCode}`);
+    },
   },
 ];
 
@@ -62,16 +104,29 @@ const BILLION_LAUGHS = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
 <customer accountId="2001"><name>&lol9;</name><lastName>&lol9;</lastName></customer>`;
 const XXE = `<?xml version="1.0"?><!DOCTYPE customer [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><customer accountId="2001"><name>&xxe;</name><lastName>&xxe;</lastName></customer>`;
 const XXE_PARAM = `<?xml version="1.0"?><!DOCTYPE customer [<!ENTITY % p SYSTEM "http://127.0.0.1:1/x.dtd"> %p;]><customer accountId="2001"><name>x</name></customer>`;
-const INVALID_UTF8 = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80]), Buffer.from('","companyName":"x"}')]);
+const INVALID_UTF8 = Buffer.concat([
+  Buffer.from('{"name":"'),
+  Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80]),
+  Buffer.from('","companyName":"x"}'),
+]);
 
 describe('transport abuse', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp({ maxBodyBytes: LIMIT }); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp({ maxBodyBytes: LIMIT });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   // Invalid UTF-8 is decoded with U+FFFD and a charset parameter is not judged, as most servers do:
   // those may be accepted (the rest must be refused), but never with a 5xx.
-  const lenient = new Set(['invalid UTF-8 in JSON', 'invalid UTF-8 in a form', 'invalid UTF-8 in XML', 'a malformed content type']);
+  const lenient = new Set([
+    'invalid UTF-8 in JSON',
+    'invalid UTF-8 in a form',
+    'invalid UTF-8 in XML',
+    'a malformed content type',
+  ]);
   const bodies: [string, string | Buffer, string][] = [
     ['an oversized JSON body', JSON.stringify({ name: 'x'.repeat(LIMIT * 4) }), 'application/json'],
     ['an oversized form body', `name=${'x'.repeat(LIMIT * 4)}`, 'application/x-www-form-urlencoded'],
@@ -83,26 +138,45 @@ describe('transport abuse', () => {
     ['an external-entity XML', XXE, 'text/xml'],
     ['an external parameter-entity XML', XXE_PARAM, 'application/xml'],
     ['invalid UTF-8 in JSON', INVALID_UTF8, 'application/json'],
-    ['invalid UTF-8 in a form', Buffer.concat([Buffer.from('name='), Buffer.from([0xff, 0xc3, 0x28])]), 'application/x-www-form-urlencoded'],
-    ['invalid UTF-8 in XML', Buffer.concat([Buffer.from('<customer><name>'), Buffer.from([0xff, 0xc3, 0x28]), Buffer.from('</name></customer>')]), 'application/xml'],
+    [
+      'invalid UTF-8 in a form',
+      Buffer.concat([Buffer.from('name='), Buffer.from([0xff, 0xc3, 0x28])]),
+      'application/x-www-form-urlencoded',
+    ],
+    [
+      'invalid UTF-8 in XML',
+      Buffer.concat([
+        Buffer.from('<customer><name>'),
+        Buffer.from([0xff, 0xc3, 0x28]),
+        Buffer.from('</name></customer>'),
+      ]),
+      'application/xml',
+    ],
     ['JSON labelled as XML', '{"name":"x"}', 'application/xml'],
     ['XML labelled as JSON', '<customer><name>x</name></customer>', 'application/json'],
-    ['a multipart body', '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--x--', 'multipart/form-data; boundary=x'],
+    [
+      'a multipart body',
+      '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--x--',
+      'multipart/form-data; boundary=x',
+    ],
     ['an unknown content type', 'name=x', 'application/vnd.evil'],
     ['a malformed content type', '{"name":"x"}', 'application/json; charset=bogus; ;;'],
   ];
 
   for (const v of vendors) {
-    it.each(bodies)(`${v.name}: %s is answered in the vendor's format; a refusal changes nothing`, async (what, payload, ct) => {
-      const before = tableDigest(app, v.tables);
-      const res = await app.inject(v.req(app, payload, ct));
-      expect(res.statusCode, res.body.slice(0, 300)).toBeLessThan(500);
-      if (lenient.has(what) && res.statusCode === 200 && !/FAULT|"error":"|Fault/.test(res.body)) return;
-      v.isError(res);
-      expect(res.body).not.toContain('root:');
-      expect(res.body).not.toContain('lollollol');
-      expect(tableDigest(app, v.tables)).toBe(before);
-    });
+    it.each(bodies)(
+      `${v.name}: %s is answered in the vendor's format; a refusal changes nothing`,
+      async (what, payload, ct) => {
+        const before = tableDigest(app, v.tables);
+        const res = await app.inject(v.req(app, payload, ct));
+        expect(res.statusCode, res.body.slice(0, 300)).toBeLessThan(500);
+        if (lenient.has(what) && res.statusCode === 200 && !/FAULT|"error":"|Fault/.test(res.body)) return;
+        v.isError(res);
+        expect(res.body).not.toContain('root:');
+        expect(res.body).not.toContain('lollollol');
+        expect(tableDigest(app, v.tables)).toBe(before);
+      },
+    );
 
     it(`${v.name}: a body over the limit answers 413`, async () => {
       const res = await app.inject(v.req(app, JSON.stringify({ name: 'x'.repeat(LIMIT * 2) }), 'application/json'));
@@ -114,24 +188,35 @@ describe('transport abuse', () => {
 
 describe('requests that never finish (real socket)', () => {
   let emu: RunningEmulator;
-  beforeAll(async () => { emu = await startEmulator({ port: 0, logLevel: 'silent', requestTimeout: 500 }); });
-  afterAll(async () => { await emu.close(); });
+  beforeAll(async () => {
+    emu = await startEmulator({ port: 0, logLevel: 'silent', requestTimeout: 500 });
+  });
+  afterAll(async () => {
+    await emu.close();
+  });
 
   /** Open a socket, write `data`, and resolve when the server closes it (with whatever it sent). */
   function hang(data: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const sock = net.connect(emu.port, '127.0.0.1');
       let got = '';
-      sock.on('data', (d) => { got += d.toString(); });
+      sock.on('data', (d) => {
+        got += d.toString();
+      });
       sock.on('error', () => resolve(got));
       sock.on('close', () => resolve(got));
       sock.on('connect', () => sock.write(data));
-      setTimeout(() => { sock.destroy(); reject(new Error('the server kept the connection open past 20 s')); }, 20_000);
+      setTimeout(() => {
+        sock.destroy();
+        reject(new Error('the server kept the connection open past 20 s'));
+      }, 20_000);
     });
   }
 
   it('a body that never arrives (Content-Length promised, never sent) is cut off by the request timeout', async () => {
-    const got = await hang('POST /api/customer/list HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"userid":');
+    const got = await hang(
+      'POST /api/customer/list HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"userid":',
+    );
     // Closed by the idle timeout (2 x requestTimeout) that backs up Node's request timeout.
     expect(got).toBe('');
   });
@@ -142,7 +227,11 @@ describe('requests that never finish (real socket)', () => {
   });
 
   it('a dozen hung connections do not stop the server from answering', async () => {
-    const hung = Array.from({ length: 12 }, () => hang('POST /api/customer/update HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 50\r\n\r\nuserid=5'));
+    const hung = Array.from({ length: 12 }, () =>
+      hang(
+        'POST /api/customer/update HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 50\r\n\r\nuserid=5',
+      ),
+    );
     const res = await fetch(`${emu.url}/_emulator/health`);
     expect(res.status).toBe(200);
     await Promise.all(hung);

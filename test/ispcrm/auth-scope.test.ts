@@ -1,16 +1,53 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeApp } from '../helpers.js';
-import { SANDBOX, call, creds, everything, fail, fx, ids, ok, visible, INACTIVE, ISP1, ISP2, R1, R2, R3 } from './helpers.js';
+import {
+  SANDBOX,
+  call,
+  creds,
+  everything,
+  fail,
+  fx,
+  ids,
+  ok,
+  visible,
+  INACTIVE,
+  ISP1,
+  ISP2,
+  R1,
+  R2,
+  R3,
+} from './helpers.js';
 
-const NEW = { type: 'Individual', name: 'Scope Test', mobile: '9000000001', email: 'scope@example.in', zipcode: '403001', state: 'Goa', city: 'Panaji', street: '1 Main Road' };
+const NEW = {
+  type: 'Individual',
+  name: 'Scope Test',
+  mobile: '9000000001',
+  email: 'scope@example.in',
+  zipcode: '403001',
+  state: 'Goa',
+  city: 'Panaji',
+  street: '1 Main Road',
+};
 const ops = ['list', 'create', 'update', 'delete'] as const;
-const someFields = (op: string): Record<string, string> => (op === 'create' ? { resellerid: '1', ...NEW } : op === 'list' ? {} : { customerid: String(visible(R1).find((c) => !fx.services.some((s) => s.customerid === c.id))!.id), name: 'Changed' });
+const someFields = (op: string): Record<string, string> =>
+  op === 'create'
+    ? { resellerid: '1', ...NEW }
+    : op === 'list'
+      ? {}
+      : {
+          customerid: String(visible(R1).find((c) => !fx.services.some((s) => s.customerid === c.id))!.id),
+          name: 'Changed',
+        };
 
 describe('ISP CRM authentication', () => {
   let app: FastifyInstance;
-  beforeEach(async () => { app = await makeApp(); });
-  afterEach(async () => { await app.close(); });
+  beforeEach(async () => {
+    app = await makeApp();
+  });
+  afterEach(async () => {
+    await app.close();
+  });
 
   const cases: [string, Record<string, string>, string][] = [
     ['missing userid', { api_key: SANDBOX.api_key }, 'userid is required'],
@@ -20,7 +57,7 @@ describe('ISP CRM authentication', () => {
     ['userid with a sign', { userid: '-5', api_key: SANDBOX.api_key }, 'Invalid userid. userid must be numeric'],
     ['wrong api_key', { userid: '5', api_key: SANDBOX.api_key.replace(/.$/, '0') }, 'Invalid userid or api_key'],
     ['upper-case api_key', { userid: '5', api_key: SANDBOX.api_key.toUpperCase() }, 'Invalid userid or api_key'],
-    ['another user\'s api_key', { userid: '5', api_key: creds(ISP1).api_key }, 'Invalid userid or api_key'],
+    ["another user's api_key", { userid: '5', api_key: creds(ISP1).api_key }, 'Invalid userid or api_key'],
     ['unknown userid', { userid: '77', api_key: SANDBOX.api_key }, 'Invalid userid or api_key'],
     ['a disabled user', creds(INACTIVE), 'Invalid userid or api_key'],
     ['nothing at all', {}, 'userid is required'],
@@ -37,7 +74,9 @@ describe('ISP CRM authentication', () => {
   }
 
   it('credentials are checked before any other field', async () => {
-    expect(await fail(app, 'list', { userid: '5', api_key: 'nope', sort_field: 'bad' })).toBe('Invalid userid or api_key');
+    expect(await fail(app, 'list', { userid: '5', api_key: 'nope', sort_field: 'bad' })).toBe(
+      'Invalid userid or api_key',
+    );
     expect(await fail(app, 'create', { userid: '5', api_key: 'nope' })).toBe('Invalid userid or api_key');
   });
 
@@ -46,21 +85,36 @@ describe('ISP CRM authentication', () => {
   });
 
   it('userid may come as a JSON number, api_key must be a string', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/customer/list', headers: { 'content-type': 'application/json' }, payload: { userid: 5, api_key: SANDBOX.api_key, show_count: 1 } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/customer/list',
+      headers: { 'content-type': 'application/json' },
+      payload: { userid: 5, api_key: SANDBOX.api_key, show_count: 1 },
+    });
     expect(res.json()).toEqual({ result: visible(R1).length, error: null });
-    const bad = await app.inject({ method: 'POST', url: '/api/customer/list', headers: { 'content-type': 'application/json' }, payload: { userid: 5, api_key: [SANDBOX.api_key] } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/customer/list',
+      headers: { 'content-type': 'application/json' },
+      payload: { userid: 5, api_key: [SANDBOX.api_key] },
+    });
     expect(bad.json()).toEqual({ result: null, error: 'Invalid api_key' });
   });
 });
 
 describe('ISP CRM scoping', () => {
   let app: FastifyInstance;
-  beforeEach(async () => { app = await makeApp(); });
-  afterEach(async () => { await app.close(); });
+  beforeEach(async () => {
+    app = await makeApp();
+  });
+  afterEach(async () => {
+    await app.close();
+  });
 
-  const count = (userid: number, extra: Record<string, string> = {}) => ok(app, 'list', { ...creds(userid), show_count: '1', ...extra });
+  const count = (userid: number, extra: Record<string, string> = {}) =>
+    ok(app, 'list', { ...creds(userid), show_count: '1', ...extra });
 
-  it('each user sees its own reseller\'s or ISP\'s customers only', async () => {
+  it("each user sees its own reseller's or ISP's customers only", async () => {
     for (const u of [ISP1, ISP2, R1, R2, R3]) {
       const want = visible(u);
       expect(want.length).toBeGreaterThan(0);
@@ -71,7 +125,9 @@ describe('ISP CRM scoping', () => {
   });
 
   it('an ISP user may filter by any reseller of its ISP', async () => {
-    expect(ids(await ok(app, 'list', { ...creds(ISP1), resellerid: '2', rows_limit: '100' }))).toEqual(ids(visible(R2)));
+    expect(ids(await ok(app, 'list', { ...creds(ISP1), resellerid: '2', rows_limit: '100' }))).toEqual(
+      ids(visible(R2)),
+    );
     expect(await count(ISP1, { resellerid: '1' })).toBe(visible(R1).length);
     expect(await count(ISP1, { ispid: '1' })).toBe(visible(ISP1).length);
   });
@@ -106,7 +162,10 @@ describe('ISP CRM scoping', () => {
   it('create by a reseller user: resellerid optional (its own), anything else refused', async () => {
     const id = await ok(app, 'create', { ...SANDBOX, ...NEW });
     expect(id).toBe(1243);
-    expect((await ok(app, 'list', { ...SANDBOX, customerid: String(id) }))[0]).toMatchObject({ ispid: 1, resellerid: 1 });
+    expect((await ok(app, 'list', { ...SANDBOX, customerid: String(id) }))[0]).toMatchObject({
+      ispid: 1,
+      resellerid: 1,
+    });
     expect(await ok(app, 'create', { ...SANDBOX, ispid: '1', resellerid: '1', ...NEW })).toBe(1244);
     const before = await everything(app);
     expect(await fail(app, 'create', { ...SANDBOX, resellerid: '2', ...NEW })).toBe('Invalid resellerid');
@@ -125,19 +184,36 @@ describe('ISP CRM scoping', () => {
     expect(await fail(app, 'create', { ...creds(ISP2), resellerid: '1', ...NEW })).toBe('Invalid resellerid');
     expect(await everything(app)).toEqual(before);
     const id = await ok(app, 'create', { ...creds(ISP1), resellerid: '2', ...NEW });
-    expect((await ok(app, 'list', { ...creds(R2), customerid: String(id) }))[0]).toMatchObject({ ispid: 1, resellerid: 2 });
+    expect((await ok(app, 'list', { ...creds(R2), customerid: String(id) }))[0]).toMatchObject({
+      ispid: 1,
+      resellerid: 2,
+    });
     expect(await ok(app, 'list', { ...SANDBOX, customerid: String(id) })).toEqual([]);
     const id2 = await ok(app, 'create', { ...creds(ISP2), ispid: '2', resellerid: '3', ...NEW });
-    expect((await ok(app, 'list', { ...creds(R3), customerid: String(id2) }))[0]).toMatchObject({ ispid: 2, resellerid: 3 });
+    expect((await ok(app, 'list', { ...creds(R3), customerid: String(id2) }))[0]).toMatchObject({
+      ispid: 2,
+      resellerid: 3,
+    });
   });
 
-  it('update and delete of another tenant\'s customer answer the same error as a missing one, changing nothing', async () => {
+  it("update and delete of another tenant's customer answer the same error as a missing one, changing nothing", async () => {
     const missing = await fail(app, 'update', { ...SANDBOX, customerid: '999999', name: 'X' });
     expect(missing).toBe('Invalid customerid. Customer not found');
     const before = await everything(app);
-    for (const [userid, victim] of [[R1, visible(R2)[0]], [R2, visible(R1)[0]], [R1, visible(ISP2)[0]], [ISP1, visible(ISP2)[0]], [ISP2, visible(ISP1)[0]], [R3, visible(R1)[0]]] as const) {
-      expect(await fail(app, 'update', { ...creds(userid), customerid: String(victim.id), name: 'Hijacked' })).toBe(missing);
-      expect(await fail(app, 'update', { ...creds(userid), customerid: String(victim.id), reset_password: 'Y' })).toBe(missing);
+    for (const [userid, victim] of [
+      [R1, visible(R2)[0]],
+      [R2, visible(R1)[0]],
+      [R1, visible(ISP2)[0]],
+      [ISP1, visible(ISP2)[0]],
+      [ISP2, visible(ISP1)[0]],
+      [R3, visible(R1)[0]],
+    ] as const) {
+      expect(await fail(app, 'update', { ...creds(userid), customerid: String(victim.id), name: 'Hijacked' })).toBe(
+        missing,
+      );
+      expect(await fail(app, 'update', { ...creds(userid), customerid: String(victim.id), reset_password: 'Y' })).toBe(
+        missing,
+      );
       expect(await fail(app, 'delete', { ...creds(userid), customerid: String(victim.id) })).toBe(missing);
     }
     expect(await everything(app)).toEqual(before);

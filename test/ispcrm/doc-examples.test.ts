@@ -13,8 +13,12 @@ const DOC = {
 
 describe('ISP CRM: the doc examples as written', () => {
   let app: FastifyInstance;
-  beforeEach(async () => { app = await makeApp(); });
-  afterEach(async () => { await app.close(); });
+  beforeEach(async () => {
+    app = await makeApp();
+  });
+  afterEach(async () => {
+    await app.close();
+  });
 
   it('list answers the first 10 customers of the sandbox reseller, in id order', async () => {
     const a = await curl(app, DOC.list);
@@ -22,8 +26,20 @@ describe('ISP CRM: the doc examples as written', () => {
     expect(a.error).toBeNull();
     expect(ids(a.result)).toEqual(ids(visible(R1).slice(0, 10)));
     const first = fx.customers[0];
-    expect(a.result[0]).toMatchObject({ id: first.id, name: first.name, mobile: first.mobile, email: first.email, type: first.type, resellerid: 1, ispid: 1 });
-    expect(a.result[0].services).toEqual(fx.services.filter((s) => s.customerid === first.id).map((s) => ({ serviceid: s.id, username: s.username, plan: s.plan, status: s.status, created: s.created })));
+    expect(a.result[0]).toMatchObject({
+      id: first.id,
+      name: first.name,
+      mobile: first.mobile,
+      email: first.email,
+      type: first.type,
+      resellerid: 1,
+      ispid: 1,
+    });
+    expect(a.result[0].services).toEqual(
+      fx.services
+        .filter((s) => s.customerid === first.id)
+        .map((s) => ({ serviceid: s.id, username: s.username, plan: s.plan, status: s.status, created: s.created })),
+    );
   });
 
   it('create answers {"result": 1243, "error": null} on a fresh start, byte for byte', async () => {
@@ -31,7 +47,24 @@ describe('ISP CRM: the doc examples as written', () => {
     expect(a.raw).toBe('{"result":1243,"error":null}');
     expect(a.headers['content-type']).toBe('application/json; charset=utf-8');
     const [c] = await ok(app, 'list', { ...SANDBOX, customerid: '1243' });
-    expect(c).toMatchObject({ id: 1243, ispid: 1, resellerid: 1, type: 'Individual', name: 'Some Name', mobile: '12344444', email: 'abc@email.com', zipcode: '12345', state: 'Goa', city: 'Panaji', street: '3rd street', surname: null, dob: null, uniqueid: null, notes: null, services: [] });
+    expect(c).toMatchObject({
+      id: 1243,
+      ispid: 1,
+      resellerid: 1,
+      type: 'Individual',
+      name: 'Some Name',
+      mobile: '12344444',
+      email: 'abc@email.com',
+      zipcode: '12345',
+      state: 'Goa',
+      city: 'Panaji',
+      street: '3rd street',
+      surname: null,
+      dob: null,
+      uniqueid: null,
+      notes: null,
+      services: [],
+    });
   });
 
   it('update of 1243 answers "done" and changes only the street', async () => {

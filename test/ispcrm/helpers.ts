@@ -10,13 +10,40 @@ export const SANDBOX = { userid: '5', api_key: '0f9895fb407c83e5ea128082098b4768
 const dir = path.resolve(import.meta.dirname, '../../fixtures/ispcrm');
 const load = <T>(t: string): T[] => JSON.parse(fs.readFileSync(path.join(dir, `${t}.json`), 'utf8')) as T[];
 
-export interface FxUser { userid: number; api_key: string; ispid: number; resellerid: number | null; active: number }
-export interface FxCustomer {
-  id: number; ispid: number; resellerid: number; type: string; name: string; surname: string | null; dob: string | null;
-  mobile: string; email: string; uniqueid: string | null; zipcode: string; state: string; city: string; street: string;
-  notes: string | null; created: string; updated: string;
+export interface FxUser {
+  userid: number;
+  api_key: string;
+  ispid: number;
+  resellerid: number | null;
+  active: number;
 }
-export interface FxService { id: number; customerid: number; username: string; plan: string; status: string; created: string }
+export interface FxCustomer {
+  id: number;
+  ispid: number;
+  resellerid: number;
+  type: string;
+  name: string;
+  surname: string | null;
+  dob: string | null;
+  mobile: string;
+  email: string;
+  uniqueid: string | null;
+  zipcode: string;
+  state: string;
+  city: string;
+  street: string;
+  notes: string | null;
+  created: string;
+  updated: string;
+}
+export interface FxService {
+  id: number;
+  customerid: number;
+  username: string;
+  plan: string;
+  status: string;
+  created: string;
+}
 
 export const fx = {
   users: load<FxUser>('ispcrm_users'),
@@ -44,10 +71,21 @@ export function visible(userid: number): FxCustomer[] {
 export const ids = (rows: { id: number }[]) => rows.map((r) => r.id);
 export const servicesOf = (id: number) => fx.services.filter((s) => s.customerid === id);
 
-export interface Answer { status: number; result: any; error: string | null; headers: Record<string, unknown>; raw: string }
+export interface Answer {
+  status: number;
+  result: any;
+  error: string | null;
+  headers: Record<string, unknown>;
+  raw: string;
+}
 
 /** POST form fields (urlencoded, as a browser or an HTTP library would send them). */
-export async function call(app: FastifyInstance, op: string, fields: Record<string, string>, session?: string): Promise<Answer> {
+export async function call(
+  app: FastifyInstance,
+  op: string,
+  fields: Record<string, string>,
+  session?: string,
+): Promise<Answer> {
   const res = await app.inject({
     method: 'POST',
     url: `/api/customer/${op}`,
@@ -59,7 +97,12 @@ export async function call(app: FastifyInstance, op: string, fields: Record<stri
 
 /** POST a JSON body. */
 export async function callJson(app: FastifyInstance, op: string, body: unknown): Promise<Answer> {
-  const res = await app.inject({ method: 'POST', url: `/api/customer/${op}`, payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: `/api/customer/${op}`,
+    payload: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   return answer(res);
 }
 
@@ -70,7 +113,12 @@ export function answer(res: { statusCode: number; body: string; headers: Record<
 }
 
 /** A successful call's result (fails the test on an error). */
-export async function ok(app: FastifyInstance, op: string, fields: Record<string, string>, session?: string): Promise<any> {
+export async function ok(
+  app: FastifyInstance,
+  op: string,
+  fields: Record<string, string>,
+  session?: string,
+): Promise<any> {
   const a = await call(app, op, fields, session);
   expect(a.error).toBeNull();
   expect(a.status).toBe(200);
@@ -78,7 +126,12 @@ export async function ok(app: FastifyInstance, op: string, fields: Record<string
 }
 
 /** A failing call's error text (HTTP 200, result null). */
-export async function fail(app: FastifyInstance, op: string, fields: Record<string, string>, session?: string): Promise<string> {
+export async function fail(
+  app: FastifyInstance,
+  op: string,
+  fields: Record<string, string>,
+  session?: string,
+): Promise<string> {
   const a = await call(app, op, fields, session);
   expect(a.status).toBe(200);
   expect(a.result).toBeNull();

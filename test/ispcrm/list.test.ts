@@ -4,12 +4,17 @@ import { makeApp } from '../helpers.js';
 import { SANDBOX, call, creds, fail, fx, ids, ok, servicesOf, visible, ISP1, R1, type FxCustomer } from './helpers.js';
 
 const mine = visible(R1);
-const list = (app: FastifyInstance, fields: Record<string, string>) => ok(app, 'list', { ...SANDBOX, rows_limit: '100', ...fields });
+const list = (app: FastifyInstance, fields: Record<string, string>) =>
+  ok(app, 'list', { ...SANDBOX, rows_limit: '100', ...fields });
 
 describe('ISP CRM list: filters', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp(); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   const expectIds = async (fields: Record<string, string>, pred: (c: FxCustomer) => boolean) => {
     const want = ids(mine.filter(pred));
@@ -43,16 +48,20 @@ describe('ISP CRM list: filters', () => {
     expect(await expectIds({ serviceid: String(s.id) }, (c) => c.id === 1160)).toEqual([1160]);
   });
 
-  it('username without % is an exact match on any of the customer\'s services', async () => {
+  it("username without % is an exact match on any of the customer's services", async () => {
     const second = fx.services.find((s) => s.username.startsWith('abc_') && mine.some((c) => c.id === s.customerid))!;
     expect(await expectIds({ username: second.username }, (c) => c.id === second.customerid)).toHaveLength(1);
     expect(await list(app, { username: 'xyz_' })).toEqual([]);
   });
 
   it('username xyz_% means "begins with xyz_": the underscore is literal, so xyzA... does not match', async () => {
-    const got = await expectIds({ username: 'xyz_%' }, (c) => servicesOf(c.id).some((s) => s.username.startsWith('xyz_')));
+    const got = await expectIds({ username: 'xyz_%' }, (c) =>
+      servicesOf(c.id).some((s) => s.username.startsWith('xyz_')),
+    );
     expect(got.length).toBeGreaterThan(10);
-    const excluded = mine.filter((c) => servicesOf(c.id).every((s) => s.username.startsWith('xyzA')) && servicesOf(c.id).length > 0);
+    const excluded = mine.filter(
+      (c) => servicesOf(c.id).every((s) => s.username.startsWith('xyzA')) && servicesOf(c.id).length > 0,
+    );
     expect(excluded.length).toBeGreaterThan(0);
     for (const c of excluded) expect(got).not.toContain(c.id);
   });
@@ -60,7 +69,9 @@ describe('ISP CRM list: filters', () => {
   it('username xyzA% and xyz% and %A11%', async () => {
     await expectIds({ username: 'xyzA%' }, (c) => servicesOf(c.id).some((s) => s.username.startsWith('xyzA')));
     await expectIds({ username: 'xyz%' }, (c) => servicesOf(c.id).some((s) => s.username.startsWith('xyz')));
-    await expectIds({ username: '%A11%' }, (c) => servicesOf(c.id).some((s) => s.username.toLowerCase().includes('a11')));
+    await expectIds({ username: '%A11%' }, (c) =>
+      servicesOf(c.id).some((s) => s.username.toLowerCase().includes('a11')),
+    );
   });
 
   it('a username pattern can contain % more than once and _ anywhere, literal', async () => {
@@ -111,32 +122,43 @@ describe('ISP CRM list: filters', () => {
   });
 
   it('filters combine with AND', async () => {
-    await expectIds({ state: 'Goa', type: 'Individual', username: 'xyz_%' },
-      (c) => c.state === 'Goa' && c.type === 'Individual' && servicesOf(c.id).some((s) => s.username.startsWith('xyz_')));
+    await expectIds(
+      { state: 'Goa', type: 'Individual', username: 'xyz_%' },
+      (c) =>
+        c.state === 'Goa' && c.type === 'Individual' && servicesOf(c.id).some((s) => s.username.startsWith('xyz_')),
+    );
   });
 
   it('an empty filter value is no filter', async () => {
     expect(ids(await list(app, { name: '', city: '' }))).toEqual(ids(mine.slice(0, 100)));
   });
 
-  it('ispid and resellerid naming the user\'s own ISP and reseller are accepted', async () => {
+  it("ispid and resellerid naming the user's own ISP and reseller are accepted", async () => {
     expect(ids(await list(app, { ispid: '1', resellerid: '1' }))).toEqual(ids(mine.slice(0, 100)));
   });
 });
 
 describe('ISP CRM list: paging, sorting, show_count', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp(); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   it('rows_limit defaults to 10 and rows_offset to 0', async () => {
     expect(ids(await ok(app, 'list', SANDBOX))).toEqual(ids(mine.slice(0, 10)));
   });
 
   it('rows_limit and rows_offset page through the results', async () => {
-    expect(ids(await ok(app, 'list', { ...SANDBOX, rows_limit: '3', rows_offset: '5' }))).toEqual(ids(mine.slice(5, 8)));
+    expect(ids(await ok(app, 'list', { ...SANDBOX, rows_limit: '3', rows_offset: '5' }))).toEqual(
+      ids(mine.slice(5, 8)),
+    );
     expect(ids(await ok(app, 'list', { ...SANDBOX, rows_limit: '1' }))).toEqual([mine[0].id]);
-    expect(ids(await ok(app, 'list', { ...SANDBOX, rows_limit: '100', rows_offset: '100' }))).toEqual(ids(mine.slice(100)));
+    expect(ids(await ok(app, 'list', { ...SANDBOX, rows_limit: '100', rows_offset: '100' }))).toEqual(
+      ids(mine.slice(100)),
+    );
     expect(await ok(app, 'list', { ...SANDBOX, rows_offset: String(mine.length) })).toEqual([]);
     expect(await ok(app, 'list', { ...SANDBOX, rows_offset: '100000' })).toEqual([]);
   });
@@ -148,9 +170,11 @@ describe('ISP CRM list: paging, sorting, show_count', () => {
   });
 
   const sorted = (key: 'id' | 'name' | 'mobile' | 'email', desc: boolean) => {
-    const k = (c: FxCustomer) => (key === 'id' ? c.id : key === 'name' || key === 'email' ? c[key].toLowerCase() : c[key]);
+    const k = (c: FxCustomer) =>
+      key === 'id' ? c.id : key === 'name' || key === 'email' ? c[key].toLowerCase() : c[key];
     return [...mine].sort((a, b) => {
-      const x = k(a), y = k(b);
+      const x = k(a),
+        y = k(b);
       const cmp = x < y ? -1 : x > y ? 1 : 0;
       return (desc ? -cmp : cmp) || (desc ? b.id - a.id : a.id - b.id);
     });
@@ -159,15 +183,25 @@ describe('ISP CRM list: paging, sorting, show_count', () => {
   for (const field of ['id', 'name', 'mobile', 'email'] as const) {
     for (const order of ['asc', 'desc'] as const) {
       it(`sort_field=${field} sort_order=${order}`, async () => {
-        const got = await ok(app, 'list', { ...SANDBOX, sort_field: field, sort_order: order, rows_limit: '100', rows_offset: '7' });
+        const got = await ok(app, 'list', {
+          ...SANDBOX,
+          sort_field: field,
+          sort_order: order,
+          rows_limit: '100',
+          rows_offset: '7',
+        });
         expect(ids(got)).toEqual(ids(sorted(field, order === 'desc').slice(7, 107)));
       });
     }
   }
 
   it('sort_order defaults to asc, sort_field to id', async () => {
-    expect(ids(await ok(app, 'list', { ...SANDBOX, sort_field: 'name' }))).toEqual(ids(sorted('name', false).slice(0, 10)));
-    expect(ids(await ok(app, 'list', { ...SANDBOX, sort_order: 'desc' }))).toEqual(ids(sorted('id', true).slice(0, 10)));
+    expect(ids(await ok(app, 'list', { ...SANDBOX, sort_field: 'name' }))).toEqual(
+      ids(sorted('name', false).slice(0, 10)),
+    );
+    expect(ids(await ok(app, 'list', { ...SANDBOX, sort_order: 'desc' }))).toEqual(
+      ids(sorted('id', true).slice(0, 10)),
+    );
   });
 
   it('sorting by name keeps ties in a stable order (by id)', async () => {
@@ -181,8 +215,12 @@ describe('ISP CRM list: paging, sorting, show_count', () => {
   it('show_count=1 answers the number of matching records and ignores rows_limit / rows_offset', async () => {
     const a = await call(app, 'list', { ...SANDBOX, show_count: '1' });
     expect(a.raw).toBe(`{"result":${mine.length},"error":null}`);
-    expect(await ok(app, 'list', { ...SANDBOX, show_count: '1', rows_limit: '2', rows_offset: '50' })).toBe(mine.length);
-    expect(await ok(app, 'list', { ...SANDBOX, show_count: '1', rows_limit: 'lots', rows_offset: '-3' })).toBe(mine.length);
+    expect(await ok(app, 'list', { ...SANDBOX, show_count: '1', rows_limit: '2', rows_offset: '50' })).toBe(
+      mine.length,
+    );
+    expect(await ok(app, 'list', { ...SANDBOX, show_count: '1', rows_limit: 'lots', rows_offset: '-3' })).toBe(
+      mine.length,
+    );
     expect(await ok(app, 'list', { ...SANDBOX, show_count: '1', customerid: '999999' })).toBe(0);
     expect(await ok(app, 'list', { ...creds(ISP1), show_count: '1' })).toBe(visible(ISP1).length);
   });
@@ -200,7 +238,10 @@ describe('ISP CRM list: paging, sorting, show_count', () => {
     [{ rows_offset: 'x' }, 'Invalid rows_offset. Expected a number of 0 or more'],
     [{ sort_field: 'created' }, 'Invalid sort_field. Allowed values are: id, name, mobile, email'],
     [{ sort_field: 'ID' }, 'Invalid sort_field. Allowed values are: id, name, mobile, email'],
-    [{ sort_field: 'name; DROP TABLE ispcrm_customers' }, 'Invalid sort_field. Allowed values are: id, name, mobile, email'],
+    [
+      { sort_field: 'name; DROP TABLE ispcrm_customers' },
+      'Invalid sort_field. Allowed values are: id, name, mobile, email',
+    ],
     [{ sort_order: 'up' }, 'Invalid sort_order. Allowed values are: asc, desc'],
     [{ sort_order: 'DESC' }, 'Invalid sort_order. Allowed values are: asc, desc'],
     [{ show_count: '2' }, 'Invalid show_count. Allowed values are: 0, 1'],
@@ -220,8 +261,19 @@ describe('ISP CRM list: paging, sorting, show_count', () => {
   });
 
   it('JSON bodies work like form bodies, numbers included', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/customer/list', headers: { 'content-type': 'application/json' },
-      payload: { userid: 5, api_key: SANDBOX.api_key, rows_limit: 3, rows_offset: 2, sort_field: 'mobile', sort_order: 'desc' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/customer/list',
+      headers: { 'content-type': 'application/json' },
+      payload: {
+        userid: 5,
+        api_key: SANDBOX.api_key,
+        rows_limit: 3,
+        rows_offset: 2,
+        sort_field: 'mobile',
+        sort_order: 'desc',
+      },
+    });
     expect(res.statusCode).toBe(200);
     const want = [...mine].sort((a, b) => (a.mobile < b.mobile ? 1 : -1)).slice(2, 5);
     expect(ids(res.json().result)).toEqual(ids(want));

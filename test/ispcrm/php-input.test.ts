@@ -7,27 +7,56 @@ import type { FastifyInstance } from 'fastify';
 import { lastJournalEntry, makeApp, multipart } from '../helpers.js';
 import { SANDBOX, everything, ok } from './helpers.js';
 
-const NEW = { type: 'Individual', name: 'Multi Part', mobile: '9812345678', email: 'mp@example.com', zipcode: '403001', state: 'Goa', city: 'Panaji', street: '1 Form St' };
+const NEW = {
+  type: 'Individual',
+  name: 'Multi Part',
+  mobile: '9812345678',
+  email: 'mp@example.com',
+  zipcode: '403001',
+  state: 'Goa',
+  city: 'Panaji',
+  street: '1 Form St',
+};
 
 describe('NeuCRM: PHP request conventions', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp({ maxBodyBytes: 8192 }); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp({ maxBodyBytes: 8192 });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   it('create takes a multipart body (curl -F) like a form; a file part is ignored with a journal warning', async () => {
-    const body = await multipart([...Object.entries({ ...SANDBOX, ...NEW }), ['photo', new Blob(['GIF89a']), 'me.gif']]);
+    const body = await multipart([
+      ...Object.entries({ ...SANDBOX, ...NEW }),
+      ['photo', new Blob(['GIF89a']), 'me.gif'],
+    ]);
     const res = await app.inject({ method: 'POST', url: '/api/customer/create', ...body });
     expect(res.statusCode).toBe(200);
     const id = res.json().result;
     expect(res.json()).toEqual({ result: expect.any(Number), error: null });
-    expect((await lastJournalEntry(app)).warnings).toEqual(['file part "photo" ("me.gif") ignored: the API reads form fields only']);
-    expect((await ok(app, 'list', { ...SANDBOX, customerid: String(id) }))[0]).toMatchObject({ name: 'Multi Part', street: '1 Form St', city: 'Panaji' });
+    expect((await lastJournalEntry(app)).warnings).toEqual([
+      'file part "photo" ("me.gif") ignored: the API reads form fields only',
+    ]);
+    expect((await ok(app, 'list', { ...SANDBOX, customerid: String(id) }))[0]).toMatchObject({
+      name: 'Multi Part',
+      street: '1 Form St',
+      city: 'Panaji',
+    });
   });
 
   it('a field sent twice keeps its last value, with a journal warning, with or without brackets elsewhere', async () => {
     for (const extra of ['', '&tags[0]=x']) {
       const payload = `${new URLSearchParams({ ...SANDBOX, ...NEW }).toString()}&city=Margao${extra}`;
-      const id = (await app.inject({ method: 'POST', url: '/api/customer/create', payload, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).json().result;
+      const id = (
+        await app.inject({
+          method: 'POST',
+          url: '/api/customer/create',
+          payload,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        })
+      ).json().result;
       expect((await lastJournalEntry(app)).warnings, extra).toEqual([
         'city was sent 2 times; the last value "Margao" is used (as PHP does)',
         ...(extra ? ['unknown field "tags" ignored (NeuCRM ignores unknown fields in both modes)'] : []),
@@ -39,7 +68,9 @@ describe('NeuCRM: PHP request conventions', () => {
   it('a field repeated in a multipart body keeps its last value, with a journal warning', async () => {
     const body = await multipart([...Object.entries({ ...SANDBOX, ...NEW }), ['city', 'Margao']]);
     const id = (await app.inject({ method: 'POST', url: '/api/customer/create', ...body })).json().result;
-    expect((await lastJournalEntry(app)).warnings).toEqual(['city was sent 2 times; the last value "Margao" is used (as PHP does)']);
+    expect((await lastJournalEntry(app)).warnings).toEqual([
+      'city was sent 2 times; the last value "Margao" is used (as PHP does)',
+    ]);
     expect((await ok(app, 'list', { ...SANDBOX, customerid: String(id) }))[0].city).toBe('Margao');
   });
 
@@ -47,7 +78,12 @@ describe('NeuCRM: PHP request conventions', () => {
     // Without brackets (fast-querystring splits) and with them (qs nests): the same rules.
     for (const extra of ['', '&tags[]=a&tags[]=b']) {
       const payload = `userid=5&api.key=${SANDBOX.api_key}&show count=1${extra}`;
-      const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/customer/list',
+        payload,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(res.json().error, extra).toBeNull();
       expect(typeof res.json().result, extra).toBe('number');
     }
@@ -65,10 +101,20 @@ describe('NeuCRM: PHP request conventions', () => {
   it('an unreadable multipart body is a 400 in the envelope, changing nothing', async () => {
     const before = await everything(app);
     const body = await multipart(Object.entries({ ...SANDBOX, ...NEW }));
-    const res = await app.inject({ method: 'POST', url: '/api/customer/create', headers: body.headers, payload: body.payload.subarray(0, 200) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/customer/create',
+      headers: body.headers,
+      payload: body.payload.subarray(0, 200),
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toMatch(/^Invalid request: The multipart body cannot be read: /);
-    const none = await app.inject({ method: 'POST', url: '/api/customer/create', headers: { 'content-type': 'multipart/form-data' }, payload: 'userid=5' });
+    const none = await app.inject({
+      method: 'POST',
+      url: '/api/customer/create',
+      headers: { 'content-type': 'multipart/form-data' },
+      payload: 'userid=5',
+    });
     expect(none.statusCode).toBe(400);
     expect(none.json().error).toMatch(/^Invalid request: The multipart body cannot be read: /);
     expect(await everything(app)).toEqual(before);

@@ -14,8 +14,12 @@ import { SANDBOX, fail, ok } from './helpers.js';
 
 describe('ISP CRM: remembered reads follow every write', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp(); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
   const db = () => app.registry.defaultState.db;
 
   it('a list, a count and the credentials see writes made with plain SQL', async () => {
@@ -30,7 +34,9 @@ describe('ISP CRM: remembered reads follow every write', () => {
     expect(await ok(app, 'list', { ...SANDBOX, name: '%Trad%', show_count: '1' })).toBe(count - 1);
 
     db().prepare("UPDATE ispcrm_services SET plan = 'Changed Plan' WHERE customerid = ?").run(before[1].id);
-    const plans = (await ok(app, 'list', { ...SANDBOX, name: '%Trad%' }))[0].services.map((s: { plan: string }) => s.plan);
+    const plans = (await ok(app, 'list', { ...SANDBOX, name: '%Trad%' }))[0].services.map(
+      (s: { plan: string }) => s.plan,
+    );
     expect(plans.every((p: string) => p === 'Changed Plan')).toBe(true);
 
     db().prepare('UPDATE ispcrm_users SET active = 0 WHERE userid = ?').run(Number(SANDBOX.userid));
@@ -54,7 +60,11 @@ describe('ReadCache', () => {
     db.exec('CREATE TABLE t (x INTEGER)');
     const cache = new ReadCache(db);
     let computed = 0;
-    const count = () => cache.get('n', () => { computed++; return db.prepare('SELECT COUNT(*) FROM t').pluck().get() as number; });
+    const count = () =>
+      cache.get('n', () => {
+        computed++;
+        return db.prepare('SELECT COUNT(*) FROM t').pluck().get() as number;
+      });
     expect(count()).toBe(0);
     expect(count()).toBe(0);
     expect(computed).toBe(1);
@@ -78,12 +88,24 @@ describe('ReadCache', () => {
     expect(cache.bytes).toBeLessThanOrEqual(64 * 1024);
     expect(cache.bytes).toBeGreaterThan(32 * 1024);
     let computed = 0;
-    cache.get('k99', () => { computed++; return 'y'; });
+    cache.get('k99', () => {
+      computed++;
+      return 'y';
+    });
     expect(computed).toBe(0);
-    cache.get('k0', () => { computed++; return 'y'; });
+    cache.get('k0', () => {
+      computed++;
+      return 'y';
+    });
     expect(computed).toBe(1);
     const before = cache.bytes;
-    for (let i = 0; i < 3; i++) expect(cache.get('missing', () => { computed++; return undefined; })).toBeUndefined();
+    for (let i = 0; i < 3; i++)
+      expect(
+        cache.get('missing', () => {
+          computed++;
+          return undefined;
+        }),
+      ).toBeUndefined();
     expect(computed).toBe(4);
     expect(cache.bytes).toBe(before);
     db.close();

@@ -12,15 +12,22 @@ const form = new URLSearchParams(SANDBOX).toString();
 
 describe('ISP CRM transport-level answers, all in the envelope', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp({ maxBodyBytes: 4096 }); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp({ maxBodyBytes: 4096 });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   for (const method of ['GET', 'PUT', 'DELETE', 'PATCH'] as const) {
     it(`${method} on an operation answers 405 with Allow: POST`, async () => {
       const res = await app.inject({ method, url: '/api/customer/list' });
       expect(res.statusCode).toBe(405);
       expect(res.headers.allow).toBe('POST');
-      expect(answer(res)).toMatchObject({ result: null, error: 'Method ' + method + ' not allowed. Use POST /api/customer/list' });
+      expect(answer(res)).toMatchObject({
+        result: null,
+        error: 'Method ' + method + ' not allowed. Use POST /api/customer/list',
+      });
     });
   }
 
@@ -30,34 +37,74 @@ describe('ISP CRM transport-level answers, all in the envelope', () => {
     expect(res.json().error).toBe('Method GET not allowed. Use POST /api/customer/delete');
   });
 
-  it.each(['/api/customer/show', '/api/customer', '/api/customer/list/extra', '/api/customer/List'])('unknown path %s answers 404 in the envelope', async (url) => {
-    const res = await app.inject({ method: 'POST', url, payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    expect(res.statusCode).toBe(404);
-    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(res.json()).toEqual({ result: null, error: `Unknown API method ${url}. Available: /api/customer/list, /api/customer/create, /api/customer/update, /api/customer/delete` });
-  });
+  it.each(['/api/customer/show', '/api/customer', '/api/customer/list/extra', '/api/customer/List'])(
+    'unknown path %s answers 404 in the envelope',
+    async (url) => {
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        payload: form,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(res.statusCode).toBe(404);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.json()).toEqual({
+        result: null,
+        error: `Unknown API method ${url}. Available: /api/customer/list, /api/customer/create, /api/customer/update, /api/customer/delete`,
+      });
+    },
+  );
 
-  it.each(['/api/customers/list', '/api/Customer/list', '/API/CUSTOMER/create'])('%s (a near miss of /api/customer) answers NeuCRM\'s 404, in the envelope', async (url) => {
-    const res = await app.inject({ method: 'POST', url, payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ result: null, error: `Unknown API method ${url}. Available: /api/customer/list, /api/customer/create, /api/customer/update, /api/customer/delete` });
-  });
+  it.each(['/api/customers/list', '/api/Customer/list', '/API/CUSTOMER/create'])(
+    "%s (a near miss of /api/customer) answers NeuCRM's 404, in the envelope",
+    async (url) => {
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        payload: form,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual({
+        result: null,
+        error: `Unknown API method ${url}. Available: /api/customer/list, /api/customer/create, /api/customer/update, /api/customer/delete`,
+      });
+    },
+  );
 
-  it('paths that aim at no vendor get the emulator\'s generic 404', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/orders/list', payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  it("paths that aim at no vendor get the emulator's generic 404", async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/orders/list',
+      payload: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ error: 'Not Found', message: 'Nothing is served at POST /api/orders/list; see the README for the vendor base paths' });
+    expect(res.json()).toEqual({
+      error: 'Not Found',
+      message: 'Nothing is served at POST /api/orders/list; see the README for the vendor base paths',
+    });
   });
 
   it('a trailing slash is tolerated', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/customer/list/', payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/customer/list/',
+      payload: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().result).toHaveLength(10);
   });
 
   it('an oversized body answers 413 in the envelope and changes nothing', async () => {
     const before = await everything(app);
-    const res = await app.inject({ method: 'POST', url: '/api/customer/create', payload: `${form}&notes=${'x'.repeat(5000)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/customer/create',
+      payload: `${form}&notes=${'x'.repeat(5000)}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.statusCode).toBe(413);
     expect(res.json()).toEqual({ result: null, error: 'Request body too large. Maximum 4096 bytes allowed' });
     expect(await everything(app)).toEqual(before);
@@ -67,7 +114,12 @@ describe('ISP CRM transport-level answers, all in the envelope', () => {
   for (const type of ['text/plain', 'application/xml', 'text/plain; charset=utf-8']) {
     it(`a ${type} body is not read (as PHP does not): the call answers as without fields, with a journal warning`, async () => {
       const before = await everything(app);
-      const res = await app.inject({ method: 'POST', url: '/api/customer/create', payload: `${form}&type=Individual&name=Plain`, headers: { 'content-type': type } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/customer/create',
+        payload: `${form}&type=Individual&name=Plain`,
+        headers: { 'content-type': type },
+      });
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ result: null, error: 'userid is required' });
       const journal = (await app.inject({ method: 'GET', url: '/_emulator/requests?limit=1' })).json();
@@ -79,27 +131,53 @@ describe('ISP CRM transport-level answers, all in the envelope', () => {
   }
 
   it('a body above --max-body-bytes of a type that is not read is still a 413', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload: 'x'.repeat(5000), headers: { 'content-type': 'text/plain' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/customer/list',
+      payload: 'x'.repeat(5000),
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.statusCode).toBe(413);
   });
 
   it('a Content-Type that is not a media type answers 415', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload: form, headers: { 'content-type': ';;;' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/customer/list',
+      payload: form,
+      headers: { 'content-type': ';;;' },
+    });
     expect(res.statusCode).toBe(415);
-    expect(res.json()).toEqual({ result: null, error: 'Unsupported Content-Type ";;;". Send application/x-www-form-urlencoded or application/json' });
+    expect(res.json()).toEqual({
+      result: null,
+      error: 'Unsupported Content-Type ";;;". Send application/x-www-form-urlencoded or application/json',
+    });
   });
 
   it('malformed JSON answers 400 in the envelope', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload: '{"userid": 5,', headers: { 'content-type': 'application/json' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/customer/list',
+      payload: '{"userid": 5,',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().result).toBeNull();
     expect(res.json().error).toMatch(/^Invalid request: /);
   });
 
   it('a JSON body that is not an object is an API error (HTTP 200)', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/customer/list', payload: '[5]', headers: { 'content-type': 'application/json' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/customer/list',
+      payload: '[5]',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ result: null, error: 'Invalid request: send the fields as form data or as a JSON object' });
+    expect(res.json()).toEqual({
+      result: null,
+      error: 'Invalid request: send the fields as form data or as a JSON object',
+    });
   });
 
   it('a POST without a body asks for userid', async () => {
@@ -112,11 +190,25 @@ describe('ISP CRM transport-level answers, all in the envelope', () => {
 describe('ISP CRM sessions, fixtures and fault presets', () => {
   it('sessions are isolated copies of the fixtures (header and path prefix)', async () => {
     const app = await makeApp();
-    const NEW = { type: 'Individual', name: 'Session Person', mobile: '1', email: 's@example.in', zipcode: '1', state: 'Goa', city: 'Panaji', street: 'x' };
+    const NEW = {
+      type: 'Individual',
+      name: 'Session Person',
+      mobile: '1',
+      email: 's@example.in',
+      zipcode: '1',
+      state: 'Goa',
+      city: 'Panaji',
+      street: 'x',
+    };
     expect(await ok(app, 'create', { ...SANDBOX, ...NEW }, 'ci-job-1')).toBe(1243);
     expect(await ok(app, 'list', { ...SANDBOX, show_count: '1' }, 'ci-job-1')).toBe(visible(R1).length + 1);
     expect(await ok(app, 'list', { ...SANDBOX, show_count: '1' })).toBe(visible(R1).length);
-    const res = await app.inject({ method: 'POST', url: '/_sessions/ci-job-2/api/customer/create', payload: new URLSearchParams({ ...SANDBOX, ...NEW }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/_sessions/ci-job-2/api/customer/create',
+      payload: new URLSearchParams({ ...SANDBOX, ...NEW }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.json()).toEqual({ result: 1243, error: null });
     expect((await call(app, 'list', { ...SANDBOX, customerid: '1243' })).result).toEqual([]);
     await app.close();
@@ -126,10 +218,23 @@ describe('ISP CRM sessions, fixtures and fault presets', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ispcrm-fx-'));
     const src = path.resolve(import.meta.dirname, '../../fixtures/ispcrm');
     fs.mkdirSync(path.join(dir, 'ispcrm'));
-    for (const t of ['ispcrm_isps', 'ispcrm_resellers', 'ispcrm_users']) fs.copyFileSync(path.join(src, `${t}.json`), path.join(dir, 'ispcrm', `${t}.json`));
+    for (const t of ['ispcrm_isps', 'ispcrm_resellers', 'ispcrm_users'])
+      fs.copyFileSync(path.join(src, `${t}.json`), path.join(dir, 'ispcrm', `${t}.json`));
     const app = await makeApp({ fixtures: dir });
     expect(await ok(app, 'list', { ...SANDBOX, show_count: '1' })).toBe(0);
-    expect(await ok(app, 'create', { ...SANDBOX, type: 'Individual', name: 'A', mobile: '1', email: 'a@b.in', zipcode: '1', state: 'Goa', city: 'Panaji', street: 'x' })).toBe(1243);
+    expect(
+      await ok(app, 'create', {
+        ...SANDBOX,
+        type: 'Individual',
+        name: 'A',
+        mobile: '1',
+        email: 'a@b.in',
+        zipcode: '1',
+        state: 'Goa',
+        city: 'Panaji',
+        street: 'x',
+      }),
+    ).toBe(1243);
     await app.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -138,9 +243,13 @@ describe('ISP CRM sessions, fixtures and fault presets', () => {
     expect(ispcrm.tables.filter((t) => t.outbox).map((t) => t.name)).toEqual(['ispcrm_password_resets']);
   });
 
-  it('fault presets produce NeuCRM\'s error envelope', () => {
+  it("fault presets produce NeuCRM's error envelope", () => {
     const p = ispcrm.faultPresets!;
-    expect(p.error({})).toEqual({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{"result":null,"error":"Something went wrong. Please try again later"}' });
+    expect(p.error({})).toEqual({
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: '{"result":null,"error":"Something went wrong. Please try again later"}',
+    });
     expect(p.error({ message: 'Database busy' }).body).toBe('{"result":null,"error":"Database busy"}');
     expect(p.auth({}).body).toBe('{"result":null,"error":"Invalid userid or api_key"}');
     expect(p.server_error({}).status).toBe(500);
@@ -154,16 +263,43 @@ describe('ISP CRM sessions, fixtures and fault presets', () => {
     await f.register(formbody);
     f.decorateRequest('emulator', null as never);
     const seen: (string | null)[] = [];
-    f.addHook('onRequest', async (req) => { req.emulator = { state: app.registry.defaultState, sessionId: null, vendor: 'ispcrm', operation: null, warnings: [] }; });
-    f.addHook('onResponse', async (req) => { seen.push(req.emulator.operation); });
-    await f.register(async (scope) => { await scope.register(ispcrm.plugin, { config: app.config }); }, { prefix: '/api/customer' });
+    f.addHook('onRequest', async (req) => {
+      req.emulator = {
+        state: app.registry.defaultState,
+        sessionId: null,
+        vendor: 'ispcrm',
+        operation: null,
+        warnings: [],
+      };
+    });
+    f.addHook('onResponse', async (req) => {
+      seen.push(req.emulator.operation);
+    });
+    await f.register(
+      async (scope) => {
+        await scope.register(ispcrm.plugin, { config: app.config });
+      },
+      { prefix: '/api/customer' },
+    );
     await f.ready();
     for (const op of ['list', 'create', 'update', 'delete']) {
-      await f.inject({ method: 'POST', url: `/api/customer/${op}`, payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      await f.inject({
+        method: 'POST',
+        url: `/api/customer/${op}`,
+        payload: form,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
     }
     await f.inject({ method: 'GET', url: '/api/customer/update' });
     await f.inject({ method: 'POST', url: '/api/customer/zzz' });
-    expect(seen).toEqual(['customer.list', 'customer.create', 'customer.update', 'customer.delete', 'customer.update', 'notFound']);
+    expect(seen).toEqual([
+      'customer.list',
+      'customer.create',
+      'customer.update',
+      'customer.delete',
+      'customer.update',
+      'notFound',
+    ]);
     await f.close();
     await app.close();
   });

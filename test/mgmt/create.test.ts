@@ -6,15 +6,33 @@ import { countCustomers, fixtureCustomers, OTHER, putJson, putXml, req } from '.
 const NEXT_ID = Math.max(...fixtureCustomers.map((c) => c.id)) + 1;
 
 const FULL = {
-  code: 'ACME-42', accountId: 2002, title: 'Dr', firstName: 'Ada', middleName: 'King', lastName: 'Lovelace', suffix: 'III',
-  birthDate: '19151210', gender: 'F', organizationName: 'Analytical Engines Ltd', email: 'ada@example.org', phone: '+44 20 7946 01',
-  street: '12 St James Sq', city: 'London', state: 'LND', zipCode: 'SW1Y 4JH', countryCode: 'GB',
+  code: 'ACME-42',
+  accountId: 2002,
+  title: 'Dr',
+  firstName: 'Ada',
+  middleName: 'King',
+  lastName: 'Lovelace',
+  suffix: 'III',
+  birthDate: '19151210',
+  gender: 'F',
+  organizationName: 'Analytical Engines Ltd',
+  email: 'ada@example.org',
+  phone: '+44 20 7946 01',
+  street: '12 St James Sq',
+  city: 'London',
+  state: 'LND',
+  zipCode: 'SW1Y 4JH',
+  countryCode: 'GB',
 };
 
 describe('UniPay create', () => {
   let app: FastifyInstance;
-  beforeEach(async () => { app = await makeApp(); });
-  afterEach(async () => { await app.close(); });
+  beforeEach(async () => {
+    app = await makeApp();
+  });
+  afterEach(async () => {
+    await app.close();
+  });
 
   it('creates a customer from JSON and answers it with its new id', async () => {
     const res = await putJson(app, FULL);
@@ -46,7 +64,9 @@ describe('UniPay create', () => {
   });
 
   it('creates from XML and answers the documented XML form', async () => {
-    const res = await putXml(app, `<?xml version="1.0" encoding="UTF-8"?>
+    const res = await putXml(
+      app,
+      `<?xml version="1.0" encoding="UTF-8"?>
 <customer accountId="2001" code="X&amp;Y">
   <firstName>Grace</firstName>
   <lastName>Hopper</lastName>
@@ -55,7 +75,9 @@ describe('UniPay create', () => {
   <title/>
   <city>Arlington &lt;VA&gt;</city>
   <countryCode>us</countryCode>
-</customer>`, { accept: 'application/xml' });
+</customer>`,
+      { accept: 'application/xml' },
+    );
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/xml; charset=utf-8');
     expect(res.body).toBe(`<?xml version="1.0" encoding="UTF-8"?>
@@ -69,21 +91,50 @@ describe('UniPay create', () => {
 </customer>
 `);
     const json = await req(app, { method: 'GET', url: `/api/v01/customers/${NEXT_ID}` });
-    expect(json.json()).toEqual({ id: NEXT_ID, code: 'X&Y', accountId: 2001, firstName: 'Grace', lastName: 'Hopper', birthDate: '19061209',
-      gender: 'F', city: 'Arlington <VA>', countryCode: 'US' });
+    expect(json.json()).toEqual({
+      id: NEXT_ID,
+      code: 'X&Y',
+      accountId: 2001,
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      birthDate: '19061209',
+      gender: 'F',
+      city: 'Arlington <VA>',
+      countryCode: 'US',
+    });
   });
 
   it('accepts JSON in, XML out and XML in, JSON out', async () => {
     const a = await putJson(app, { accountId: 2001, lastName: 'Mixed' }, { accept: 'text/xml' });
-    expect(a.body).toBe(`<?xml version="1.0" encoding="UTF-8"?>\n<customer id="${NEXT_ID}" code="${NEXT_ID}" accountId="2001">\n  <lastName>Mixed</lastName>\n</customer>\n`);
-    const b = await putXml(app, '<customer accountId="2002"><lastName>Other</lastName></customer>', { 'content-type': 'text/xml; charset=utf-8' });
+    expect(a.body).toBe(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<customer id="${NEXT_ID}" code="${NEXT_ID}" accountId="2001">\n  <lastName>Mixed</lastName>\n</customer>\n`,
+    );
+    const b = await putXml(app, '<customer accountId="2002"><lastName>Other</lastName></customer>', {
+      'content-type': 'text/xml; charset=utf-8',
+    });
     expect(b.json()).toEqual({ id: NEXT_ID + 1, code: String(NEXT_ID + 1), accountId: 2002, lastName: 'Other' });
   });
 
   it('accepts every field at its documented length and refuses one character more, naming the field', async () => {
-    const lengths: Record<string, number> = { code: 60, title: 10, firstName: 125, middleName: 125, lastName: 125, suffix: 10,
-      organizationName: 255, phone: 15, street: 128, city: 50, state: 3, zipCode: 10 };
-    const atMax: Record<string, unknown> = { accountId: 2001, email: `${'e'.repeat(88)}@example.com`, countryCode: 'US' };
+    const lengths: Record<string, number> = {
+      code: 60,
+      title: 10,
+      firstName: 125,
+      middleName: 125,
+      lastName: 125,
+      suffix: 10,
+      organizationName: 255,
+      phone: 15,
+      street: 128,
+      city: 50,
+      state: 3,
+      zipCode: 10,
+    };
+    const atMax: Record<string, unknown> = {
+      accountId: 2001,
+      email: `${'e'.repeat(88)}@example.com`,
+      countryCode: 'US',
+    };
     for (const [f, n] of Object.entries(lengths)) atMax[f] = 'é'.repeat(n);
     expect((atMax.email as string).length).toBe(100);
     const ok = await putJson(app, atMax);
@@ -94,8 +145,16 @@ describe('UniPay create', () => {
       const value = f === 'email' ? `${'e'.repeat(89)}@example.com` : f === 'countryCode' ? 'USA' : 'x'.repeat(n + 1);
       const res = await putJson(app, { accountId: 2001, [f]: value });
       expect(res.statusCode, f).toBe(400);
-      expect(res.json(), f).toEqual({ response: { code: 'E400', status: 400, message: `${f} must be at most ${n} characters`, field: f } });
-      const xml = await putXml(app, f === 'code' ? `<customer accountId="2001" code="${value}"/>` : `<customer accountId="2001"><${f}>${value}</${f}></customer>`, { accept: 'application/xml' });
+      expect(res.json(), f).toEqual({
+        response: { code: 'E400', status: 400, message: `${f} must be at most ${n} characters`, field: f },
+      });
+      const xml = await putXml(
+        app,
+        f === 'code'
+          ? `<customer accountId="2001" code="${value}"/>`
+          : `<customer accountId="2001"><${f}>${value}</${f}></customer>`,
+        { accept: 'application/xml' },
+      );
       expect(xml.statusCode, f).toBe(400);
       expect(xml.body, f).toBe(`<?xml version="1.0" encoding="UTF-8"?>
 <response code="E400" status="400" field="${f}">
@@ -106,11 +165,18 @@ describe('UniPay create', () => {
     expect(countCustomers(app)).toBe(before);
   });
 
-  it('refuses a merchant account outside the user\'s reach with 403, creating nothing', async () => {
+  it("refuses a merchant account outside the user's reach with 403, creating nothing", async () => {
     const before = countCustomers(app);
     const a = await putJson(app, { accountId: 3001, lastName: 'Intruder' });
     expect(a.statusCode).toBe(403);
-    expect(a.json()).toEqual({ response: { code: 'E403', status: 403, message: 'accountId 3001 is not an account user api-sandbox may act on', field: 'accountId' } });
+    expect(a.json()).toEqual({
+      response: {
+        code: 'E403',
+        status: 403,
+        message: 'accountId 3001 is not an account user api-sandbox may act on',
+        field: 'accountId',
+      },
+    });
     const b = await putJson(app, { accountId: 2001, lastName: 'Intruder' }, {}, OTHER);
     expect(b.statusCode).toBe(403);
     const c = await putJson(app, { accountId: 9999, lastName: 'Nowhere' });
@@ -122,26 +188,39 @@ describe('UniPay create', () => {
     expect(seen.statusCode).toBe(404);
   });
 
-  it('keeps a session\'s customers to that session', async () => {
+  it("keeps a session's customers to that session", async () => {
     const res = await putJson(app, { accountId: 2001, lastName: 'Sessioned' }, { 'x-emulator-session': 'mgmt-a' });
     expect(res.statusCode).toBe(200);
     const other = await req(app, { method: 'GET', url: '/api/v01/customers?lastName=Sessioned' });
     expect(other.json()).toEqual([]);
-    const same = await req(app, { method: 'GET', url: '/api/v01/customers?lastName=Sessioned', headers: { 'x-emulator-session': 'mgmt-a' } });
+    const same = await req(app, {
+      method: 'GET',
+      url: '/api/v01/customers?lastName=Sessioned',
+      headers: { 'x-emulator-session': 'mgmt-a' },
+    });
     expect(same.json()).toHaveLength(1);
   });
 });
 
 describe('UniPay create: bad input is a 400 and changes nothing', () => {
   let app: FastifyInstance;
-  beforeEach(async () => { app = await makeApp(); });
-  afterEach(async () => { await app.close(); });
+  beforeEach(async () => {
+    app = await makeApp();
+  });
+  afterEach(async () => {
+    await app.close();
+  });
 
   const JSON_CASES: [string, string, string, string][] = [
     ['malformed JSON', '{"accountId": 2001,', 'customer', 'Malformed JSON body: the Customer is not valid JSON'],
     ['an array', '[{"accountId": 2001}]', 'customer', 'The request body must be a Customer object'],
     ['a string', '"customer"', 'customer', 'The request body must be a Customer object'],
-    ['an unknown field', '{"accountId": 2001, "nickname": "Al"}', 'nickname', 'nickname is not a known field of Customer'],
+    [
+      'an unknown field',
+      '{"accountId": 2001, "nickname": "Al"}',
+      'nickname',
+      'nickname is not a known field of Customer',
+    ],
     ['the read-only id', '{"id": 5, "accountId": 2001}', 'id', 'id is read-only: the gateway assigns it'],
     ['no accountId', '{"lastName": "Solo"}', 'accountId', 'accountId is required'],
     ['accountId as a string', '{"accountId": "2001"}', 'accountId', 'accountId must be an integer'],
@@ -149,10 +228,25 @@ describe('UniPay create: bad input is a 400 and changes nothing', () => {
     ['a number for a name', '{"accountId": 2001, "firstName": 42}', 'firstName', 'firstName must be a string'],
     ['an object for a name', '{"accountId": 2001, "lastName": {"x": 1}}', 'lastName', 'lastName must be a string'],
     ['a bad gender', '{"accountId": 2001, "gender": "X"}', 'gender', 'gender must be M or F'],
-    ['a bad birthDate format', '{"accountId": 2001, "birthDate": "1990-01-01"}', 'birthDate', 'birthDate must be a date in yyyyMMdd format'],
-    ['an impossible birthDate', '{"accountId": 2001, "birthDate": "19990231"}', 'birthDate', 'birthDate 19990231 is not a valid date (yyyyMMdd)'],
+    [
+      'a bad birthDate format',
+      '{"accountId": 2001, "birthDate": "1990-01-01"}',
+      'birthDate',
+      'birthDate must be a date in yyyyMMdd format',
+    ],
+    [
+      'an impossible birthDate',
+      '{"accountId": 2001, "birthDate": "19990231"}',
+      'birthDate',
+      'birthDate 19990231 is not a valid date (yyyyMMdd)',
+    ],
     ['a bad email', '{"accountId": 2001, "email": "not-an-email"}', 'email', 'email must be a valid email address'],
-    ['a bad countryCode', '{"accountId": 2001, "countryCode": "1A"}', 'countryCode', 'countryCode must be a two-letter ISO 3166 country code'],
+    [
+      'a bad countryCode',
+      '{"accountId": 2001, "countryCode": "1A"}',
+      'countryCode',
+      'countryCode must be a two-letter ISO 3166 country code',
+    ],
     ['a prototype-poisoning key', '{"accountId": 2001, "__proto__": {"x": 1}}', 'customer', ''],
   ];
 
@@ -178,26 +272,92 @@ describe('UniPay create: bad input is a 400 and changes nothing', () => {
   });
 
   const XML_CASES: [string, string, string, string][] = [
-    ['malformed XML', '<customer accountId="2001"><lastName>x</customer>', 'customer', 'Malformed XML body: malformed XML: '],
-    ['an entity declaration', '<?xml version="1.0"?><!DOCTYPE customer [<!ENTITY lol "lol">]><customer accountId="2001"><lastName>&lol;</lastName></customer>', 'customer',
-      'Malformed XML body: DOCTYPE and entity declarations are not accepted'],
-    ['an external entity', '<!DOCTYPE customer [<!ENTITY x SYSTEM "file:///etc/passwd">]><customer accountId="2001"><lastName>&x;</lastName></customer>', 'customer',
-      'Malformed XML body: DOCTYPE and entity declarations are not accepted'],
-    ['deep nesting', `<customer accountId="2001"><lastName>${'<a>'.repeat(50)}${'</a>'.repeat(50)}</lastName></customer>`, 'customer',
-      'Malformed XML body: XML nested deeper than 8 elements'],
-    ['a huge document', `<customer accountId="2001"><lastName>${'x'.repeat(70_000)}</lastName></customer>`, 'customer',
-      'Malformed XML body: XML body larger than 65536 bytes'],
-    ['another root element', '<client accountId="2001"/>', 'customer', 'The XML root element must be <customer>, not <client>'],
-    ['the read-only id attribute', '<customer id="7" accountId="2001"/>', 'id', 'id is read-only: the gateway assigns it'],
-    ['accountId as a child element', '<customer><accountId>2001</accountId></customer>', 'accountId', 'accountId must be an attribute of <customer>, not a child element'],
-    ['a field as an attribute', '<customer accountId="2001" lastName="x"/>', 'lastName', 'lastName must be a child element of <customer>, not an attribute'],
-    ['an unknown attribute', '<customer accountId="2001" vip="yes"/>', 'vip', 'vip is not a known attribute of <customer>'],
-    ['an unknown element', '<customer accountId="2001"><nickname>Al</nickname></customer>', 'nickname', 'nickname is not a known field of Customer'],
-    ['a repeated element', '<customer accountId="2001"><lastName>a</lastName><lastName>b</lastName></customer>', 'lastName', 'lastName must be given at most once'],
-    ['a nested element', '<customer accountId="2001"><lastName><b>x</b></lastName></customer>', 'lastName', 'lastName must be a string'],
+    [
+      'malformed XML',
+      '<customer accountId="2001"><lastName>x</customer>',
+      'customer',
+      'Malformed XML body: malformed XML: ',
+    ],
+    [
+      'an entity declaration',
+      '<?xml version="1.0"?><!DOCTYPE customer [<!ENTITY lol "lol">]><customer accountId="2001"><lastName>&lol;</lastName></customer>',
+      'customer',
+      'Malformed XML body: DOCTYPE and entity declarations are not accepted',
+    ],
+    [
+      'an external entity',
+      '<!DOCTYPE customer [<!ENTITY x SYSTEM "file:///etc/passwd">]><customer accountId="2001"><lastName>&x;</lastName></customer>',
+      'customer',
+      'Malformed XML body: DOCTYPE and entity declarations are not accepted',
+    ],
+    [
+      'deep nesting',
+      `<customer accountId="2001"><lastName>${'<a>'.repeat(50)}${'</a>'.repeat(50)}</lastName></customer>`,
+      'customer',
+      'Malformed XML body: XML nested deeper than 8 elements',
+    ],
+    [
+      'a huge document',
+      `<customer accountId="2001"><lastName>${'x'.repeat(70_000)}</lastName></customer>`,
+      'customer',
+      'Malformed XML body: XML body larger than 65536 bytes',
+    ],
+    [
+      'another root element',
+      '<client accountId="2001"/>',
+      'customer',
+      'The XML root element must be <customer>, not <client>',
+    ],
+    [
+      'the read-only id attribute',
+      '<customer id="7" accountId="2001"/>',
+      'id',
+      'id is read-only: the gateway assigns it',
+    ],
+    [
+      'accountId as a child element',
+      '<customer><accountId>2001</accountId></customer>',
+      'accountId',
+      'accountId must be an attribute of <customer>, not a child element',
+    ],
+    [
+      'a field as an attribute',
+      '<customer accountId="2001" lastName="x"/>',
+      'lastName',
+      'lastName must be a child element of <customer>, not an attribute',
+    ],
+    [
+      'an unknown attribute',
+      '<customer accountId="2001" vip="yes"/>',
+      'vip',
+      'vip is not a known attribute of <customer>',
+    ],
+    [
+      'an unknown element',
+      '<customer accountId="2001"><nickname>Al</nickname></customer>',
+      'nickname',
+      'nickname is not a known field of Customer',
+    ],
+    [
+      'a repeated element',
+      '<customer accountId="2001"><lastName>a</lastName><lastName>b</lastName></customer>',
+      'lastName',
+      'lastName must be given at most once',
+    ],
+    [
+      'a nested element',
+      '<customer accountId="2001"><lastName><b>x</b></lastName></customer>',
+      'lastName',
+      'lastName must be a string',
+    ],
     ['a non-numeric accountId', '<customer accountId="abc"/>', 'accountId', 'accountId must be an integer'],
     ['no accountId', '<customer><lastName>x</lastName></customer>', 'accountId', 'accountId is required'],
-    ['text in customer', '<customer accountId="2001">hello</customer>', 'customer', '<customer> must hold child elements, not text'],
+    [
+      'text in customer',
+      '<customer accountId="2001">hello</customer>',
+      'customer',
+      '<customer> must hold child elements, not text',
+    ],
   ];
 
   it.each(XML_CASES)('refuses XML with %s', async (_name, body, field, message) => {

@@ -5,9 +5,23 @@ import { fixtureCustomers, OTHER, putJson, req } from './helpers.js';
 import { FOLDS_TO_ASCII } from '../../src/store/mgmt.js';
 
 const CUSTOMER_1_JSON = {
-  id: 1, code: 'CUST-00001', accountId: 2001, title: 'Mr', firstName: 'James', middleName: 'Lee', lastName: 'Smith', suffix: 'Jr',
-  birthDate: '19600101', gender: 'M', email: 'james.smith1@example.com', phone: '12125551000', street: '10 Main St', city: 'New York',
-  state: 'NY', zipCode: '10001', countryCode: 'US',
+  id: 1,
+  code: 'CUST-00001',
+  accountId: 2001,
+  title: 'Mr',
+  firstName: 'James',
+  middleName: 'Lee',
+  lastName: 'Smith',
+  suffix: 'Jr',
+  birthDate: '19600101',
+  gender: 'M',
+  email: 'james.smith1@example.com',
+  phone: '12125551000',
+  street: '10 Main St',
+  city: 'New York',
+  state: 'NY',
+  zipCode: '10001',
+  countryCode: 'US',
 };
 
 const CUSTOMER_1_XML = `<?xml version="1.0" encoding="UTF-8"?>
@@ -34,8 +48,12 @@ const visible = fixtureCustomers.filter((c) => SANDBOX_ACCOUNTS.includes(c.accou
 
 describe('UniPay load', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp(); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   it('answers a customer in JSON by default, absent fields left out', async () => {
     const res = await req(app, { method: 'GET', url: '/api/v01/customers/1' });
@@ -72,9 +90,15 @@ describe('UniPay load', () => {
     for (const id of ['999999', 'abc', '1'.repeat(40)]) {
       const res = await req(app, { method: 'GET', url: `/api/v01/customers/${id}` });
       expect(res.statusCode, id).toBe(404);
-      expect(res.json()).toEqual({ response: { code: 'E404', status: 404, message: `Customer ${id} not found`, field: 'id' } });
+      expect(res.json()).toEqual({
+        response: { code: 'E404', status: 404, message: `Customer ${id} not found`, field: 'id' },
+      });
     }
-    const xml = await req(app, { method: 'GET', url: '/api/v01/customers/999999', headers: { accept: 'application/xml' } });
+    const xml = await req(app, {
+      method: 'GET',
+      url: '/api/v01/customers/999999',
+      headers: { accept: 'application/xml' },
+    });
     expect(xml.body).toBe(`<?xml version="1.0" encoding="UTF-8"?>
 <response code="E404" status="404" field="id">
   <message>Customer 999999 not found</message>
@@ -82,7 +106,7 @@ describe('UniPay load', () => {
 `);
   });
 
-  it('answers another merchant\'s customer as not found, both ways', async () => {
+  it("answers another merchant's customer as not found, both ways", async () => {
     const theirs = fixtureCustomers.find((c) => c.account_id === 3001)!;
     const mine = fixtureCustomers.find((c) => c.account_id === 2001)!;
     const a = await req(app, { method: 'GET', url: `/api/v01/customers/${theirs.id}` });
@@ -98,8 +122,12 @@ describe('UniPay load', () => {
 
 describe('UniPay find: paging', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp(); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   const ids = (body: { id: number }[]) => body.map((c) => c.id);
 
@@ -158,24 +186,38 @@ describe('UniPay find: paging', () => {
   });
 
   it('answers the documented XML list form', async () => {
-    const res = await req(app, { method: 'GET', url: '/api/v01/customers?limit=2&offset=2&countryCode=US', headers: { accept: 'application/xml' } });
+    const res = await req(app, {
+      method: 'GET',
+      url: '/api/v01/customers?limit=2&offset=2&countryCode=US',
+      headers: { accept: 'application/xml' },
+    });
     const us = visible.filter((c) => c.country_code === 'US');
     expect(res.headers['content-type']).toBe('application/xml; charset=utf-8');
-    expect(res.body.startsWith(`<?xml version="1.0" encoding="UTF-8"?>
+    expect(
+      res.body.startsWith(`<?xml version="1.0" encoding="UTF-8"?>
 <customers offset="2" limit="2" total="${us.length}">
   <customer id="${us[2].id}" code="${us[2].code}" accountId="${us[2].account_id}">
-`)).toBe(true);
+`),
+    ).toBe(true);
     expect(res.body.match(/<customer /g)).toHaveLength(2);
     expect(res.body.endsWith('  </customer>\n</customers>\n')).toBe(true);
   });
 
   it('answers an empty XML list as one element', async () => {
-    const res = await req(app, { method: 'GET', url: '/api/v01/customers?lastName=nobody-has-this', headers: { accept: 'text/xml' } });
+    const res = await req(app, {
+      method: 'GET',
+      url: '/api/v01/customers?lastName=nobody-has-this',
+      headers: { accept: 'text/xml' },
+    });
     expect(res.body).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<customers offset="0" limit="100" total="0"/>\n');
   });
 
   it('answers the list of one customer in XML exactly', async () => {
-    const res = await req(app, { method: 'GET', url: '/api/v01/customers?email=james.smith1@example.com', headers: { accept: 'application/xml' } });
+    const res = await req(app, {
+      method: 'GET',
+      url: '/api/v01/customers?email=james.smith1@example.com',
+      headers: { accept: 'application/xml' },
+    });
     expect(res.body).toBe(`<?xml version="1.0" encoding="UTF-8"?>
 <customers offset="0" limit="100" total="1">
   <customer id="1" code="CUST-00001" accountId="2001">
@@ -201,8 +243,12 @@ describe('UniPay find: paging', () => {
 
 describe('UniPay find: filters', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp(); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   async function findIds(qs: string, auth?: string): Promise<number[]> {
     const res = await req(app, { method: 'GET', url: `/api/v01/customers?limit=1000&${qs}`, auth });
@@ -249,7 +295,9 @@ describe('UniPay find: filters', () => {
     expect(await findIds(`phone=${one.phone!.slice(0, 4)}`)).toEqual([]);
     expect(await findIds('state=ny')).toEqual(idsWhere((c) => c.state === 'NY'));
     expect(await findIds('state=N')).toEqual([]);
-    expect(await findIds(`zipCode=${encodeURIComponent('SW1A 1AA')}`)).toEqual(idsWhere((c) => c.zip_code === 'SW1A 1AA'));
+    expect(await findIds(`zipCode=${encodeURIComponent('SW1A 1AA')}`)).toEqual(
+      idsWhere((c) => c.zip_code === 'SW1A 1AA'),
+    );
     expect(await findIds('countryCode=gb')).toEqual(idsWhere((c) => c.country_code === 'GB'));
     expect(await findIds('countryCode=DE')).toEqual(idsWhere((c) => c.country_code === 'DE'));
   });
@@ -258,7 +306,10 @@ describe('UniPay find: filters', () => {
     const expected = idsWhere((c) => c.country_code === 'US' && c.account_id === 2001 && c.city === 'Seattle');
     expect(expected.length).toBeGreaterThan(1);
     expect(await findIds('countryCode=US&accountId=2001&city=seattle')).toEqual(expected);
-    const page = await req(app, { method: 'GET', url: '/api/v01/customers?countryCode=US&accountId=2001&city=seattle&limit=1&offset=1' });
+    const page = await req(app, {
+      method: 'GET',
+      url: '/api/v01/customers?countryCode=US&accountId=2001&city=seattle&limit=1&offset=1',
+    });
     expect(page.json().map((c: { id: number }) => c.id)).toEqual([expected[1]]);
     expect(page.headers['x-total-count']).toBe(String(expected.length));
   });
@@ -277,14 +328,26 @@ describe('UniPay find: filters', () => {
   });
 
   it('refuses filter values longer than the documented lengths', async () => {
-    const cases: [string, number][] = [['firstName', 125], ['lastName', 125], ['organizationName', 255], ['email', 100], ['phone', 15],
-      ['street', 128], ['city', 50], ['state', 3], ['zipCode', 10], ['countryCode', 2]];
+    const cases: [string, number][] = [
+      ['firstName', 125],
+      ['lastName', 125],
+      ['organizationName', 255],
+      ['email', 100],
+      ['phone', 15],
+      ['street', 128],
+      ['city', 50],
+      ['state', 3],
+      ['zipCode', 10],
+      ['countryCode', 2],
+    ];
     for (const [field, max] of cases) {
       const ok = await req(app, { method: 'GET', url: `/api/v01/customers?${field}=${'a'.repeat(max)}` });
       expect(ok.statusCode, field).toBe(200);
       const res = await req(app, { method: 'GET', url: `/api/v01/customers?${field}=${'a'.repeat(max + 1)}` });
       expect(res.statusCode, field).toBe(400);
-      expect(res.json(), field).toEqual({ response: { code: 'E400', status: 400, message: `${field} must be at most ${max} characters`, field } });
+      expect(res.json(), field).toEqual({
+        response: { code: 'E400', status: 400, message: `${field} must be at most ${max} characters`, field },
+      });
     }
   });
 
@@ -298,7 +361,11 @@ describe('UniPay find: filters', () => {
     }
     expect(folds).toEqual([...FOLDS_TO_ASCII]);
     const made: number[] = [];
-    for (const [lastName, city, email] of [['\u212aelvinsson', 'İzmir', 'K@EXAMPLE.COM'], ['MÜLLERSTRASSE', 'KÖLN', 'x@example.com'], ['plain', 'Ankara', 'k@example.com']]) {
+    for (const [lastName, city, email] of [
+      ['\u212aelvinsson', 'İzmir', 'K@EXAMPLE.COM'],
+      ['MÜLLERSTRASSE', 'KÖLN', 'x@example.com'],
+      ['plain', 'Ankara', 'k@example.com'],
+    ]) {
       const res = await putJson(app, { accountId: 2001, lastName, city, email });
       expect(res.statusCode).toBe(200);
       made.push(res.json().id);
@@ -307,12 +374,16 @@ describe('UniPay find: filters', () => {
     expect(await findIds('lastName=kelvin')).toEqual([kelvin]);
     expect(await findIds('lastName=KELV')).toEqual([kelvin]);
     expect(await findIds(`lastName=${encodeURIComponent('\u212aELV')}`)).toEqual([kelvin]);
-    expect(await findIds('city=i')).toEqual(idsWhere((c) => (c.city ?? '').toLowerCase().includes('i')).concat([kelvin]));
+    expect(await findIds('city=i')).toEqual(
+      idsWhere((c) => (c.city ?? '').toLowerCase().includes('i')).concat([kelvin]),
+    );
     expect(await findIds('city=izmir')).toEqual([]);
     expect(await findIds(`city=${encodeURIComponent('i\u0307zm')}`)).toEqual([kelvin]);
     expect(await findIds(`lastName=${encodeURIComponent('müllers')}`)).toEqual([muller]);
     expect(await findIds('lastName=llerstr')).toEqual([muller]);
-    expect(await findIds('city=k%C3%B6ln')).toEqual(idsWhere((c) => (c.city ?? '').toLowerCase().includes('köln')).concat([muller]));
+    expect(await findIds('city=k%C3%B6ln')).toEqual(
+      idsWhere((c) => (c.city ?? '').toLowerCase().includes('köln')).concat([muller]),
+    );
     expect(await findIds('email=k@example.com')).toEqual([kelvin, plain]);
     expect(await findIds(`email=${encodeURIComponent('\u212a@example.com')}`)).toEqual([kelvin, plain]);
   });

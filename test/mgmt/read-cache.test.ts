@@ -10,10 +10,15 @@ import { SANDBOX, putJson, req } from './helpers.js';
 
 describe('UniPay: remembered reads follow every write', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp(); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
   const db = () => app.registry.defaultState.db;
-  const find = (url = '/api/v01/customers?lastName=smi&limit=20', headers: Record<string, string> = {}) => req(app, { method: 'GET', url, headers });
+  const find = (url = '/api/v01/customers?lastName=smi&limit=20', headers: Record<string, string> = {}) =>
+    req(app, { method: 'GET', url, headers });
 
   it('find and load see rows written with plain SQL and through the API, in JSON and XML', async () => {
     const json = await find();
@@ -54,11 +59,26 @@ describe('UniPay: remembered reads follow every write', () => {
     db().prepare('INSERT INTO mgmt_user_accounts (user_id, account_id) VALUES (1, 2002)').run();
     expect(Number((await find('/api/v01/customers?limit=1')).headers['x-total-count'])).toBe(accounts);
 
-    const old = db().prepare("SELECT password_hash FROM mgmt_users WHERE login = 'api-sandbox'").pluck().get() as string;
-    db().prepare("UPDATE mgmt_users SET password_hash = ? WHERE login = 'api-sandbox'").run(hashPassword('a-new-password', '0011223344556677'));
+    const old = db()
+      .prepare("SELECT password_hash FROM mgmt_users WHERE login = 'api-sandbox'")
+      .pluck()
+      .get() as string;
+    db()
+      .prepare("UPDATE mgmt_users SET password_hash = ? WHERE login = 'api-sandbox'")
+      .run(hashPassword('a-new-password', '0011223344556677'));
     expect((await find()).statusCode).toBe(401);
-    expect((await req(app, { method: 'GET', url: '/api/v01/customers?lastName=smi', auth: 'Basic ' + Buffer.from('api-sandbox:a-new-password').toString('base64') })).statusCode).toBe(200);
+    expect(
+      (
+        await req(app, {
+          method: 'GET',
+          url: '/api/v01/customers?lastName=smi',
+          auth: 'Basic ' + Buffer.from('api-sandbox:a-new-password').toString('base64'),
+        })
+      ).statusCode,
+    ).toBe(200);
     db().prepare("UPDATE mgmt_users SET password_hash = ? WHERE login = 'api-sandbox'").run(old);
-    expect((await req(app, { method: 'GET', url: '/api/v01/customers?lastName=smi', auth: SANDBOX })).statusCode).toBe(200);
+    expect((await req(app, { method: 'GET', url: '/api/v01/customers?lastName=smi', auth: SANDBOX })).statusCode).toBe(
+      200,
+    );
   });
 });

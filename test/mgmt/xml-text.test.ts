@@ -12,11 +12,18 @@ import { call } from '../emailsrvr/helpers.js';
 
 describe('XML text round trip (UniPay, Rackspace)', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp(); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   it('UniPay: character references in an XML create are decoded', async () => {
-    const res = await putXml(app, '<customer accountId="2001" code="R&#x41;1"><lastName>a&#13;b&#x263A;</lastName></customer>');
+    const res = await putXml(
+      app,
+      '<customer accountId="2001" code="R&#x41;1"><lastName>a&#13;b&#x263A;</lastName></customer>',
+    );
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ code: 'RA1', lastName: 'a\rb\u263a' });
   });
@@ -24,13 +31,22 @@ describe('XML text round trip (UniPay, Rackspace)', () => {
   it('UniPay: a CR stored from JSON reads back as a CR from the XML answer', async () => {
     const res = await putJson(app, { accountId: 2001, lastName: 'a\rb' });
     expect(res.statusCode, res.body).toBe(200);
-    const xml = await req(app, { method: 'GET', url: `/api/v01/customers/${res.json().id}`, headers: { accept: 'application/xml' } });
+    const xml = await req(app, {
+      method: 'GET',
+      url: `/api/v01/customers/${res.json().id}`,
+      headers: { accept: 'application/xml' },
+    });
     expect(xml.body).toContain('<lastName>a&#13;b</lastName>');
     expect((parseXml(xml.body).customer as Record<string, unknown>).lastName).toBe('a\rb');
   });
 
   it('Rackspace: an XML add with character references, read back as XML, keeps them', async () => {
-    const add = await call(app, { method: 'POST', url: '/v0/customers', headers: { 'content-type': 'application/xml' }, payload: '<customer><name>N&#x41;me&#13;x</name></customer>' });
+    const add = await call(app, {
+      method: 'POST',
+      url: '/v0/customers',
+      headers: { 'content-type': 'application/xml' },
+      payload: '<customer><name>N&#x41;me&#13;x</name></customer>',
+    });
     expect(add.statusCode, add.body).toBeLessThan(300);
     const list = await call(app, { method: 'GET', url: '/v0/customers?contains=NAme', accept: 'application/xml' });
     expect(list.body).toContain('<name>NAme&#13;x</name>');
@@ -38,7 +54,12 @@ describe('XML text round trip (UniPay, Rackspace)', () => {
   });
 
   it('Rackspace: XML values are trimmed after their character references are decoded', async () => {
-    const add = await call(app, { method: 'POST', url: '/v0/customers', headers: { 'content-type': 'application/xml' }, payload: '<customer><name>Trim&#32;me&#13;</name><referenceNumber>&#9;77&#10;</referenceNumber></customer>' });
+    const add = await call(app, {
+      method: 'POST',
+      url: '/v0/customers',
+      headers: { 'content-type': 'application/xml' },
+      payload: '<customer><name>Trim&#32;me&#13;</name><referenceNumber>&#9;77&#10;</referenceNumber></customer>',
+    });
     expect(add.statusCode, add.body).toBe(200);
     expect(add.json()).toMatchObject({ name: 'Trim me', referenceNumber: '77' });
   });

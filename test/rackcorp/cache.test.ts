@@ -28,8 +28,10 @@ describe('RackCorp answers kept until the data changes', () => {
     await app.close();
   });
 
-  const get = async (id: number) => (await call(app, { method: 'GET', url: `${REST}/customers/${id}`, headers: headers() })).body;
-  const list = async (q: string) => (await call(app, { method: 'GET', url: `${REST}/customers?${q}`, headers: headers() })).body;
+  const get = async (id: number) =>
+    (await call(app, { method: 'GET', url: `${REST}/customers/${id}`, headers: headers() })).body;
+  const list = async (q: string) =>
+    (await call(app, { method: 'GET', url: `${REST}/customers?${q}`, headers: headers() })).body;
 
   it('answers the same bytes twice', async () => {
     const a = await app.inject({ method: 'GET', url: `${REST}/customers/123`, headers: headers() });
@@ -42,7 +44,11 @@ describe('RackCorp answers kept until the data changes', () => {
   it('shows a write made straight to the database (not through the store)', async () => {
     expect((await get(123)).customer.companyName).toBe('Example Corp');
     expect((await list('keyword=Example')).count).toBe(1);
-    db().prepare("UPDATE rackcorp_customers SET companyName = 'Direct Write Corp', stdName = 'Direct Write Corp' WHERE id = 123").run();
+    db()
+      .prepare(
+        "UPDATE rackcorp_customers SET companyName = 'Direct Write Corp', stdName = 'Direct Write Corp' WHERE id = 123",
+      )
+      .run();
     expect((await get(123)).customer.companyName).toBe('Direct Write Corp');
     expect((await list('keyword=Example')).count).toBe(0);
     expect((await list('keyword=Direct')).customers.map((c: { id: number }) => c.id)).toEqual([123]);
@@ -50,7 +56,7 @@ describe('RackCorp answers kept until the data changes', () => {
     expect((await get(123)).customer.locations[0].suburb).toBe('Hobart');
   });
 
-  it('shows a parent renamed, and a customer moved out of the caller\'s tree', async () => {
+  it("shows a parent renamed, and a customer moved out of the caller's tree", async () => {
     db().prepare("UPDATE rackcorp_customers SET stdName = 'Renamed Parent' WHERE id = 1").run();
     expect((await get(123)).customer.parentStdName).toBe('Renamed Parent');
     db().prepare('UPDATE rackcorp_customers SET parentID = 900 WHERE id = 123').run();
@@ -63,14 +69,21 @@ describe('RackCorp answers kept until the data changes', () => {
   it('does not keep what a rolled-back transaction showed', async () => {
     const state = app.registry.get(session);
     const store = state.use(createRackcorpStore);
-    const name = () => readCache(state.db).get('test.name', () => store.detail(456)?.companyName ?? null, () => 1);
+    const name = () =>
+      readCache(state.db).get(
+        'test.name',
+        () => store.detail(456)?.companyName ?? null,
+        () => 1,
+      );
     const before = name();
     const d = db();
-    expect(() => d.transaction(() => {
-      d.prepare("UPDATE rackcorp_customers SET companyName = 'Never Committed' WHERE id = 456").run();
-      expect(name()).toBe('Never Committed'); // read inside the transaction: not kept
-      throw new Error('roll back');
-    })()).toThrow('roll back');
+    expect(() =>
+      d.transaction(() => {
+        d.prepare("UPDATE rackcorp_customers SET companyName = 'Never Committed' WHERE id = 456").run();
+        expect(name()).toBe('Never Committed'); // read inside the transaction: not kept
+        throw new Error('roll back');
+      })(),
+    ).toThrow('roll back');
     expect(name()).toBe(before);
     expect((await get(456)).customer?.companyName ?? null).toBe(before);
   });
@@ -80,7 +93,15 @@ describe('RackCorp answers kept until the data changes', () => {
     expect((await call(app, { method: 'GET', url: `${REST}/customers/123`, headers: h })).body.code).toBe('OK');
     db().prepare("UPDATE rackcorp_api_keys SET secret = 'rotated' WHERE uuid = ?").run(API_UUID);
     expect((await call(app, { method: 'GET', url: `${REST}/customers/123`, headers: h })).body.code).toBe('FAULT');
-    expect((await call(app, { method: 'GET', url: `${REST}/customers/123`, headers: { ...basic(API_UUID, 'rotated'), 'x-emulator-session': session } })).body.code).toBe('OK');
+    expect(
+      (
+        await call(app, {
+          method: 'GET',
+          url: `${REST}/customers/123`,
+          headers: { ...basic(API_UUID, 'rotated'), 'x-emulator-session': session },
+        })
+      ).body.code,
+    ).toBe('OK');
 
     expect((await get(123)).code).toBe('OK');
     db().prepare("UPDATE rackcorp_users SET status = 'SUSPENDED' WHERE id = 1").run();
@@ -94,7 +115,9 @@ describe('RackCorp answers kept until the data changes', () => {
   it('shows customers created through the API in lists', async () => {
     const before = (await list('keyword=Cachetest')).count;
     const created = await call(app, {
-      method: 'POST', url: `${REST}/customers`, headers: { ...headers(), 'content-type': 'application/json' },
+      method: 'POST',
+      url: `${REST}/customers`,
+      headers: { ...headers(), 'content-type': 'application/json' },
       payload: { companyName: 'Cachetest Pty', locations: [{}], contacts: [{}] },
     });
     expect(created.body.code).toBe('OK');
@@ -106,8 +129,12 @@ describe('RackCorp answers kept until the data changes', () => {
 
 describe('RackCorp: requests with made-up credentials do not fill the read cache', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp(); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   it('an unknown API key is looked up every time and leaves the cache as it was', async () => {
     const state = app.registry.defaultState;
@@ -117,7 +144,11 @@ describe('RackCorp: requests with made-up credentials do not fill the read cache
     expect(held).toBeGreaterThan(0);
     for (let i = 0; i < 50; i++) {
       const uuid = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-      const r = await call(app, { method: 'GET', url: '/api/rest/v2.9/customers/123', headers: basic(uuid, 'x'.repeat(200)) });
+      const r = await call(app, {
+        method: 'GET',
+        url: '/api/rest/v2.9/customers/123',
+        headers: basic(uuid, 'x'.repeat(200)),
+      });
       expect(r.body.code).toBe('FAULT');
     }
     expect(readCache(state.db).bytes).toBe(held);

@@ -9,12 +9,16 @@ export const OTHER_UUID = '99999999-8888-4777-8666-555555555555';
 export const OTHER_SECRET = 'rackcorp-other-secret';
 export const JSON_PHP = '/api/rest/v2.9/json.php';
 
-export const basic = (uuid = API_UUID, secret = API_SECRET) => ({ authorization: `Basic ${Buffer.from(`${uuid}:${secret}`).toString('base64')}` });
+export const basic = (uuid = API_UUID, secret = API_SECRET) => ({
+  authorization: `Basic ${Buffer.from(`${uuid}:${secret}`).toString('base64')}`,
+});
 export const apiKeyHeaders = { APIUUID: API_UUID, APISECRET: API_SECRET };
 
 export async function login(app: FastifyInstance, session?: string): Promise<string> {
   const res = await app.inject({
-    method: 'POST', url: JSON_PHP, payload: { cmd: 'session.login', ...LOGIN, jwt: 1 },
+    method: 'POST',
+    url: JSON_PHP,
+    payload: { cmd: 'session.login', ...LOGIN, jwt: 1 },
     headers: sessionHeader(session),
   });
   const body = res.json();
@@ -31,16 +35,51 @@ export function digest(app: FastifyInstance, session?: string): string {
 }
 
 export const newCustomer = {
-  firstName: 'Jane', lastName: 'Roe', companyName: 'Roe Widgets', status: 'ACTIVE', customID: 'ROE-1', parentID: 0,
-  currencycode: 'AUD', customerTierID: 'DEFAULT', promoCode: '', autobilling: 1,
-  locations: [{ typeOfAddress: 'primary', addressLine1: '1 Roe St', addressLine2: '', addressLine3: '', suburb: 'Sydney', state: 'NSW', postcode: '2000', country: 'AU' }],
-  contacts: [{ typeOfContact: 'administrative', name: 'Jane Roe', phoneNumber: '+61 2 1234 5678', mobileNumber: '', faxNumber: '', email: 'jane@example.com' }],
+  firstName: 'Jane',
+  lastName: 'Roe',
+  companyName: 'Roe Widgets',
+  status: 'ACTIVE',
+  customID: 'ROE-1',
+  parentID: 0,
+  currencycode: 'AUD',
+  customerTierID: 'DEFAULT',
+  promoCode: '',
+  autobilling: 1,
+  locations: [
+    {
+      typeOfAddress: 'primary',
+      addressLine1: '1 Roe St',
+      addressLine2: '',
+      addressLine3: '',
+      suburb: 'Sydney',
+      state: 'NSW',
+      postcode: '2000',
+      country: 'AU',
+    },
+  ],
+  contacts: [
+    {
+      typeOfContact: 'administrative',
+      name: 'Jane Roe',
+      phoneNumber: '+61 2 1234 5678',
+      mobileNumber: '',
+      faxNumber: '',
+      email: 'jane@example.com',
+    },
+  ],
 };
 
 /** A json.php call with the sandbox API key, in a session (header) or the default state. */
-export async function rc(app: FastifyInstance, cmd: string, params: Record<string, unknown> = {}, session?: string): Promise<LightMyRequestResponse> {
+export async function rc(
+  app: FastifyInstance,
+  cmd: string,
+  params: Record<string, unknown> = {},
+  session?: string,
+): Promise<LightMyRequestResponse> {
   return app.inject({
-    method: 'POST', url: JSON_PHP, payload: { cmd, APIUUID: API_UUID, APISECRET: API_SECRET, ...params },
+    method: 'POST',
+    url: JSON_PHP,
+    payload: { cmd, APIUUID: API_UUID, APISECRET: API_SECRET, ...params },
     headers: sessionHeader(session),
   });
 }
@@ -54,6 +93,10 @@ export async function createCustomer(app: FastifyInstance, session?: string, com
 
 /** Every customer the sandbox key sees, as the REST list answers it (text). */
 export async function getAll(app: FastifyInstance, session?: string): Promise<string> {
-  const res = await app.inject({ method: 'GET', url: '/api/rest/v2.9/customers?limit=1000', headers: { ...basic(), ...sessionHeader(session) } });
+  const res = await app.inject({
+    method: 'GET',
+    url: '/api/rest/v2.9/customers?limit=1000',
+    headers: { ...basic(), ...sessionHeader(session) },
+  });
   return res.body;
 }

@@ -20,12 +20,19 @@ export const RUNS = Math.max(200, Number(process.env.ROUNDTRIP_RUNS ?? 200));
 export function fcParams(runs: number): fc.Parameters<unknown> {
   return {
     numRuns: runs,
-    ...(process.env.ROUNDTRIP_SEED ? { seed: Number(process.env.ROUNDTRIP_SEED) } : process.env.CI === 'true' ? { seed: 20261206 } : {}),
+    ...(process.env.ROUNDTRIP_SEED
+      ? { seed: Number(process.env.ROUNDTRIP_SEED) }
+      : process.env.CI === 'true'
+        ? { seed: 20261206 }
+        : {}),
     endOnFailure: true,
   };
 }
 
-export type OpenApiDoc = { paths: Record<string, Record<string, any>>; components: { schemas: Record<string, JsonSchema> } };
+export type OpenApiDoc = {
+  paths: Record<string, Record<string, any>>;
+  components: { schemas: Record<string, JsonSchema> };
+};
 
 export async function openapi(app: FastifyInstance, vendor: string): Promise<OpenApiDoc> {
   const res = await app.inject({ method: 'GET', url: `/_emulator/openapi/${vendor}.json` });
@@ -90,7 +97,9 @@ export async function multipartBody(value: Record<string, unknown>): Promise<{ p
   // A name's quote and line breaks are percent-encoded, as browsers and curl do.
   const quoted = (name: string) => name.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
   for (const [k, v] of phpPairs(value)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${quoted(k)}"\r\n\r\n${v}\r\n`, 'utf8'));
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${quoted(k)}"\r\n\r\n${v}\r\n`, 'utf8'),
+    );
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`, 'utf8'));
   return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
@@ -98,7 +107,12 @@ export async function multipartBody(value: Record<string, unknown>): Promise<{ p
 
 /** XML text content: escaped, and carriage returns as references so that the parser keeps them. */
 export function xmlEscape(v: string): string {
-  return v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r/g, '&#13;');
+  return v
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\r/g, '&#13;');
 }
 
 /** Counts accepted and refused cases so a property that only ever sees refusals fails. */
@@ -113,8 +127,14 @@ export class Tally {
   /** At least `share` of the cases were accepted (the generator draws mostly valid writes). */
   expectAccepted(what: string, share = 0.2): void {
     const total = this.accepted + this.refused;
-    const top = [...this.reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([r, n]) => `${n}x ${r}`).join('\n  ');
-    expect(this.accepted, `${what}: ${this.accepted} of ${total} accepted; refusals:\n  ${top}`).toBeGreaterThanOrEqual(Math.ceil(total * share));
+    const top = [...this.reasons.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([r, n]) => `${n}x ${r}`)
+      .join('\n  ');
+    expect(this.accepted, `${what}: ${this.accepted} of ${total} accepted; refusals:\n  ${top}`).toBeGreaterThanOrEqual(
+      Math.ceil(total * share),
+    );
   }
 }
 
@@ -128,22 +148,37 @@ export function writes(app: FastifyInstance, session: string): number {
  * which a client's need not), character references decoded.
  */
 const ANSWER_PARSER = new XMLParser({
-  ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false, trimValues: false, removeNSPrefix: true,
-  processEntities: true, htmlEntities: { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' } as unknown as boolean,
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  removeNSPrefix: true,
+  processEntities: true,
+  htmlEntities: { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' } as unknown as boolean,
 });
 
 /**
  * An answer as the JSON value its documented schema describes: JSON as it is, XML through the
  * schema's `xml` annotations (the same reading the contract checker does).
  */
-export function answerValue(res: { statusCode: number; body: string; headers: Record<string, unknown> }, op: any, doc: OpenApiDoc): Record<string, unknown> {
-  const type = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+export function answerValue(
+  res: { statusCode: number; body: string; headers: Record<string, unknown> },
+  op: any,
+  doc: OpenApiDoc,
+): Record<string, unknown> {
+  const type = String(res.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim();
   if (!/xml/.test(type)) return JSON.parse(res.body) as Record<string, unknown>;
   const documented = op.responses[String(res.statusCode)]?.content?.[type]?.schema as JsonSchema | undefined;
   if (!documented) throw new Error(`${op.operationId}: ${res.statusCode} ${type} is not documented`);
   const root = xmlRootName(documented, doc)!;
   const parsed = ANSWER_PARSER.parse(res.body) as Record<string, unknown>;
-  expect(Object.keys(parsed).filter((k) => !k.startsWith('?')), res.body).toEqual([root]);
+  expect(
+    Object.keys(parsed).filter((k) => !k.startsWith('?')),
+    res.body,
+  ).toEqual([root]);
   return xmlToJson(parsed[root], documented, doc) as Record<string, unknown>;
 }
 
@@ -156,7 +191,8 @@ export function xmlBody(value: Record<string, unknown>, schema: JsonSchema, doc:
   for (const [k, v] of Object.entries(value)) {
     const s = props[k] ? resolveRef(props[k], doc) : {};
     const t = v === null || v === undefined ? '' : String(v);
-    if ((s.xml as { attribute?: boolean } | undefined)?.attribute) attrs.push(` ${k}="${xmlEscape(t).replace(/\n/g, '&#10;').replace(/\t/g, '&#9;')}"`);
+    if ((s.xml as { attribute?: boolean } | undefined)?.attribute)
+      attrs.push(` ${k}="${xmlEscape(t).replace(/\n/g, '&#10;').replace(/\t/g, '&#9;')}"`);
     else children.push(`<${k}>${xmlEscape(t)}</${k}>`);
   }
   return `<?xml version="1.0" encoding="UTF-8"?><${root}${attrs.join('')}>${children.join('')}</${root}>`;

@@ -24,10 +24,15 @@ afterAll(() => {
 });
 
 type BundleModule = typeof import('../../src/server/bundle.js');
-const importBundleModule = (dir: string): Promise<BundleModule> => import(pathToFileURL(path.join(dir, 'bundle.js')).href);
+const importBundleModule = (dir: string): Promise<BundleModule> =>
+  import(pathToFileURL(path.join(dir, 'bundle.js')).href);
 
 function start(file: string, nodeArgs: string[] = []): Promise<string> {
-  const child = spawn(process.execPath, [...nodeArgs, file, '--port', '0'], { cwd: root, env: { ...process.env, PORT: '', HOST: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, file, '--port', '0'], {
+    cwd: root,
+    env: { ...process.env, PORT: '', HOST: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -55,7 +60,9 @@ describe('the one-file CLI', () => {
     const { loadBundle, BUNDLE_FILE } = await importBundleModule(server);
     expect(BUNDLE_FILE).toBe(path.join(server, 'cli.bundle.cjs'));
     expect(loadBundle()).not.toBeNull();
-    expect(fs.readFileSync(BUNDLE_FILE, 'latin1')).toMatch(/^\/\/ vendor-api-emulator bundle\n\(function \(require, __filename, __dirname\) \{"use strict";/);
+    expect(fs.readFileSync(BUNDLE_FILE, 'latin1')).toMatch(
+      /^\/\/ vendor-api-emulator bundle\n\(function \(require, __filename, __dirname\) \{"use strict";/,
+    );
   });
 
   it('runs the separate modules when tsc ran after the bundle, or when there is no bundle', async () => {
@@ -78,12 +85,22 @@ describe('the one-file CLI', () => {
   it('gives way to the separate modules under a profiler, so profiles name the real files', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-prof-'));
     dirs.push(dir);
-    const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir, cli, '--help'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir, cli, '--help'],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Usage: vendor-api-emulator');
     const [profile] = fs.readdirSync(dir);
-    const urls = new Set((JSON.parse(fs.readFileSync(path.join(dir, profile), 'utf8')).nodes as { callFrame: { url: string } }[]).map((n) => n.callFrame.url));
-    expect([...urls].some((u) => /\/dist\/(server|routes|store)\/[\w/-]+\.js$/.test(u) && !u.endsWith('/server/cli.js'))).toBe(true);
+    const urls = new Set(
+      (JSON.parse(fs.readFileSync(path.join(dir, profile), 'utf8')).nodes as { callFrame: { url: string } }[]).map(
+        (n) => n.callFrame.url,
+      ),
+    );
+    expect(
+      [...urls].some((u) => /\/dist\/(server|routes|store)\/[\w/-]+\.js$/.test(u) && !u.endsWith('/server/cli.js')),
+    ).toBe(true);
     expect([...urls].some((u) => u.endsWith('cli.bundle.cjs'))).toBe(false);
   });
 
@@ -91,20 +108,54 @@ describe('the one-file CLI', () => {
     const [bundled, modules] = await Promise.all([start(cli), start(path.join(server, 'main.js'))]);
     const esSignature = () => {
       const ts = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
-      const sha = crypto.createHash('sha1').update(`emailsrvr-sandbox-user-key` + 'bundle-test' + ts + 'emailsrvr-sandbox-secret-key').digest('base64');
+      const sha = crypto
+        .createHash('sha1')
+        .update(`emailsrvr-sandbox-user-key` + 'bundle-test' + ts + 'emailsrvr-sandbox-secret-key')
+        .digest('base64');
       return `emailsrvr-sandbox-user-key:${ts}:${sha}`;
     };
     const form = 'application/x-www-form-urlencoded';
     const requests: { path: string; method?: string; headers?: Record<string, string>; body?: string }[] = [
       { path: '/api/rest/v2.9/json.php?cmd=customer.get&id=123', headers: basic() },
-      { path: '/api/rest/v2.9/json.php', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cmd: 'customer.getall', keyword: 'Example', APIUUID: API_UUID, APISECRET: API_SECRET }) },
-      { path: '/api/rest/v2.9/json.php', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"cmd": ' },
-      { path: '/api/rest/v2.9/json.php', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cmd: 'customer.create', APIUUID: API_UUID, APISECRET: API_SECRET, firstName: 7 }) },
+      {
+        path: '/api/rest/v2.9/json.php',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ cmd: 'customer.getall', keyword: 'Example', APIUUID: API_UUID, APISECRET: API_SECRET }),
+      },
+      {
+        path: '/api/rest/v2.9/json.php',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"cmd": ',
+      },
+      {
+        path: '/api/rest/v2.9/json.php',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ cmd: 'customer.create', APIUUID: API_UUID, APISECRET: API_SECRET, firstName: 7 }),
+      },
       { path: '/v0/customers?size=5&page=1', headers: { 'user-agent': 'bundle-test', accept: 'text/xml' } },
-      { path: '/api/customer/list', method: 'POST', headers: { 'content-type': form }, body: `userid=5&api_key=0f9895fb407c83e5ea128082098b47681aa75d6944576423c4&name=${encodeURIComponent('%Trad%')}` },
-      { path: '/api/customer/list', method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<userid>5</userid>' },
-      { path: '/api/v01/customers?lastName=smi&limit=5', headers: { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` } },
-      { path: '/api/v01/customers?limit=nope', headers: { authorization: `Basic ${Buffer.from('api-sandbox:wrong').toString('base64')}` } },
+      {
+        path: '/api/customer/list',
+        method: 'POST',
+        headers: { 'content-type': form },
+        body: `userid=5&api_key=0f9895fb407c83e5ea128082098b47681aa75d6944576423c4&name=${encodeURIComponent('%Trad%')}`,
+      },
+      {
+        path: '/api/customer/list',
+        method: 'POST',
+        headers: { 'content-type': 'application/xml' },
+        body: '<userid>5</userid>',
+      },
+      {
+        path: '/api/v01/customers?lastName=smi&limit=5',
+        headers: { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` },
+      },
+      {
+        path: '/api/v01/customers?limit=nope',
+        headers: { authorization: `Basic ${Buffer.from('api-sandbox:wrong').toString('base64')}` },
+      },
       { path: '/_emulator/health' },
       { path: '/_emulator/vendors' },
       { path: '/_emulator/openapi.json' },
@@ -118,9 +169,14 @@ describe('the one-file CLI', () => {
       for (const base of [bundled, modules]) {
         const headers = r.path.startsWith('/v0/') ? { ...r.headers, 'x-api-signature': esSignature() } : r.headers;
         const res = await fetch(base + r.path, { method: r.method ?? 'GET', headers, body: r.body });
-        const h = Object.fromEntries([...res.headers].filter(([k]) => k !== 'date' && !(r.path === '/_emulator/health' && k === 'content-length')));
+        const h = Object.fromEntries(
+          [...res.headers].filter(([k]) => k !== 'date' && !(r.path === '/_emulator/health' && k === 'content-length')),
+        );
         // How each process had its seed (compiled or from the cache, and how long it took) is its own.
-        const body = (await res.text()).replace(/"seed":\{"source":"fixtures","cached":(true|false),"ms":\d+\}/, '"seed":{"source":"fixtures","cached":"?","ms":"?"}');
+        const body = (await res.text()).replace(
+          /"seed":\{"source":"fixtures","cached":(true|false),"ms":\d+\}/,
+          '"seed":{"source":"fixtures","cached":"?","ms":"?"}',
+        );
         answers.push({ status: res.status, headers: h, body });
       }
       expect(answers[0], `${r.method ?? 'GET'} ${r.path}`).toEqual(answers[1]);

@@ -14,15 +14,26 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-interface Started { child: ChildProcess; url: string; line: string; exited: Promise<number | null> }
+interface Started {
+  child: ChildProcess;
+  url: string;
+  line: string;
+  exited: Promise<number | null>;
+}
 
 function start(args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, PORT: '', HOST: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], {
+    cwd: root,
+    env: { ...process.env, PORT: '', HOST: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    child.stderr!.on('data', (d) => { err += d; });
+    child.stderr!.on('data', (d) => {
+      err += d;
+    });
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/\S+)/.exec(out);
@@ -37,14 +48,24 @@ async function stop(s: Started): Promise<number | null> {
   return s.exited;
 }
 
-const createCustomer = (url: string) => fetch(`${url}/api/rest/v2.9/json.php`, {
-  method: 'POST', headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ cmd: 'customer.create', APIUUID: API_UUID, APISECRET: API_SECRET, ...newCustomer, companyName: 'CLI Pty' }),
-}).then((r) => r.json());
-const getCustomer = (url: string, id: number) => fetch(`${url}/api/rest/v2.9/json.php`, {
-  method: 'POST', headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ cmd: 'customer.get', id, APIUUID: API_UUID, APISECRET: API_SECRET }),
-}).then((r) => r.json());
+const createCustomer = (url: string) =>
+  fetch(`${url}/api/rest/v2.9/json.php`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      cmd: 'customer.create',
+      APIUUID: API_UUID,
+      APISECRET: API_SECRET,
+      ...newCustomer,
+      companyName: 'CLI Pty',
+    }),
+  }).then((r) => r.json());
+const getCustomer = (url: string, id: number) =>
+  fetch(`${url}/api/rest/v2.9/json.php`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ cmd: 'customer.get', id, APIUUID: API_UUID, APISECRET: API_SECRET }),
+  }).then((r) => r.json());
 
 describe('the command line', () => {
   it('prints the real URL on --port 0, serves, and closes cleanly on SIGTERM', async () => {
@@ -60,7 +81,15 @@ describe('the command line', () => {
   it('prints help and exits 0', () => {
     const r = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const flag of ['--port', '--db', '--control-token', '--max-sessions', '--session-idle-seconds', '--journal-size']) expect(r.stdout).toContain(flag);
+    for (const flag of [
+      '--port',
+      '--db',
+      '--control-token',
+      '--max-sessions',
+      '--session-idle-seconds',
+      '--journal-size',
+    ])
+      expect(r.stdout).toContain(flag);
   });
 
   it('refuses an unknown flag with exit code 2', () => {

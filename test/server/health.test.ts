@@ -8,8 +8,12 @@ import { buildApp } from '../../src/server/app.js';
 
 describe('health', () => {
   let app: FastifyInstance;
-  beforeAll(async () => { app = await makeApp(); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   it('answers ok with the version and every vendor once the fixtures are loaded', async () => {
     const res = await app.inject({ method: 'GET', url: '/_emulator/health' });
@@ -37,47 +41,72 @@ describe('health', () => {
   });
 
   it('refuses to start on a fixtures folder that does not exist', async () => {
-    await expect(buildApp({ logLevel: 'silent', fixtures: path.join(os.tmpdir(), 'no-such-fixtures-dir') })).rejects.toThrow(/fixtures folder not found/);
+    await expect(
+      buildApp({ logLevel: 'silent', fixtures: path.join(os.tmpdir(), 'no-such-fixtures-dir') }),
+    ).rejects.toThrow(/fixtures folder not found/);
   });
 
   it('refuses a fixtures file that is not JSON, naming it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-'));
     fs.mkdirSync(path.join(dir, 'rackcorp'));
     fs.writeFileSync(path.join(dir, 'rackcorp', 'rackcorp_customers.json'), '[{"id": 1,');
-    await expect(buildApp({ logLevel: 'silent', fixtures: dir })).rejects.toThrow(/rackcorp_customers\.json: not valid JSON/);
+    await expect(buildApp({ logLevel: 'silent', fixtures: dir })).rejects.toThrow(
+      /rackcorp_customers\.json: not valid JSON/,
+    );
   });
 
   it('loads another fixtures folder with --fixtures: tables without a file start empty', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-'));
     fs.mkdirSync(path.join(dir, 'rackcorp'));
-    fs.writeFileSync(path.join(dir, 'rackcorp', 'rackcorp_customers.json'), JSON.stringify([
-      { id: 7, parentID: null, companyName: 'Seven Ltd', stdName: 'Seven Ltd', dateCreated: 1, dateModified: 1 },
-    ]));
-    fs.writeFileSync(path.join(dir, 'rackcorp', 'rackcorp_api_keys.json'), JSON.stringify([{ uuid: 'u', secret: 's', customerId: 7 }]));
+    fs.writeFileSync(
+      path.join(dir, 'rackcorp', 'rackcorp_customers.json'),
+      JSON.stringify([
+        { id: 7, parentID: null, companyName: 'Seven Ltd', stdName: 'Seven Ltd', dateCreated: 1, dateModified: 1 },
+      ]),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'rackcorp', 'rackcorp_api_keys.json'),
+      JSON.stringify([{ uuid: 'u', secret: 's', customerId: 7 }]),
+    );
     const custom = await buildApp({ logLevel: 'silent', fixtures: dir });
-    const res = await custom.inject({ method: 'GET', url: '/api/rest/v2.9/json.php?cmd=customer.getall&APIUUID=u&APISECRET=s' });
-    expect(res.json()).toEqual({ code: 'OK', count: 1, customers: [expect.objectContaining({ id: 7, stdName: 'Seven Ltd' })] });
+    const res = await custom.inject({
+      method: 'GET',
+      url: '/api/rest/v2.9/json.php?cmd=customer.getall&APIUUID=u&APISECRET=s',
+    });
+    expect(res.json()).toEqual({
+      code: 'OK',
+      count: 1,
+      customers: [expect.objectContaining({ id: 7, stdName: 'Seven Ltd' })],
+    });
     await custom.close();
   });
 
   it('loads fixture rows that list a child before its parent', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-'));
     fs.mkdirSync(path.join(dir, 'rackcorp'));
-    fs.writeFileSync(path.join(dir, 'rackcorp', 'rackcorp_customers.json'), JSON.stringify([
-      { id: 8, parentID: 7, companyName: 'Child', stdName: 'Child', dateCreated: 1, dateModified: 1 },
-      { id: 7, parentID: null, companyName: 'Parent', stdName: 'Parent', dateCreated: 1, dateModified: 1 },
-    ]));
+    fs.writeFileSync(
+      path.join(dir, 'rackcorp', 'rackcorp_customers.json'),
+      JSON.stringify([
+        { id: 8, parentID: 7, companyName: 'Child', stdName: 'Child', dateCreated: 1, dateModified: 1 },
+        { id: 7, parentID: null, companyName: 'Parent', stdName: 'Parent', dateCreated: 1, dateModified: 1 },
+      ]),
+    );
     const custom = await buildApp({ logLevel: 'silent', fixtures: dir });
-    expect(custom.registry.defaultState.db.prepare('SELECT COUNT(*) AS n FROM rackcorp_customers').get()).toEqual({ n: 2 });
+    expect(custom.registry.defaultState.db.prepare('SELECT COUNT(*) AS n FROM rackcorp_customers').get()).toEqual({
+      n: 2,
+    });
     await custom.close();
   });
 
   it('still refuses fixtures whose parent is missing altogether', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-'));
     fs.mkdirSync(path.join(dir, 'rackcorp'));
-    fs.writeFileSync(path.join(dir, 'rackcorp', 'rackcorp_customers.json'), JSON.stringify([
-      { id: 8, parentID: 77, companyName: 'Orphan', stdName: 'Orphan', dateCreated: 1, dateModified: 1 },
-    ]));
+    fs.writeFileSync(
+      path.join(dir, 'rackcorp', 'rackcorp_customers.json'),
+      JSON.stringify([
+        { id: 8, parentID: 77, companyName: 'Orphan', stdName: 'Orphan', dateCreated: 1, dateModified: 1 },
+      ]),
+    );
     await expect(buildApp({ logLevel: 'silent', fixtures: dir })).rejects.toThrow(/FOREIGN KEY/);
   });
 });

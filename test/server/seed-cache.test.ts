@@ -49,13 +49,24 @@ function setCustomerName(dir: string, name: string): void {
   fs.writeFileSync(file, JSON.stringify(rows));
 }
 
-interface Started { child: ChildProcess; url: string; out: () => string; exited: Promise<number | null> }
+interface Started {
+  child: ChildProcess;
+  url: string;
+  out: () => string;
+  exited: Promise<number | null>;
+}
 
 function start(args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, [cli, '--port', '0', ...args], { cwd: root, env: { ...process.env, PORT: '', HOST: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, '--port', '0', ...args], {
+    cwd: root,
+    env: { ...process.env, PORT: '', HOST: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let out = '';
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d) => {
       out += d;
@@ -71,22 +82,30 @@ async function stop(s: Started): Promise<number | null> {
   return s.exited;
 }
 
-interface Health { status: string; seed: { source: string; cached: boolean; ms: number } }
-const health = async (s: Started): Promise<Health> => (await fetch(`${s.url}/_emulator/health`)).json() as Promise<Health>;
+interface Health {
+  status: string;
+  seed: { source: string; cached: boolean; ms: number };
+}
+const health = async (s: Started): Promise<Health> =>
+  (await fetch(`${s.url}/_emulator/health`)).json() as Promise<Health>;
 
 async function companyName(s: Started, id = 1): Promise<string> {
   const r = await fetch(`${s.url}/api/rest/v2.9/json.php`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ cmd: 'customer.get', id, APIUUID: API_UUID, APISECRET: API_SECRET }),
   });
   expect(r.status).toBe(200);
-  const body = await r.json() as { code: string; customer: { companyName: string } };
+  const body = (await r.json()) as { code: string; customer: { companyName: string } };
   expect(body.code).toBe('OK');
   return body.customer.companyName;
 }
 
 /** What one start says: how the seed was had, and customer 1's name. */
-async function startAndRead(args: string[], env: Record<string, string> = {}): Promise<{ seed: Health['seed']; name: string; out: string }> {
+async function startAndRead(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ seed: Health['seed']; name: string; out: string }> {
   const s = await start(args, env);
   try {
     const h = await health(s);
@@ -97,7 +116,11 @@ async function startAndRead(args: string[], env: Record<string, string> = {}): P
   }
 }
 
-const entries = (cache: string) => fs.readdirSync(cache).filter((n) => /^[0-9a-f]{32}\.sqlite$/.test(n)).sort();
+const entries = (cache: string) =>
+  fs
+    .readdirSync(cache)
+    .filter((n) => /^[0-9a-f]{32}\.sqlite$/.test(n))
+    .sort();
 
 describe('the seed cache', () => {
   it('compiles a fixture set once: the second start is served from the cache, a changed fixture file makes a new entry', async () => {
@@ -140,7 +163,7 @@ describe('the seed cache', () => {
     expect(off.seed.cached).toBe(false);
   });
 
-  it('ignores and rebuilds an entry that is cut short or is not a database; leaves a stranger\'s temporary file alone', async () => {
+  it("ignores and rebuilds an entry that is cut short or is not a database; leaves a stranger's temporary file alone", async () => {
     const cache = path.join(tmpDir(), 'cache');
     const fixtures = fixturesNamed('Corrupt Seed Pty');
     await startAndRead(['--fixtures', fixtures, '--seed-cache', cache]);
@@ -172,7 +195,10 @@ describe('the seed cache', () => {
   it('two emulators starting at once with an empty cache both serve the fixtures, and leave one whole entry', async () => {
     const cache = path.join(tmpDir(), 'cache');
     const fixtures = fixturesNamed('Concurrent Pty');
-    const [a, b] = await Promise.all([start(['--fixtures', fixtures, '--seed-cache', cache]), start(['--fixtures', fixtures, '--seed-cache', cache])]);
+    const [a, b] = await Promise.all([
+      start(['--fixtures', fixtures, '--seed-cache', cache]),
+      start(['--fixtures', fixtures, '--seed-cache', cache]),
+    ]);
     try {
       expect(await companyName(a)).toBe('Concurrent Pty');
       expect(await companyName(b)).toBe('Concurrent Pty');
@@ -226,7 +252,11 @@ describe('the seed cache', () => {
     const a = compileSeed({ vendors, fixtures, cacheDir: cache });
     a.release();
     expect(compileSeed({ vendors, fixtures, cacheDir: cache })).toMatchObject({ cached: true, key: a.key });
-    const changed = vendors.map((v, i) => (i > 0 ? v : { ...v, tables: v.tables.map((t, j) => (j > 0 ? t : { ...t, ddl: `${t.ddl}\n-- the next version` })) }));
+    const changed = vendors.map((v, i) =>
+      i > 0
+        ? v
+        : { ...v, tables: v.tables.map((t, j) => (j > 0 ? t : { ...t, ddl: `${t.ddl}\n-- the next version` })) },
+    );
     const b = compileSeed({ vendors: changed, fixtures, cacheDir: cache });
     b.release();
     expect(b.cached).toBe(false);
@@ -240,7 +270,9 @@ describe('a SQLite file as the fixture set', () => {
     const dir = tmpDir();
     const fixtures = fixturesNamed('Exported Pty');
     const out = path.join(dir, 'seed.sqlite');
-    const r = spawnSync(process.execPath, [cli, '--fixtures', fixtures, '--no-seed-cache', '--export-seed', out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, '--fixtures', fixtures, '--no-seed-cache', '--export-seed', out], {
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`to ${out}`);
     expect(fs.statSync(out).size).toBeGreaterThan(0);
@@ -258,7 +290,11 @@ describe('a SQLite file as the fixture set', () => {
 
   it('refuses, at start-up with exit code 1, a file that is not a seed of this schema, naming what is wrong', () => {
     const dir = tmpDir();
-    const run = (file: string) => spawnSync(process.execPath, [cli, '--port', '0', '--fixtures', file, '--no-seed-cache'], { encoding: 'utf8', timeout: 30_000 });
+    const run = (file: string) =>
+      spawnSync(process.execPath, [cli, '--port', '0', '--fixtures', file, '--no-seed-cache'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
 
     const text = path.join(dir, 'notes.sqlite');
     fs.writeFileSync(text, 'not a database at all');
@@ -270,7 +306,9 @@ describe('a SQLite file as the fixture set', () => {
     new Database(empty).exec('CREATE TABLE other (x)').close();
     r = run(empty);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("not a seed of this emulator's schema: table _emulator_meta is missing; table rackcorp_customers is missing");
+    expect(r.stderr).toContain(
+      "not a seed of this emulator's schema: table _emulator_meta is missing; table rackcorp_customers is missing",
+    );
     expect(r.stderr).toContain('--export-seed');
 
     const seed = path.join(dir, 'seed.sqlite');
@@ -285,7 +323,9 @@ describe('a SQLite file as the fixture set', () => {
     expect(r.stderr).toContain(`${wal}: a database in WAL mode (a --db file?) cannot be used as a seed`);
 
     const db = new Database(seed);
-    db.exec('DROP INDEX IF EXISTS ix_rackcorp_customers_std; ALTER TABLE rackcorp_currencies RENAME COLUMN name TO title');
+    db.exec(
+      'DROP INDEX IF EXISTS ix_rackcorp_customers_std; ALTER TABLE rackcorp_currencies RENAME COLUMN name TO title',
+    );
     db.close();
     r = run(seed);
     expect(r.status).toBe(1);

@@ -12,19 +12,33 @@ import { chromium, type BrowserContext } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 export const skipBrowser = !existsSync(CHROMIUM) && process.env.CI !== 'true';
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** One browser context for the calling test file (launched before its tests, closed after); read it inside a test. */
 export function browserForFile(name: string): () => BrowserContext {
   let context: BrowserContext | undefined;
   let userDataDir: string | undefined;
-  if (skipBrowser) console.warn(`${name}: skipping the browser tests: ${CHROMIUM} is missing (apt-get install chromium); they always run with CI=true`);
+  if (skipBrowser)
+    console.warn(
+      `${name}: skipping the browser tests: ${CHROMIUM} is missing (apt-get install chromium); they always run with CI=true`,
+    );
   beforeAll(async () => {
     if (skipBrowser) return;
     userDataDir = mkdtempSync(join(tmpdir(), 'emu-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1400, height: 1000 },
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1400, height: 1000 },
     });
   }, 60_000);
   afterAll(async () => {

@@ -6,8 +6,12 @@ import { buildApp } from '../../src/server/app.js';
 import { createCustomer } from '../rackcorp/helpers.js';
 
 let app: FastifyInstance;
-beforeAll(async () => { app = await makeApp(); });
-afterAll(async () => { await app.close(); });
+beforeAll(async () => {
+  app = await makeApp();
+});
+afterAll(async () => {
+  await app.close();
+});
 
 describe('GET /_emulator/ui', () => {
   it('serves the page and its assets with a strict content security policy', async () => {
@@ -38,7 +42,9 @@ describe('GET /_emulator/vendors', () => {
     expect(rc.basePaths).toContain('/api/rest/v2.9');
     expect(rc.tables).toContain('rackcorp_customers');
     expect(rc.faultPresets).toEqual(expect.arrayContaining(['fault', 'auth']));
-    expect(rc.sandbox.map((c: { value: string }) => c.value)).toContain('11111111-2222-4333-8444-555555555555 / rackcorp-sandbox-secret');
+    expect(rc.sandbox.map((c: { value: string }) => c.value)).toContain(
+      '11111111-2222-4333-8444-555555555555 / rackcorp-sandbox-secret',
+    );
     for (const v of body.vendors) expect(v.sandbox.length).toBeGreaterThan(0);
   });
 });
@@ -49,7 +55,9 @@ describe('GET /_emulator/data', () => {
     const n = before.body.vendors.rackcorp.rackcorp_customers;
     expect(n).toBeGreaterThan(0);
     await createCustomer(app, 'ui-count');
-    expect((await ctl(app, 'GET', '/_emulator/data?session=ui-count')).body.vendors.rackcorp.rackcorp_customers).toBe(n + 1);
+    expect((await ctl(app, 'GET', '/_emulator/data?session=ui-count')).body.vendors.rackcorp.rackcorp_customers).toBe(
+      n + 1,
+    );
     expect((await ctl(app, 'GET', '/_emulator/data')).body.vendors.rackcorp.rackcorp_customers).toBe(n);
     expect(Object.keys(before.body.vendors)).toEqual(['rackcorp', 'emailsrvr', 'ispcrm', 'mgmt']);
   });
@@ -57,7 +65,13 @@ describe('GET /_emulator/data', () => {
   it('pages through one table in rowid order', async () => {
     const all = await ctl(app, 'GET', '/_emulator/data/rackcorp/rackcorp_customers?limit=500');
     expect(all.status).toBe(200);
-    expect(all.body).toMatchObject({ vendor: 'rackcorp', table: 'rackcorp_customers', offset: 0, limit: 500, session: null });
+    expect(all.body).toMatchObject({
+      vendor: 'rackcorp',
+      table: 'rackcorp_customers',
+      offset: 0,
+      limit: 500,
+      session: null,
+    });
     expect(all.body.columns.length).toBeGreaterThan(3);
     expect(all.body.rows.length).toBe(all.body.total);
     const page = await ctl(app, 'GET', '/_emulator/data/rackcorp/rackcorp_customers?limit=2&offset=3');
@@ -68,8 +82,20 @@ describe('GET /_emulator/data', () => {
   it('shows a session its own rows', async () => {
     const id = await createCustomer(app, 'ui-rows', 'Only In This Session');
     const last = async (session?: string) => {
-      const total = (await ctl(app, 'GET', `/_emulator/data/rackcorp/rackcorp_customers?limit=1${session ? `&session=${session}` : ''}`)).body.total;
-      return (await ctl(app, 'GET', `/_emulator/data/rackcorp/rackcorp_customers?limit=1&offset=${total - 1}${session ? `&session=${session}` : ''}`)).body.rows[0];
+      const total = (
+        await ctl(
+          app,
+          'GET',
+          `/_emulator/data/rackcorp/rackcorp_customers?limit=1${session ? `&session=${session}` : ''}`,
+        )
+      ).body.total;
+      return (
+        await ctl(
+          app,
+          'GET',
+          `/_emulator/data/rackcorp/rackcorp_customers?limit=1&offset=${total - 1}${session ? `&session=${session}` : ''}`,
+        )
+      ).body.rows[0];
     };
     expect(Object.values(await last('ui-rows'))).toContain('Only In This Session');
     expect(Object.values(await last('ui-rows'))).toContain(id);
@@ -95,10 +121,20 @@ describe('with --control-token', () => {
       for (const url of ['/_emulator/ui', '/_emulator/ui/app.js', '/_emulator/ui/style.css']) {
         expect((await locked.inject({ method: 'GET', url })).statusCode).toBe(200);
       }
-      for (const url of ['/_emulator/vendors', '/_emulator/data', '/_emulator/data/rackcorp/rackcorp_customers', '/_emulator/ui/x', '/_emulator/uix']) {
+      for (const url of [
+        '/_emulator/vendors',
+        '/_emulator/data',
+        '/_emulator/data/rackcorp/rackcorp_customers',
+        '/_emulator/ui/x',
+        '/_emulator/uix',
+      ]) {
         expect((await locked.inject({ method: 'GET', url })).statusCode).toBe(401);
       }
-      const ok = await locked.inject({ method: 'GET', url: '/_emulator/vendors', headers: { authorization: 'Bearer ui-secret' } });
+      const ok = await locked.inject({
+        method: 'GET',
+        url: '/_emulator/vendors',
+        headers: { authorization: 'Bearer ui-secret' },
+      });
       expect(ok.statusCode).toBe(200);
     } finally {
       await locked.close();
@@ -109,11 +145,23 @@ describe('with --control-token', () => {
 describe('the journal the dashboard shows', () => {
   it('records a request a fault answers before routing (a rule naming no operation)', async () => {
     const s = 'ui-fault-journal';
-    await ctl(app, 'POST', `/_emulator/faults?session=${s}`, { vendor: 'rackcorp', status: 503, body: { error: 'down' } });
-    const res = await app.inject({ method: 'GET', url: `/_sessions/${s}/api/rest/v2.9/json.php?cmd=customer.get&id=123` });
+    await ctl(app, 'POST', `/_emulator/faults?session=${s}`, {
+      vendor: 'rackcorp',
+      status: 503,
+      body: { error: 'down' },
+    });
+    const res = await app.inject({
+      method: 'GET',
+      url: `/_sessions/${s}/api/rest/v2.9/json.php?cmd=customer.get&id=123`,
+    });
     expect(res.statusCode).toBe(503);
     const journal = (await ctl(app, 'GET', `/_emulator/requests?session=${s}`)).body;
     expect(journal.count).toBe(1);
-    expect(journal.requests[0]).toMatchObject({ vendor: 'rackcorp', status: 503, fault: 1, responseBody: '{"error":"down"}' });
+    expect(journal.requests[0]).toMatchObject({
+      vendor: 'rackcorp',
+      status: 503,
+      fault: 1,
+      responseBody: '{"error":"down"}',
+    });
   });
 });

@@ -15,7 +15,9 @@ import { memoize } from '../../core/memoize.js';
 
 /** Base64 of the binary SHA-1 of UserKey + UserAgent + Timestamp + SecretKey (28 characters). */
 export function signatureHash(userKey: string, userAgent: string, timestamp: string, secretKey: string): string {
-  return createHash('sha1').update(userKey + userAgent + timestamp + secretKey, 'utf8').digest('base64');
+  return createHash('sha1')
+    .update(userKey + userAgent + timestamp + secretKey, 'utf8')
+    .digest('base64');
 }
 
 /** The full header value a client would send. */
@@ -35,8 +37,15 @@ export function parseTimestamp(ts: string): number | null {
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);
   const back = new Date(ms);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d
-    || back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s) return null;
+  if (
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo - 1 ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== s
+  )
+    return null;
   return ms;
 }
 
@@ -65,7 +74,10 @@ interface SignatureParts {
 /** The header split into its parts, or a 403 unauthorizedFault saying what is missing or malformed. */
 function parseHeader(header: string | undefined): SignatureParts {
   if (header === undefined) {
-    throw faults.unauthorized('Missing X-Api-Signature header', 'Every request must carry X-Api-Signature: UserKey:Timestamp:Hash');
+    throw faults.unauthorized(
+      'Missing X-Api-Signature header',
+      'Every request must carry X-Api-Signature: UserKey:Timestamp:Hash',
+    );
   }
   return parsedHeader(header);
 }
@@ -76,7 +88,10 @@ function parseHeader(header: string | undefined): SignatureParts {
  */
 const parsedHeader = memoize((header: string): SignatureParts => {
   if (header.trim() === '') {
-    throw faults.unauthorized('Missing X-Api-Signature header', 'Every request must carry X-Api-Signature: UserKey:Timestamp:Hash');
+    throw faults.unauthorized(
+      'Missing X-Api-Signature header',
+      'Every request must carry X-Api-Signature: UserKey:Timestamp:Hash',
+    );
   }
   // The hash (Base64) and the timestamp contain no ':'; the user key is everything before them.
   const parts = header.trim().split(':');
@@ -86,7 +101,11 @@ const parsedHeader = memoize((header: string): SignatureParts => {
   const userKey = parts.join(':');
   if (userKey === '' || hash === '') throw faults.unauthorized(MALFORMED, MALFORMED_DETAILS);
   const tsMs = parseTimestamp(timestamp);
-  if (tsMs === null) throw faults.unauthorized('Malformed X-Api-Signature timestamp', `"${timestamp}" is not a yyyyMMddHHmmss date and time`);
+  if (tsMs === null)
+    throw faults.unauthorized(
+      'Malformed X-Api-Signature timestamp',
+      `"${timestamp}" is not a yyyyMMddHHmmss date and time`,
+    );
   return { userKey, timestamp, tsMs, hash };
 }, 1024);
 
@@ -106,7 +125,10 @@ export function authenticate(
   const parts = parseHeader(header);
   const { userKey, timestamp, tsMs, hash } = parts;
   if (userAgent === undefined || userAgent === '') {
-    throw faults.unauthorized('Missing User-Agent header', 'The signature hashes the User-Agent header, so every request must send one');
+    throw faults.unauthorized(
+      'Missing User-Agent header',
+      'The signature hashes the User-Agent header, so every request must send one',
+    );
   }
   const key = store.apiKey(userKey);
   if (!key) throw faults.unauthorized('Unknown user key', `No API key ${userKey}`);
@@ -115,14 +137,19 @@ export function authenticate(
     const expected = Buffer.from(signatureHash(userKey, userAgent, timestamp, key.secret_key));
     const given = Buffer.from(hash);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-      throw faults.unauthorized('Invalid X-Api-Signature hash', 'Base64(SHA1(UserKey + UserAgent + Timestamp + SecretKey)) does not match');
+      throw faults.unauthorized(
+        'Invalid X-Api-Signature hash',
+        'Base64(SHA1(UserKey + UserAgent + Timestamp + SecretKey)) does not match',
+      );
     }
     parts.validWith = { userAgent, secretKey: key.secret_key };
   }
   const skew = Math.round((tsMs - clockMs) / 1000);
   if (Math.abs(skew) > settings.skewSeconds) {
-    throw faults.unauthorized('X-Api-Signature timestamp outside the allowed window',
-      `Timestamp ${timestamp} is ${Math.abs(skew)} seconds ${skew < 0 ? 'behind' : 'ahead of'} the server time (${formatTimestamp(clockMs)} UTC); at most ${settings.skewSeconds} seconds are allowed`);
+    throw faults.unauthorized(
+      'X-Api-Signature timestamp outside the allowed window',
+      `Timestamp ${timestamp} is ${Math.abs(skew)} seconds ${skew < 0 ? 'behind' : 'ahead of'} the server time (${formatTimestamp(clockMs)} UTC); at most ${settings.skewSeconds} seconds are allowed`,
+    );
   }
   const account = store.account(key.account_number);
   if (!account) throw faults.unauthorized('Unknown user key', `No account for API key ${userKey}`);

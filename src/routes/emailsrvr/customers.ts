@@ -27,14 +27,49 @@ export interface Context {
 const MAX_INT32 = 2_147_483_647;
 
 /** Query parameters of Index (v0 pages by `page`, v1 by `offset`; both work everywhere). */
-export const IndexQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32, description: 'v0 paging: 1-based page number (default 1); ignored when `offset` is given' })),
-  size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32, description: `Page size (default ${DEFAULT_PAGE_SIZE}); a larger value than ${MAX_PAGE_SIZE} is served as ${MAX_PAGE_SIZE} and the answer's \`size\` says so` })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INT32, description: 'v1 paging: 0-based offset of the first customer; wins over `page`' })),
-  startswith: Type.Optional(Type.String({ description: 'Customers whose name, account number or reference number starts with this (case-insensitive; % and _ are literal)' })),
-  contains: Type.Optional(Type.String({ description: 'Customers whose name, account number or reference number contains this (case-insensitive)' })),
-  referenceNumber: Type.Optional(Type.String({ description: 'Exact reference number: answers one customer like Show (lowest account number when several share it), 404 when none; wins over the other parameters' })),
-}, { additionalProperties: true });
+export const IndexQuery = Type.Object(
+  {
+    page: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_INT32,
+        description: 'v0 paging: 1-based page number (default 1); ignored when `offset` is given',
+      }),
+    ),
+    size: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_INT32,
+        description: `Page size (default ${DEFAULT_PAGE_SIZE}); a larger value than ${MAX_PAGE_SIZE} is served as ${MAX_PAGE_SIZE} and the answer's \`size\` says so`,
+      }),
+    ),
+    offset: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_INT32,
+        description: 'v1 paging: 0-based offset of the first customer; wins over `page`',
+      }),
+    ),
+    startswith: Type.Optional(
+      Type.String({
+        description:
+          'Customers whose name, account number or reference number starts with this (case-insensitive; % and _ are literal)',
+      }),
+    ),
+    contains: Type.Optional(
+      Type.String({
+        description: 'Customers whose name, account number or reference number contains this (case-insensitive)',
+      }),
+    ),
+    referenceNumber: Type.Optional(
+      Type.String({
+        description:
+          'Exact reference number: answers one customer like Show (lowest account number when several share it), 404 when none; wins over the other parameters',
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
 export type IndexQuery = Static<typeof IndexQuery>;
 const validateIndexQuery = compile(IndexQuery, true);
 
@@ -64,7 +99,8 @@ export function parseIndexQuery(query: unknown, mode: Leniency = { strict: true,
   }
   if (!validateIndexQuery(q)) {
     const e = fieldErrors(validateIndexQuery.errors)[0];
-    if (mode.strict || !(INTEGER_PARAMS as readonly string[]).includes(e.field)) throw faults.validation(`Invalid value for ${e.field}`, e.message);
+    if (mode.strict || !(INTEGER_PARAMS as readonly string[]).includes(e.field))
+      throw faults.validation(`Invalid value for ${e.field}`, e.message);
     // Lenient: a number is truncated and brought into range, anything else is ignored (the default applies).
     for (const name of INTEGER_PARAMS) {
       const raw = q[name];
@@ -73,12 +109,15 @@ export function parseIndexQuery(query: unknown, mode: Leniency = { strict: true,
       const n = Number(String(raw).trim());
       if (String(raw).trim() === '' || !Number.isFinite(n)) {
         delete q[name];
-        mode.warn(`${name}=${JSON.stringify(String(raw))} is not a whole number: ignored (--strict answers 400 validationFault)`);
+        mode.warn(
+          `${name}=${JSON.stringify(String(raw))} is not a whole number: ignored (--strict answers 400 validationFault)`,
+        );
         continue;
       }
       const fixed = Math.min(Math.max(Math.trunc(n), schema.minimum), schema.maximum);
       if (fixed !== n || typeof raw !== 'number') {
-        if (fixed !== n) mode.warn(`${name}=${JSON.stringify(String(raw))} read as ${fixed} (--strict answers 400 validationFault)`);
+        if (fixed !== n)
+          mode.warn(`${name}=${JSON.stringify(String(raw))} read as ${fixed} (--strict answers 400 validationFault)`);
         q[name] = fixed;
       }
     }
@@ -118,9 +157,15 @@ const ReferenceField = Type.Union([Type.String(), Type.Number(), Type.Null()], {
  * `customer` by convention) holds `name` and `referenceNumber` child elements. Other fields are
  * ignored, as the real service ignores them.
  */
-export const AddBody = Type.Object({ name: NameField, referenceNumber: Type.Optional(ReferenceField) }, { additionalProperties: true });
+export const AddBody = Type.Object(
+  { name: NameField, referenceNumber: Type.Optional(ReferenceField) },
+  { additionalProperties: true },
+);
 /** The Edit body: the fields to change, nothing else required. */
-export const EditBody = Type.Object({ name: Type.Optional(NameField), referenceNumber: Type.Optional(ReferenceField) }, { additionalProperties: true });
+export const EditBody = Type.Object(
+  { name: Type.Optional(NameField), referenceNumber: Type.Optional(ReferenceField) },
+  { additionalProperties: true },
+);
 const validateAddBody = compile(AddBody, false);
 const validateEditBody = compile(EditBody, false);
 const BODY_FIELDS = ['name', 'referenceNumber'] as const;
@@ -130,15 +175,25 @@ const BODY_FIELDS = ['name', 'referenceNumber'] as const;
  * wrong type (400 validationFault); `--lenient` takes a number or boolean as its text and the first
  * of a repeated field, with a warning. Unknown fields are ignored in both modes, with a journal warning.
  */
-export function readCustomerFields(body: unknown, xml: boolean, forAdd: boolean, mode: Leniency = { strict: true, warn: () => undefined }): CustomerFields {
+export function readCustomerFields(
+  body: unknown,
+  xml: boolean,
+  forAdd: boolean,
+  mode: Leniency = { strict: true, warn: () => undefined },
+): CustomerFields {
   let obj: Record<string, unknown> = {};
   if (body !== undefined && body !== null && body !== '') {
-    if (typeof body !== 'object' || Array.isArray(body)) throw faults.badRequest('Invalid request body', 'Expected form fields, a JSON object or an XML customer document');
+    if (typeof body !== 'object' || Array.isArray(body))
+      throw faults.badRequest(
+        'Invalid request body',
+        'Expected form fields, a JSON object or an XML customer document',
+      );
     obj = body as Record<string, unknown>;
     if (xml) {
       const root = Object.entries(obj).find(([k]) => !k.startsWith('?'));
       const inner = root?.[1];
-      obj = inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? inner as Record<string, unknown> : {};
+      obj =
+        inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? (inner as Record<string, unknown>) : {};
     }
   }
   const fields: Record<string, unknown> = {};
@@ -148,7 +203,10 @@ export function readCustomerFields(body: unknown, xml: boolean, forAdd: boolean,
   if (xml) for (const k of BODY_FIELDS) if (typeof fields[k] === 'string') fields[k] = (fields[k] as string).trim();
   // Ignored, as the real service ignores them, but named in a journal warning (XML attributes and text aside).
   const unknown = Object.keys(obj).filter((k) => !(BODY_FIELDS as readonly string[]).includes(k) && !/^[@#?]/.test(k));
-  if (unknown.length) mode.warn(`unknown field${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => JSON.stringify(k)).join(', ')} ignored`);
+  if (unknown.length)
+    mode.warn(
+      `unknown field${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => JSON.stringify(k)).join(', ')} ignored`,
+    );
   // A null name is no name (Add: "Missing required field").
   if (fields.name === null) delete fields.name;
   if (!mode.strict) {
@@ -159,7 +217,9 @@ export function readCustomerFields(body: unknown, xml: boolean, forAdd: boolean,
         v = fields[k] = v[0];
       }
       if ((k === 'name' && typeof v === 'number') || typeof v === 'boolean') {
-        mode.warn(`${k} ${JSON.stringify(v)} is not a string: read as "${String(v)}" (--strict answers 400 validationFault)`);
+        mode.warn(
+          `${k} ${JSON.stringify(v)} is not a string: read as "${String(v)}" (--strict answers 400 validationFault)`,
+        );
         fields[k] = String(v);
       }
     }
@@ -234,15 +294,20 @@ const index: Operation<IndexQuery> = {
     }
     const size = Math.min(q.size ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     // Capped, not refused (as the real service serves at most 250); the answer's `size` and the journal say so.
-    if (q.size !== undefined && q.size > MAX_PAGE_SIZE) ctx.warn(`size=${q.size} is above ${MAX_PAGE_SIZE}: served as ${MAX_PAGE_SIZE}`);
+    if (q.size !== undefined && q.size > MAX_PAGE_SIZE)
+      ctx.warn(`size=${q.size} is above ${MAX_PAGE_SIZE}: served as ${MAX_PAGE_SIZE}`);
     // v1 pages by offset, v0 by 1-based page; offset wins when both are given.
     const offset = q.offset ?? ((q.page ?? 1) - 1) * size;
     // The page depends on the caller, the search and the data alone: remembered until the data changes.
     // JSON.stringify keeps the search texts apart whatever they contain; -0 is its own key.
     const key = `es page ${ctx.me.account_number} ${Object.is(offset, -0) ? '-0' : offset} ${size} ${JSON.stringify(q.startswith ?? null)} ${JSON.stringify(q.contains ?? null)}`;
     // About what a page holds once its list and documents are made from it (listOf).
-    const page = ctx.reads.get(key, () => ctx.store.customers(ctx.me.account_number, { startswith: q.startswith, contains: q.contains }, offset, size),
-      (p) => 64 + p.rows.length * 600);
+    const page = ctx.reads.get(
+      key,
+      () =>
+        ctx.store.customers(ctx.me.account_number, { startswith: q.startswith, contains: q.contains }, offset, size),
+      (p) => 64 + p.rows.length * 600,
+    );
     return { kind: 'list', list: listOf(page, offset, size) };
   },
 };
@@ -286,7 +351,11 @@ const del: Operation<{ account: string }> = {
   url: '/:account',
   input: (req) => ({ account: req.params.account }),
   handler({ account }, ctx) {
-    if (account.toLowerCase() === 'me') throw faults.badRequest('Cannot delete the authenticated account', 'Delete works on the reseller\'s customers only');
+    if (account.toLowerCase() === 'me')
+      throw faults.badRequest(
+        'Cannot delete the authenticated account',
+        "Delete works on the reseller's customers only",
+      );
     const row = resolveAccount(ctx, account);
     ctx.store.deleteAccount(row.account_number);
     return { kind: 'deleted' };

@@ -19,7 +19,12 @@ export type Format = 'xml' | 'json';
  * No Accept (or `*\/*`) gives XML, the format every example of the documentation asks for.
  */
 export const DEFAULT_FORMAT: Format = 'xml';
-const OFFERS: Record<string, Format> = { 'text/xml': 'xml', 'application/xml': 'xml', 'application/json': 'json', 'text/json': 'json' };
+const OFFERS: Record<string, Format> = {
+  'text/xml': 'xml',
+  'application/xml': 'xml',
+  'application/json': 'json',
+  'text/json': 'json',
+};
 
 /** Negotiated formats by Accept header (a pure function of it), up to 256 distinct headers. */
 const negotiated = memoize((accept: string) => negotiate(accept, OFFERS, DEFAULT_FORMAT), 256);
@@ -88,7 +93,8 @@ const LIST_END = '</customerList>';
 /** A customer's child elements, each on its own line at the given indentation. */
 function customerElements(c: Customer, indent: string): string {
   let s = `${indent}<name>${escapeXmlText(c.name)}</name>\n${indent}<accountNumber>${escapeXmlText(String(c.accountNumber))}</accountNumber>\n`;
-  if (c.referenceNumber !== null) s += `${indent}<referenceNumber>${escapeXmlText(c.referenceNumber)}</referenceNumber>\n`;
+  if (c.referenceNumber !== null)
+    s += `${indent}<referenceNumber>${escapeXmlText(c.referenceNumber)}</referenceNumber>\n`;
   return s;
 }
 
@@ -123,12 +129,18 @@ type ListWithDocuments = CustomerList & { [DOCUMENTS]?: Partial<Record<Format, B
 
 export function customerListBody(list: CustomerList, format: Format): Body {
   const l = list as ListWithDocuments;
-  const documents = l[DOCUMENTS] ??= {};
+  const documents = (l[DOCUMENTS] ??= {});
   const known = documents[format];
   if (known !== undefined) return known;
-  const payload = format === 'json'
-    ? JSON.stringify({ offset: list.offset, size: list.size, total: list.total, customers: list.customers.map(customerFields) })
-    : customerListXml(list);
+  const payload =
+    format === 'json'
+      ? JSON.stringify({
+          offset: list.offset,
+          size: list.size,
+          total: list.total,
+          customers: list.customers.map(customerFields),
+        })
+      : customerListXml(list);
   const body = { contentType: CONTENT_TYPES[format], payload };
   documents[format] = body;
   return body;
@@ -155,9 +167,11 @@ export const faults = {
   validation: (message: string, details?: string) => new EmailsrvrFault('validationFault', 400, message, details),
   unauthorized: (message: string, details?: string) => new EmailsrvrFault('unauthorizedFault', 403, message, details),
   notFound: (message: string, details?: string) => new EmailsrvrFault('itemNotFoundFault', 404, message, details),
-  invalidAccount: (accountNumber: string) => new EmailsrvrFault('itemNotFoundFault', 404, 'Invalid account number', `Invalid account number: ${accountNumber}`),
+  invalidAccount: (accountNumber: string) =>
+    new EmailsrvrFault('itemNotFoundFault', 404, 'Invalid account number', `Invalid account number: ${accountNumber}`),
   throttled: () => new EmailsrvrFault('unauthorizedFault', 403, 'Exceeded request limits', 'Exceeded request limits'),
-  apps: (message = 'An internal error occurred', details?: string) => new EmailsrvrFault('appsFault', 500, message, details),
+  apps: (message = 'An internal error occurred', details?: string) =>
+    new EmailsrvrFault('appsFault', 500, message, details),
 };
 
 /**
@@ -173,7 +187,11 @@ export function faultBody(fault: FaultType, code: number, message: string, detai
 }
 
 const FAULT_KINDS: Record<FaultType, FailureKind> = {
-  badRequestFault: 'validation', validationFault: 'validation', unauthorizedFault: 'auth', itemNotFoundFault: 'notFound', appsFault: 'internal',
+  badRequestFault: 'validation',
+  validationFault: 'validation',
+  unauthorizedFault: 'auth',
+  itemNotFoundFault: 'notFound',
+  appsFault: 'internal',
 };
 
 /** The kind and status of an EmailsrvrFault (what the shared error path asks of every vendor error). */
@@ -186,20 +204,44 @@ function faultFor(f: Failure): EmailsrvrFault {
   if (f.error instanceof EmailsrvrFault) return f.error;
   switch (f.kind) {
     case 'tooLarge':
-      return new EmailsrvrFault('badRequestFault', 413, 'Request body too large', `The request body is larger than ${f.limit} bytes`);
+      return new EmailsrvrFault(
+        'badRequestFault',
+        413,
+        'Request body too large',
+        `The request body is larger than ${f.limit} bytes`,
+      );
     case 'unsupportedMediaType':
-      return new EmailsrvrFault('badRequestFault', 415, 'Unsupported Content-Type',
-        `Send application/x-www-form-urlencoded, application/json or text/xml, not "${f.contentType ?? ''}"`);
+      return new EmailsrvrFault(
+        'badRequestFault',
+        415,
+        'Unsupported Content-Type',
+        `Send application/x-www-form-urlencoded, application/json or text/xml, not "${f.contentType ?? ''}"`,
+      );
     case 'malformedBody':
       if (f.syntax === 'xml') return faults.badRequest('Invalid XML body', f.reason);
-      if (f.syntax === 'json') return faults.badRequest('Invalid request body', `The request body is not valid JSON${f.reason ? `: ${f.reason}` : ''}`);
-      return new EmailsrvrFault('badRequestFault', f.status, 'Invalid request body', f.reason ?? 'The request body could not be read');
+      if (f.syntax === 'json')
+        return faults.badRequest(
+          'Invalid request body',
+          `The request body is not valid JSON${f.reason ? `: ${f.reason}` : ''}`,
+        );
+      return new EmailsrvrFault(
+        'badRequestFault',
+        f.status,
+        'Invalid request body',
+        f.reason ?? 'The request body could not be read',
+      );
     case 'notFound':
       if (f.unknownSession) return faults.notFound('Unknown session', f.unknownSession);
       return faults.notFound('Resource not found', `Nothing is served at ${f.method} ${f.path}`);
     case 'methodNotAllowed': {
       const allow = (f.allow ?? []).join(', ');
-      return new EmailsrvrFault('badRequestFault', 405, 'Method not allowed', `${f.method} is not supported here; use ${allow}`, { allow });
+      return new EmailsrvrFault(
+        'badRequestFault',
+        405,
+        'Method not allowed',
+        `${f.method} is not supported here; use ${allow}`,
+        { allow },
+      );
     }
     case 'auth':
       return faults.unauthorized('Unauthorized', 'Valid X-Api-Signature credentials are required');

@@ -17,7 +17,15 @@ import { authenticate, throttle, type AuthSettings } from './auth.js';
 import { operations, type Context, type Result } from './customers.js';
 import { emailsrvrContract } from './contract.js';
 import {
-  EmailsrvrFault, faults, faultBody, formatFor, formatOrDefault, customerBody, customerListBody, emailsrvrFaultKind, renderFailure,
+  EmailsrvrFault,
+  faults,
+  faultBody,
+  formatFor,
+  formatOrDefault,
+  customerBody,
+  customerListBody,
+  emailsrvrFaultKind,
+  renderFailure,
   type Format,
 } from './envelope.js';
 
@@ -70,7 +78,11 @@ function sendResult(request: FastifyRequest, reply: FastifyReply, result: Result
     }
     case 'created': {
       const b = customerBody(result.customer, format);
-      return reply.code(200).header('location', locationOf(request, result.customer.accountNumber)).type(b.contentType).send(b.payload);
+      return reply
+        .code(200)
+        .header('location', locationOf(request, result.customer.accountNumber))
+        .type(b.contentType)
+        .send(b.payload);
     }
     case 'deleted':
       return reply.code(200).send();
@@ -79,7 +91,13 @@ function sendResult(request: FastifyRequest, reply: FastifyReply, result: Result
 
 function preset(fault: EmailsrvrFault) {
   return (input: { accept?: string; message?: string }): FaultPresetAnswer => {
-    const body = faultBody(fault.fault, fault.code, input.message ?? fault.message, input.message ?? fault.details, formatOrDefault(input.accept));
+    const body = faultBody(
+      fault.fault,
+      fault.code,
+      input.message ?? fault.message,
+      input.message ?? fault.details,
+      formatOrDefault(input.accept),
+    );
     return { status: fault.code, headers: { 'content-type': body.contentType }, body: body.payload };
   };
 }
@@ -96,15 +114,30 @@ export const emailsrvr: VendorModule = {
   tables: emailsrvrTables,
   contract: emailsrvrContract,
   options: [
-    { key: 'emailsrvrSkewSeconds', flag: 'emailsrvr-skew-seconds', env: 'EMAILSRVR_SKEW_SECONDS', type: 'integer',
-      default: DEFAULT_SKEW_SECONDS, min: 0,
-      help: 'Rackspace: allowed difference between the X-Api-Signature timestamp and the server clock, seconds, each way' },
-    { key: 'emailsrvrRateLimit', flag: 'emailsrvr-rate-limit', env: 'EMAILSRVR_RATE_LIMIT', type: 'integer',
-      default: 0, min: 0,
-      help: 'Rackspace: requests per user key per minute before 403 "Exceeded request limits" (0 = no limit)' },
+    {
+      key: 'emailsrvrSkewSeconds',
+      flag: 'emailsrvr-skew-seconds',
+      env: 'EMAILSRVR_SKEW_SECONDS',
+      type: 'integer',
+      default: DEFAULT_SKEW_SECONDS,
+      min: 0,
+      help: 'Rackspace: allowed difference between the X-Api-Signature timestamp and the server clock, seconds, each way',
+    },
+    {
+      key: 'emailsrvrRateLimit',
+      flag: 'emailsrvr-rate-limit',
+      env: 'EMAILSRVR_RATE_LIMIT',
+      type: 'integer',
+      default: 0,
+      min: 0,
+      help: 'Rackspace: requests per user key per minute before 403 "Exceeded request limits" (0 = no limit)',
+    },
   ],
   sandbox: [
-    { label: 'X-Api-Signature user key / secret key (account 460180)', value: 'emailsrvr-sandbox-user-key / emailsrvr-sandbox-secret-key' },
+    {
+      label: 'X-Api-Signature user key / secret key (account 460180)',
+      value: 'emailsrvr-sandbox-user-key / emailsrvr-sandbox-secret-key',
+    },
     { label: 'Other reseller (account 460100)', value: 'emailsrvr-other-user-key / emailsrvr-other-secret-key' },
   ],
   refusalPresets: { busy: 'throttle', forbidden: 'unauthorized' },
@@ -120,8 +153,12 @@ export const emailsrvr: VendorModule = {
     };
     const strict = opts.config.strict !== false;
     const routes = installErrorPath(scope, {
-      prefix: PREFIX, routes: operations.map((o) => ({ method: o.method, url: o.url, operation: o.name })),
-      own: emailsrvrFaultKind, render: renderFailure, bodyLimit: opts.config.maxBodyBytes, notFoundOperation: 'notFound',
+      prefix: PREFIX,
+      routes: operations.map((o) => ({ method: o.method, url: o.url, operation: o.name })),
+      own: emailsrvrFaultKind,
+      render: renderFailure,
+      bodyLimit: opts.config.maxBodyBytes,
+      notFoundOperation: 'notFound',
       methodNotAllowedOperation: 'notFound',
       // Rackspace checks the signature on every call, an unknown path included (403 before 404).
       early: false,
@@ -132,7 +169,10 @@ export const emailsrvr: VendorModule = {
     const jsonParser = scope.getDefaultJsonParser('error', 'error');
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-      if ((body as string).trim() === '') { done(null, undefined); return; }
+      if ((body as string).trim() === '') {
+        done(null, undefined);
+        return;
+      }
       jsonParser(req, body as string, done);
     });
 
@@ -146,13 +186,24 @@ export const emailsrvr: VendorModule = {
       const format = formatFor(request.headers.accept);
       if (format === null) {
         request.emailsrvr = { format: formatOrDefault(undefined) };
-        throw new EmailsrvrFault('badRequestFault', 406, 'Invalid format', `Accept "${request.headers.accept}" names no format served: use text/xml, application/xml or application/json`);
+        throw new EmailsrvrFault(
+          'badRequestFault',
+          406,
+          'Invalid format',
+          `Accept "${request.headers.accept}" names no format served: use text/xml, application/xml or application/json`,
+        );
       }
       request.emailsrvr = { format };
       const state = request.emulator.state;
       const store = state.use(createEmailsrvrStore);
       const sig = request.headers['x-api-signature'];
-      const { account, userKey } = authenticate(store, state.clock.now(), Array.isArray(sig) ? sig[0] : sig, request.headers['user-agent'], settings);
+      const { account, userKey } = authenticate(
+        store,
+        state.clock.now(),
+        Array.isArray(sig) ? sig[0] : sig,
+        request.headers['user-agent'],
+        settings,
+      );
       throttle(state, userKey, settings.rateLimit);
       request.emailsrvr.accountNumber = account.account_number;
       done();
@@ -170,7 +221,9 @@ export const emailsrvr: VendorModule = {
           const me = store.account(request.emailsrvr?.accountNumber ?? -1);
           if (!me) throw faults.unauthorized('Unknown user key');
           const warnings = request.emulator.warnings;
-          const warn = (m: string) => { warnings.push(m); };
+          const warn = (m: string) => {
+            warnings.push(m);
+          };
           const ctx: Context = { store, reads: readCache(state.db), me, warn };
           const ct = request.headers['content-type'];
           const input = op.input({
@@ -182,7 +235,8 @@ export const emailsrvr: VendorModule = {
           });
           const result = op.handler(input, ctx);
           // ?referenceNumber= answers a Show: journal (and check) it as one.
-          if (op.name === 'customers.index' && result.kind === 'customer') request.emulator.operation = 'customers.show';
+          if (op.name === 'customers.index' && result.kind === 'customer')
+            request.emulator.operation = 'customers.show';
           sendResult(request, reply, result);
         },
       });

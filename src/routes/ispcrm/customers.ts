@@ -124,15 +124,23 @@ const list: IspcrmOperation<typeof ListRequest> = {
     const scope = scopeOf(ctx.user);
     // show_count=1 ignores rows_limit and rows_offset entirely (they are not even checked).
     // Answers depend on the caller's scope and the filter alone (and the data): remembered until it changes.
-    if (showCount) return ctx.reads.get(`isp count ${JSON.stringify([scope, filter])}`, () => ctx.store.count(scope, filter), () => 8);
+    if (showCount)
+      return ctx.reads.get(
+        `isp count ${JSON.stringify([scope, filter])}`,
+        () => ctx.store.count(scope, filter),
+        () => 8,
+      );
     const asked = input.get('rows_limit') ?? ListRequest.properties.rows_limit.default;
     if (asked > MAX_ROWS_LIMIT) input.note(`rows_limit ${asked} counts as ${MAX_ROWS_LIMIT} (NeuCRM's maximum)`);
     const limit = Math.min(asked, MAX_ROWS_LIMIT);
     const offset = input.get('rows_offset') ?? ListRequest.properties.rows_offset.default;
     const sort: IspcrmSortField = input.get('sort_field') ?? 'id';
     const order: IspcrmSortOrder = input.get('sort_order') ?? 'asc';
-    return new RawJson(ctx.reads.get(`isp page ${JSON.stringify([scope, filter, sort, order, limit, offset])}`,
-      () => listJson(ctx.store.page(scope, filter, sort, order, limit, offset))));
+    return new RawJson(
+      ctx.reads.get(`isp page ${JSON.stringify([scope, filter, sort, order, limit, offset])}`, () =>
+        listJson(ctx.store.page(scope, filter, sort, order, limit, offset)),
+      ),
+    );
   },
 };
 

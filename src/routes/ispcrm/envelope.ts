@@ -10,7 +10,11 @@ import { PAGE_CUSTOMER_COLUMNS, type IspcrmPage } from '../../store/ispcrm.js';
 
 /** A failure the vendor reports in its envelope. `status` is 200 for every API-level error. */
 export class IspcrmError extends Error {
-  constructor(message: string, readonly status = 200, readonly headers: Record<string, string> = {}) {
+  constructor(
+    message: string,
+    readonly status = 200,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = 'IspcrmError';
   }
@@ -36,7 +40,10 @@ export function successBody(result: unknown): string {
 /** The JSON text before each customer value: its key, in NeuCRM's field order. */
 const CUSTOMER_KEYS = PAGE_CUSTOMER_COLUMNS.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c)}:`);
 
-/** One value as JSON.stringify writes it: a finite number as its String() (the same text), anything else through JSON.stringify. */
+/**
+ * One value as JSON.stringify writes it: a finite number as its String() (the same text), anything else through
+ * JSON.stringify.
+ */
 function json(v: unknown): string {
   return typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v);
 }
@@ -96,9 +103,13 @@ export function failureRenderer(available: readonly string[]): RenderFailure {
       case 'tooLarge':
         return answer(413, `Request body too large. Maximum ${f.limit} bytes allowed`);
       case 'unsupportedMediaType':
-        return answer(415, `Unsupported Content-Type "${f.contentType ?? ''}". Send application/x-www-form-urlencoded or application/json`);
+        return answer(
+          415,
+          `Unsupported Content-Type "${f.contentType ?? ''}". Send application/x-www-form-urlencoded or application/json`,
+        );
       case 'malformedBody':
-        if (f.syntax === 'json') return answer(f.status, `Invalid request: the body is not valid JSON${f.reason ? ` (${f.reason})` : ''}`);
+        if (f.syntax === 'json')
+          return answer(f.status, `Invalid request: the body is not valid JSON${f.reason ? ` (${f.reason})` : ''}`);
         return answer(f.status, `Invalid request: ${f.reason ?? 'the body could not be read'}`);
       case 'notFound':
         if (f.unknownSession) return answer(404, f.unknownSession);

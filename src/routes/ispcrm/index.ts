@@ -11,7 +11,14 @@ import type { VendorModule } from '../shared/vendor.js';
 import { createIspcrmStore, ispcrmAfterFixtures, ispcrmTables } from '../../store/ispcrm.js';
 import { readCache } from '../../store/read-cache.js';
 import { operations, type IspcrmOperation } from './customers.js';
-import { IspcrmError, JSON_CONTENT_TYPE, failureBody, failureRenderer, ispcrmErrorKind, successBody } from './envelope.js';
+import {
+  IspcrmError,
+  JSON_CONTENT_TYPE,
+  failureBody,
+  failureRenderer,
+  ispcrmErrorKind,
+  successBody,
+} from './envelope.js';
 import { installErrorPath } from '../shared/errors.js';
 import { Input } from './input.js';
 import type { AnyRequest } from './schemas.js';
@@ -34,7 +41,12 @@ function run(op: IspcrmOperation, request: FastifyRequest, strict: boolean): unk
   const warnings = request.emulator.warnings;
   const input = Input.from(request.body, op.request, { strict, warn: (m) => warnings.push(m) });
   const { store, user } = authenticate(input as unknown as Input<typeof AnyRequest>, request);
-  return op.handler(input, { store, reads: readCache(request.emulator.state.db), user, clock: request.emulator.state.clock });
+  return op.handler(input, {
+    store,
+    reads: readCache(request.emulator.state.db),
+    user,
+    clock: request.emulator.state.clock,
+  });
 }
 
 const renderFailure = failureRenderer(operations.map((op) => PREFIX + op.path));
@@ -50,17 +62,32 @@ export const ispcrm: VendorModule = {
   tables: ispcrmTables,
   afterFixtures: ispcrmAfterFixtures,
   sandbox: [
-    { label: 'userid / api_key (reseller 1 of ISP 1)', value: '5 / 0f9895fb407c83e5ea128082098b47681aa75d6944576423c4' },
+    {
+      label: 'userid / api_key (reseller 1 of ISP 1)',
+      value: '5 / 0f9895fb407c83e5ea128082098b47681aa75d6944576423c4',
+    },
     { label: 'userid / api_key (ISP 1, ISP level)', value: '1 / fc83e88dbada5d00dd34727d2ae2db1d951ddd72f43fb38d9f' },
   ],
   refusalPresets: { busy: 'error', forbidden: 'auth' },
   faultPresets: {
     /** NeuCRM's error envelope with any description (HTTP 200, as every NeuCRM error). */
-    error: (input) => ({ status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: failureBody(input.message ?? 'Something went wrong. Please try again later') }),
+    error: (input) => ({
+      status: 200,
+      headers: { 'content-type': JSON_CONTENT_TYPE },
+      body: failureBody(input.message ?? 'Something went wrong. Please try again later'),
+    }),
     /** What a revoked or mistyped API key gets. */
-    auth: (input) => ({ status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: failureBody(input.message ?? 'Invalid userid or api_key') }),
+    auth: (input) => ({
+      status: 200,
+      headers: { 'content-type': JSON_CONTENT_TYPE },
+      body: failureBody(input.message ?? 'Invalid userid or api_key'),
+    }),
     /** The service failing outright (still in the envelope, with HTTP 500). */
-    server_error: (input) => ({ status: 500, headers: { 'content-type': JSON_CONTENT_TYPE }, body: failureBody(input.message ?? 'Internal server error') }),
+    server_error: (input) => ({
+      status: 500,
+      headers: { 'content-type': JSON_CONTENT_TYPE },
+      body: failureBody(input.message ?? 'Internal server error'),
+    }),
   },
   contract: ispcrmContract,
   plugin: async (scope, opts) => {
@@ -72,13 +99,18 @@ export const ispcrm: VendorModule = {
     // --max-body-bytes (413), and named in a journal warning so the cause is visible.
     scope.removeContentTypeParser('text/plain');
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, _body, done) => {
-      request.emulator?.warnings.push(`the ${JSON.stringify(request.headers['content-type'] ?? '')} body is not read: NeuCRM reads form (url-encoded or multipart) and JSON bodies only, so its fields are absent`);
+      request.emulator?.warnings.push(
+        `the ${JSON.stringify(request.headers['content-type'] ?? '')} body is not read: NeuCRM reads form (url-encoded or multipart) and JSON bodies only, so its fields are absent`,
+      );
       done(null, undefined);
     });
     installErrorPath(scope, {
-      prefix: PREFIX, routes: operations.map((op) => ({ method: 'POST', url: op.path, operation: op.name })),
-      own: ispcrmErrorKind, render: renderFailure,
-      bodyLimit: opts.config.maxBodyBytes, notFoundOperation: 'notFound',
+      prefix: PREFIX,
+      routes: operations.map((op) => ({ method: 'POST', url: op.path, operation: op.name })),
+      own: ispcrmErrorKind,
+      render: renderFailure,
+      bodyLimit: opts.config.maxBodyBytes,
+      notFoundOperation: 'notFound',
       logInternal: (err, request) => request.log.error({ err }, 'ispcrm: unhandled error'),
     });
 
@@ -86,7 +118,10 @@ export const ispcrm: VendorModule = {
       // Synchronous: nothing here awaits (a thrown IspcrmError reaches the error handler all the same).
       scope.post(op.path, (request, reply) => {
         request.emulator.operation = op.name;
-        reply.code(200).type(JSON_CONTENT_TYPE).send(successBody(run(op, request, strict)));
+        reply
+          .code(200)
+          .type(JSON_CONTENT_TYPE)
+          .send(successBody(run(op, request, strict)));
       });
     }
   },

@@ -67,7 +67,10 @@ export class Input<S extends TObject> {
     }
     const input = new Input(schema, fields, mode);
     const unknown = [...fields.keys()].filter((k) => !(k in schema.properties));
-    if (unknown.length) input.note(`unknown field${unknown.length === 1 ? '' : 's'} ${unknown.map(show).join(', ')} ignored (NeuCRM ignores unknown fields in both modes)`);
+    if (unknown.length)
+      input.note(
+        `unknown field${unknown.length === 1 ? '' : 's'} ${unknown.map(show).join(', ')} ignored (NeuCRM ignores unknown fields in both modes)`,
+      );
     return input;
   }
 
@@ -106,7 +109,8 @@ export class Input<S extends TObject> {
     if (raw !== undefined && !isScalar(raw)) throw new IspcrmError(`Invalid ${field}`);
     if (raw === undefined || raw === '') {
       if (this.required.has(field)) throw new IspcrmError(`${field} is required`);
-      if (raw === '' && typeof schema.minLength === 'number' && schema.minLength >= 1) throw new IspcrmError(`${field} cannot be empty`);
+      if (raw === '' && typeof schema.minLength === 'number' && schema.minLength >= 1)
+        throw new IspcrmError(`${field} cannot be empty`);
       return undefined;
     }
     const value = decode(raw, schema);
@@ -133,18 +137,27 @@ function messageFor(field: string, schema: TSchema, errors: ErrorObject[]): stri
   if (has('maxLength') && !has('type')) {
     return `${field} is too long. Maximum ${schema.maxLength as number} characters allowed`;
   }
-  if (Array.isArray(schema.enum)) return `Invalid ${field}. Allowed values are: ${(schema.enum as string[]).join(', ')}`;
+  if (Array.isArray(schema.enum))
+    return `Invalid ${field}. Allowed values are: ${(schema.enum as string[]).join(', ')}`;
   const custom = schema['x-ispcrm-error'];
   return typeof custom === 'string' ? custom.replace('{field}', field) : `Invalid ${field}`;
 }
 
 /** What --lenient makes of a value strict refuses, or undefined when nothing sensible. */
-function lenientValue(field: string, raw: Scalar, schema: TSchema, refusal: string, note: (m: string) => void): unknown {
+function lenientValue(
+  field: string,
+  raw: Scalar,
+  schema: TSchema,
+  refusal: string,
+  note: (m: string) => void,
+): unknown {
   const text = String(raw).trim();
   if (Array.isArray(schema.enum)) {
     const match = (schema.enum as string[]).find((v) => v.toLowerCase() === text.toLowerCase());
     if (match !== undefined) {
-      note(`${field} ${show(raw)} read as ${show(match)} (NeuCRM accepts only ${(schema.enum as string[]).join(', ')})`);
+      note(
+        `${field} ${show(raw)} read as ${show(match)} (NeuCRM accepts only ${(schema.enum as string[]).join(', ')})`,
+      );
       return match;
     }
   }

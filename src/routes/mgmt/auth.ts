@@ -64,13 +64,23 @@ function unauthorized(message: string): MgmtError {
  * remembered until the database changes (users, their accounts and password hashes are rows), by
  * a SHA-256 of the header, so no password is kept in memory; failures are checked every time.
  */
-export function authenticate(header: string | undefined, store: MgmtStore, passwords: PasswordCheckCache, reads: ReadCache): MgmtAuth {
+export function authenticate(
+  header: string | undefined,
+  store: MgmtStore,
+  passwords: PasswordCheckCache,
+  reads: ReadCache,
+): MgmtAuth {
   if (header === undefined) return check(header, store, passwords);
-  return reads.get(`mgmt auth ${crypto.hash('sha256', header, 'base64')}`, () => check(header, store, passwords), () => 256);
+  return reads.get(
+    `mgmt auth ${crypto.hash('sha256', header, 'base64')}`,
+    () => check(header, store, passwords),
+    () => 256,
+  );
 }
 
 function check(header: string | undefined, store: MgmtStore, passwords: PasswordCheckCache): MgmtAuth {
-  if (header === undefined || header.trim() === '') throw unauthorized('Authentication required: use HTTP Basic with a service user (login api-...)');
+  if (header === undefined || header.trim() === '')
+    throw unauthorized('Authentication required: use HTTP Basic with a service user (login api-...)');
   const m = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header.trim());
   if (!m) throw unauthorized('Unsupported authorization: use HTTP Basic with a service user (login api-...)');
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
@@ -78,11 +88,18 @@ function check(header: string | undefined, store: MgmtStore, passwords: Password
   if (colon < 0) throw unauthorized('Malformed Basic credentials: expected login:password');
   const login = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
-  if (!login.startsWith('api-')) throw unauthorized(`User ${login || '(empty)'} is not a service user: the Management API accepts only logins starting with api-`);
+  if (!login.startsWith('api-'))
+    throw unauthorized(
+      `User ${login || '(empty)'} is not a service user: the Management API accepts only logins starting with api-`,
+    );
   const user = store.userByLogin(login);
   // Same answer for an unknown login and a wrong password: nothing tells which logins exist.
   if (!user || !passwords.verify(password, user.passwordHash)) throw unauthorized('Invalid login or password');
   if (!user.active) throw unauthorized(`User ${login} is disabled`);
   // Frozen: one object answers every request until the next write.
-  return Object.freeze({ userId: user.id, login: user.login, accountIds: Object.freeze(store.accountsOf(user.id)) as number[] });
+  return Object.freeze({
+    userId: user.id,
+    login: user.login,
+    accountIds: Object.freeze(store.accountsOf(user.id)) as number[],
+  });
 }

@@ -6,8 +6,22 @@
  * /_emulator/openapi/mgmt.json.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { ContractExample, JsonSchema, OpenApiOperation, OpenApiPaths, VendorContract } from '../shared/contract.js';
-import { CustomerInputSchema, DEFAULT_LIMIT, FILTERS, FindQuerySchema, LENGTHS, MAX_LIMIT, XML_ATTRIBUTE } from './customers.js';
+import type {
+  ContractExample,
+  JsonSchema,
+  OpenApiOperation,
+  OpenApiPaths,
+  VendorContract,
+} from '../shared/contract.js';
+import {
+  CustomerInputSchema,
+  DEFAULT_LIMIT,
+  FILTERS,
+  FindQuerySchema,
+  LENGTHS,
+  MAX_LIMIT,
+  XML_ATTRIBUTE,
+} from './customers.js';
 import { MGMT_ERRORS, type MgmtErrorCode } from './errors.js';
 
 const BASE = '/api/v01';
@@ -23,40 +37,58 @@ const ref = (name: string) => Type.Unsafe<unknown>({ $ref: `#/components/schemas
 const { code: _code, accountId: _accountId, ...customerFields } = CustomerInputSchema.properties;
 
 /** A stored Customer as answered: the input fields plus `id`, with `code` always present. */
-export const CustomerSchema = Type.Object({
-  id: Type.Integer({ minimum: 1, readOnly: true, ...XML_ATTRIBUTE, description: 'Assigned by the gateway.' }),
-  code: Type.String({ minLength: 1, maxLength: LENGTHS.code, ...XML_ATTRIBUTE, description: 'The code given on create, or the id as a string.' }),
-  accountId: Type.Integer({ minimum: 1, ...XML_ATTRIBUTE, description: 'The merchant account.' }),
-  ...customerFields,
-}, {
-  additionalProperties: false,
-  xml: { name: 'customer' },
-  description: 'A Customer. JSON: every field a property, absent fields left out, `id` and `accountId` numbers. ' +
-    'XML: <customer id code accountId> with the other fields as child elements.',
-});
+export const CustomerSchema = Type.Object(
+  {
+    id: Type.Integer({ minimum: 1, readOnly: true, ...XML_ATTRIBUTE, description: 'Assigned by the gateway.' }),
+    code: Type.String({
+      minLength: 1,
+      maxLength: LENGTHS.code,
+      ...XML_ATTRIBUTE,
+      description: 'The code given on create, or the id as a string.',
+    }),
+    accountId: Type.Integer({ minimum: 1, ...XML_ATTRIBUTE, description: 'The merchant account.' }),
+    ...customerFields,
+  },
+  {
+    additionalProperties: false,
+    xml: { name: 'customer' },
+    description:
+      'A Customer. JSON: every field a property, absent fields left out, `id` and `accountId` numbers. ' +
+      'XML: <customer id code accountId> with the other fields as child elements.',
+  },
+);
 
 /** find in JSON: a bare array (paging in the X-Total-Count / X-Offset / X-Limit headers). */
 export const CustomerListSchema = Type.Array(ref('MgmtCustomer'), {
-  description: 'find in JSON: Customer[] as a bare array, in id order; paging travels in the X-Total-Count, X-Offset and X-Limit headers.',
+  description:
+    'find in JSON: Customer[] as a bare array, in id order; paging travels in the X-Total-Count, X-Offset and X-Limit headers.',
 });
 
 /** find in XML: <customers offset limit total> wrapping <customer> elements. */
-export const CustomerPageSchema = Type.Object({
-  offset: Type.Integer({ minimum: 0, ...XML_ATTRIBUTE }),
-  limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, ...XML_ATTRIBUTE }),
-  total: Type.Integer({ minimum: 0, ...XML_ATTRIBUTE, description: 'All matches, not just this page.' }),
-  customer: Type.Optional(Type.Array(ref('MgmtCustomer'), { description: 'One <customer> element per match on this page (none when empty).' })),
-}, {
-  additionalProperties: false,
-  xml: { name: 'customers' },
-  description: 'find in XML: <customers offset="0" limit="100" total="140"> with one <customer> child per match (an empty page is <customers .../>).',
-});
+export const CustomerPageSchema = Type.Object(
+  {
+    offset: Type.Integer({ minimum: 0, ...XML_ATTRIBUTE }),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, ...XML_ATTRIBUTE }),
+    total: Type.Integer({ minimum: 0, ...XML_ATTRIBUTE, description: 'All matches, not just this page.' }),
+    customer: Type.Optional(
+      Type.Array(ref('MgmtCustomer'), {
+        description: 'One <customer> element per match on this page (none when empty).',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    xml: { name: 'customers' },
+    description:
+      'find in XML: <customers offset="0" limit="100" total="140"> with one <customer> child per match (an empty page is <customers .../>).',
+  },
+);
 
 const ERROR_WHEN: Record<MgmtErrorCode, string> = {
   E400: 'Bad input: a field or parameter (named in `field`), an unknown field, `id` given, a wrong type, malformed JSON or XML.',
   E401: 'No, malformed or wrong credentials; not a service user (login not starting with `api-`); a disabled user. Carries WWW-Authenticate.',
   E403: 'Create into a merchant account the service user may not act on (field `accountId`).',
-  E404: 'Unknown (or another merchant\'s) customer id, or an unknown path.',
+  E404: "Unknown (or another merchant's) customer id, or an unknown path.",
   E405: 'Method not supported by the resource. Carries Allow.',
   E406: 'Accept asks for a format other than JSON or XML; the error itself is JSON.',
   E413: 'Request body over the server limit (--max-body-bytes).',
@@ -65,12 +97,17 @@ const ERROR_WHEN: Record<MgmtErrorCode, string> = {
 
 /** The error body of one status: `<response code status field><message>` / `{"response":{...}}`. */
 function errorSchema(code: MgmtErrorCode): TSchema {
-  return Type.Object({
-    code: Type.Literal(code, XML_ATTRIBUTE),
-    status: Type.Literal(MGMT_ERRORS[code], XML_ATTRIBUTE),
-    field: Type.Optional(Type.String({ ...XML_ATTRIBUTE, description: 'The field or parameter at fault, when there is one.' })),
-    message: Type.String({ minLength: 1 }),
-  }, { additionalProperties: false, xml: { name: 'response' }, description: ERROR_WHEN[code] });
+  return Type.Object(
+    {
+      code: Type.Literal(code, XML_ATTRIBUTE),
+      status: Type.Literal(MGMT_ERRORS[code], XML_ATTRIBUTE),
+      field: Type.Optional(
+        Type.String({ ...XML_ATTRIBUTE, description: 'The field or parameter at fault, when there is one.' }),
+      ),
+      message: Type.String({ minLength: 1 }),
+    },
+    { additionalProperties: false, xml: { name: 'response' }, description: ERROR_WHEN[code] },
+  );
 }
 
 const errorSchemas: Record<string, JsonSchema> = {};
@@ -78,9 +115,13 @@ const errorSchemas: Record<string, JsonSchema> = {};
 // component that no operation uses is an unused component).
 for (const code of (Object.keys(MGMT_ERRORS) as MgmtErrorCode[]).filter((c) => c !== 'E405')) {
   errorSchemas[`MgmtError${MGMT_ERRORS[code]}`] = errorSchema(code);
-  errorSchemas[`MgmtErrorBody${MGMT_ERRORS[code]}`] = Type.Object({ response: ref(`MgmtError${MGMT_ERRORS[code]}`) }, {
-    additionalProperties: false, description: `JSON error body (${code}).`,
-  });
+  errorSchemas[`MgmtErrorBody${MGMT_ERRORS[code]}`] = Type.Object(
+    { response: ref(`MgmtError${MGMT_ERRORS[code]}`) },
+    {
+      additionalProperties: false,
+      description: `JSON error body (${code}).`,
+    },
+  );
 }
 
 export const responseSchemas: Record<string, JsonSchema> = {
@@ -98,25 +139,40 @@ const JSON_TYPE = 'application/json';
 const XML_TYPE = 'application/xml';
 
 const headerSchemas = {
-  wwwAuthenticate: { description: 'The Basic challenge.', schema: { type: 'string', const: 'Basic realm="UniPay Management API", charset="UTF-8"' } },
+  wwwAuthenticate: {
+    description: 'The Basic challenge.',
+    schema: { type: 'string', const: 'Basic realm="UniPay Management API", charset="UTF-8"' },
+  },
 };
 
-function errorResponse(status: number, description: string, opts: { xml?: boolean; headers?: Record<string, unknown> } = {}) {
-  const content: Record<string, { schema: JsonSchema }> = { [JSON_TYPE]: { schema: { $ref: `#/components/schemas/MgmtErrorBody${status}` } } };
+function errorResponse(
+  status: number,
+  description: string,
+  opts: { xml?: boolean; headers?: Record<string, unknown> } = {},
+) {
+  const content: Record<string, { schema: JsonSchema }> = {
+    [JSON_TYPE]: { schema: { $ref: `#/components/schemas/MgmtErrorBody${status}` } },
+  };
   if (opts.xml !== false) content[XML_TYPE] = { schema: { $ref: `#/components/schemas/MgmtError${status}` } };
   return { description, ...(opts.headers ? { headers: opts.headers } : {}), content };
 }
 
 const common = {
-  401: errorResponse(401, 'Authentication failed (checked before anything else but the path and method).', { headers: { 'WWW-Authenticate': headerSchemas.wwwAuthenticate } }),
+  401: errorResponse(401, 'Authentication failed (checked before anything else but the path and method).', {
+    headers: { 'WWW-Authenticate': headerSchemas.wwwAuthenticate },
+  }),
   406: errorResponse(406, 'Accept asks for a format the API cannot produce; answered in JSON.', { xml: false }),
 };
 
 function customerContent(schema: string): Record<string, { schema: JsonSchema }> {
-  return { [JSON_TYPE]: { schema: { $ref: `#/components/schemas/${schema}` } }, [XML_TYPE]: { schema: { $ref: `#/components/schemas/${schema}` } } };
+  return {
+    [JSON_TYPE]: { schema: { $ref: `#/components/schemas/${schema}` } },
+    [XML_TYPE]: { schema: { $ref: `#/components/schemas/${schema}` } },
+  };
 }
 
-const FORMATS_NOTE = 'The answer follows Accept: application/json or text/json -> JSON, application/xml or text/xml -> XML ' +
+const FORMATS_NOTE =
+  'The answer follows Accept: application/json or text/json -> JSON, application/xml or text/xml -> XML ' +
   '(q-values and wildcards honoured; JSON when Accept is absent or */*); 406 otherwise.';
 
 const create: OpenApiOperation = {
@@ -124,7 +180,8 @@ const create: OpenApiOperation = {
   'x-operation': 'create',
   tags: ['mgmt'],
   summary: 'Create a customer',
-  description: `Creates a Customer in a merchant account the service user may act on; answers 200 (the doc's "Returns: Customer") with the ` +
+  description:
+    `Creates a Customer in a merchant account the service user may act on; answers 200 (the doc's "Returns: Customer") with the ` +
     `stored Customer and a Location header. Checks run in this order: credentials, Accept, Content-Type, body, fields (first bad one in the ` +
     `documented field order), merchant account; a refused request changes nothing. ${FORMATS_NOTE} ` +
     'Bodies: application/json (or any +json type), application/xml or text/xml (or any +xml type; XML over 64 KiB or nested deeper than 8 is a 400). ' +
@@ -133,7 +190,16 @@ const create: OpenApiOperation = {
   requestBody: {
     required: true,
     content: {
-      [JSON_TYPE]: { schema: { $ref: '#/components/schemas/MgmtCustomerInput' }, example: { accountId: 2001, firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.org', countryCode: 'GB' } },
+      [JSON_TYPE]: {
+        schema: { $ref: '#/components/schemas/MgmtCustomerInput' },
+        example: {
+          accountId: 2001,
+          firstName: 'Ada',
+          lastName: 'Lovelace',
+          email: 'ada@example.org',
+          countryCode: 'GB',
+        },
+      },
       [XML_TYPE]: { schema: { $ref: '#/components/schemas/MgmtCustomerInput' } },
       'text/xml': { schema: { $ref: '#/components/schemas/MgmtCustomerInput' } },
     },
@@ -141,12 +207,20 @@ const create: OpenApiOperation = {
   responses: {
     200: {
       description: 'The created Customer.',
-      headers: { Location: { description: 'The new customer: /api/v01/customers/{id}.', schema: { type: 'string', pattern: '^/api/v01/customers/[0-9]+$' } } },
+      headers: {
+        Location: {
+          description: 'The new customer: /api/v01/customers/{id}.',
+          schema: { type: 'string', pattern: '^/api/v01/customers/[0-9]+$' },
+        },
+      },
       content: customerContent('MgmtCustomer'),
     },
     400: errorResponse(400, 'A bad field (named in `field`), malformed JSON or XML, or no body.'),
     401: common[401],
-    403: errorResponse(403, 'accountId is a merchant account the service user may not act on (or one that does not exist).'),
+    403: errorResponse(
+      403,
+      'accountId is a merchant account the service user may not act on (or one that does not exist).',
+    ),
     406: common[406],
     413: errorResponse(413, 'Body over the server limit (--max-body-bytes, 1 MiB by default).'),
     415: errorResponse(415, 'Body neither JSON nor XML (form-urlencoded, text/plain...).'),
@@ -154,9 +228,11 @@ const create: OpenApiOperation = {
 };
 
 function filterDescription(name: string): string {
-  if (name === 'offset') return 'Index of the first record returned (0 to 2147483647). An offset past the end answers an empty list.';
+  if (name === 'offset')
+    return 'Index of the first record returned (0 to 2147483647). An offset past the end answers an empty list.';
   if (name === 'limit') return `Records per call, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).`;
-  if (name === 'accountId') return 'Only this merchant account; one outside the user\'s reach matches nothing (never an error).';
+  if (name === 'accountId')
+    return "Only this merchant account; one outside the user's reach matches nothing (never an error).";
   return FILTERS[name] === 'contains'
     ? `Case-insensitive substring ("contains", Unicode case folding); % _ \\ are plain characters. An empty value is ignored.`
     : 'Whole value, case-insensitive. An empty value is ignored.';
@@ -167,16 +243,22 @@ const find: OpenApiOperation = {
   'x-operation': 'find',
   tags: ['mgmt'],
   summary: 'Find customers',
-  description: 'Customers of the service user\'s merchant accounts matching every given filter (AND), in id order. ' +
+  description:
+    "Customers of the service user's merchant accounts matching every given filter (AND), in id order. " +
     'Unknown parameters are ignored (as a Java service ignores them: cache-busters such as `_=12345` are common) and a repeated one is read ' +
     'by its first value, in both modes, each with a journal warning. ' +
     `Values longer than the field's length are a 400 in both modes. ${FORMATS_NOTE}`,
   parameters: Object.entries(FindQuerySchema.properties).map(([name, schema]) => ({
-    name, in: 'query', required: false, description: filterDescription(name), schema,
+    name,
+    in: 'query',
+    required: false,
+    description: filterDescription(name),
+    schema,
   })),
   responses: {
     200: {
-      description: 'One page of matches. JSON: a bare array; XML: <customers offset limit total>. The paging headers come with both.',
+      description:
+        'One page of matches. JSON: a bare array; XML: <customers offset limit total>. The paging headers come with both.',
       headers: {
         'X-Total-Count': { description: 'All matches, not just this page.', schema: { type: 'integer', minimum: 0 } },
         'X-Offset': { description: 'The offset used.', schema: { type: 'integer', minimum: 0 } },
@@ -187,15 +269,20 @@ const find: OpenApiOperation = {
         [XML_TYPE]: { schema: { $ref: '#/components/schemas/MgmtCustomerPage' } },
       },
     },
-    400: errorResponse(400, 'A bad parameter (named in `field`): out of range, not an integer, too long, repeated or unknown.'),
+    400: errorResponse(
+      400,
+      'A bad parameter (named in `field`): out of range, not an integer, too long, repeated or unknown.',
+    ),
     401: common[401],
     406: common[406],
   },
 };
 
 const idParameter = {
-  name: 'id', in: 'path', required: true,
-  description: 'The customer id. A non-numeric or unknown id, or another merchant\'s customer, answers 404 (never 400).',
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: "The customer id. A non-numeric or unknown id, or another merchant's customer, answers 404 (never 400).",
   schema: { type: 'string', examples: ['1'] },
 };
 
@@ -209,7 +296,7 @@ const load: OpenApiOperation = {
   responses: {
     200: { description: 'The Customer.', content: customerContent('MgmtCustomer') },
     401: common[401],
-    404: errorResponse(404, 'No such customer among the user\'s merchant accounts (field `id`).'),
+    404: errorResponse(404, "No such customer among the user's merchant accounts (field `id`)."),
     406: common[406],
   },
 };
@@ -217,21 +304,41 @@ const load: OpenApiOperation = {
 /** Requests that reach no operation: not operations of the API, but answered in its error format. */
 const unmatched = {
   methodNotAllowed: {
-    description: 'Any method a resource does not support (OPTIONS included) answers 405 with Allow, without credentials, before the body is read. HEAD answers like GET without a body.',
-    requests: [`POST ${BASE}/customers`, `DELETE ${BASE}/customers`, `PATCH ${BASE}/customers`, `PUT ${BASE}/customers/{id}`, `POST ${BASE}/customers/{id}`, `DELETE ${BASE}/customers/{id}`, `PATCH ${BASE}/customers/{id}`],
+    description:
+      'Any method a resource does not support (OPTIONS included) answers 405 with Allow, without credentials, before the body is read. HEAD answers like GET without a body.',
+    requests: [
+      `POST ${BASE}/customers`,
+      `DELETE ${BASE}/customers`,
+      `PATCH ${BASE}/customers`,
+      `PUT ${BASE}/customers/{id}`,
+      `POST ${BASE}/customers/{id}`,
+      `DELETE ${BASE}/customers/{id}`,
+      `PATCH ${BASE}/customers/{id}`,
+    ],
     responses: {
       405: {
         description: 'Method not supported.',
-        headers: { Allow: { description: 'The supported methods: `GET, HEAD, PUT` on /customers, `GET, HEAD` on /customers/{id}.', schema: { type: 'string', enum: ['GET, HEAD, PUT', 'GET, HEAD'] } } },
+        headers: {
+          Allow: {
+            description: 'The supported methods: `GET, HEAD, PUT` on /customers, `GET, HEAD` on /customers/{id}.',
+            schema: { type: 'string', enum: ['GET, HEAD, PUT', 'GET, HEAD'] },
+          },
+        },
         content: {
-          [JSON_TYPE]: { schema: Type.Object({ response: errorSchema('E405') }, { additionalProperties: false, description: 'JSON error body (E405).' }) },
+          [JSON_TYPE]: {
+            schema: Type.Object(
+              { response: errorSchema('E405') },
+              { additionalProperties: false, description: 'JSON error body (E405).' },
+            ),
+          },
           [XML_TYPE]: { schema: errorSchema('E405') },
         },
       },
     },
   },
   notFound: {
-    description: 'Any path under /api/v01 other than /customers and /customers/{id} (at any depth, with any method, e.g. /api/v01/customers/1/cards) ' +
+    description:
+      'Any path under /api/v01 other than /customers and /customers/{id} (at any depth, with any method, e.g. /api/v01/customers/1/cards) ' +
       'answers 404 in the UniPay error body, without credentials.',
     requests: [`GET ${BASE}/{resource}`],
     responses: { 404: errorResponse(404, 'No resource at this path.') },
@@ -240,12 +347,14 @@ const unmatched = {
 
 const paths: OpenApiPaths = {
   [`${BASE}/customers`]: {
-    description: 'The customers resource (a trailing slash is accepted too). Allowed: GET (find; HEAD answers like it without a body), PUT (create); other methods answer 405 (see x-unmatched-requests).',
+    description:
+      'The customers resource (a trailing slash is accepted too). Allowed: GET (find; HEAD answers like it without a body), PUT (create); other methods answer 405 (see x-unmatched-requests).',
     put: create,
     get: find,
   },
   [`${BASE}/customers/{id}`]: {
-    description: 'One customer (a trailing slash is accepted too). Allowed: GET (load; HEAD answers like it without a body); other methods answer 405 (see x-unmatched-requests).',
+    description:
+      'One customer (a trailing slash is accepted too). Allowed: GET (load; HEAD answers like it without a body); other methods answer 405 (see x-unmatched-requests).',
     get: load,
   },
 };
@@ -265,46 +374,201 @@ function examples(): ContractExample[] {
   const xml = { 'content-type': XML_TYPE };
   return [
     // create
-    { name: 'create JSON', method: 'PUT', url, headers: { ...asJson, ...json }, body: { accountId: 2001, firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.org', countryCode: 'gb' }, status: 200 },
-    { name: 'create XML', method: 'PUT', url, headers: { ...asXml, ...xml }, body: '<customer accountId="2002" code="ACME-42"><organizationName>Acme Ltd</organizationName><city>Leeds</city></customer>', status: 200 },
-    { name: 'create XML body, JSON answer', method: 'PUT', url, headers: { ...asJson, 'content-type': 'text/xml' }, body: '<customer accountId="2001"><lastName>Byron</lastName></customer>', status: 200 },
-    { name: 'create too long (JSON)', method: 'PUT', url, headers: { ...asJson, ...json }, body: { accountId: 2001, lastName: 'x'.repeat(126) }, status: 400 },
-    { name: 'create unknown element (XML)', method: 'PUT', url, headers: { ...asXml, ...xml }, body: '<customer accountId="2001"><nickname>Al</nickname></customer>', status: 400 },
-    { name: 'create malformed JSON', method: 'PUT', url, headers: { ...asJson, ...json }, body: '{"accountId": 2001,', status: 400 },
-    { name: 'create without credentials (JSON)', method: 'PUT', url, headers: { accept: JSON_TYPE, ...json }, body: { accountId: 2001 }, status: 401 },
-    { name: 'create wrong password (XML)', method: 'PUT', url, headers: { authorization: WRONG, accept: XML_TYPE, ...xml }, body: '<customer accountId="2001"/>', status: 401 },
-    { name: 'create in another merchant (JSON)', method: 'PUT', url, headers: { ...asJson, ...json }, body: { accountId: 3001, lastName: 'Nope' }, status: 403 },
-    { name: 'create in another merchant (XML)', method: 'PUT', url, headers: { ...asXml, ...xml }, body: '<customer accountId="3001"/>', status: 403 },
-    { name: 'create with Accept text/html', method: 'PUT', url, headers: { authorization: SANDBOX, accept: 'text/html', ...json }, body: { accountId: 2001 }, status: 406 },
-    { name: 'create too large (JSON)', method: 'PUT', url, headers: { ...asJson, ...json }, body: { accountId: 2001, lastName: 'x'.repeat(1_100_000) }, status: 413 },
-    { name: 'create too large (XML)', method: 'PUT', url, headers: { ...asXml, ...xml }, body: `<customer accountId="2001"><lastName>${'x'.repeat(1_100_000)}</lastName></customer>`, status: 413 },
-    { name: 'create form body (JSON)', method: 'PUT', url, headers: { ...asJson, 'content-type': 'application/x-www-form-urlencoded' }, body: 'accountId=2001', status: 415 },
-    { name: 'create text body (XML)', method: 'PUT', url, headers: { ...asXml, 'content-type': 'text/plain' }, body: 'accountId=2001', status: 415 },
+    {
+      name: 'create JSON',
+      method: 'PUT',
+      url,
+      headers: { ...asJson, ...json },
+      body: { accountId: 2001, firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.org', countryCode: 'gb' },
+      status: 200,
+    },
+    {
+      name: 'create XML',
+      method: 'PUT',
+      url,
+      headers: { ...asXml, ...xml },
+      body: '<customer accountId="2002" code="ACME-42"><organizationName>Acme Ltd</organizationName><city>Leeds</city></customer>',
+      status: 200,
+    },
+    {
+      name: 'create XML body, JSON answer',
+      method: 'PUT',
+      url,
+      headers: { ...asJson, 'content-type': 'text/xml' },
+      body: '<customer accountId="2001"><lastName>Byron</lastName></customer>',
+      status: 200,
+    },
+    {
+      name: 'create too long (JSON)',
+      method: 'PUT',
+      url,
+      headers: { ...asJson, ...json },
+      body: { accountId: 2001, lastName: 'x'.repeat(126) },
+      status: 400,
+    },
+    {
+      name: 'create unknown element (XML)',
+      method: 'PUT',
+      url,
+      headers: { ...asXml, ...xml },
+      body: '<customer accountId="2001"><nickname>Al</nickname></customer>',
+      status: 400,
+    },
+    {
+      name: 'create malformed JSON',
+      method: 'PUT',
+      url,
+      headers: { ...asJson, ...json },
+      body: '{"accountId": 2001,',
+      status: 400,
+    },
+    {
+      name: 'create without credentials (JSON)',
+      method: 'PUT',
+      url,
+      headers: { accept: JSON_TYPE, ...json },
+      body: { accountId: 2001 },
+      status: 401,
+    },
+    {
+      name: 'create wrong password (XML)',
+      method: 'PUT',
+      url,
+      headers: { authorization: WRONG, accept: XML_TYPE, ...xml },
+      body: '<customer accountId="2001"/>',
+      status: 401,
+    },
+    {
+      name: 'create in another merchant (JSON)',
+      method: 'PUT',
+      url,
+      headers: { ...asJson, ...json },
+      body: { accountId: 3001, lastName: 'Nope' },
+      status: 403,
+    },
+    {
+      name: 'create in another merchant (XML)',
+      method: 'PUT',
+      url,
+      headers: { ...asXml, ...xml },
+      body: '<customer accountId="3001"/>',
+      status: 403,
+    },
+    {
+      name: 'create with Accept text/html',
+      method: 'PUT',
+      url,
+      headers: { authorization: SANDBOX, accept: 'text/html', ...json },
+      body: { accountId: 2001 },
+      status: 406,
+    },
+    {
+      name: 'create too large (JSON)',
+      method: 'PUT',
+      url,
+      headers: { ...asJson, ...json },
+      body: { accountId: 2001, lastName: 'x'.repeat(1_100_000) },
+      status: 413,
+    },
+    {
+      name: 'create too large (XML)',
+      method: 'PUT',
+      url,
+      headers: { ...asXml, ...xml },
+      body: `<customer accountId="2001"><lastName>${'x'.repeat(1_100_000)}</lastName></customer>`,
+      status: 413,
+    },
+    {
+      name: 'create form body (JSON)',
+      method: 'PUT',
+      url,
+      headers: { ...asJson, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'accountId=2001',
+      status: 415,
+    },
+    {
+      name: 'create text body (XML)',
+      method: 'PUT',
+      url,
+      headers: { ...asXml, 'content-type': 'text/plain' },
+      body: 'accountId=2001',
+      status: 415,
+    },
     // find
     { name: 'find JSON', method: 'GET', url: `${url}?city=york&offset=0&limit=5`, headers: asJson, status: 200 },
     { name: 'find XML', method: 'GET', url: `${url}?countryCode=US&limit=3`, headers: asXml, status: 200 },
-    { name: 'find XML, empty page', method: 'GET', url: `${url}?lastName=nobody-has-this-name`, headers: asXml, status: 200 },
+    {
+      name: 'find XML, empty page',
+      method: 'GET',
+      url: `${url}?lastName=nobody-has-this-name`,
+      headers: asXml,
+      status: 200,
+    },
     { name: 'find bad limit (JSON)', method: 'GET', url: `${url}?limit=0`, headers: asJson, status: 400 },
-    { name: 'find unknown parameter ignored (XML)', method: 'GET', url: `${url}?_=12345&limit=2`, headers: asXml, status: 200 },
+    {
+      name: 'find unknown parameter ignored (XML)',
+      method: 'GET',
+      url: `${url}?_=12345&limit=2`,
+      headers: asXml,
+      status: 200,
+    },
     { name: 'find without credentials (XML)', method: 'GET', url, headers: { accept: XML_TYPE }, status: 401 },
-    { name: 'find with Accept text/csv', method: 'GET', url, headers: { authorization: SANDBOX, accept: 'text/csv' }, status: 406 },
+    {
+      name: 'find with Accept text/csv',
+      method: 'GET',
+      url,
+      headers: { authorization: SANDBOX, accept: 'text/csv' },
+      status: 406,
+    },
     // load
     { name: 'load JSON', method: 'GET', url: `${url}/1`, headers: asJson, status: 200 },
     { name: 'load XML', method: 'GET', url: `${url}/1`, headers: asXml, status: 200 },
     { name: 'load unknown id (JSON)', method: 'GET', url: `${url}/999999`, headers: asJson, status: 404 },
-    { name: 'load another merchant\'s customer (XML)', method: 'GET', url: `${url}/141`, headers: asXml, status: 404 },
-    { name: 'load without credentials (JSON)', method: 'GET', url: `${url}/1`, headers: { accept: JSON_TYPE }, status: 401 },
-    { name: 'load with Accept application/pdf', method: 'GET', url: `${url}/1`, headers: { authorization: SANDBOX, accept: 'application/pdf' }, status: 406 },
+    { name: "load another merchant's customer (XML)", method: 'GET', url: `${url}/141`, headers: asXml, status: 404 },
+    {
+      name: 'load without credentials (JSON)',
+      method: 'GET',
+      url: `${url}/1`,
+      headers: { accept: JSON_TYPE },
+      status: 401,
+    },
+    {
+      name: 'load with Accept application/pdf',
+      method: 'GET',
+      url: `${url}/1`,
+      headers: { authorization: SANDBOX, accept: 'application/pdf' },
+      status: 406,
+    },
     // not an operation: 405 and 404
     { name: 'DELETE a customer (JSON)', method: 'DELETE', url: `${url}/1`, headers: asJson, status: 405 },
-    { name: 'POST customers (XML)', method: 'POST', url, headers: { ...asXml, ...xml }, body: '<customer accountId="2001"/>', status: 405 },
-    { name: 'unknown path (JSON)', method: 'GET', url: `${BASE}/accounts`, headers: { accept: JSON_TYPE }, status: 404 },
-    { name: 'unknown path (XML)', method: 'GET', url: `${BASE}/customers/1/cards`, headers: { accept: XML_TYPE }, status: 404 },
+    {
+      name: 'POST customers (XML)',
+      method: 'POST',
+      url,
+      headers: { ...asXml, ...xml },
+      body: '<customer accountId="2001"/>',
+      status: 405,
+    },
+    {
+      name: 'unknown path (JSON)',
+      method: 'GET',
+      url: `${BASE}/accounts`,
+      headers: { accept: JSON_TYPE },
+      status: 404,
+    },
+    {
+      name: 'unknown path (XML)',
+      method: 'GET',
+      url: `${BASE}/customers/1/cards`,
+      headers: { accept: XML_TYPE },
+      status: 404,
+    },
   ];
 }
 
 export const mgmtContract: VendorContract = {
-  description: 'UniPay Management API v01, customers resource (create, find, load), JSON and XML. HTTP Basic with service users (logins ' +
+  description:
+    'UniPay Management API v01, customers resource (create, find, load), JSON and XML. HTTP Basic with service users (logins ' +
     'starting with `api-`); each user acts on its own merchant accounts only. The real error body is not public: this emulator answers ' +
     '`{"response":{"code","status","message","field"}}` / `<response code status field><message/></response>`. --strict (default) refuses ' +
     'unknown fields, repeated elements, misplaced XML attributes/elements and wrong JSON types; --lenient accepts them (ignored, first ' +
@@ -322,7 +586,8 @@ export const mgmtContract: VendorContract = {
       [SCHEMES.basic]: {
         type: 'http',
         scheme: 'basic',
-        description: 'HTTP Basic with a service user: the login must start with `api-` (back-office users are refused with 401). ' +
+        description:
+          'HTTP Basic with a service user: the login must start with `api-` (back-office users are refused with 401). ' +
           'Sandbox: api-sandbox / mgmt-sandbox-password (merchant accounts 2001, 2002), api-other / mgmt-other-password (3001).',
       },
     },

@@ -44,35 +44,61 @@ export const XML_ATTRIBUTE = { xml: { attribute: true } } as const;
  * The Customer a create takes, in JSON and (through the `xml` annotations) XML alike. The routes
  * validate with it and contract.ts publishes it as `MgmtCustomerInput`: one definition.
  */
-export const CustomerInputSchema = Type.Object({
-  code: str('code', { ...XML_ATTRIBUTE, description: 'Create-only; defaults to the new id (as a string).' }),
-  accountId: Type.Integer({ minimum: 1, ...XML_ATTRIBUTE, description: 'The merchant account (one the service user may act on).' }),
-  title: str('title'),
-  firstName: str('firstName'),
-  middleName: str('middleName'),
-  lastName: str('lastName'),
-  suffix: str('suffix'),
-  birthDate: Type.Optional(Type.String({ pattern: '^[0-9]{8}$', description: 'yyyyMMdd, a real date.' })),
-  gender: Type.Optional(Type.Union([Type.Literal('M'), Type.Literal('F')])),
-  organizationName: str('organizationName'),
-  email: str('email', { format: 'email' }),
-  phone: str('phone'),
-  street: str('street'),
-  city: str('city'),
-  state: str('state'),
-  zipCode: str('zipCode'),
-  countryCode: str('countryCode', { pattern: '^[A-Za-z]{2}$', description: 'ISO 3166 alpha-2; stored upper-case.' }),
-}, {
-  additionalProperties: false,
-  xml: { name: 'customer' },
-  description: 'A Customer to create. In XML, `code` and `accountId` are attributes of <customer>, the other fields child elements. ' +
-    'An empty value ("", null, <title/>) means "not given". `id` is read-only: giving it is a 400 (ignored with a warning under --lenient).',
-});
+export const CustomerInputSchema = Type.Object(
+  {
+    code: str('code', { ...XML_ATTRIBUTE, description: 'Create-only; defaults to the new id (as a string).' }),
+    accountId: Type.Integer({
+      minimum: 1,
+      ...XML_ATTRIBUTE,
+      description: 'The merchant account (one the service user may act on).',
+    }),
+    title: str('title'),
+    firstName: str('firstName'),
+    middleName: str('middleName'),
+    lastName: str('lastName'),
+    suffix: str('suffix'),
+    birthDate: Type.Optional(Type.String({ pattern: '^[0-9]{8}$', description: 'yyyyMMdd, a real date.' })),
+    gender: Type.Optional(Type.Union([Type.Literal('M'), Type.Literal('F')])),
+    organizationName: str('organizationName'),
+    email: str('email', { format: 'email' }),
+    phone: str('phone'),
+    street: str('street'),
+    city: str('city'),
+    state: str('state'),
+    zipCode: str('zipCode'),
+    countryCode: str('countryCode', { pattern: '^[A-Za-z]{2}$', description: 'ISO 3166 alpha-2; stored upper-case.' }),
+  },
+  {
+    additionalProperties: false,
+    xml: { name: 'customer' },
+    description:
+      'A Customer to create. In XML, `code` and `accountId` are attributes of <customer>, the other fields child elements. ' +
+      'An empty value ("", null, <title/>) means "not given". `id` is read-only: giving it is a 400 (ignored with a warning under --lenient).',
+  },
+);
 export type CustomerInput = Static<typeof CustomerInputSchema>;
 
 /** Every Customer field, in the documented order (input checks report the first bad one in this order). */
-export const CUSTOMER_FIELDS = ['id', 'code', 'accountId', 'title', 'firstName', 'middleName', 'lastName', 'suffix', 'birthDate', 'gender',
-  'organizationName', 'email', 'phone', 'street', 'city', 'state', 'zipCode', 'countryCode'] as const;
+export const CUSTOMER_FIELDS = [
+  'id',
+  'code',
+  'accountId',
+  'title',
+  'firstName',
+  'middleName',
+  'lastName',
+  'suffix',
+  'birthDate',
+  'gender',
+  'organizationName',
+  'email',
+  'phone',
+  'street',
+  'city',
+  'state',
+  'zipCode',
+  'countryCode',
+] as const;
 /** Fields that travel as XML attributes of <customer>. */
 export const ATTRIBUTE_FIELDS = ['id', 'code', 'accountId'] as const;
 const READ_ONLY = new Set<string>(['id']);
@@ -95,21 +121,24 @@ export const FILTERS: Record<string, MatchKind> = {
   countryCode: 'exact',
 };
 
-export const FindQuerySchema = Type.Object({
-  offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
-  limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
-  accountId: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
-  firstName: Type.Optional(Type.String({ maxLength: LENGTHS.firstName })),
-  lastName: Type.Optional(Type.String({ maxLength: LENGTHS.lastName })),
-  organizationName: Type.Optional(Type.String({ maxLength: LENGTHS.organizationName })),
-  email: Type.Optional(Type.String({ maxLength: LENGTHS.email })),
-  phone: Type.Optional(Type.String({ maxLength: LENGTHS.phone })),
-  street: Type.Optional(Type.String({ maxLength: LENGTHS.street })),
-  city: Type.Optional(Type.String({ maxLength: LENGTHS.city })),
-  state: Type.Optional(Type.String({ maxLength: LENGTHS.state })),
-  zipCode: Type.Optional(Type.String({ maxLength: LENGTHS.zipCode })),
-  countryCode: Type.Optional(Type.String({ maxLength: LENGTHS.countryCode })),
-}, { additionalProperties: false });
+export const FindQuerySchema = Type.Object(
+  {
+    offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
+    accountId: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    firstName: Type.Optional(Type.String({ maxLength: LENGTHS.firstName })),
+    lastName: Type.Optional(Type.String({ maxLength: LENGTHS.lastName })),
+    organizationName: Type.Optional(Type.String({ maxLength: LENGTHS.organizationName })),
+    email: Type.Optional(Type.String({ maxLength: LENGTHS.email })),
+    phone: Type.Optional(Type.String({ maxLength: LENGTHS.phone })),
+    street: Type.Optional(Type.String({ maxLength: LENGTHS.street })),
+    city: Type.Optional(Type.String({ maxLength: LENGTHS.city })),
+    state: Type.Optional(Type.String({ maxLength: LENGTHS.state })),
+    zipCode: Type.Optional(Type.String({ maxLength: LENGTHS.zipCode })),
+    countryCode: Type.Optional(Type.String({ maxLength: LENGTHS.countryCode })),
+  },
+  { additionalProperties: false },
+);
 export type FindQuery = Static<typeof FindQuerySchema>;
 
 const validateCustomer = compile(CustomerInputSchema, false);
@@ -126,7 +155,10 @@ const FORMAT_MESSAGES: Record<string, string> = {
 };
 
 function firstError(schemaErrors: ReturnType<typeof fieldErrors>, order: readonly string[]): MgmtError {
-  const rank = (f: string) => { const i = order.indexOf(f); return i < 0 ? order.length : i; };
+  const rank = (f: string) => {
+    const i = order.indexOf(f);
+    return i < 0 ? order.length : i;
+  };
   const e = [...schemaErrors].sort((a, b) => rank(a.field) - rank(b.field))[0];
   const special = FORMAT_MESSAGES[e.field];
   const useSpecial = special !== undefined && !/at most|must be a string|cannot be empty/.test(e.message);
@@ -134,7 +166,9 @@ function firstError(schemaErrors: ReturnType<typeof fieldErrors>, order: readonl
 }
 
 function isRealDate(yyyymmdd: string): boolean {
-  const y = Number(yyyymmdd.slice(0, 4)), m = Number(yyyymmdd.slice(4, 6)), d = Number(yyyymmdd.slice(6, 8));
+  const y = Number(yyyymmdd.slice(0, 4)),
+    m = Number(yyyymmdd.slice(4, 6)),
+    d = Number(yyyymmdd.slice(6, 8));
   const date = new Date(Date.UTC(y, m - 1, d));
   return y >= 1800 && date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
@@ -166,7 +200,8 @@ export function parseCustomerInput(body: unknown, mode: InputMode = STRICT): Cus
   if (body === undefined || body === null || (typeof body === 'string' && body === '')) {
     throw fieldError('customer', 'A Customer object is required in the request body');
   }
-  if (typeof body !== 'object' || Array.isArray(body)) throw fieldError('customer', 'The request body must be a Customer object');
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw fieldError('customer', 'The request body must be a Customer object');
   const input: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
     if (!(CUSTOMER_FIELDS as readonly string[]).includes(k)) {
@@ -174,7 +209,12 @@ export function parseCustomerInput(body: unknown, mode: InputMode = STRICT): Cus
       continue;
     }
     if (READ_ONLY.has(k)) {
-      deviation(mode, k, `${k} is read-only: the gateway assigns it`, `${k} is read-only: ignored (the gateway assigns it)`);
+      deviation(
+        mode,
+        k,
+        `${k} is read-only: the gateway assigns it`,
+        `${k} is read-only: ignored (the gateway assigns it)`,
+      );
       continue;
     }
     // Text is trimmed, as the XML reader trims it, so JSON and XML store the same value; an empty
@@ -187,16 +227,20 @@ export function parseCustomerInput(body: unknown, mode: InputMode = STRICT): Cus
     if (mode.strict) throw firstError(fieldErrors(validateCustomer.errors), CUSTOMER_FIELDS);
     // Lenient: coerce the types that can be coerced, then check everything else as strictly as ever.
     const coerced: Record<string, unknown> = { ...input };
-    if (!(validateCustomerCoercing as (data: unknown) => boolean)(coerced)) throw firstError(fieldErrors(validateCustomerCoercing.errors), CUSTOMER_FIELDS);
+    if (!(validateCustomerCoercing as (data: unknown) => boolean)(coerced))
+      throw firstError(fieldErrors(validateCustomerCoercing.errors), CUSTOMER_FIELDS);
     for (const f of CUSTOMER_FIELDS) {
       if (f in input && typeof input[f] !== typeof coerced[f]) {
-        mode.warn(`${f} ${describe(input[f])} is not ${f === 'accountId' ? 'an integer' : 'a string'}: taken as ${describe(coerced[f])}`);
+        mode.warn(
+          `${f} ${describe(input[f])} is not ${f === 'accountId' ? 'an integer' : 'a string'}: taken as ${describe(coerced[f])}`,
+        );
       }
     }
     Object.assign(input, coerced);
   }
   const c = input as CustomerInput;
-  if (c.birthDate !== undefined && !isRealDate(c.birthDate)) throw fieldError('birthDate', `birthDate ${c.birthDate} is not a valid date (yyyyMMdd)`);
+  if (c.birthDate !== undefined && !isRealDate(c.birthDate))
+    throw fieldError('birthDate', `birthDate ${c.birthDate} is not a valid date (yyyyMMdd)`);
   if (c.countryCode !== undefined) c.countryCode = c.countryCode.toUpperCase();
   return c;
 }
@@ -208,7 +252,8 @@ const INTEGER_PARAMS = new Set(['offset', 'limit', 'accountId']);
  * named in a journal warning.
  */
 function unreadQuery(query: unknown, op: string, mode: InputMode): void {
-  for (const k of Object.keys((query ?? {}) as Record<string, unknown>)) mode.warn(`${k} is not a known parameter of ${op}: ignored`);
+  for (const k of Object.keys((query ?? {}) as Record<string, unknown>))
+    mode.warn(`${k} is not a known parameter of ${op}: ignored`);
 }
 
 /**
@@ -235,7 +280,10 @@ export function parseFindQuery(raw: unknown, mode: InputMode = STRICT): FindQuer
       // Lenient: " 20", "+20" and "20.0" are 20; "abc", "2.5" and "-1" stay errors.
       const m = /^\s*\+?0*([0-9]{1,16})(\.0*)?\s*$/.exec(String(v));
       if (mode.strict || !m) {
-        throw fieldError(k, k === 'limit' ? `limit must be an integer between 1 and ${MAX_LIMIT}` : `${k} must be a non-negative integer`);
+        throw fieldError(
+          k,
+          k === 'limit' ? `limit must be an integer between 1 and ${MAX_LIMIT}` : `${k} must be a non-negative integer`,
+        );
       }
       mode.warn(`${k} ${describe(v)} is not a plain integer: taken as ${m[1]}`);
       v = m[1];
@@ -283,27 +331,34 @@ const create: Operation<CustomerInput> = {
   },
   handler(input, { store, auth, clock }) {
     if (!auth.accountIds.includes(input.accountId)) {
-      throw new MgmtError('E403', `accountId ${input.accountId} is not an account user ${auth.login} may act on`, 'accountId');
+      throw new MgmtError(
+        'E403',
+        `accountId ${input.accountId} is not an account user ${auth.login} may act on`,
+        'accountId',
+      );
     }
-    const customer = store.create({
-      code: input.code ?? null,
-      accountId: input.accountId,
-      title: input.title ?? null,
-      firstName: input.firstName ?? null,
-      middleName: input.middleName ?? null,
-      lastName: input.lastName ?? null,
-      suffix: input.suffix ?? null,
-      birthDate: input.birthDate ?? null,
-      gender: input.gender ?? null,
-      organizationName: input.organizationName ?? null,
-      email: input.email ?? null,
-      phone: input.phone ?? null,
-      street: input.street ?? null,
-      city: input.city ?? null,
-      state: input.state ?? null,
-      zipCode: input.zipCode ?? null,
-      countryCode: input.countryCode ?? null,
-    }, clock.nowDate().toISOString());
+    const customer = store.create(
+      {
+        code: input.code ?? null,
+        accountId: input.accountId,
+        title: input.title ?? null,
+        firstName: input.firstName ?? null,
+        middleName: input.middleName ?? null,
+        lastName: input.lastName ?? null,
+        suffix: input.suffix ?? null,
+        birthDate: input.birthDate ?? null,
+        gender: input.gender ?? null,
+        organizationName: input.organizationName ?? null,
+        email: input.email ?? null,
+        phone: input.phone ?? null,
+        street: input.street ?? null,
+        city: input.city ?? null,
+        state: input.state ?? null,
+        zipCode: input.zipCode ?? null,
+        countryCode: input.countryCode ?? null,
+      },
+      clock.nowDate().toISOString(),
+    );
     return { kind: 'customer', customer };
   },
 };

@@ -6,7 +6,15 @@
 import { buildXml } from '../shared/xml.js';
 import { negotiate } from '../shared/negotiate.js';
 import type { MgmtCustomer } from '../../store/mgmt.js';
-import { ATTRIBUTE_FIELDS, CUSTOMER_FIELDS, STRICT, deviation, type CustomerList, type InputMode, type OperationResult } from './customers.js';
+import {
+  ATTRIBUTE_FIELDS,
+  CUSTOMER_FIELDS,
+  STRICT,
+  deviation,
+  type CustomerList,
+  type InputMode,
+  type OperationResult,
+} from './customers.js';
 import { MgmtError, fieldError, type MgmtErrorCode } from './errors.js';
 import type { FastifyRequest } from 'fastify';
 import type { Failure, FailureKind } from '../shared/errors.js';
@@ -71,22 +79,41 @@ function listHeaders(list: CustomerList): Record<string, string> {
   return { 'X-Total-Count': String(list.total), 'X-Offset': String(list.offset), 'X-Limit': String(list.limit) };
 }
 
-export function renderResult(result: OperationResult, format: Format, status = 200, extraHeaders: Record<string, string> = {}): WireAnswer {
+export function renderResult(
+  result: OperationResult,
+  format: Format,
+  status = 200,
+  extraHeaders: Record<string, string> = {},
+): WireAnswer {
   const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPES[format], ...extraHeaders };
   if (result.kind === 'customer') {
-    const body = format === 'json' ? JSON.stringify(customerJson(result.customer)) : xml({ customer: customerXmlNode(result.customer) });
+    const body =
+      format === 'json'
+        ? JSON.stringify(customerJson(result.customer))
+        : xml({ customer: customerXmlNode(result.customer) });
     return { status, headers, body };
   }
   const list = result.list;
   Object.assign(headers, listHeaders(list));
   if (format === 'json') return { status, headers, body: JSON.stringify(list.items.map(customerJson)) };
-  const root: Record<string, unknown> = { '@_offset': String(list.offset), '@_limit': String(list.limit), '@_total': String(list.total) };
+  const root: Record<string, unknown> = {
+    '@_offset': String(list.offset),
+    '@_limit': String(list.limit),
+    '@_total': String(list.total),
+  };
   if (list.items.length > 0) root.customer = list.items.map(customerXmlNode);
   return { status, headers, body: xml({ customers: root }) };
 }
 
 /** The error body, the same in both formats. */
-export function renderError(code: MgmtErrorCode | 'E500' | 'E503', status: number, message: string, format: Format, field?: string, extraHeaders: Record<string, string> = {}): WireAnswer {
+export function renderError(
+  code: MgmtErrorCode | 'E500' | 'E503',
+  status: number,
+  message: string,
+  format: Format,
+  field?: string,
+  extraHeaders: Record<string, string> = {},
+): WireAnswer {
   const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPES[format], ...extraHeaders };
   if (format === 'json') {
     const response: Record<string, unknown> = { code, status, message };
@@ -104,7 +131,14 @@ export function renderMgmtError(e: MgmtError, format: Format): WireAnswer {
 }
 
 const KIND_OF_CODE: Record<MgmtErrorCode, FailureKind> = {
-  E400: 'validation', E401: 'auth', E403: 'auth', E404: 'notFound', E405: 'methodNotAllowed', E406: 'validation', E413: 'tooLarge', E415: 'unsupportedMediaType',
+  E400: 'validation',
+  E401: 'auth',
+  E403: 'auth',
+  E404: 'notFound',
+  E405: 'methodNotAllowed',
+  E406: 'validation',
+  E413: 'tooLarge',
+  E415: 'unsupportedMediaType',
 };
 
 /** The kind and status of a MgmtError (what the shared error path asks of every vendor error). */
@@ -122,18 +156,36 @@ function errorFor(f: Failure): MgmtError | null {
     case 'tooLarge':
       return new MgmtError('E413', 'Request body is too large');
     case 'unsupportedMediaType':
-      return new MgmtError('E415', 'Unsupported Content-Type: send the Customer as application/json or application/xml');
+      return new MgmtError(
+        'E415',
+        'Unsupported Content-Type: send the Customer as application/json or application/xml',
+      );
     case 'malformedBody':
       if (f.empty) return new MgmtError('E400', 'A Customer object is required in the request body', 'customer');
-      if (f.syntax === 'json') return new MgmtError('E400', `Malformed JSON body: ${f.reason ?? 'the Customer is not valid JSON'}`, 'customer');
-      if (f.syntax === 'xml') return new MgmtError('E400', `Malformed XML body: ${f.reason ?? 'the Customer is not well-formed XML'}`, 'customer');
+      if (f.syntax === 'json')
+        return new MgmtError(
+          'E400',
+          `Malformed JSON body: ${f.reason ?? 'the Customer is not valid JSON'}`,
+          'customer',
+        );
+      if (f.syntax === 'xml')
+        return new MgmtError(
+          'E400',
+          `Malformed XML body: ${f.reason ?? 'the Customer is not well-formed XML'}`,
+          'customer',
+        );
       return new MgmtError('E400', f.reason ?? 'The request body could not be read');
     case 'notFound':
       if (f.unknownSession) return new MgmtError('E404', f.unknownSession);
-      return new MgmtError('E404', `No resource at ${path}: the Management API serves ${BASE}/customers and ${BASE}/customers/{id}`);
+      return new MgmtError(
+        'E404',
+        `No resource at ${path}: the Management API serves ${BASE}/customers and ${BASE}/customers/{id}`,
+      );
     case 'methodNotAllowed': {
       const allow = (f.allow ?? []).join(', ');
-      return new MgmtError('E405', `Method ${f.method} is not supported by ${path}; allowed: ${allow}`, undefined, { Allow: allow });
+      return new MgmtError('E405', `Method ${f.method} is not supported by ${path}; allowed: ${allow}`, undefined, {
+        Allow: allow,
+      });
     }
     case 'auth':
       return new MgmtError('E401', 'Invalid login or password');
@@ -177,11 +229,21 @@ export function customerFromXml(doc: Record<string, unknown>, mode: InputMode = 
       if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
       if (!(ATTRIBUTE_FIELDS as readonly string[]).includes(name)) {
         if ((CUSTOMER_FIELDS as readonly string[]).includes(name)) {
-          deviation(mode, name, `${name} must be a child element of <customer>, not an attribute`, `${name} was sent as an attribute of <customer>, not a child element: accepted`);
+          deviation(
+            mode,
+            name,
+            `${name} must be a child element of <customer>, not an attribute`,
+            `${name} was sent as an attribute of <customer>, not a child element: accepted`,
+          );
           if (!(name in out)) out[name] = v;
           continue;
         }
-        deviation(mode, name, `${name} is not a known attribute of <customer>`, `${name} is not a known attribute of <customer>: ignored`);
+        deviation(
+          mode,
+          name,
+          `${name} is not a known attribute of <customer>`,
+          `${name} is not a known attribute of <customer>: ignored`,
+        );
         continue;
       }
       put(name, v);
@@ -189,11 +251,21 @@ export function customerFromXml(doc: Record<string, unknown>, mode: InputMode = 
     }
     let value = v;
     if (Array.isArray(value)) {
-      deviation(mode, k, `${k} must be given at most once`, `<${k}> was given ${value.length} times: the first one was used`);
+      deviation(
+        mode,
+        k,
+        `${k} must be given at most once`,
+        `<${k}> was given ${value.length} times: the first one was used`,
+      );
       value = value[0];
     }
     if ((ATTRIBUTE_FIELDS as readonly string[]).includes(k)) {
-      deviation(mode, k, `${k} must be an attribute of <customer>, not a child element`, `${k} was sent as a child element of <customer>, not an attribute: accepted`);
+      deviation(
+        mode,
+        k,
+        `${k} must be an attribute of <customer>, not a child element`,
+        `${k} was sent as a child element of <customer>, not an attribute: accepted`,
+      );
       if (!(k in out)) put(k, value);
       continue;
     }

@@ -14,7 +14,16 @@ import { authenticate, PasswordCheckCache } from './auth.js';
 import { operations, type InputMode, type MgmtContext } from './customers.js';
 import { MgmtError } from './errors.js';
 import { mgmtContract } from './contract.js';
-import { bodyFormatOf, customerFromXml, formatFor, mgmtErrorKind, renderError, renderFailure, renderResult, type WireAnswer } from './envelope.js';
+import {
+  bodyFormatOf,
+  customerFromXml,
+  formatFor,
+  mgmtErrorKind,
+  renderError,
+  renderFailure,
+  renderResult,
+  type WireAnswer,
+} from './envelope.js';
 
 export const PREFIX = '/api/v01';
 
@@ -43,27 +52,59 @@ export const mgmt: VendorModule = {
   refusalPresets: { busy: 'unavailable', forbidden: 'forbidden' },
   faultPresets: {
     /** A validation failure as the gateway words one. */
-    badRequest: (input) => renderError('E400', 400, input.message ?? 'lastName must be at most 125 characters', formatFor(input.accept) ?? 'json', input.message ? undefined : 'lastName'),
-    unauthorized: (input) => renderError('E401', 401, input.message ?? 'Invalid login or password', formatFor(input.accept) ?? 'json', undefined,
-      { 'WWW-Authenticate': 'Basic realm="UniPay Management API", charset="UTF-8"' }),
-    notFound: (input) => renderError('E404', 404, input.message ?? 'Customer not found', formatFor(input.accept) ?? 'json', 'id'),
+    badRequest: (input) =>
+      renderError(
+        'E400',
+        400,
+        input.message ?? 'lastName must be at most 125 characters',
+        formatFor(input.accept) ?? 'json',
+        input.message ? undefined : 'lastName',
+      ),
+    unauthorized: (input) =>
+      renderError(
+        'E401',
+        401,
+        input.message ?? 'Invalid login or password',
+        formatFor(input.accept) ?? 'json',
+        undefined,
+        { 'WWW-Authenticate': 'Basic realm="UniPay Management API", charset="UTF-8"' },
+      ),
+    notFound: (input) =>
+      renderError('E404', 404, input.message ?? 'Customer not found', formatFor(input.accept) ?? 'json', 'id'),
     /**
      * The gateway refusing a request it will not serve (the emulator's answer to a browser write
      * from a foreign origin).
      */
     forbidden: (input) => renderError('E403', 403, input.message ?? 'Forbidden', formatFor(input.accept) ?? 'json'),
-    serverError: (input) => renderError('E500', 500, input.message ?? 'Internal error: the request could not be processed', formatFor(input.accept) ?? 'json'),
-    unavailable: (input) => renderError('E503', 503, input.message ?? 'Service temporarily unavailable, try again later', formatFor(input.accept) ?? 'json',
-      undefined, { 'Retry-After': '5' }),
+    serverError: (input) =>
+      renderError(
+        'E500',
+        500,
+        input.message ?? 'Internal error: the request could not be processed',
+        formatFor(input.accept) ?? 'json',
+      ),
+    unavailable: (input) =>
+      renderError(
+        'E503',
+        503,
+        input.message ?? 'Service temporarily unavailable, try again later',
+        formatFor(input.accept) ?? 'json',
+        undefined,
+        { 'Retry-After': '5' },
+      ),
   },
   contract: mgmtContract,
   plugin: async (scope, opts) => {
     const passwords = new PasswordCheckCache();
     const strict = opts.config.strict !== false;
     installErrorPath(scope, {
-      prefix: PREFIX, routes: operations.map((op) => ({ method: op.method, url: op.url, operation: op.name })),
-      own: mgmtErrorKind, render: renderFailure, bodyLimit: opts.config.maxBodyBytes,
-      notFoundOperation: 'notFound', methodNotAllowedOperation: 'methodNotAllowed',
+      prefix: PREFIX,
+      routes: operations.map((op) => ({ method: op.method, url: op.url, operation: op.name })),
+      own: mgmtErrorKind,
+      render: renderFailure,
+      bodyLimit: opts.config.maxBodyBytes,
+      notFoundOperation: 'notFound',
+      methodNotAllowedOperation: 'methodNotAllowed',
       logInternal: (err, request) => request.log.error({ err }, 'unhandled error in the UniPay emulator'),
     });
     addXmlBodyParser(scope, XML_LIMITS);
@@ -79,15 +120,28 @@ export const mgmt: VendorModule = {
           request.emulator.operation = op.name;
           // Order: who you are, then what you can read, then what you sent. Nothing is parsed before all three pass.
           const state = request.emulator.state;
-          request.emulatorMgmtAuth = authenticate(request.headers.authorization, state.use(createMgmtStore), passwords, readCache(state.db));
+          request.emulatorMgmtAuth = authenticate(
+            request.headers.authorization,
+            state.use(createMgmtStore),
+            passwords,
+            readCache(state.db),
+          );
           if (formatFor(request.headers.accept) === null) {
-            throw new MgmtError('E406', `Cannot produce ${request.headers.accept}: ask for application/json or application/xml`);
+            throw new MgmtError(
+              'E406',
+              `Cannot produce ${request.headers.accept}: ask for application/json or application/xml`,
+            );
           }
           if (op.consumesBody) {
             const ct = request.headers['content-type'];
-            const hasBody = (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') || request.headers['transfer-encoding'] !== undefined;
+            const hasBody =
+              (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') ||
+              request.headers['transfer-encoding'] !== undefined;
             if (bodyFormatOf(ct) === null && (ct !== undefined || hasBody)) {
-              throw new MgmtError('E415', `Unsupported Content-Type ${ct ?? '(none)'}: send the Customer as application/json or application/xml`);
+              throw new MgmtError(
+                'E415',
+                `Unsupported Content-Type ${ct ?? '(none)'}: send the Customer as application/json or application/xml`,
+              );
             }
           }
           done();
@@ -99,23 +153,39 @@ export const mgmt: VendorModule = {
             auth: request.emulatorMgmtAuth!,
             clock: request.emulator.state.clock,
           };
-          const mode: InputMode = { strict, warn: (message) => { request.emulator.warnings.push(message); } };
+          const mode: InputMode = {
+            strict,
+            warn: (message) => {
+              request.emulator.warnings.push(message);
+            },
+          };
           let body: unknown = request.body;
           if (op.consumesBody && bodyFormatOf(request.headers['content-type']) === 'xml' && body !== undefined) {
             body = customerFromXml(body as Record<string, unknown>, mode);
           }
           // Reading the input (and its --lenient warnings) happens on every call; only the answer is remembered.
-          const input = op.input({ body, query: request.query, params: request.params as Record<string, string> }, mode);
+          const input = op.input(
+            { body, query: request.query, params: request.params as Record<string, string> },
+            mode,
+          );
           if (op.readOnly) {
             // A read's answer depends on the input, the format and the accounts the user may act on,
             // all in the key, and on the database, whose every change empties the state's read cache.
             const key = `${op.name} ${format} ${ctx.auth.accountIds.join(',')} ${JSON.stringify(input)}`;
-            send(reply, readCache(request.emulator.state.db).get(`mgmt ${key}`, () => renderResult(op.handler(input, ctx), format), answerSize));
+            send(
+              reply,
+              readCache(request.emulator.state.db).get(
+                `mgmt ${key}`,
+                () => renderResult(op.handler(input, ctx), format),
+                answerSize,
+              ),
+            );
             return;
           }
           const result = op.handler(input, ctx);
           const extra: Record<string, string> = {};
-          if (op.name === 'create' && result.kind === 'customer') extra.Location = `${PREFIX}/customers/${result.customer.id}`;
+          if (op.name === 'create' && result.kind === 'customer')
+            extra.Location = `${PREFIX}/customers/${result.customer.id}`;
           send(reply, renderResult(result, format, 200, extra));
         },
       });

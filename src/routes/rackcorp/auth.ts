@@ -52,13 +52,19 @@ export class TokenService {
    * only the expiry (by the request state's clock) is checked again; jose's WebCrypto verification
    * on every request would be a third of the server's CPU per Bearer request. Bounded: cleared when full.
    */
-  private readonly verified = new Map<string, { claims: Readonly<{ userId: number; customerId: number }>; exp: number }>();
+  private readonly verified = new Map<
+    string,
+    { claims: Readonly<{ userId: number; customerId: number }>; exp: number }
+  >();
 
   /**
    * The token's user and customer, or null when it is forged, malformed or expired. Answered at
    * once for a token already verified, else through jose (a promise).
    */
-  verify(token: string, clock: Clock): { userId: number; customerId: number } | null | Promise<{ userId: number; customerId: number } | null> {
+  verify(
+    token: string,
+    clock: Clock,
+  ): { userId: number; customerId: number } | null | Promise<{ userId: number; customerId: number } | null> {
     const known = this.verified.get(token);
     if (known) {
       const now = clock.nowSeconds();
@@ -70,7 +76,11 @@ export class TokenService {
 
   private async verifyNew(token: string, clock: Clock): Promise<{ userId: number; customerId: number } | null> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'], currentDate: clock.nowDate() });
+      const { payload } = await jwtVerify(token, this.key, {
+        issuer: ISSUER,
+        algorithms: ['HS256'],
+        currentDate: clock.nowDate(),
+      });
       const userId = Number(payload.sub);
       const customerId = Number(payload.cid);
       if (!Number.isInteger(userId) || !Number.isInteger(customerId)) return null;
@@ -93,7 +103,11 @@ function cookieValue(header: string | undefined, name: string): string | undefin
     if (eq > 0 && part.slice(0, eq).trim() === name) {
       const raw = part.slice(eq + 1).trim();
       // A malformed %-escape is a bad token (Auth FAULT), not a server error.
-      try { return decodeURIComponent(raw); } catch { return raw; }
+      try {
+        return decodeURIComponent(raw);
+      } catch {
+        return raw;
+      }
     }
   }
   return undefined;
@@ -119,14 +133,18 @@ const parseAuthorization = memoize((header: string): ParsedAuthorization => {
     else if (/^basic$/i.test(scheme) && value) {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      parsed = colon < 0 ? { kind: 'basic-malformed' } : { kind: 'basic', uuid: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+      parsed =
+        colon < 0
+          ? { kind: 'basic-malformed' }
+          : { kind: 'basic', uuid: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
     }
   }
   return parsed;
 }, 1000);
 
 function byKey(store: RackcorpStore, uuid: unknown, secret: unknown, via: RackcorpAuth['via']): RackcorpAuth {
-  if (typeof uuid !== 'string' || typeof secret !== 'string') throw authFault('APIUUID and APISECRET must both be given', typeof uuid !== 'string' ? 'APIUUID' : 'APISECRET');
+  if (typeof uuid !== 'string' || typeof secret !== 'string')
+    throw authFault('APIUUID and APISECRET must both be given', typeof uuid !== 'string' ? 'APIUUID' : 'APISECRET');
   // Keys can be changed or removed at any time: the lookup is remembered only until the data changes.
   const key = store.apiKeySecret(uuid);
   // The secret is compared here, not in SQL: SQLite would see a string with a lone surrogate as U+FFFD.
@@ -137,7 +155,11 @@ function byKey(store: RackcorpStore, uuid: unknown, secret: unknown, via: Rackco
 /** Where a session token came from: the field an auth FAULT names. */
 const tokenField = (via: 'bearer' | 'cookie') => (via === 'bearer' ? 'Authorization' : 'JWTSESSIONID');
 
-function tokenUser(store: RackcorpStore, claims: { userId: number; customerId: number } | null, via: 'bearer' | 'cookie'): RackcorpAuth {
+function tokenUser(
+  store: RackcorpStore,
+  claims: { userId: number; customerId: number } | null,
+  via: 'bearer' | 'cookie',
+): RackcorpAuth {
   if (!claims) throw authFault('the session token is invalid or has expired', tokenField(via));
   // One lookup for "exists, same customer, ACTIVE" (remembered until the data changes): the three
   // failures share one message.
@@ -147,7 +169,13 @@ function tokenUser(store: RackcorpStore, claims: { userId: number; customerId: n
   return { customerId: claims.customerId, via, userId: claims.userId };
 }
 
-function byToken(store: RackcorpStore, tokens: TokenService, clock: Clock, token: string, via: 'bearer' | 'cookie'): RackcorpAuth | Promise<RackcorpAuth> {
+function byToken(
+  store: RackcorpStore,
+  tokens: TokenService,
+  clock: Clock,
+  token: string,
+  via: 'bearer' | 'cookie',
+): RackcorpAuth | Promise<RackcorpAuth> {
   const claims = tokens.verify(token, clock);
   return claims instanceof Promise ? claims.then((c) => tokenUser(store, c, via)) : tokenUser(store, claims, via);
 }
@@ -156,15 +184,25 @@ function byToken(store: RackcorpStore, tokens: TokenService, clock: Clock, token
  * Find and check the request's credentials; throws the RackCorp FAULT when none are valid.
  * Synchronous except for a JWT not verified before (then a promise, rejected with the FAULT).
  */
-export function authenticate(creds: Credentials, store: RackcorpStore, tokens: TokenService, clock: Clock): RackcorpAuth | Promise<RackcorpAuth> {
+export function authenticate(
+  creds: Credentials,
+  store: RackcorpStore,
+  tokens: TokenService,
+  clock: Clock,
+): RackcorpAuth | Promise<RackcorpAuth> {
   const parsed = creds.authorization ? parseAuthorization(creds.authorization) : NO_AUTHORIZATION;
   switch (parsed.kind) {
-    case 'bearer': return byToken(store, tokens, clock, parsed.token, 'bearer');
-    case 'basic': return byKey(store, parsed.uuid, parsed.secret, 'basic');
-    case 'basic-malformed': throw authFault('Basic credentials must be uuid:secret', 'Authorization');
+    case 'bearer':
+      return byToken(store, tokens, clock, parsed.token, 'bearer');
+    case 'basic':
+      return byKey(store, parsed.uuid, parsed.secret, 'basic');
+    case 'basic-malformed':
+      throw authFault('Basic credentials must be uuid:secret', 'Authorization');
   }
-  if (creds.bodyUuid !== undefined || creds.bodySecret !== undefined) return byKey(store, creds.bodyUuid, creds.bodySecret, 'apikey-body');
-  if (creds.headerUuid !== undefined || creds.headerSecret !== undefined) return byKey(store, creds.headerUuid, creds.headerSecret, 'apikey-header');
+  if (creds.bodyUuid !== undefined || creds.bodySecret !== undefined)
+    return byKey(store, creds.bodyUuid, creds.bodySecret, 'apikey-body');
+  if (creds.headerUuid !== undefined || creds.headerSecret !== undefined)
+    return byKey(store, creds.headerUuid, creds.headerSecret, 'apikey-header');
   const cookie = cookieValue(creds.cookie, 'JWTSESSIONID');
   if (cookie) return byToken(store, tokens, clock, cookie, 'cookie');
   if (creds.authorization?.trim()) throw authFault('unsupported Authorization scheme', 'Authorization');

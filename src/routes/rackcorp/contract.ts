@@ -13,7 +13,13 @@
  *   - `/api/rest/v2.9/{unknownPath}`: any other path answers a FAULT (`x-operation: unknown-path`).
  */
 import type { TObject, TSchema } from '@sinclair/typebox';
-import type { ContractExample, JsonSchema, OpenApiOperation, OpenApiPaths, VendorContract } from '../shared/contract.js';
+import type {
+  ContractExample,
+  JsonSchema,
+  OpenApiOperation,
+  OpenApiPaths,
+  VendorContract,
+} from '../shared/contract.js';
 import type { RackcorpOperation } from './operation.js';
 
 export const JSON_PHP_OPERATION = 'json.php';
@@ -30,59 +36,127 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 /** A plain JSON copy of a TypeBox schema (drops TypeBox's symbols). */
 const plain = (s: TSchema | JsonSchema): JsonSchema => JSON.parse(JSON.stringify(s)) as JsonSchema;
 /** `customer.getall.min` -> `RackcorpCustomerGetallMin`. */
-export const schemaName = (cmd: string) => `Rackcorp${cmd.split(/[._-]/).map((p) => p[0].toUpperCase() + p.slice(1)).join('')}`;
+export const schemaName = (cmd: string) =>
+  `Rackcorp${cmd
+    .split(/[._-]/)
+    .map((p) => p[0].toUpperCase() + p.slice(1))
+    .join('')}`;
 
 const FAULT: JsonSchema = {
   type: 'object',
-  description: 'Every refusal. HTTP 200 (clients read `code` first); 413 for an oversized body, 500 for an internal error.',
+  description:
+    'Every refusal. HTTP 200 (clients read `code` first); 413 for an oversized body, 500 for an internal error.',
   required: ['code', 'message', 'fault'],
   additionalProperties: false,
   properties: {
     code: { const: 'FAULT' },
     message: { type: 'string', examples: ['Customer not found or permission denied'] },
-    error: { type: 'object', description: 'One message per bad field (absent for authentication failures)', additionalProperties: { type: 'string' } },
+    error: {
+      type: 'object',
+      description: 'One message per bad field (absent for authentication failures)',
+      additionalProperties: { type: 'string' },
+    },
     fault: {
-      type: 'object', required: ['faultcode', 'faultstring'], additionalProperties: false,
-      description: 'For the older official CLI: faultcode Client (bad input), Auth (authentication), Server (server faults); faultstring = message',
+      type: 'object',
+      required: ['faultcode', 'faultstring'],
+      additionalProperties: false,
+      description:
+        'For the older official CLI: faultcode Client (bad input), Auth (authentication), Server (server faults); faultstring = message',
       properties: { faultcode: { enum: ['Client', 'Server', 'Auth'] }, faultstring: { type: 'string' } },
     },
   },
   // The kinds of refusal a client has to handle, tried in order (the coverage report names each;
   // a FAULT matching none is `other`).
   'x-outcomes': [
-    { name: 'auth', description: 'Authentication failed (faultcode Auth)', when: { required: ['fault'], properties: { fault: { properties: { faultcode: { const: 'Auth' } } } } } },
-    { name: 'not-found', description: 'Customer or promo code not found or not visible', when: { properties: { message: { pattern: 'not found' } } } },
-    { name: 'validation', description: 'A bad field or parameter, named in `error` (faultcode Client)', when: { required: ['error'], properties: { fault: { properties: { faultcode: { const: 'Client' } } } } } },
+    {
+      name: 'auth',
+      description: 'Authentication failed (faultcode Auth)',
+      when: { required: ['fault'], properties: { fault: { properties: { faultcode: { const: 'Auth' } } } } },
+    },
+    {
+      name: 'not-found',
+      description: 'Customer or promo code not found or not visible',
+      when: { properties: { message: { pattern: 'not found' } } },
+    },
+    {
+      name: 'validation',
+      description: 'A bad field or parameter, named in `error` (faultcode Client)',
+      when: { required: ['error'], properties: { fault: { properties: { faultcode: { const: 'Client' } } } } },
+    },
   ],
 };
 
 const CREDENTIAL_FIELDS: Record<string, JsonSchema> = {
-  APIUUID: { type: 'string', description: 'API key id (with APISECRET): credentials in the body, an alternative to the headers, Basic, Bearer or the cookie' },
+  APIUUID: {
+    type: 'string',
+    description:
+      'API key id (with APISECRET): credentials in the body, an alternative to the headers, Basic, Bearer or the cookie',
+  },
   APISECRET: { type: 'string', description: 'API key secret (with APIUUID)' },
 };
 
 const SECURITY_SCHEMES: Record<string, Record<string, unknown>> = {
-  bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The JWT answered by session.login (`token` / `sessionId`), HS256, expires after --jwt-ttl seconds.' },
-  cookieAuth: { type: 'apiKey', in: 'cookie', name: 'JWTSESSIONID', description: 'The cookie session.login sets (the same JWT).' },
+  bearerAuth: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'The JWT answered by session.login (`token` / `sessionId`), HS256, expires after --jwt-ttl seconds.',
+  },
+  cookieAuth: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'JWTSESSIONID',
+    description: 'The cookie session.login sets (the same JWT).',
+  },
   basicAuth: { type: 'http', scheme: 'basic', description: 'The API key pair as uuid:secret.' },
-  apiUuidHeader: { type: 'apiKey', in: 'header', name: 'APIUUID', description: 'API key id; with APISECRET. The pair is also accepted as `APIUUID`/`APISECRET` fields of a JSON or form body (see the request bodies), which OpenAPI cannot express as a security scheme.' },
+  apiUuidHeader: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'APIUUID',
+    description:
+      'API key id; with APISECRET. The pair is also accepted as `APIUUID`/`APISECRET` fields of a JSON or form body (see the request bodies), which OpenAPI cannot express as a security scheme.',
+  },
   apiSecretHeader: { type: 'apiKey', in: 'header', name: 'APISECRET', description: 'API key secret; with APIUUID.' },
-  apiUuidQuery: { type: 'apiKey', in: 'query', name: 'APIUUID', description: 'API key id as a query parameter (GET and json.php); with APISECRET. Also accepted as a body field.' },
-  apiSecretQuery: { type: 'apiKey', in: 'query', name: 'APISECRET', description: 'API key secret as a query parameter; with APIUUID.' },
+  apiUuidQuery: {
+    type: 'apiKey',
+    in: 'query',
+    name: 'APIUUID',
+    description: 'API key id as a query parameter (GET and json.php); with APISECRET. Also accepted as a body field.',
+  },
+  apiSecretQuery: {
+    type: 'apiKey',
+    in: 'query',
+    name: 'APISECRET',
+    description: 'API key secret as a query parameter; with APIUUID.',
+  },
 };
-const SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }, { basicAuth: [] }, { apiUuidHeader: [], apiSecretHeader: [] }, { apiUuidQuery: [], apiSecretQuery: [] }];
+const SECURITY: Record<string, string[]>[] = [
+  { bearerAuth: [] },
+  { cookieAuth: [] },
+  { basicAuth: [] },
+  { apiUuidHeader: [], apiSecretHeader: [] },
+  { apiUuidQuery: [], apiSecretQuery: [] },
+];
 
-const ALIASES = 'Also reached at `/api/v2.9/...` (without `rest/`) and with any version segment `v<major>[.<minor>]` ' +
+const ALIASES =
+  'Also reached at `/api/v2.9/...` (without `rest/`) and with any version segment `v<major>[.<minor>]` ' +
   '(`/api/rest/v1/...`, `/api/v1.2/...`, `/api/rest/v2.8/...`; not `v01`, which is the UniPay Management API), and through ' +
   '`json.php` with `cmd=<x-operation>`.';
 
 const errorResponses = {
-  413: { description: 'The body is larger than --max-body-bytes (FAULT body)', content: { 'application/json': { schema: ref('RackcorpFault') } } },
-  500: { description: 'An internal error (FAULT body, faultcode Server)', content: { 'application/json': { schema: ref('RackcorpFault') } } },
+  413: {
+    description: 'The body is larger than --max-body-bytes (FAULT body)',
+    content: { 'application/json': { schema: ref('RackcorpFault') } },
+  },
+  500: {
+    description: 'An internal error (FAULT body, faultcode Server)',
+    content: { 'application/json': { schema: ref('RackcorpFault') } },
+  },
 };
 
 /** How the PHP service reads text input ($_GET, $_POST): said on every operation that takes it. */
-const PHP_FIELDS = 'The query string and form bodies (url-encoded or multipart) are read as PHP reads them: bracket notation builds lists and ' +
+const PHP_FIELDS =
+  'The query string and form bodies (url-encoded or multipart) are read as PHP reads them: bracket notation builds lists and ' +
   'objects (`locations[0][suburb]=Sydney`, `tags[]=a`), a field sent twice keeps its last value (with a journal warning), a file part ' +
   'is ignored (with a journal warning); at most 1000 fields and 64 levels of brackets.';
 
@@ -116,7 +190,12 @@ function restOperation(op: RackcorpOperation, method: string, path: string, n: n
   const props = (input.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((input.required as string[] | undefined) ?? []);
   const pathParams = [...path.matchAll(/:(\w+)/g)].map((m) => m[1]);
-  const parameters: Record<string, unknown>[] = pathParams.map((name) => ({ name, in: 'path', required: true, schema: props[name] ?? { type: 'string' } }));
+  const parameters: Record<string, unknown>[] = pathParams.map((name) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: props[name] ?? { type: 'string' },
+  }));
   const o: OpenApiOperation = {
     operationId: `rackcorp.${op.cmd}${n > 0 ? `.${n + 1}` : ''}`,
     'x-operation': op.cmd,
@@ -125,7 +204,16 @@ function restOperation(op: RackcorpOperation, method: string, path: string, n: n
     responses: {
       200: {
         description: 'OK envelope or FAULT (refusals answer HTTP 200)',
-        ...(op.cmd === 'session.login' ? { headers: { 'Set-Cookie': { description: '`JWTSESSIONID=<token>; Path=/; HttpOnly; SameSite=Lax`', schema: { type: 'string' } } } } : {}),
+        ...(op.cmd === 'session.login'
+          ? {
+              headers: {
+                'Set-Cookie': {
+                  description: '`JWTSESSIONID=<token>; Path=/; HttpOnly; SameSite=Lax`',
+                  schema: { type: 'string' },
+                },
+              },
+            }
+          : {}),
         content: { 'application/json': { schema: { oneOf: [ref(`${schemaName(op.cmd)}Ok`), ref('RackcorpFault')] } } },
       },
       ...errorResponses,
@@ -148,8 +236,10 @@ function restOperation(op: RackcorpOperation, method: string, path: string, n: n
         'multipart/form-data': { schema: body },
       },
     };
-    o.description = 'Query parameters are read too; a field given in both must have the same value (else a FAULT naming it). ' +
-      'JSON bodies are also accepted with `text/plain` or no content type. ' + PHP_FIELDS;
+    o.description =
+      'Query parameters are read too; a field given in both must have the same value (else a FAULT naming it). ' +
+      'JSON bodies are also accepted with `text/plain` or no content type. ' +
+      PHP_FIELDS;
   }
   if (parameters.length) o.parameters = parameters;
   if (op.public) o.security = [];
@@ -161,8 +251,13 @@ function jsonPhp(ops: RackcorpOperation[]): OpenApiPaths[string] {
   const mapping = Object.fromEntries(cmds.map((c) => [c, `#/components/schemas/${schemaName(c)}Request`]));
   const answers = {
     200: {
-      description: "The cmd's OK envelope (documented precisely by the cmd's REST operation, whose x-operation is the cmd) or a FAULT",
-      content: { 'application/json': { schema: { anyOf: [...cmds.map((c) => ref(`${schemaName(c)}Ok`)), ref('RackcorpFault')] } } },
+      description:
+        "The cmd's OK envelope (documented precisely by the cmd's REST operation, whose x-operation is the cmd) or a FAULT",
+      content: {
+        'application/json': {
+          schema: { anyOf: [...cmds.map((c) => ref(`${schemaName(c)}Ok`)), ref('RackcorpFault')] },
+        },
+      },
     },
     ...errorResponses,
   };
@@ -170,7 +265,8 @@ function jsonPhp(ops: RackcorpOperation[]): OpenApiPaths[string] {
     tags: ['rackcorp'],
     'x-operation': JSON_PHP_OPERATION,
     'x-commands': cmds,
-    description: 'One operation per `cmd`. A request naming a known cmd runs that operation (recorded under the cmd, answered as its ' +
+    description:
+      'One operation per `cmd`. A request naming a known cmd runs that operation (recorded under the cmd, answered as its ' +
       'REST operation documents); `x-operation: json.php` covers the FAULTs of the dispatcher itself: no cmd, an unknown cmd, a body ' +
       'that is not JSON. session.login needs no credentials; every other cmd needs one of the security schemes or APIUUID/APISECRET fields. ' +
       'Path parameters of the REST form (`id`, `customerId`) are ordinary fields here.',
@@ -184,8 +280,13 @@ function jsonPhp(ops: RackcorpOperation[]): OpenApiPaths[string] {
       parameters: [
         { name: 'cmd', in: 'query', required: true, schema: { type: 'string', enum: cmds } },
         {
-          name: 'fields', in: 'query', style: 'form', explode: true,
-          description: "The cmd's fields, each as its own query parameter (text, coerced): see `<cmd>Request` in components (e.g. `?cmd=customer.get&id=123`). " + PHP_FIELDS,
+          name: 'fields',
+          in: 'query',
+          style: 'form',
+          explode: true,
+          description:
+            "The cmd's fields, each as its own query parameter (text, coerced): see `<cmd>Request` in components (e.g. `?cmd=customer.get&id=123`). " +
+            PHP_FIELDS,
           schema: { type: 'object', additionalProperties: true },
         },
       ],
@@ -198,12 +299,23 @@ function jsonPhp(ops: RackcorpOperation[]): OpenApiPaths[string] {
       requestBody: {
         required: true,
         content: {
-          'application/json': { schema: { oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)), discriminator: { propertyName: 'cmd', mapping } } },
+          'application/json': {
+            schema: {
+              oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)),
+              discriminator: { propertyName: 'cmd', mapping },
+            },
+          },
           'application/x-www-form-urlencoded': {
-            schema: { oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)), discriminator: { propertyName: 'cmd', mapping } },
+            schema: {
+              oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)),
+              discriminator: { propertyName: 'cmd', mapping },
+            },
           },
           'multipart/form-data': {
-            schema: { oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)), discriminator: { propertyName: 'cmd', mapping } },
+            schema: {
+              oneOf: cmds.map((c) => ref(`${schemaName(c)}Request`)),
+              discriminator: { propertyName: 'cmd', mapping },
+            },
           },
         },
       },
@@ -214,7 +326,8 @@ function jsonPhp(ops: RackcorpOperation[]): OpenApiPaths[string] {
 
 function unknownPath(): OpenApiPaths[string] {
   const item: OpenApiPaths[string] = {
-    description: 'Any path below the base that names no operation (at any depth: a path template matches one segment, this one stands for all) answers a FAULT with HTTP 200, as does a known path with a method it does not serve.',
+    description:
+      'Any path below the base that names no operation (at any depth: a path template matches one segment, this one stands for all) answers a FAULT with HTTP 200, as does a known path with a method it does not serve.',
   };
   for (const m of ['get', 'post', 'put', 'delete', 'patch'] as const) {
     item[m] = {
@@ -225,7 +338,10 @@ function unknownPath(): OpenApiPaths[string] {
       parameters: [{ name: 'unknownPath', in: 'path', required: true, schema: { type: 'string' } }],
       security: [],
       responses: {
-        200: { description: 'FAULT `Unknown API path: <METHOD> <path>`', content: { 'application/json': { schema: ref('RackcorpFault') } } },
+        200: {
+          description: 'FAULT `Unknown API path: <METHOD> <path>`',
+          content: { 'application/json': { schema: ref('RackcorpFault') } },
+        },
         ...errorResponses,
       },
     };
@@ -239,7 +355,11 @@ export function rackcorpContract(ops: RackcorpOperation[]): VendorContract {
   for (const op of ops) {
     schemas[`${schemaName(op.cmd)}Ok`] = okSchema(op);
     const req = bodySchema(op.input, [], { cmd: { const: op.cmd } });
-    schemas[`${schemaName(op.cmd)}Request`] = { ...req, description: `json.php ${op.cmd}. ${req.description as string}`, required: ['cmd', ...((req.required as string[] | undefined) ?? [])] };
+    schemas[`${schemaName(op.cmd)}Request`] = {
+      ...req,
+      description: `json.php ${op.cmd}. ${req.description as string}`,
+      required: ['cmd', ...((req.required as string[] | undefined) ?? [])],
+    };
     op.rest.forEach((r, n) => {
       const key = BASE + r.path.replace(/:(\w+)/g, '{$1}');
       const item = (paths[key] ??= { description: ALIASES });
@@ -251,7 +371,8 @@ export function rackcorpContract(ops: RackcorpOperation[]): VendorContract {
   paths[`${BASE}/json.php`] = jsonPhp(ops);
   paths[`${BASE}/{unknownPath}`] = unknownPath();
   return {
-    description: 'RackCorp REST API v2.9, customers and billing. Every answer is JSON: `{"code":"OK",...}` or the FAULT ' +
+    description:
+      'RackCorp REST API v2.9, customers and billing. Every answer is JSON: `{"code":"OK",...}` or the FAULT ' +
       '`{"code":"FAULT","message","error":{field:why},"fault":{faultcode,faultstring}}`, both HTTP 200 (413 for an oversized body, 500 internal). ' +
       'Each operation is documented at its REST path (any version segment and `/api/<ver>/` reach it too) and through the json.php ' +
       'dispatcher (a body discriminated on `cmd`). Unknown fields are ignored in both --strict and --lenient modes, each named in a journal warning; --strict refuses ' +
@@ -264,23 +385,64 @@ export function rackcorpContract(ops: RackcorpOperation[]): VendorContract {
   };
 }
 
-const location = { typeOfAddress: 'primary', addressLine1: '1 Example St', suburb: 'Sydney', state: 'NSW', postcode: '2000', country: 'AU' };
-const contact = { typeOfContact: 'administrative', name: 'Ada Example', email: 'ada@example.com', phoneNumber: '+61 2 0000 0000' };
+const location = {
+  typeOfAddress: 'primary',
+  addressLine1: '1 Example St',
+  suburb: 'Sydney',
+  state: 'NSW',
+  postcode: '2000',
+  country: 'AU',
+};
+const contact = {
+  typeOfContact: 'administrative',
+  name: 'Ada Example',
+  email: 'ada@example.com',
+  phoneNumber: '+61 2 0000 0000',
+};
 
 function rackcorpExamples(): ContractExample[] {
-  const get = (name: string, path: string, status = 200, headers: Record<string, string> = BASIC): ContractExample => ({ name, method: 'GET', url: BASE + path, headers, status });
-  const send = (name: string, method: 'POST' | 'PUT', path: string, body: Record<string, unknown> | string, headers: Record<string, string> = { ...BASIC, ...JSON_TYPE }, status = 200): ContractExample =>
-    ({ name, method, url: BASE + path, headers, body, status });
+  const get = (name: string, path: string, status = 200, headers: Record<string, string> = BASIC): ContractExample => ({
+    name,
+    method: 'GET',
+    url: BASE + path,
+    headers,
+    status,
+  });
+  const send = (
+    name: string,
+    method: 'POST' | 'PUT',
+    path: string,
+    body: Record<string, unknown> | string,
+    headers: Record<string, string> = { ...BASIC, ...JSON_TYPE },
+    status = 200,
+  ): ContractExample => ({ name, method, url: BASE + path, headers, body, status });
   return [
     send('login', 'POST', '/session/login', { ...LOGIN, jwt: 1 }, JSON_TYPE),
-    send('login, wrong password (auth FAULT)', 'POST', '/session/login', { ...LOGIN, password: 'nope', jwt: 1 }, JSON_TYPE),
-    send('login, form body', 'POST', '/session/login', `username=${encodeURIComponent(LOGIN.username)}&password=${LOGIN.password}&jwt=1`, FORM_TYPE),
+    send(
+      'login, wrong password (auth FAULT)',
+      'POST',
+      '/session/login',
+      { ...LOGIN, password: 'nope', jwt: 1 },
+      JSON_TYPE,
+    ),
+    send(
+      'login, form body',
+      'POST',
+      '/session/login',
+      `username=${encodeURIComponent(LOGIN.username)}&password=${LOGIN.password}&jwt=1`,
+      FORM_TYPE,
+    ),
     get('customer.get', '/customers/123'),
     { name: 'customer.get at /api/v2.9', method: 'GET', url: '/api/v2.9/customers/123', headers: BASIC, status: 200 },
     get('customer.get, not visible (not found FAULT)', '/customers/999999'),
     get('customer.get, no credentials (auth FAULT)', '/customers/123', 200, {}),
     get('customer.get, API key headers', '/customers/123', 200, { APIUUID: SANDBOX.uuid, APISECRET: SANDBOX.secret }),
-    get('customer.get, API key in the query', `/customers/123?APIUUID=${SANDBOX.uuid}&APISECRET=${SANDBOX.secret}`, 200, {}),
+    get(
+      'customer.get, API key in the query',
+      `/customers/123?APIUUID=${SANDBOX.uuid}&APISECRET=${SANDBOX.secret}`,
+      200,
+      {},
+    ),
     get('customer.get, id not a number (validation FAULT)', '/customers/abc'),
     get('customer.getall', '/customers?keyword=Example&resWindow=5'),
     get('customer.getall minimal', '/customers?minimal=1'),
@@ -288,14 +450,40 @@ function rackcorpExamples(): ContractExample[] {
     get('customer.partner.check', '/customer/partner?CODE=PARTNER123'),
     get('customer.partner.check, bad code (FAULT)', '/customer/partner?CODE=NOPE'),
     get('customer.reseller.get', '/customers/reseller'),
-    send('customer.create', 'POST', '/customers', { companyName: 'Contract Pty Ltd', locations: [location], contacts: [contact] }),
-    send('customer.create, no locations (validation FAULT)', 'POST', '/customers', { companyName: 'Contract Pty Ltd', contacts: [contact] }),
+    send('customer.create', 'POST', '/customers', {
+      companyName: 'Contract Pty Ltd',
+      locations: [location],
+      contacts: [contact],
+    }),
+    send('customer.create, no locations (validation FAULT)', 'POST', '/customers', {
+      companyName: 'Contract Pty Ltd',
+      contacts: [contact],
+    }),
     send('customer.create, body not JSON (FAULT)', 'POST', '/customers', '{oops'),
-    send('customer.signup', 'POST', '/customers/signup', { firstName: 'Ada', lastName: 'Example', userLogin: 'ada.contract@example.com', userPassword: 'pw-12345', locations: [location], contacts: [contact] }),
-    send('customer.reseller.create', 'POST', '/customers/reseller', { customerid: 123, name: 'Portal', url: 'https://portal.example.com' }),
-    send('customer.contact.send', 'POST', '/customers/123/contact', { companyname: 'Example', name: 'Ada', email: 'ada@example.com', message: 'Hello' }),
+    send('customer.signup', 'POST', '/customers/signup', {
+      firstName: 'Ada',
+      lastName: 'Example',
+      userLogin: 'ada.contract@example.com',
+      userPassword: 'pw-12345',
+      locations: [location],
+      contacts: [contact],
+    }),
+    send('customer.reseller.create', 'POST', '/customers/reseller', {
+      customerid: 123,
+      name: 'Portal',
+      url: 'https://portal.example.com',
+    }),
+    send('customer.contact.send', 'POST', '/customers/123/contact', {
+      companyname: 'Example',
+      name: 'Ada',
+      email: 'ada@example.com',
+      message: 'Hello',
+    }),
     send('customer.update', 'PUT', '/customers/123', { companyName: 'Renamed Pty Ltd' }),
-    send('customer.update, form body', 'PUT', '/customers/123', 'companyName=Renamed&status=ACTIVE', { ...BASIC, ...FORM_TYPE }),
+    send('customer.update, form body', 'PUT', '/customers/123', 'companyName=Renamed&status=ACTIVE', {
+      ...BASIC,
+      ...FORM_TYPE,
+    }),
     get('billing.currency.get', '/billing/currencies'),
     get('pricing.get', '/billing/pricing?customerId=123'),
     get('billing.pricing.getall', '/billing/123'),
@@ -307,23 +495,56 @@ function rackcorpExamples(): ContractExample[] {
     get('billing.promo.validate', '/billing/promocode/validate?promocode=PROMO123'),
     get('billing.promo.validate, unknown code (FAULT)', '/billing/promocode/validate?promocode=NOSUCHCODE'),
     get('billing.promo.getall', '/billing/promocode'),
-    send('billing.promo.create', 'POST', '/billing/promocode', { code: 'CONTRACT10', discount: 10, type: 'PERCENTAGE' }),
+    send('billing.promo.create', 'POST', '/billing/promocode', {
+      code: 'CONTRACT10',
+      discount: 10,
+      type: 'PERCENTAGE',
+    }),
     send('billing.promo.update', 'PUT', '/billing/promocode/1', { description: 'Updated by the contract test' }),
     send('billing.promo.addcode', 'POST', '/billing/promocode/add', { promocode: 'PROMO123', customerid: 123 }),
     get('billing.promo.types', '/billing/promo/types'),
     get('billing.service.promo', '/billing/service/promo'),
     get('billing.services.get', '/billing/services?resWindow=5'),
-    get('billing.usage.get (billing, customer_resource, costs, contracts)', '/billing/usage?type=billing&summary=customer_resource&time_start=2024-01-01&time_finish=2024-01-31&customerid=123&costs=1&contracts=1'),
-    get('billing.usage.get (usage, services)', '/billing/usage?type=usage&summary=services&time_start=2024-01-01&time_finish=2024-01-31'),
-    get('billing.usage.get, bad date (validation FAULT)', '/billing/usage?type=usage&summary=services&time_start=2024-02-30&time_finish=2024-03-01'),
+    get(
+      'billing.usage.get (billing, customer_resource, costs, contracts)',
+      '/billing/usage?type=billing&summary=customer_resource&time_start=2024-01-01&time_finish=2024-01-31&customerid=123&costs=1&contracts=1',
+    ),
+    get(
+      'billing.usage.get (usage, services)',
+      '/billing/usage?type=usage&summary=services&time_start=2024-01-01&time_finish=2024-01-31',
+    ),
+    get(
+      'billing.usage.get, bad date (validation FAULT)',
+      '/billing/usage?type=usage&summary=services&time_start=2024-02-30&time_finish=2024-03-01',
+    ),
     get('json.php GET customer.get', '/json.php?cmd=customer.get&id=123'),
-    send('json.php POST billing.promo.types', 'POST', '/json.php', { cmd: 'billing.promo.types', APIUUID: SANDBOX.uuid, APISECRET: SANDBOX.secret }, JSON_TYPE),
+    send(
+      'json.php POST billing.promo.types',
+      'POST',
+      '/json.php',
+      { cmd: 'billing.promo.types', APIUUID: SANDBOX.uuid, APISECRET: SANDBOX.secret },
+      JSON_TYPE,
+    ),
     send('json.php POST session.login', 'POST', '/json.php', { cmd: 'session.login', ...LOGIN, jwt: 1 }, JSON_TYPE),
     send('json.php POST without cmd (FAULT)', 'POST', '/json.php', { id: 123 }),
     get('json.php GET unknown cmd (FAULT)', '/json.php?cmd=customer.nope'),
     send('json.php POST body not JSON (FAULT)', 'POST', '/json.php', 'not json'),
-    send('json.php POST oversized body (413 FAULT)', 'POST', '/json.php', JSON.stringify({ cmd: 'billing.promo.types', pad: 'x'.repeat(1_100_000) }), { ...BASIC, ...JSON_TYPE }, 413),
+    send(
+      'json.php POST oversized body (413 FAULT)',
+      'POST',
+      '/json.php',
+      JSON.stringify({ cmd: 'billing.promo.types', pad: 'x'.repeat(1_100_000) }),
+      { ...BASIC, ...JSON_TYPE },
+      413,
+    ),
     get('unknown path (FAULT)', '/nothing/here'),
-    { name: 'unknown path, POST (FAULT)', method: 'POST', url: `${BASE}/nope`, headers: JSON_TYPE, body: {}, status: 200 },
+    {
+      name: 'unknown path, POST (FAULT)',
+      method: 'POST',
+      url: `${BASE}/nope`,
+      headers: JSON_TYPE,
+      body: {},
+      status: 200,
+    },
   ];
 }

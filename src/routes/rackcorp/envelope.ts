@@ -22,7 +22,11 @@ export function okBody(result: Record<string, unknown>): Record<string, unknown>
   return { code: 'OK', ...result };
 }
 
-export function faultBody(message: string, fields?: Record<string, string>, faultcode = 'Client'): Record<string, unknown> {
+export function faultBody(
+  message: string,
+  fields?: Record<string, string>,
+  faultcode = 'Client',
+): Record<string, unknown> {
   const body: Record<string, unknown> = { code: 'FAULT', message };
   if (fields && Object.keys(fields).length > 0) body.error = fields;
   body.fault = { faultcode, faultstring: message };
@@ -70,17 +74,34 @@ export function renderFailure(f: Failure): WireAnswer {
       return answer(413, faultBody(`Request body is larger than ${f.limit} bytes`, { body: 'too large' }));
     case 'malformedBody':
       return f.syntax === 'json'
-        ? answer(200, faultBody('The request body is not valid JSON', { body: f.reason ? `not valid JSON: ${f.reason}` : 'not valid JSON' }))
-        : answer(200, faultBody(`The request body could not be read: ${f.reason ?? 'send a JSON object'}`, { body: f.reason ?? 'unreadable' }));
+        ? answer(
+            200,
+            faultBody('The request body is not valid JSON', {
+              body: f.reason ? `not valid JSON: ${f.reason}` : 'not valid JSON',
+            }),
+          )
+        : answer(
+            200,
+            faultBody(`The request body could not be read: ${f.reason ?? 'send a JSON object'}`, {
+              body: f.reason ?? 'unreadable',
+            }),
+          );
     case 'unsupportedMediaType':
-      return answer(200, faultBody(`Unsupported Content-Type "${f.contentType}": send JSON`, { body: 'unsupported Content-Type' }));
+      return answer(
+        200,
+        faultBody(`Unsupported Content-Type "${f.contentType}": send JSON`, { body: 'unsupported Content-Type' }),
+      );
     case 'notFound':
       // The emulator's own refusal, not RackCorp's: a 4xx, so a client never reads it as data.
       if (f.unknownSession) return answer(404, faultBody(f.unknownSession, { session: 'unknown' }));
       return answer(200, faultBody(`Unknown API path: ${f.method} ${f.path}`, { path: 'no such API path' }));
     case 'methodNotAllowed': {
       const allow = (f.allow ?? []).join(', ');
-      return answer(200, faultBody(`Method ${f.method} is not allowed on ${f.path}: use ${allow}`, { method: `use ${allow}` }), { allow });
+      return answer(
+        200,
+        faultBody(`Method ${f.method} is not allowed on ${f.path}: use ${allow}`, { method: `use ${allow}` }),
+        { allow },
+      );
     }
     case 'auth':
       return answer(200, faultBody(AUTH_FAILED, { credentials: AUTH_FAILED }, 'Auth'));

@@ -11,7 +11,14 @@ import { flushKeywordIndex, rackcorpCustomerTables } from '../../store/rackcorp.
 import { rackcorpBillingTables } from '../../store/rackcorp-billing.js';
 import { customerOperations } from './customers.js';
 import { billingOperations } from './billing.js';
-import { mergeParams, prepareOperations, runOperation, type OperationResult, type PreparedOperation, type RackcorpOperation } from './operation.js';
+import {
+  mergeParams,
+  prepareOperations,
+  runOperation,
+  type OperationResult,
+  type PreparedOperation,
+  type RackcorpOperation,
+} from './operation.js';
 import { TokenService, type Credentials } from './auth.js';
 import { RackcorpFault, JSON_TYPE, faultBody, okBody, rackcorpFaultKind, renderFailure } from './envelope.js';
 import { installErrorPath, type RouteEntry } from '../shared/errors.js';
@@ -75,14 +82,17 @@ const NO_BODY: Record<string, unknown> = Object.freeze({}) as Record<string, unk
 
 function objectOrEmpty(v: unknown): Record<string, unknown> {
   if (v === undefined || v === null || v === '') return NO_BODY;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new RackcorpFault('The request body must be a JSON object', { body: 'must be a JSON object' });
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new RackcorpFault('The request body must be a JSON object', { body: 'must be a JSON object' });
   return v as Record<string, unknown>;
 }
 
 /** The query string as the PHP service reads it ($_GET: brackets, last value wins); a FAULT when it cannot be read. */
 function queryOf(request: FastifyRequest): Record<string, unknown> {
   try {
-    return phpQuery(request.url, (m) => { request.emulator.warnings.push(m); });
+    return phpQuery(request.url, (m) => {
+      request.emulator.warnings.push(m);
+    });
   } catch (e) {
     if (e instanceof PhpFormError) throw new RackcorpFault(e.message, { query: e.message });
     throw e;
@@ -102,15 +112,28 @@ export const rackcorp: VendorModule = {
   claimsPath: (path) => /^\/api\/(?:rest(?:\/|$)|v(?!01(?:\/|$))\d+(?:\.\d+)?(?:\/|$))/i.test(path),
   renderFailure,
   sandbox: [
-    { label: 'API key (APIUUID / APISECRET, headers, body or HTTP Basic)', value: '11111111-2222-4333-8444-555555555555 / rackcorp-sandbox-secret' },
+    {
+      label: 'API key (APIUUID / APISECRET, headers, body or HTTP Basic)',
+      value: '11111111-2222-4333-8444-555555555555 / rackcorp-sandbox-secret',
+    },
     { label: 'Login (cmd=session.login, jwt: 1)', value: 'sandbox@example.com / rackcorp-sandbox-password' },
     { label: 'Other tenant (customer 900)', value: '99999999-8888-4777-8666-555555555555 / rackcorp-other-secret' },
   ],
   contract: rackcorpContract(operations),
   refusalPresets: { busy: 'fault', forbidden: 'auth' },
   faultPresets: {
-    fault: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Internal error, please try again later', undefined, 'Server')) }),
-    auth: ({ message }) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(faultBody(message ?? 'Authentication failed', { credentials: message ?? 'Authentication failed' }, 'Auth')) }),
+    fault: ({ message }) => ({
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(faultBody(message ?? 'Internal error, please try again later', undefined, 'Server')),
+    }),
+    auth: ({ message }) => ({
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(
+        faultBody(message ?? 'Authentication failed', { credentials: message ?? 'Authentication failed' }, 'Auth'),
+      ),
+    }),
   },
   async plugin(scope, opts: VendorPluginOptions) {
     const config = opts.config;
@@ -118,8 +141,13 @@ export const rackcorp: VendorModule = {
     const table = prepareOperations(operations);
     const strict = config.strict !== false;
     installErrorPath(scope, {
-      prefix: MOUNT, routes, own: rackcorpFaultKind, render: renderFailure, bodyLimit: config.maxBodyBytes,
-      notFoundOperation: UNKNOWN_PATH_OPERATION, methodNotAllowedOperation: UNKNOWN_PATH_OPERATION,
+      prefix: MOUNT,
+      routes,
+      own: rackcorpFaultKind,
+      render: renderFailure,
+      bodyLimit: config.maxBodyBytes,
+      notFoundOperation: UNKNOWN_PATH_OPERATION,
+      methodNotAllowedOperation: UNKNOWN_PATH_OPERATION,
       logInternal: (err, request) => request.log.error({ err }, 'RackCorp operation failed'),
     });
 
@@ -152,7 +180,13 @@ export const rackcorp: VendorModule = {
      * Run the operation and send its answer. Synchronous (the handler returns nothing once the
      * answer is sent) unless the operation is not, then a promise that settles with the reply.
      */
-    function answer(prepared: PreparedOperation, params: Record<string, unknown>, typed: ReadonlySet<string>, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {
+    function answer(
+      prepared: PreparedOperation,
+      params: Record<string, unknown>,
+      typed: ReadonlySet<string>,
+      request: FastifyRequest,
+      reply: FastifyReply,
+    ): Promise<FastifyReply> | undefined {
       request.emulator.operation = prepared.op.cmd;
       const result = runOperation(
         prepared,
@@ -172,7 +206,11 @@ export const rackcorp: VendorModule = {
           url: rest.path,
           handler: (request, reply) => {
             const body = objectOrEmpty(request.body);
-            const params = mergeParams([['query', queryOf(request)], ['body', body], ['path', request.params as Record<string, unknown>]]);
+            const params = mergeParams([
+              ['query', queryOf(request)],
+              ['body', body],
+              ['path', request.params as Record<string, unknown>],
+            ]);
             const typed = typedFields(request, body);
             // A non-empty set is this request's own (typedFields made it).
             if (typed.size > 0) for (const k of Object.keys(request.params as object)) (typed as Set<string>).delete(k);
@@ -186,9 +224,13 @@ export const rackcorp: VendorModule = {
     const dispatch = (request: FastifyRequest, reply: FastifyReply) => {
       request.emulator.operation = JSON_PHP_OPERATION;
       const body = objectOrEmpty(request.body);
-      const params = mergeParams([['query', queryOf(request)], ['body', body]]);
+      const params = mergeParams([
+        ['query', queryOf(request)],
+        ['body', body],
+      ]);
       const cmd = params.cmd;
-      if (cmd === undefined || cmd === '') throw new RackcorpFault('No command given: pass cmd', { cmd: 'cmd is required' });
+      if (cmd === undefined || cmd === '')
+        throw new RackcorpFault('No command given: pass cmd', { cmd: 'cmd is required' });
       const prepared = typeof cmd === 'string' ? table.get(cmd) : undefined;
       if (!prepared) {
         throw new RackcorpFault(`Unknown command: ${String(cmd)}`, { cmd: `unknown command ${String(cmd)}` });

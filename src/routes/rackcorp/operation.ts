@@ -68,10 +68,13 @@ export const Message = (text: string) => Type.String({ description: text, exampl
 
 /** Booleans as PHP clients send them: true/false, 1/0, "true"/"false", "1"/"0". */
 export const Flag = Type.Unsafe<boolean | number | string>({
-  type: ['boolean', 'integer', 'string'], enum: [true, false, 1, 0, 'true', 'false', '1', '0', ''],
-  description: 'A flag: true/false, 1/0, "true"/"false", "1"/"0" ("" is false). With --lenient also "yes"/"no", "on"/"off" (with a warning).',
+  type: ['boolean', 'integer', 'string'],
+  enum: [true, false, 1, 0, 'true', 'false', '1', '0', ''],
+  description:
+    'A flag: true/false, 1/0, "true"/"false", "1"/"0" ("" is false). With --lenient also "yes"/"no", "on"/"off" (with a warning).',
 });
-const isFlag = (s: Record<string, unknown>) => Array.isArray(s.enum) && s.enum.includes(true) && s.enum.includes('true');
+const isFlag = (s: Record<string, unknown>) =>
+  Array.isArray(s.enum) && s.enum.includes(true) && s.enum.includes('true');
 /** Words --lenient accepts for a flag, with a warning. */
 const LENIENT_FLAG_WORDS: Record<string, boolean> = { yes: true, no: false, on: true, off: false, y: true, n: false };
 export function isTrue(v: unknown): boolean {
@@ -111,8 +114,11 @@ export function prepareOperations(ops: RackcorpOperation[]): Map<string, Prepare
     if (out.has(op.cmd)) throw new Error(`RackCorp operation ${op.cmd} defined twice`);
     const props = (op.input.properties ?? {}) as Record<string, Schema>;
     out.set(op.cmd, {
-      op, validate: compile(op.input, true), validateTyped: compile(Type.Partial(op.input), false),
-      props, nestedDefaults: Object.values(props).some(hasNestedDefault),
+      op,
+      validate: compile(op.input, true),
+      validateTyped: compile(Type.Partial(op.input), false),
+      props,
+      nestedDefaults: Object.values(props).some(hasNestedDefault),
     });
   }
   return out;
@@ -139,7 +145,8 @@ export interface RunInput {
 }
 
 type Schema = Record<string, unknown>;
-const schemaTypes = (s: Schema): string[] => (Array.isArray(s.type) ? (s.type as string[]) : typeof s.type === 'string' ? [s.type] : []);
+const schemaTypes = (s: Schema): string[] =>
+  Array.isArray(s.type) ? (s.type as string[]) : typeof s.type === 'string' ? [s.type] : [];
 const branches = (s: Schema): Schema[] => [s, ...(((s.anyOf ?? s.oneOf) as Schema[] | undefined) ?? [])];
 const NUMERIC = /^\s*-?\d+(\.\d+)?\s*$/;
 
@@ -165,7 +172,14 @@ function factsOf(schema: Schema): SchemaFacts {
  * number is expected as the number (ids sent as "123", vendor-notes.md). With --lenient, flag words
  * ("yes"/"no", "on"/"off") become booleans, with a warning (strict refuses them: not a flag value).
  */
-function normalize(value: unknown, schema: Schema, path: string, typed: boolean, strict: boolean, warnings: string[]): unknown {
+function normalize(
+  value: unknown,
+  schema: Schema,
+  path: string,
+  typed: boolean,
+  strict: boolean,
+  warnings: string[],
+): unknown {
   const facts = factsOf(schema);
   if (facts.flag) {
     if (!strict && typeof value === 'string' && value.trim().toLowerCase() in LENIENT_FLAG_WORDS) {
@@ -177,13 +191,22 @@ function normalize(value: unknown, schema: Schema, path: string, typed: boolean,
   }
   if (!typed) return value; // text values are coerced by the schema (ajv coerceTypes)
   const types = facts.types;
-  if (typeof value === 'number' && !types.includes('number') && !types.includes('integer') && types.includes('string')) return String(value);
-  if (typeof value === 'string' && NUMERIC.test(value) && !types.includes('string') && (types.includes('integer') || types.includes('number'))) return Number(value);
-  if (Array.isArray(value) && schema.items) return value.map((v, i) => normalize(v, schema.items as Schema, `${path}.${i}`, typed, strict, warnings));
+  if (typeof value === 'number' && !types.includes('number') && !types.includes('integer') && types.includes('string'))
+    return String(value);
+  if (
+    typeof value === 'string' &&
+    NUMERIC.test(value) &&
+    !types.includes('string') &&
+    (types.includes('integer') || types.includes('number'))
+  )
+    return Number(value);
+  if (Array.isArray(value) && schema.items)
+    return value.map((v, i) => normalize(v, schema.items as Schema, `${path}.${i}`, typed, strict, warnings));
   if (value && typeof value === 'object' && !Array.isArray(value) && schema.properties) {
     const props = schema.properties as Record<string, Schema>;
     const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-    for (const k of Object.keys(out)) if (props[k]) out[k] = normalize(out[k], props[k], path ? `${path}.${k}` : k, typed, strict, warnings);
+    for (const k of Object.keys(out))
+      if (props[k]) out[k] = normalize(out[k], props[k], path ? `${path}.${k}` : k, typed, strict, warnings);
     return out;
   }
   return value;
@@ -197,13 +220,20 @@ function invalid(errors: ErrorObject[] | null | undefined): RackcorpFault {
 
 /**
  * Check an operation's input. Unknown fields are ignored in both modes (the PHP service ignores
- * them), each named in a journal warning. Text values (query, path, form) carry no type, so they are coerced to the schema's. JSON values
+ * them), each named in a journal warning. Text values (query, path, form) carry no type, so they are coerced to the
+ * schema's. JSON values
  * are typed: after `normalize`, a JSON value of the wrong type (true or null for a number or a
  * string, a string for a flag, ...) is refused by --strict with the usual FAULT; --lenient lets
  * ajv coerce it and records a warning per field. What cannot be coerced ("abc" for an integer)
  * is refused in both modes.
  */
-export function checkInput(prepared: PreparedOperation, raw: Record<string, unknown>, typed: ReadonlySet<string>, strict: boolean, warnings: string[]): Record<string, unknown> {
+export function checkInput(
+  prepared: PreparedOperation,
+  raw: Record<string, unknown>,
+  typed: ReadonlySet<string>,
+  strict: boolean,
+  warnings: string[],
+): Record<string, unknown> {
   return checkParams(prepared, raw, typed, strict, warnings, false);
 }
 
@@ -211,7 +241,14 @@ export function checkInput(prepared: PreparedOperation, raw: Record<string, unkn
  * `checkInput`; with `dropCredentials`, the fields APIUUID, APISECRET and cmd of `raw` are left
  * out, as if deleted from a copy first (runOperation's input still holds them).
  */
-function checkParams(prepared: PreparedOperation, raw: Record<string, unknown>, typed: ReadonlySet<string>, strict: boolean, warnings: string[], dropCredentials: boolean): Record<string, unknown> {
+function checkParams(
+  prepared: PreparedOperation,
+  raw: Record<string, unknown>,
+  typed: ReadonlySet<string>,
+  strict: boolean,
+  warnings: string[],
+  dropCredentials: boolean,
+): Record<string, unknown> {
   const props = prepared.props;
   const params: Record<string, unknown> = {};
   const anyTyped = typed.size > 0;
@@ -222,7 +259,10 @@ function checkParams(prepared: PreparedOperation, raw: Record<string, unknown>, 
     // The PHP service ignores fields it does not read; a misspelt one should still be visible.
     if (!schema) warnings.push(`${k} is not a field of ${prepared.op.cmd}: ignored`);
     // normalize() returns a text value as it is, and a flag's too under --strict: skip the call then.
-    params[k] = schema && ((anyTyped && typed.has(k)) || (!strict && factsOf(schema).flag)) ? normalize(v, schema, k, typed.has(k), strict, warnings) : v;
+    params[k] =
+      schema && ((anyTyped && typed.has(k)) || (!strict && factsOf(schema).flag))
+        ? normalize(v, schema, k, typed.has(k), strict, warnings)
+        : v;
   }
   if (anyTyped) {
     const typedPart: Record<string, unknown> = {};
@@ -238,7 +278,8 @@ function checkParams(prepared: PreparedOperation, raw: Record<string, unknown>, 
     }
     if (n > 0 && !prepared.validateTyped(typedPart)) {
       if (strict) throw invalid(prepared.validateTyped.errors);
-      for (const e of fieldErrors(prepared.validateTyped.errors)) warnings.push(`${e.field}: ${e.message}; the JSON value was coerced (--lenient)`);
+      for (const e of fieldErrors(prepared.validateTyped.errors))
+        warnings.push(`${e.field}: ${e.message}; the JSON value was coerced (--lenient)`);
     }
   }
   if (!prepared.validate(params)) throw invalid(prepared.validate.errors);
@@ -250,13 +291,14 @@ const NO_FIELDS: ReadonlySet<string> = new Set();
 /** A value as the wire compares it: ids sent as "123" and as 123 are the same value. */
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (a === null || b === null || typeof a === 'object' || typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
+  if (a === null || b === null || typeof a === 'object' || typeof b === 'object')
+    return JSON.stringify(a) === JSON.stringify(b);
   return String(a).trim() === String(b).trim();
 }
 
 /** A value for a message, at most 64 characters of it. */
 function shown(v: unknown): string {
-  const t = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  const t = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
   return t.length > 64 ? `${t.slice(0, 61)}...` : t;
 }
 
@@ -312,18 +354,41 @@ export function runOperation(
   const c = input.credentials;
   // Field by field: a spread here costs a few percent of the server's CPU on authenticated requests.
   const credentials: Credentials = {
-    authorization: c.authorization, cookie: c.cookie, headerUuid: c.headerUuid, headerSecret: c.headerSecret,
-    bodyUuid: raw[CREDENTIAL_FIELDS[0]], bodySecret: raw[CREDENTIAL_FIELDS[1]],
+    authorization: c.authorization,
+    cookie: c.cookie,
+    headerUuid: c.headerUuid,
+    headerSecret: c.headerSecret,
+    bodyUuid: raw[CREDENTIAL_FIELDS[0]],
+    bodySecret: raw[CREDENTIAL_FIELDS[1]],
   };
   const auth = authenticate(credentials, store, base.tokens, base.state.clock);
-  return auth instanceof Promise ? auth.then((a) => execute(prepared, input, base, store, a)) : execute(prepared, input, base, store, auth);
+  return auth instanceof Promise
+    ? auth.then((a) => execute(prepared, input, base, store, a))
+    : execute(prepared, input, base, store, auth);
 }
 
 /** Validate the input (credentials and cmd left out) and run the handler. */
 function execute(
-  prepared: PreparedOperation, input: RunInput, base: { state: EmulatorState; tokens: TokenService; config: Config },
-  store: RackcorpStore, auth: RackcorpAuth,
+  prepared: PreparedOperation,
+  input: RunInput,
+  base: { state: EmulatorState; tokens: TokenService; config: Config },
+  store: RackcorpStore,
+  auth: RackcorpAuth,
 ): OperationResult | Promise<OperationResult> {
-  const checked = checkParams(prepared, input.params, input.typed ?? NO_FIELDS, input.strict ?? true, input.warnings ?? [], true);
-  return prepared.op.handler(checked as Static<TObject>, { state: base.state, store, clock: base.state.clock, auth, tokens: base.tokens, config: base.config });
+  const checked = checkParams(
+    prepared,
+    input.params,
+    input.typed ?? NO_FIELDS,
+    input.strict ?? true,
+    input.warnings ?? [],
+    true,
+  );
+  return prepared.op.handler(checked as Static<TObject>, {
+    state: base.state,
+    store,
+    clock: base.state.clock,
+    auth,
+    tokens: base.tokens,
+    config: base.config,
+  });
 }

@@ -35,15 +35,22 @@ export interface PromoTarget {
 }
 
 /** The promo code when usable (for the target, when given), else a message saying why not. */
-export function findUsablePromo(ctx: RackcorpContext, code: string, target: PromoTarget = {}): { promo: PromoRow; held: boolean } | { problem: string } {
+export function findUsablePromo(
+  ctx: RackcorpContext,
+  code: string,
+  target: PromoTarget = {},
+): { promo: PromoRow; held: boolean } | { problem: string } {
   const billing = ctx.state.use(createRackcorpBillingStore);
   const promo = billing.promoByCode(code);
-  if (!promo || !billing.promoAvailableTo(promo, ctx.auth.customerId)) return { problem: `Promo Code ${code} does not exist` };
+  if (!promo || !billing.promoAvailableTo(promo, ctx.auth.customerId))
+    return { problem: `Promo Code ${code} does not exist` };
   if (promoExpired(ctx, promo)) return { problem: `Promo Code ${code} has expired` };
   const held = target.customerId !== undefined && billing.customerHasPromo(target.customerId, promo.id);
   if (!held && promoUsedUp(promo)) return { problem: `Promo Code ${code} has been used up` };
-  const currency = target.currency ?? (target.customerId !== undefined ? ctx.store.currency(target.customerId) : undefined);
-  if (currency && currency !== promo.currencycode) return { problem: `Promo Code ${code} is only for ${promo.currencycode} accounts` };
+  const currency =
+    target.currency ?? (target.customerId !== undefined ? ctx.store.currency(target.customerId) : undefined);
+  if (currency && currency !== promo.currencycode)
+    return { problem: `Promo Code ${code} is only for ${promo.currencycode} accounts` };
   return { promo, held };
 }
 
@@ -51,13 +58,24 @@ export function findUsablePromo(ctx: RackcorpContext, code: string, target: Prom
  * The code to apply to the target, or why it cannot be. `again: 'refuse'` (addcode) refuses a code
  * the customer already holds; `'keep'` (customer.update's promoCode) accepts it without a new use.
  */
-export function promoToApply(ctx: RackcorpContext, code: string, target: PromoTarget, again: 'refuse' | 'keep'): { promo: PromoRow; held: boolean } | { problem: string } {
+export function promoToApply(
+  ctx: RackcorpContext,
+  code: string,
+  target: PromoTarget,
+  again: 'refuse' | 'keep',
+): { promo: PromoRow; held: boolean } | { problem: string } {
   const r = findUsablePromo(ctx, code, target);
-  if ('promo' in r && r.held && again === 'refuse') return { problem: `Promo Code ${r.promo.code} has already been added to customer ${target.customerId}` };
+  if ('promo' in r && r.held && again === 'refuse')
+    return { problem: `Promo Code ${r.promo.code} has already been added to customer ${target.customerId}` };
   return r;
 }
 
 /** Record an applied code on the customer and count one use (nothing when it already holds it). */
-export function recordPromo(ctx: RackcorpContext, customerId: number, applied: { promo: PromoRow; held: boolean }): void {
-  if (!applied.held) ctx.state.use(createRackcorpBillingStore).addPromoToCustomer(customerId, applied.promo.id, ctx.clock.nowSeconds());
+export function recordPromo(
+  ctx: RackcorpContext,
+  customerId: number,
+  applied: { promo: PromoRow; held: boolean },
+): void {
+  if (!applied.held)
+    ctx.state.use(createRackcorpBillingStore).addPromoToCustomer(customerId, applied.promo.id, ctx.clock.nowSeconds());
 }

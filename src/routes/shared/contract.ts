@@ -24,12 +24,22 @@ export interface OpenApiOperation {
   tags?: string[];
   parameters?: Record<string, unknown>[];
   requestBody?: Record<string, unknown>;
-  responses: Record<string, { description: string; headers?: Record<string, unknown>; content?: Record<string, { schema: JsonSchema; example?: unknown }> }>;
+  responses: Record<
+    string,
+    {
+      description: string;
+      headers?: Record<string, unknown>;
+      content?: Record<string, { schema: JsonSchema; example?: unknown }>;
+    }
+  >;
   security?: Record<string, string[]>[];
   [extension: `x-${string}`]: unknown;
 }
 
-export type OpenApiPaths = Record<string, Partial<Record<'get' | 'put' | 'post' | 'delete' | 'patch' | 'head', OpenApiOperation>> & { description?: string }>;
+export type OpenApiPaths = Record<
+  string,
+  Partial<Record<'get' | 'put' | 'post' | 'delete' | 'patch' | 'head', OpenApiOperation>> & { description?: string }
+>;
 
 export interface UnmatchedRequests {
   description: string;
@@ -83,7 +93,8 @@ export function resolveRef(schema: JsonSchema, root: Record<string, unknown>): J
     const ref = s.$ref as string;
     if (!ref.startsWith('#/')) throw new Error(`only local $refs are supported: ${ref}`);
     let target: unknown = root;
-    for (const part of ref.slice(2).split('/')) target = (target as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+    for (const part of ref.slice(2).split('/'))
+      target = (target as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
     if (!target || typeof target !== 'object') throw new Error(`unresolved $ref ${ref}`);
     s = target as JsonSchema;
   }
@@ -154,7 +165,10 @@ export function xmlToJson(value: unknown, schema: JsonSchema, root: Record<strin
           consumed.add(itemName);
           if (!(itemName in node)) continue;
         }
-        const items = container !== null && typeof container === 'object' ? (container as Record<string, unknown>)[itemName] : undefined;
+        const items =
+          container !== null && typeof container === 'object'
+            ? (container as Record<string, unknown>)[itemName]
+            : undefined;
         const list = items === undefined ? [] : Array.isArray(items) ? items : [items];
         out[prop] = list.map((i) => xmlToJson(i, item, root));
         continue;

@@ -13,13 +13,25 @@ import { Socket } from 'node:net';
 import { XmlError } from './xml.js';
 
 export type FailureKind =
-  | 'tooLarge' | 'unsupportedMediaType' | 'malformedBody' | 'validation'
-  | 'notFound' | 'methodNotAllowed' | 'auth' | 'internal';
+  | 'tooLarge'
+  | 'unsupportedMediaType'
+  | 'malformedBody'
+  | 'validation'
+  | 'notFound'
+  | 'methodNotAllowed'
+  | 'auth'
+  | 'internal';
 
 /** The HTTP status of each kind (a vendor may answer another, e.g. RackCorp's FAULTs are 200). */
 export const FAILURE_STATUS: Readonly<Record<FailureKind, number>> = {
-  tooLarge: 413, unsupportedMediaType: 415, malformedBody: 400, validation: 400,
-  notFound: 404, methodNotAllowed: 405, auth: 401, internal: 500,
+  tooLarge: 413,
+  unsupportedMediaType: 415,
+  malformedBody: 400,
+  validation: 400,
+  notFound: 404,
+  methodNotAllowed: 405,
+  auth: 401,
+  internal: 500,
 };
 
 export interface Failure {
@@ -88,7 +100,10 @@ function escapeRegex(s: string): string {
 
 /** The order an Allow header lists methods in. */
 const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-const methodRank = (m: string) => { const i = METHOD_ORDER.indexOf(m); return i === -1 ? METHOD_ORDER.length : i; };
+const methodRank = (m: string) => {
+  const i = METHOD_ORDER.indexOf(m);
+  return i === -1 ? METHOD_ORDER.length : i;
+};
 
 interface Pattern {
   re: RegExp;
@@ -110,7 +125,10 @@ export class RouteTable {
       const url = normalise(prefix + (r.url === '/' ? '' : r.url));
       let p = byUrl.get(url);
       if (!p) {
-        const source = url.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : escapeRegex(seg))).join('/');
+        const source = url
+          .split('/')
+          .map((seg) => (seg.startsWith(':') ? '[^/]+' : escapeRegex(seg)))
+          .join('/');
         p = { re: new RegExp(`^${source}$`), methods: new Set(), operations: new Map() };
         byUrl.set(url, p);
         this.patterns.push(p);
@@ -118,7 +136,10 @@ export class RouteTable {
       p.methods.add(r.method);
       p.operations.set(r.method, r.operation);
       // Fastify serves HEAD wherever GET is served (exposeHeadRoutes).
-      if (r.method === 'GET') { p.methods.add('HEAD'); p.operations.set('HEAD', r.operation); }
+      if (r.method === 'GET') {
+        p.methods.add('HEAD');
+        p.operations.set('HEAD', r.operation);
+      }
     }
   }
 
@@ -163,7 +184,8 @@ export function classify(
   const mine = own(err);
   if (mine) return { ...base, ...mine };
   const contentType = String(request.headers['content-type'] ?? '');
-  if (err instanceof XmlError) return { ...base, kind: 'malformedBody', status: 400, contentType, syntax: 'xml', reason: err.message };
+  if (err instanceof XmlError)
+    return { ...base, kind: 'malformedBody', status: 400, contentType, syntax: 'xml', reason: err.message };
   const e = err as Partial<FastifyError>;
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -173,9 +195,24 @@ export function classify(
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { ...base, kind: 'malformedBody', status: 400, contentType, syntax: 'json' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { ...base, kind: 'malformedBody', status: 400, contentType, syntax: 'json', empty: true, reason: 'the body is empty' };
+      return {
+        ...base,
+        kind: 'malformedBody',
+        status: 400,
+        contentType,
+        syntax: 'json',
+        empty: true,
+        reason: 'the body is empty',
+      };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { ...base, kind: 'malformedBody', status: 400, contentType, syntax: 'body', reason: 'the body does not match its Content-Length' };
+      return {
+        ...base,
+        kind: 'malformedBody',
+        status: 400,
+        contentType,
+        syntax: 'body',
+        reason: 'the body does not match its Content-Length',
+      };
     case 'FST_ERR_VALIDATION':
       return { ...base, kind: 'validation', status: 400 };
   }
@@ -187,7 +224,8 @@ export function classify(
   if (status === 413) return { ...base, kind: 'tooLarge', status, limit: bodyLimit };
   if (status === 415) return { ...base, kind: 'unsupportedMediaType', status, contentType };
   // Another parser's refusal (a form it cannot read): its own words, which are not Fastify's stock text.
-  if (status !== undefined && status >= 400 && status < 500) return { ...base, kind: 'malformedBody', status, contentType, syntax: 'body', reason: e.message };
+  if (status !== undefined && status >= 400 && status < 500)
+    return { ...base, kind: 'malformedBody', status, contentType, syntax: 'body', reason: e.message };
   return { ...base, kind: 'internal', status: 500 };
 }
 
@@ -217,22 +255,37 @@ export function lingerAfterAnswer(raw: IncomingMessage, maxBytes: number, ms = L
   const finish = (): void => {
     clearTimeout(timer);
     raw.off('data', onData);
-    if (Object.prototype.hasOwnProperty.call(socket, 'destroySoon')) delete (socket as Partial<LingeringSocket>).destroySoon;
+    if (Object.prototype.hasOwnProperty.call(socket, 'destroySoon'))
+      delete (socket as Partial<LingeringSocket>).destroySoon;
     if (closing) socket.destroy();
   };
   const onData = (chunk: Buffer): void => {
     read += chunk.length;
-    if (read > maxBytes) { closing = true; finish(); }
+    if (read > maxBytes) {
+      closing = true;
+      finish();
+    }
   };
-  const timer = setTimeout(() => { closing = true; finish(); }, ms);
+  const timer = setTimeout(() => {
+    closing = true;
+    finish();
+  }, ms);
   timer.unref();
   raw.on('data', onData);
   raw.once('end', finish);
-  raw.once('error', () => { closing = true; finish(); });
+  raw.once('error', () => {
+    closing = true;
+    finish();
+  });
   // Node calls destroySoon once the answer is written: end our side, keep reading.
   socket.destroySoon = function lingeringClose(this: LingeringSocket) {
     delete (socket as Partial<LingeringSocket>).destroySoon;
-    if (raw.complete) { this.destroySoon(); clearTimeout(timer); raw.off('data', onData); return; }
+    if (raw.complete) {
+      this.destroySoon();
+      clearTimeout(timer);
+      raw.off('data', onData);
+      return;
+    }
     closing = true;
     this.end();
   };
@@ -277,7 +330,8 @@ export function installErrorPath(scope: FastifyInstance, opts: ErrorPathOptions)
     const allow = table.allowed(path);
     const base = { method: request.method, path: clientPath(request) };
     if (allow) {
-      request.emulator.operation = opts.methodNotAllowedOperation ?? table.anyOperationAt(path) ?? opts.notFoundOperation;
+      request.emulator.operation =
+        opts.methodNotAllowedOperation ?? table.anyOperationAt(path) ?? opts.notFoundOperation;
       return sendAnswer(reply, opts.render({ ...base, kind: 'methodNotAllowed', status: 405, allow }, request));
     }
     request.emulator.operation = opts.notFoundOperation;
@@ -297,7 +351,8 @@ export function installErrorPath(scope: FastifyInstance, opts: ErrorPathOptions)
     // A request refused before its handler ran (a bad body, failed credentials) still names its operation.
     if (request.emulator && request.emulator.operation === null) {
       const route = request.routeOptions?.url;
-      request.emulator.operation = (route !== undefined && table.operationOf(request.method, route)) || opts.notFoundOperation;
+      request.emulator.operation =
+        (route !== undefined && table.operationOf(request.method, route)) || opts.notFoundOperation;
     }
     const failure = classify(err, request, opts.own, opts.bodyLimit);
     if (failure.kind === 'internal') {
@@ -318,6 +373,9 @@ export function genericNotFound(request: FastifyRequest): WireAnswer {
   return {
     status: 404,
     headers: { 'content-type': 'application/json; charset=utf-8' },
-    body: JSON.stringify({ error: 'Not Found', message: `Nothing is served at ${request.method} ${clientPath(request)}; see the README for the vendor base paths` }),
+    body: JSON.stringify({
+      error: 'Not Found',
+      message: `Nothing is served at ${request.method} ${clientPath(request)}; see the README for the vendor base paths`,
+    }),
   };
 }

@@ -3,17 +3,25 @@
  * the client ranks highest (q-values honoured, wildcards matched), `fallback` when Accept is
  * absent, or null when nothing offered is acceptable (the vendor answers 406).
  */
-export function negotiate<T extends string>(accept: string | undefined, offers: Record<string, T>, fallback: T): T | null {
+export function negotiate<T extends string>(
+  accept: string | undefined,
+  offers: Record<string, T>,
+  fallback: T,
+): T | null {
   if (accept === undefined || accept.trim() === '') return fallback;
-  const ranges = accept.split(',').map((part, index) => {
-    const [type, ...params] = part.trim().split(';');
-    let q = 1;
-    for (const p of params) {
-      const [k, v] = p.trim().split('=');
-      if (k === 'q') q = Number(v);
-    }
-    return { type: type.trim().toLowerCase(), q: Number.isFinite(q) ? q : 0, index };
-  }).filter((r) => r.q > 0 && r.type !== '').sort((a, b) => b.q - a.q || a.index - b.index);
+  const ranges = accept
+    .split(',')
+    .map((part, index) => {
+      const [type, ...params] = part.trim().split(';');
+      let q = 1;
+      for (const p of params) {
+        const [k, v] = p.trim().split('=');
+        if (k === 'q') q = Number(v);
+      }
+      return { type: type.trim().toLowerCase(), q: Number.isFinite(q) ? q : 0, index };
+    })
+    .filter((r) => r.q > 0 && r.type !== '')
+    .sort((a, b) => b.q - a.q || a.index - b.index);
   for (const r of ranges) {
     if (r.type === '*/*') return fallback;
     const exact = offers[r.type];

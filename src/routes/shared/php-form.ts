@@ -34,7 +34,10 @@ const MAX_PART_HEADERS = 16;
 /** An unreadable or over-limit query string or body: a 400 each vendor words in its own format. */
 export class PhpFormError extends Error {
   readonly statusCode = 400;
-  constructor(message: string, readonly part: 'query' | 'body') {
+  constructor(
+    message: string,
+    readonly part: 'query' | 'body',
+  ) {
     super(message);
   }
 }
@@ -63,7 +66,11 @@ const BRACKET = /\[|%5b/i;
  * `text` (a query string without `?`, or a url-encoded body) as PHP's `$_GET`/`$_POST`.
  * `warn` receives one message per field sent more than once.
  */
-export function parsePhpFields(text: string, warn: (message: string) => void, part: 'query' | 'body' = 'body'): Record<string, unknown> {
+export function parsePhpFields(
+  text: string,
+  warn: (message: string) => void,
+  part: 'query' | 'body' = 'body',
+): Record<string, unknown> {
   if (text === '') return {};
   return (!BRACKET.test(text) && flatFields(text, warn)) || nestedFields(text, warn, part);
 }
@@ -91,7 +98,9 @@ function flatFields(text: string, warn: (message: string) => void): Record<strin
     out[key] = Array.isArray(v) ? v[v.length - 1] : v;
   }
   if (fields > MAX_FIELDS) return undefined;
-  if (counts) for (const [key, n] of counts) warn(`${key} was sent ${n} times; the last value ${JSON.stringify(out[key])} is used (as PHP does)`);
+  if (counts)
+    for (const [key, n] of counts)
+      warn(`${key} was sent ${n} times; the last value ${JSON.stringify(out[key])} is used (as PHP does)`);
   return out;
 }
 
@@ -107,7 +116,9 @@ function nestedFields(text: string, warn: (message: string) => void, part: 'quer
         if (type !== 'key') return decoded;
         const open = decoded.indexOf('[');
         const base = open === -1 ? decoded : decoded.slice(0, open);
-        const key = HAS_RENAMED.test(base) ? base.replace(RENAMED, '_') + (open === -1 ? '' : decoded.slice(open)) : decoded;
+        const key = HAS_RENAMED.test(base)
+          ? base.replace(RENAMED, '_') + (open === -1 ? '' : decoded.slice(open))
+          : decoded;
         // `name[]` appends; any other name seen again replaces the first value.
         if (!key.endsWith('[]')) {
           if (seen.has(key)) {
@@ -119,7 +130,10 @@ function nestedFields(text: string, warn: (message: string) => void, part: 'quer
       },
     }) as Record<string, unknown>;
   } catch (e) {
-    throw new PhpFormError(`The ${part === 'query' ? 'query string' : 'form body'} cannot be read: ${(e as Error).message}`, part);
+    throw new PhpFormError(
+      `The ${part === 'query' ? 'query string' : 'form body'} cannot be read: ${(e as Error).message}`,
+      part,
+    );
   }
   if (counts) {
     for (const [key, n] of counts as Map<string, number>) {
@@ -144,7 +158,11 @@ const percent = (s: string) => encodeURIComponent(s);
  * A multipart/form-data body (already read, so within bodyLimit) as PHP's `$_POST`: the fields,
  * through the same bracket and last-wins rules as a url-encoded body.
  */
-export function parsePhpMultipart(body: Buffer, contentType: string, warn: (message: string) => void): Promise<Record<string, unknown>> {
+export function parsePhpMultipart(
+  body: Buffer,
+  contentType: string,
+  warn: (message: string) => void,
+): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     let bb: BusboyInstance;
     try {
@@ -187,8 +205,12 @@ export function parsePhpMultipart(body: Buffer, contentType: string, warn: (mess
       stream.resume();
     });
     bb.on('filesLimit', () => warn(`more than ${MAX_FILES} file parts: the rest ignored too`));
-    bb.on('fieldsLimit', () => { problem ??= `more than ${MAX_FIELDS} fields`; });
-    bb.on('partsLimit', () => { problem ??= `more than ${MAX_FIELDS + MAX_FILES} parts`; });
+    bb.on('fieldsLimit', () => {
+      problem ??= `more than ${MAX_FIELDS} fields`;
+    });
+    bb.on('partsLimit', () => {
+      problem ??= `more than ${MAX_FIELDS + MAX_FILES} parts`;
+    });
     bb.on('error', (e: Error) => fail(`The multipart body cannot be read: ${e.message}`));
     bb.on('finish', () => {
       if (problem) return fail(`The multipart body cannot be read: ${problem}`);
@@ -206,7 +228,9 @@ export function parsePhpMultipart(body: Buffer, contentType: string, warn: (mess
 }
 
 function warnerOf(request: FastifyRequest): (message: string) => void {
-  return (message) => { request.emulator?.warnings.push(message); };
+  return (message) => {
+    request.emulator?.warnings.push(message);
+  };
 }
 
 /**
@@ -216,7 +240,8 @@ function warnerOf(request: FastifyRequest): (message: string) => void {
  */
 export function usePhpFormParsers(scope: FastifyInstance, refusal: (e: PhpFormError) => Error = (e) => e): void {
   const failed = (e: unknown): Error => (e instanceof PhpFormError ? refusal(e) : (e as Error));
-  if (scope.hasContentTypeParser('application/x-www-form-urlencoded')) scope.removeContentTypeParser('application/x-www-form-urlencoded');
+  if (scope.hasContentTypeParser('application/x-www-form-urlencoded'))
+    scope.removeContentTypeParser('application/x-www-form-urlencoded');
   scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
     try {
       done(null, parsePhpFields(body as string, warnerOf(request)));
@@ -225,6 +250,9 @@ export function usePhpFormParsers(scope: FastifyInstance, refusal: (e: PhpFormEr
     }
   });
   scope.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (request, body, done) => {
-    parsePhpMultipart(body as Buffer, request.headers['content-type'] ?? '', warnerOf(request)).then((fields) => done(null, fields), (e: unknown) => done(failed(e), undefined));
+    parsePhpMultipart(body as Buffer, request.headers['content-type'] ?? '', warnerOf(request)).then(
+      (fields) => done(null, fields),
+      (e: unknown) => done(failed(e), undefined),
+    );
   });
 }

@@ -7,11 +7,19 @@ import addFormatsImport from 'ajv-formats';
 import type { TSchema, Static } from '@sinclair/typebox';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
-const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as (
+  ajv: Ajv,
+) => Ajv;
 
 function makeAjv(coerce: boolean): Ajv {
   // validateSchema: false: the schemas are ours and tested; checking them against the meta-schema cost ~25 ms at start.
-  const ajv = new Ajv({ allErrors: true, coerceTypes: coerce, useDefaults: true, strict: false, validateSchema: false });
+  const ajv = new Ajv({
+    allErrors: true,
+    coerceTypes: coerce,
+    useDefaults: true,
+    strict: false,
+    validateSchema: false,
+  });
   addFormats(ajv);
   return ajv;
 }
@@ -35,16 +43,26 @@ function showValue(v: unknown): string {
 function branchPhrase(e: ErrorObject): { values?: unknown[]; phrase?: string } | null {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
-    case 'const': return { values: [p.allowedValue] };
-    case 'enum': return { values: p.allowedValues as unknown[] };
-    case 'type': return { phrase: String(p.type).split(',').map(typeWord).join(' or ') };
-    case 'format': return { phrase: `a valid ${String(p.format)}` };
-    case 'maxLength': return { phrase: `at most ${String(p.limit)} characters` };
-    case 'minLength': return { phrase: `at least ${String(p.limit)} characters` };
-    case 'pattern': return { phrase: 'in the expected format' };
-    case 'minimum': return { phrase: `>= ${String(p.limit)}` };
-    case 'maximum': return { phrase: `<= ${String(p.limit)}` };
-    default: return null;
+    case 'const':
+      return { values: [p.allowedValue] };
+    case 'enum':
+      return { values: p.allowedValues as unknown[] };
+    case 'type':
+      return { phrase: String(p.type).split(',').map(typeWord).join(' or ') };
+    case 'format':
+      return { phrase: `a valid ${String(p.format)}` };
+    case 'maxLength':
+      return { phrase: `at most ${String(p.limit)} characters` };
+    case 'minLength':
+      return { phrase: `at least ${String(p.limit)} characters` };
+    case 'pattern':
+      return { phrase: 'in the expected format' };
+    case 'minimum':
+      return { phrase: `>= ${String(p.limit)}` };
+    case 'maximum':
+      return { phrase: `<= ${String(p.limit)}` };
+    default:
+      return null;
   }
 }
 
@@ -105,7 +123,9 @@ export function fieldErrors(errors: ErrorObject[] | null | undefined): FieldErro
         message = `${field || 'value'} must be ${showValue((e.params as { allowedValue: unknown }).allowedValue)}`;
         break;
       case 'required':
-        field = field ? `${field}.${(e.params as { missingProperty: string }).missingProperty}` : (e.params as { missingProperty: string }).missingProperty;
+        field = field
+          ? `${field}.${(e.params as { missingProperty: string }).missingProperty}`
+          : (e.params as { missingProperty: string }).missingProperty;
         message = `${field} is required`;
         break;
       case 'type':
@@ -116,14 +136,19 @@ export function fieldErrors(errors: ErrorObject[] | null | undefined): FieldErro
         message = `${field} must be one of ${[...new Set((e.params as { allowedValues: unknown[] }).allowedValues.map(String))].filter((v) => v !== '').join(', ')}`;
         break;
       case 'additionalProperties':
-        field = field ? `${field}.${(e.params as { additionalProperty: string }).additionalProperty}` : (e.params as { additionalProperty: string }).additionalProperty;
+        field = field
+          ? `${field}.${(e.params as { additionalProperty: string }).additionalProperty}`
+          : (e.params as { additionalProperty: string }).additionalProperty;
         message = `${field} is not a known field`;
         break;
       case 'maxLength':
         message = `${field} must be at most ${(e.params as { limit: number }).limit} characters`;
         break;
       case 'minLength':
-        message = (e.params as { limit: number }).limit === 1 ? `${field} cannot be empty` : `${field} must be at least ${(e.params as { limit: number }).limit} characters`;
+        message =
+          (e.params as { limit: number }).limit === 1
+            ? `${field} cannot be empty`
+            : `${field} must be at least ${(e.params as { limit: number }).limit} characters`;
         break;
       case 'minimum':
       case 'maximum':
@@ -151,13 +176,20 @@ export function fieldErrors(errors: ErrorObject[] | null | undefined): FieldErro
 
 function typeWord(t: string): string {
   switch (t) {
-    case 'integer': return 'an integer';
-    case 'number': return 'a number';
-    case 'string': return 'a string';
-    case 'boolean': return 'a boolean';
-    case 'array': return 'an array';
-    case 'object': return 'an object';
-    default: return t;
+    case 'integer':
+      return 'an integer';
+    case 'number':
+      return 'a number';
+    case 'string':
+      return 'a string';
+    case 'boolean':
+      return 'a boolean';
+    case 'array':
+      return 'an array';
+    case 'object':
+      return 'an object';
+    default:
+      return t;
   }
 }
 

@@ -35,7 +35,9 @@ export interface VendorPluginOptions {
   config: Config;
 }
 
-/** The app-side part of a vendor, on top of what the store needs of it (`VendorData`: name, tables, after-load step). */
+/**
+ * The app-side part of a vendor, on top of what the store needs of it (`VendorData`: name, tables, after-load step).
+ */
 export interface VendorModule extends VendorData {
   /** Human title for the README/dashboard. */
   title: string;

@@ -45,8 +45,10 @@ function checkDepth(text: string, maxDepth: number): void {
 
 /** Parse an XML document into plain objects (attributes as `@_name`), or throw XmlError. */
 export function parseXml(text: string, limits: XmlParseLimits = DEFAULT_XML_LIMITS): Record<string, unknown> {
-  if (Buffer.byteLength(text, 'utf8') > limits.maxBytes) throw new XmlError(`XML body larger than ${limits.maxBytes} bytes`);
-  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) throw new XmlError('DOCTYPE and entity declarations are not accepted');
+  if (Buffer.byteLength(text, 'utf8') > limits.maxBytes)
+    throw new XmlError(`XML body larger than ${limits.maxBytes} bytes`);
+  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text))
+    throw new XmlError('DOCTYPE and entity declarations are not accepted');
   if (text.trim() === '') throw new XmlError('empty XML body');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw new XmlError(`malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
@@ -59,10 +61,21 @@ export function parseXml(text: string, limits: XmlParseLimits = DEFAULT_XML_LIMI
  * CR LF) into LF (XML 1.0, 2.11), so only the reference carries a stored CR back to the client.
  */
 const BUILDER_ENTITIES = [
-  { regex: /&/g, val: '&amp;' }, { regex: />/g, val: '&gt;' }, { regex: /</g, val: '&lt;' },
-  { regex: /'/g, val: '&apos;' }, { regex: /"/g, val: '&quot;' }, { regex: /\r/g, val: '&#13;' },
+  { regex: /&/g, val: '&amp;' },
+  { regex: />/g, val: '&gt;' },
+  { regex: /</g, val: '&lt;' },
+  { regex: /'/g, val: '&apos;' },
+  { regex: /"/g, val: '&quot;' },
+  { regex: /\r/g, val: '&#13;' },
 ];
-const BUILDER_DEFAULTS: Partial<XmlBuilderOptions> = { ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: false, entities: BUILDER_ENTITIES } as Partial<XmlBuilderOptions>;
+const BUILDER_DEFAULTS: Partial<XmlBuilderOptions> = {
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  format: true,
+  indentBy: '  ',
+  suppressEmptyNode: false,
+  entities: BUILDER_ENTITIES,
+} as Partial<XmlBuilderOptions>;
 /**
  * Builders made once per set of options and reused (a builder keeps no state between builds).
  * Only options made of plain values are remembered (a function option builds a new builder).
@@ -73,7 +86,8 @@ function builderFor(options: Partial<XmlBuilderOptions>): XMLBuilder {
   let key = '';
   for (const k in options) {
     const v = (options as Record<string, unknown>)[k];
-    if (v !== null && typeof v === 'object' || typeof v === 'function') return new XMLBuilder({ ...BUILDER_DEFAULTS, ...options });
+    if ((v !== null && typeof v === 'object') || typeof v === 'function')
+      return new XMLBuilder({ ...BUILDER_DEFAULTS, ...options });
     key += `${JSON.stringify(k)}:${typeof v}:${JSON.stringify(String(v))},`;
   }
   let builder = builders.get(key);
@@ -92,7 +106,14 @@ export function buildXml(obj: unknown, options: Partial<XmlBuilderOptions> = {})
 
 const XML_SPECIAL = /[&<>'"\r]/;
 const XML_SPECIAL_G = /[&<>'"\r]/g;
-const XML_ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;', '\r': '&#13;' };
+const XML_ENTITY: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  "'": '&apos;',
+  '"': '&quot;',
+  '\r': '&#13;',
+};
 
 /**
  * Text content as buildXml writes it: `& < > ' "` as the five predefined entities, a CR as `&#13;`, everything
@@ -110,13 +131,17 @@ export function escapeXmlText(value: unknown): string {
  * with statusCode 400.
  */
 export function addXmlBodyParser(scope: FastifyInstance, limits: XmlParseLimits = DEFAULT_XML_LIMITS): void {
-  scope.addContentTypeParser(/^(text|application)\/([\w.+-]+\+)?xml(\s*;.*)?$/i, { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseXml(body as string, limits));
-    } catch (e) {
-      const err = e as XmlError & { statusCode?: number };
-      err.statusCode = 400;
-      done(err, undefined);
-    }
-  });
+  scope.addContentTypeParser(
+    /^(text|application)\/([\w.+-]+\+)?xml(\s*;.*)?$/i,
+    { parseAs: 'string' },
+    (_req, body, done) => {
+      try {
+        done(null, parseXml(body as string, limits));
+      } catch (e) {
+        const err = e as XmlError & { statusCode?: number };
+        err.statusCode = 400;
+        done(err, undefined);
+      }
+    },
+  );
 }

@@ -11,10 +11,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-export type Transport = (method: Method, path: string, body: unknown, headers: Record<string, string>) => Promise<{ status: number; body: string }>;
+export type Transport = (
+  method: Method,
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+) => Promise<{ status: number; body: string }>;
 
 export class ControlRequestError extends Error {
-  constructor(readonly status: number, readonly body: unknown, message: string) {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -58,26 +67,39 @@ function qs(params: Record<string, unknown>): string {
 }
 
 export class ControlClient {
-  constructor(private readonly transport: Transport, readonly sessionId: string | null = null, private readonly token: string | null = null) {}
+  constructor(
+    private readonly transport: Transport,
+    readonly sessionId: string | null = null,
+    private readonly token: string | null = null,
+  ) {}
 
   /** A client for an emulator reachable at `baseUrl` (uses fetch). */
   static connect(baseUrl: string, opts: { token?: string | null } = {}): ControlClient {
     const base = baseUrl.replace(/\/$/, '');
-    return new ControlClient(async (method, path, body, headers) => {
-      const res = await fetch(base + path, {
-        method, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: await res.text() };
-    }, null, opts.token ?? null);
+    return new ControlClient(
+      async (method, path, body, headers) => {
+        const res = await fetch(base + path, {
+          method,
+          headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        return { status: res.status, body: await res.text() };
+      },
+      null,
+      opts.token ?? null,
+    );
   }
 
   /** A client for an app in this process (app.inject: no socket). */
   static inject(app: FastifyInstance, token: string | null = null): ControlClient {
-    return new ControlClient(async (method, url, payload, headers) => {
-      const res = await app.inject({ method, url, payload: payload as string | object | undefined, headers });
-      return { status: res.statusCode, body: res.body };
-    }, null, token);
+    return new ControlClient(
+      async (method, url, payload, headers) => {
+        const res = await app.inject({ method, url, payload: payload as string | object | undefined, headers });
+        return { status: res.statusCode, body: res.body };
+      },
+      null,
+      token,
+    );
   }
 
   /**
@@ -94,7 +116,12 @@ export class ControlClient {
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const res = await this.transport(method, `/_emulator${path}`, body, headers);
     const parsed = res.body ? JSON.parse(res.body) : undefined;
-    if (res.status >= 400) throw new ControlRequestError(res.status, parsed, `${method} /_emulator${path}: ${res.status} ${parsed?.message ?? res.body}`);
+    if (res.status >= 400)
+      throw new ControlRequestError(
+        res.status,
+        parsed,
+        `${method} /_emulator${path}: ${res.status} ${parsed?.message ?? res.body}`,
+      );
     return parsed as T;
   }
 
@@ -103,12 +130,17 @@ export class ControlClient {
     if (this.sessionId) headers['x-emulator-session'] = this.sessionId;
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const res = await this.transport(method, `/_emulator${path}`, undefined, headers);
-    if (res.status >= 400) throw new ControlRequestError(res.status, res.body, `${method} /_emulator${path}: ${res.status} ${res.body}`);
+    if (res.status >= 400)
+      throw new ControlRequestError(res.status, res.body, `${method} /_emulator${path}: ${res.status} ${res.body}`);
     return res.body;
   }
 
-  health() { return this.call('GET', '/health'); }
-  sessions() { return this.call('GET', '/sessions'); }
+  health() {
+    return this.call('GET', '/health');
+  }
+  sessions() {
+    return this.call('GET', '/sessions');
+  }
   /**
    * Make session `id` (default: this client's session) from the fixtures; 409 if it exists. Needed
    * with --session-mode explicit.
@@ -117,24 +149,59 @@ export class ControlClient {
     const sid = id ?? this.sessionId;
     return this.call('POST', `/sessions${qs({ session: sid })}`);
   }
-  deleteSession(id: string) { return this.call('DELETE', `/sessions/${encodeURIComponent(id)}`); }
+  deleteSession(id: string) {
+    return this.call('DELETE', `/sessions/${encodeURIComponent(id)}`);
+  }
   /** Back to the fixtures (everything: data, clock, journal, faults), or one vendor's data. */
-  reset(opts: { vendor?: string } = {}) { return this.call('POST', `/reset${qs({ vendor: opts.vendor })}`); }
-  snapshot(name: string) { return this.call('POST', `/snapshots/${encodeURIComponent(name)}`); }
-  restore(name: string) { return this.call('POST', `/snapshots/${encodeURIComponent(name)}/restore`); }
-  snapshots() { return this.call('GET', '/snapshots'); }
-  deleteSnapshot(name: string) { return this.call('DELETE', `/snapshots/${encodeURIComponent(name)}`); }
+  reset(opts: { vendor?: string } = {}) {
+    return this.call('POST', `/reset${qs({ vendor: opts.vendor })}`);
+  }
+  snapshot(name: string) {
+    return this.call('POST', `/snapshots/${encodeURIComponent(name)}`);
+  }
+  restore(name: string) {
+    return this.call('POST', `/snapshots/${encodeURIComponent(name)}/restore`);
+  }
+  snapshots() {
+    return this.call('GET', '/snapshots');
+  }
+  deleteSnapshot(name: string) {
+    return this.call('DELETE', `/snapshots/${encodeURIComponent(name)}`);
+  }
   /** `{ <vendor>: { <table>: rows } }`: write each as `<dir>/<vendor>/<table>.json` to get a fixtures folder. */
-  exportFixtures(name: string) { return this.call<Record<string, Record<string, Record<string, unknown>[]>>>('GET', `/snapshots/${encodeURIComponent(name)}/fixtures`); }
-  async requests(filter: RequestFilter = {}): Promise<any[]> { return (await this.call('GET', `/requests${qs({ ...filter })}`)).requests; }
-  async countRequests(filter: RequestFilter = {}): Promise<number> { return (await this.call('GET', `/requests/count${qs({ ...filter })}`)).count; }
-  clearRequests() { return this.call('DELETE', '/requests'); }
-  addFault(rule: FaultRule) { return this.call('POST', '/faults', rule); }
-  async faults(): Promise<any[]> { return (await this.call('GET', '/faults')).faults; }
-  removeFault(id: number) { return this.call('DELETE', `/faults/${id}`); }
-  clearFaults() { return this.call('DELETE', '/faults'); }
-  clock() { return this.call('GET', '/clock'); }
-  setClock(change: ClockChange) { return this.call('PUT', '/clock', change); }
+  exportFixtures(name: string) {
+    return this.call<Record<string, Record<string, Record<string, unknown>[]>>>(
+      'GET',
+      `/snapshots/${encodeURIComponent(name)}/fixtures`,
+    );
+  }
+  async requests(filter: RequestFilter = {}): Promise<any[]> {
+    return (await this.call('GET', `/requests${qs({ ...filter })}`)).requests;
+  }
+  async countRequests(filter: RequestFilter = {}): Promise<number> {
+    return (await this.call('GET', `/requests/count${qs({ ...filter })}`)).count;
+  }
+  clearRequests() {
+    return this.call('DELETE', '/requests');
+  }
+  addFault(rule: FaultRule) {
+    return this.call('POST', '/faults', rule);
+  }
+  async faults(): Promise<any[]> {
+    return (await this.call('GET', '/faults')).faults;
+  }
+  removeFault(id: number) {
+    return this.call('DELETE', `/faults/${id}`);
+  }
+  clearFaults() {
+    return this.call('DELETE', '/faults');
+  }
+  clock() {
+    return this.call('GET', '/clock');
+  }
+  setClock(change: ClockChange) {
+    return this.call('PUT', '/clock', change);
+  }
   /**
    * Which documented operations, bindings, outcomes and parameters the requests exercised: this
    * state's (or `session: '*'`, every session since start). `format` markdown or junit answers text.
@@ -166,7 +233,13 @@ export class ControlClient {
     }
     return r;
   }
-  clearDrift() { return this.call('DELETE', '/drift'); }
-  clearCoverage(opts: { session?: string } = {}) { return this.call('DELETE', `/coverage${qs(opts)}`); }
-  async outbox(filter: { vendor?: string } = {}): Promise<any[]> { return (await this.call('GET', `/outbox${qs(filter)}`)).messages; }
+  clearDrift() {
+    return this.call('DELETE', '/drift');
+  }
+  clearCoverage(opts: { session?: string } = {}) {
+    return this.call('DELETE', `/coverage${qs(opts)}`);
+  }
+  async outbox(filter: { vendor?: string } = {}): Promise<any[]> {
+    return (await this.call('GET', `/outbox${qs(filter)}`)).messages;
+  }
 }

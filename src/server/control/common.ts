@@ -4,13 +4,22 @@ import { SESSION_ID_PATTERN, type EmulatorState } from '../../store/state.js';
 
 /** A refused control request: answered as `{ error, message }` with this status. */
 export class ControlError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 export const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 503: 'Service Unavailable',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  503: 'Service Unavailable',
 };
 
 /** The session a control request names: `?session=` wins over `X-Emulator-Session`; null = default state. */
@@ -18,7 +27,8 @@ export function controlSessionId(request: FastifyRequest): string | null {
   const q = (request.query as Record<string, unknown> | undefined)?.session;
   if (typeof q === 'string' && q !== '') {
     if (q === 'default') return null;
-    if (!SESSION_ID_PATTERN.test(q)) throw new ControlError(400, `Invalid session id "${q}": use 1-64 letters, digits, '.', '_' or '-'`);
+    if (!SESSION_ID_PATTERN.test(q))
+      throw new ControlError(400, `Invalid session id "${q}": use 1-64 letters, digits, '.', '_' or '-'`);
     return q;
   }
   return request.emulator.sessionId;

@@ -25,7 +25,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ValidateFunction } from 'ajv';
 import type { EmulatorState } from '../../store/state.js';
-import { resolveRef, xmlRootName, xmlToJson, type JsonSchema, type OpenApiOperation } from '../../routes/shared/contract.js';
+import {
+  resolveRef,
+  xmlRootName,
+  xmlToJson,
+  type JsonSchema,
+  type OpenApiOperation,
+} from '../../routes/shared/contract.js';
 import { parseXml } from '../../routes/shared/xml.js';
 import { SchemaValidators, type OpenApiDocument } from './openapi.js';
 import { ControlError, controlSessionId, controlState } from './common.js';
@@ -61,9 +67,11 @@ function markerOf(s: JsonSchema): string | undefined {
   const required = Array.isArray(s.required) ? (s.required as string[]) : [];
   for (const name of required) {
     const c = props[name]?.const;
-    if (c !== undefined && (typeof c === 'string' || typeof c === 'number' || typeof c === 'boolean')) return `${JSON.stringify(name)}:${JSON.stringify(c)}`;
+    if (c !== undefined && (typeof c === 'string' || typeof c === 'number' || typeof c === 'boolean'))
+      return `${JSON.stringify(name)}:${JSON.stringify(c)}`;
   }
-  if (required.length === 1 && s.additionalProperties === false && Object.keys(props).length === 1) return `{${JSON.stringify(required[0])}:`;
+  if (required.length === 1 && s.additionalProperties === false && Object.keys(props).length === 1)
+    return `{${JSON.stringify(required[0])}:`;
   return undefined;
 }
 
@@ -112,7 +120,8 @@ const mediaFamily = (type: string): string => {
   return t || 'none';
 };
 
-const refName = (s: JsonSchema): string | undefined => typeof s.$ref === 'string' ? s.$ref.split('/').pop() : undefined;
+const refName = (s: JsonSchema): string | undefined =>
+  typeof s.$ref === 'string' ? s.$ref.split('/').pop() : undefined;
 
 function kindName(vendorPrefix: string, s: JsonSchema, fallback: string): string {
   const n = refName(s);
@@ -124,7 +133,12 @@ function kindName(vendorPrefix: string, s: JsonSchema, fallback: string): string
 }
 
 function pathPattern(path: string): RegExp {
-  return new RegExp(`^${path.split(/\{[^}]+\}/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}/?$`);
+  return new RegExp(
+    `^${path
+      .split(/\{[^}]+\}/)
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]+')}/?$`,
+  );
 }
 
 function outcomeId(status: string, kind: string | null): string {
@@ -137,7 +151,16 @@ export function buildModel(vendor: string, doc: OpenApiDocument): VendorModel {
   const get = (name: string): OperationModel => {
     let m = model.operations.get(name);
     if (!m) {
-      m = { vendor, operation: name, paths: [], bindings: [], bindingBy: 'none', outcomes: [], responses: new Map(), parameters: [] };
+      m = {
+        vendor,
+        operation: name,
+        paths: [],
+        bindings: [],
+        bindingBy: 'none',
+        outcomes: [],
+        responses: new Map(),
+        parameters: [],
+      };
       model.operations.set(name, m);
     }
     return m;
@@ -169,11 +192,14 @@ export function buildModel(vendor: string, doc: OpenApiDocument): VendorModel {
         if (p.in === 'query' && s.type !== 'object') params.add(String(p.name));
       }
       const rm = requestMedia.get(m.operation) ?? new Set<string>();
-      for (const [type, media] of Object.entries((op.requestBody?.content ?? {}) as Record<string, { schema?: JsonSchema }>)) {
+      for (const [type, media] of Object.entries(
+        (op.requestBody?.content ?? {}) as Record<string, { schema?: JsonSchema }>,
+      )) {
         rm.add(mediaFamily(type));
         const s = media.schema ? resolveRef(media.schema, doc) : {};
         if (s.properties && typeof s.properties === 'object') {
-          for (const k of Object.keys(s.properties as object)) if (!(Array.isArray(commands) && k === 'cmd')) params.add(k);
+          for (const k of Object.keys(s.properties as object))
+            if (!(Array.isArray(commands) && k === 'cmd')) params.add(k);
         }
       }
       if (!Array.isArray(commands)) requestMedia.set(m.operation, rm);
@@ -188,7 +214,14 @@ export function buildModel(vendor: string, doc: OpenApiDocument): VendorModel {
         }
         const content = r.content ?? {};
         if (Object.keys(content).length === 0) {
-          if (!m.outcomes.some((o) => o.id === status)) m.outcomes.push({ id: status, status, kind: null, description: r.description, transport: TRANSPORT.has(Number(status)) });
+          if (!m.outcomes.some((o) => o.id === status))
+            m.outcomes.push({
+              id: status,
+              status,
+              kind: null,
+              description: r.description,
+              transport: TRANSPORT.has(Number(status)),
+            });
           continue;
         }
         for (const [type, media] of Object.entries(content)) {
@@ -198,7 +231,12 @@ export function buildModel(vendor: string, doc: OpenApiDocument): VendorModel {
           const list: Alternative[] = (branches && branches.length ? branches : [media.schema]).map((b) => {
             const target = resolveRef(b, doc);
             const subs = Array.isArray(target['x-outcomes']) ? (target['x-outcomes'] as Alternative['subs']) : [];
-            return { kind: kindName(prefix, b, 'body'), schema: b, subs, marker: /json/.test(type) ? markerOf(target) : undefined };
+            return {
+              kind: kindName(prefix, b, 'body'),
+              schema: b,
+              subs,
+              marker: /json/.test(type) ? markerOf(target) : undefined,
+            };
           });
           if (!rmodel.media.has(type)) rmodel.media.set(type, list);
         }
@@ -222,7 +260,13 @@ export function buildModel(vendor: string, doc: OpenApiDocument): VendorModel {
         for (const n of names) {
           const id = outcomeId(status, n);
           if (!m.outcomes.some((o) => o.id === id)) {
-            m.outcomes.push({ id, status, kind: n, description: a.subs.find((s) => `${a.kind}: ${s.name}` === n)?.description ?? description, transport: TRANSPORT.has(Number(status)) });
+            m.outcomes.push({
+              id,
+              status,
+              kind: n,
+              description: a.subs.find((s) => `${a.kind}: ${s.name}` === n)?.description ?? description,
+              transport: TRANSPORT.has(Number(status)),
+            });
           }
         }
       }
@@ -267,7 +311,15 @@ export class CoverageRecorder {
   readonly unnamed = new Map<string, number>();
   since = new Date().toISOString();
 
-  add(vendor: string, operation: string, binding: string, outcome: string, params: Iterable<string>, documented: ReadonlySet<string> | null, viaFault: boolean): void {
+  add(
+    vendor: string,
+    operation: string,
+    binding: string,
+    outcome: string,
+    params: Iterable<string>,
+    documented: ReadonlySet<string> | null,
+    viaFault: boolean,
+  ): void {
     let ofVendor = this.byVendor.get(vendor);
     let c = ofVendor?.get(operation);
     if (!c) {
@@ -283,7 +335,8 @@ export class CoverageRecorder {
     bump(c.bindings, binding);
     bump(c.outcomes, outcome);
     for (const p of params) {
-      if (documented?.has(p) || c.params.has(p) || c.params.size < (documented?.size ?? 0) + MAX_EXTRA) bump(c.params, p);
+      if (documented?.has(p) || c.params.has(p) || c.params.size < (documented?.size ?? 0) + MAX_EXTRA)
+        bump(c.params, p);
     }
   }
 
@@ -323,9 +376,12 @@ function sentParameters(request: FastifyRequest): string[] {
     // An XML body parses as { root: {...} }: the fields are the root's children and attributes.
     if (ct !== undefined && /xml/i.test(ct)) {
       const keys = Object.keys(b).filter((k) => !k.startsWith('?'));
-      if (keys.length === 1 && typeof (b as Record<string, unknown>)[keys[0]] === 'object') b = (b as Record<string, unknown>)[keys[0]];
+      if (keys.length === 1 && typeof (b as Record<string, unknown>)[keys[0]] === 'object')
+        b = (b as Record<string, unknown>)[keys[0]];
     }
-    if (b && typeof b === 'object') for (const k of Object.keys(b)) if (!k.startsWith('?') && k !== '#text') add(k.startsWith('@_') ? k.slice(2) : k, check);
+    if (b && typeof b === 'object')
+      for (const k of Object.keys(b))
+        if (!k.startsWith('?') && k !== '#text') add(k.startsWith('@_') ? k.slice(2) : k, check);
   }
   return out;
 }
@@ -371,10 +427,16 @@ export class Coverage {
     return this.validators.get(schema, doc);
   }
 
-  /** The outcome every answer of this status and media type is, or null when the body decides. */
-  private fixedOutcome(op: OperationModel, status: number, contentType: string | undefined): string | null {
+  /** The outcome every answer of this status is, whatever its media type, or null when the body decides. */
+  private fixedOutcome(op: OperationModel, status: number): string | null {
     const s = String(status);
-    const key = op.responses.has(s) ? s : op.responses.has(`${s[0]}XX`) ? `${s[0]}XX` : op.responses.has('default') ? 'default' : null;
+    const key = op.responses.has(s)
+      ? s
+      : op.responses.has(`${s[0]}XX`)
+        ? `${s[0]}XX`
+        : op.responses.has('default')
+          ? 'default'
+          : null;
     if (key === null) return `${status} undocumented`;
     const r = op.responses.get(key)!;
     if (r.media.size === 0 || !r.ambiguous) return key;
@@ -382,7 +444,13 @@ export class Coverage {
   }
 
   /** classify(), remembering what does not need the body and the outcome of bodies already seen. */
-  private outcome(vendor: string, operation: string, status: number, contentType: string | undefined, payload: unknown): string {
+  private outcome(
+    vendor: string,
+    operation: string,
+    status: number,
+    contentType: string | undefined,
+    payload: unknown,
+  ): string {
     const op = this.vendorModels.get(vendor)?.operations.get(operation);
     if (!op) return String(status);
     let byStatus = this.known.get(op);
@@ -393,15 +461,23 @@ export class Coverage {
     let k = byType.get(typeKey);
     if (!k) {
       if (byType.size >= 16) byType.clear();
-      const fixed = this.fixedOutcome(op, status, contentType);
+      const fixed = this.fixedOutcome(op, status);
       k = fixed === null ? { fixed: null, byBody: new Map() } : { fixed };
       byType.set(typeKey, k);
     }
     if (k.fixed !== null) return k.fixed;
-    const body = typeof payload === 'string' ? payload
-      : Buffer.isBuffer(payload) ? (payload.length <= MAX_CLASSIFIED_BODY ? payload.toString('utf8') : null)
-        : payload == null ? '' : null;
-    if (body === null || body.length > MAX_REMEMBERED_BODY) return this.classifySafe(vendor, operation, status, contentType, body);
+    const body =
+      typeof payload === 'string'
+        ? payload
+        : Buffer.isBuffer(payload)
+          ? payload.length <= MAX_CLASSIFIED_BODY
+            ? payload.toString('utf8')
+            : null
+          : payload == null
+            ? ''
+            : null;
+    if (body === null || body.length > MAX_REMEMBERED_BODY)
+      return this.classifySafe(vendor, operation, status, contentType, body);
     let outcome = k.byBody.get(body);
     if (outcome === undefined) {
       outcome = this.classifySafe(vendor, operation, status, contentType, body);
@@ -416,7 +492,13 @@ export class Coverage {
     return outcome;
   }
 
-  private classifySafe(vendor: string, operation: string, status: number, contentType: string | undefined, body: string | null): string {
+  private classifySafe(
+    vendor: string,
+    operation: string,
+    status: number,
+    contentType: string | undefined,
+    body: string | null,
+  ): string {
     try {
       return this.classify(vendor, operation, status, contentType, body);
     } catch {
@@ -425,12 +507,24 @@ export class Coverage {
   }
 
   /** The documented outcome an answer is, or `<status> undocumented`. */
-  classify(vendor: string, operation: string, status: number, contentType: string | undefined, body: string | null): string {
+  classify(
+    vendor: string,
+    operation: string,
+    status: number,
+    contentType: string | undefined,
+    body: string | null,
+  ): string {
     const model = this.vendorModels.get(vendor);
     const op = model?.operations.get(operation);
     if (!model || !op) return String(status);
     const s = String(status);
-    const key = op.responses.has(s) ? s : op.responses.has(`${s[0]}XX`) ? `${s[0]}XX` : op.responses.has('default') ? 'default' : null;
+    const key = op.responses.has(s)
+      ? s
+      : op.responses.has(`${s[0]}XX`)
+        ? `${s[0]}XX`
+        : op.responses.has('default')
+          ? 'default'
+          : null;
     if (key === null) return `${status} undocumented`;
     const r = op.responses.get(key)!;
     if (r.media.size === 0) return key;
@@ -443,7 +537,9 @@ export class Coverage {
       return outcomeId(key, a.subs.length ? `${a.kind}: other` : a.kind);
     }
     if (alternatives.length > 1 && alternatives.every((a) => a.marker !== undefined)) {
-      const hits = alternatives.filter((a) => (a.marker!.startsWith('{') ? body.startsWith(a.marker!) : body.includes(a.marker!)));
+      const hits = alternatives.filter((a) =>
+        a.marker!.startsWith('{') ? body.startsWith(a.marker!) : body.includes(a.marker!),
+      );
       if (hits.length === 1 && hits[0].subs.length === 0) return outcomeId(key, hits[0].kind);
     }
     const doc = model.document;
@@ -478,7 +574,8 @@ export class Coverage {
       // is --validate-responses' question, and a long success body is not validated twice.
       const last = i === ordered.length - 1 && a.subs.length === 0 && !isXml;
       if (!last && !this.validator(a.schema, doc)(value)) continue;
-      for (const sub of a.subs) if (this.validator(sub.when, doc)(value)) return outcomeId(key, `${a.kind}: ${sub.name}`);
+      for (const sub of a.subs)
+        if (this.validator(sub.when, doc)(value)) return outcomeId(key, `${a.kind}: ${sub.name}`);
       return outcomeId(key, a.subs.length ? `${a.kind}: other` : a.kind);
     }
     return `${status} undocumented`;
@@ -525,9 +622,12 @@ export class Coverage {
         }
         return label;
       }
-      case 'response-media': return this.family(contentType ?? '');
-      case 'request-media': return this.family(String(request.headers['content-type'] ?? ''));
-      default: return 'HTTP';
+      case 'response-media':
+        return this.family(contentType ?? '');
+      case 'request-media':
+        return this.family(String(request.headers['content-type'] ?? ''));
+      default:
+        return 'HTTP';
     }
   }
 
@@ -559,7 +659,13 @@ export class Coverage {
       const operations: OperationCoverage[] = [];
       for (const op of model.operations.values()) {
         const c = recorder.ops.get(`${vendor} ${op.operation}`);
-        const outcomes = op.outcomes.map((o) => ({ outcome: o.id, status: o.status, description: o.description, transport: o.transport, count: c?.outcomes.get(o.id) ?? 0 }));
+        const outcomes = op.outcomes.map((o) => ({
+          outcome: o.id,
+          status: o.status,
+          description: o.description,
+          transport: o.transport,
+          count: c?.outcomes.get(o.id) ?? 0,
+        }));
         const known = new Set(op.outcomes.map((o) => o.id));
         const documentedParams = new Set(op.parameters);
         operations.push({
@@ -569,17 +675,28 @@ export class Coverage {
           viaFault: c?.viaFault ?? 0,
           bindings: op.bindings.map((b) => ({ binding: b, count: c?.bindings.get(b) ?? 0 })),
           outcomes,
-          undocumentedOutcomes: [...(c?.outcomes ?? [])].filter(([k]) => !known.has(k)).map(([outcome, count]) => ({ outcome, count })),
+          undocumentedOutcomes: [...(c?.outcomes ?? [])]
+            .filter(([k]) => !known.has(k))
+            .map(([outcome, count]) => ({ outcome, count })),
           parameters: op.parameters.map((p) => ({ name: p, count: c?.params.get(p) ?? 0 })),
-          undocumentedParameters: [...(c?.params ?? [])].filter(([k]) => !documentedParams.has(k)).map(([name, count]) => ({ name, count })),
+          undocumentedParameters: [...(c?.params ?? [])]
+            .filter(([k]) => !documentedParams.has(k))
+            .map(([name, count]) => ({ name, count })),
         });
       }
       const unexercised = operations.filter((o) => o.requests === 0).map((o) => o.operation);
-      const missing = operations.flatMap((o) => o.outcomes.filter((x) => x.count === 0 && !x.transport).map((x) => `${o.operation} -> ${x.outcome}`));
+      const missing = operations.flatMap((o) =>
+        o.outcomes.filter((x) => x.count === 0 && !x.transport).map((x) => `${o.operation} -> ${x.outcome}`),
+      );
       const total = operations.reduce((n, o) => n + o.outcomes.filter((x) => !x.transport).length, 0);
       // Requests that reached no operation (x-unmatched-requests: 404s, 405s) or one no document names.
-      const otherRequests = [...recorder.ops].filter(([k]) => k.startsWith(`${vendor} `) && !model.operations.has(k.slice(vendor.length + 1)))
-        .map(([k, c]) => ({ name: k.slice(vendor.length + 1), requests: c.requests, outcomes: Object.fromEntries(c.outcomes) }));
+      const otherRequests = [...recorder.ops]
+        .filter(([k]) => k.startsWith(`${vendor} `) && !model.operations.has(k.slice(vendor.length + 1)))
+        .map(([k, c]) => ({
+          name: k.slice(vendor.length + 1),
+          requests: c.requests,
+          outcomes: Object.fromEntries(c.outcomes),
+        }));
       vendors.push({
         vendor,
         unnamedRequests: recorder.unnamed.get(vendor) ?? 0,
@@ -643,11 +760,17 @@ export function mergeCoverageReports(reports: CoverageReport[], scope: string): 
   for (const r of reports.slice(1)) {
     for (const v of r.vendors) {
       const bv = base.vendors.find((x) => x.vendor === v.vendor);
-      if (!bv) { base.vendors.push(structuredClone(v)); continue; }
+      if (!bv) {
+        base.vendors.push(structuredClone(v));
+        continue;
+      }
       bv.unnamedRequests += v.unnamedRequests;
       for (const o of v.operations) {
         const bo = bv.operations.find((x) => x.operation === o.operation);
-        if (!bo) { bv.operations.push(structuredClone(o)); continue; }
+        if (!bo) {
+          bv.operations.push(structuredClone(o));
+          continue;
+        }
         bo.requests += o.requests;
         bo.viaFault += o.viaFault;
         add(bo.bindings, o.bindings, (x) => x.binding);
@@ -665,9 +788,16 @@ export function mergeCoverageReports(reports: CoverageReport[], scope: string): 
   }
   for (const v of base.vendors) {
     v.neverExercised = v.operations.filter((o) => o.requests === 0).map((o) => o.operation);
-    v.outcomesNeverSeen = v.operations.flatMap((o) => o.outcomes.filter((x) => x.count === 0 && !x.transport).map((x) => `${o.operation} -> ${x.outcome}`));
+    v.outcomesNeverSeen = v.operations.flatMap((o) =>
+      o.outcomes.filter((x) => x.count === 0 && !x.transport).map((x) => `${o.operation} -> ${x.outcome}`),
+    );
     const total = v.operations.reduce((n, o) => n + o.outcomes.filter((x) => !x.transport).length, 0);
-    v.summary = { operations: v.operations.length, operationsExercised: v.operations.length - v.neverExercised.length, outcomes: total, outcomesSeen: total - v.outcomesNeverSeen.length };
+    v.summary = {
+      operations: v.operations.length,
+      operationsExercised: v.operations.length - v.neverExercised.length,
+      outcomes: total,
+      outcomesSeen: total - v.outcomesNeverSeen.length,
+    };
   }
   base.generatedAt = new Date().toISOString();
   return base;
@@ -676,12 +806,24 @@ export function mergeCoverageReports(reports: CoverageReport[], scope: string): 
 const md = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function coverageMarkdown(r: CoverageReport): string {
-  const lines = [`# Contract coverage (${r.scope})`, '', `Since ${r.since}. Transport outcomes (405, 406, 413, 415, 5xx) are listed per operation but not counted.`, ''];
+  const lines = [
+    `# Contract coverage (${r.scope})`,
+    '',
+    `Since ${r.since}. Transport outcomes (405, 406, 413, 415, 5xx) are listed per operation but not counted.`,
+    '',
+  ];
   lines.push('| Vendor | Operations exercised | Outcomes seen |', '|---|---|---|');
-  for (const v of r.vendors) lines.push(`| ${v.vendor} | ${v.summary.operationsExercised}/${v.summary.operations} | ${v.summary.outcomesSeen}/${v.summary.outcomes} |`);
+  for (const v of r.vendors)
+    lines.push(
+      `| ${v.vendor} | ${v.summary.operationsExercised}/${v.summary.operations} | ${v.summary.outcomesSeen}/${v.summary.outcomes} |`,
+    );
   for (const v of r.vendors) {
     lines.push('', `## ${v.vendor}`, '');
-    if (v.neverExercised.length) lines.push(`**Operations never exercised (${v.neverExercised.length}):** ${v.neverExercised.map((o) => `\`${o}\``).join(', ')}`, '');
+    if (v.neverExercised.length)
+      lines.push(
+        `**Operations never exercised (${v.neverExercised.length}):** ${v.neverExercised.map((o) => `\`${o}\``).join(', ')}`,
+        '',
+      );
     if (v.outcomesNeverSeen.length) {
       lines.push(`**Outcomes never seen (${v.outcomesNeverSeen.length}):**`, '');
       for (const o of v.outcomesNeverSeen) lines.push(`- \`${o}\``);
@@ -690,14 +832,24 @@ export function coverageMarkdown(r: CoverageReport): string {
     lines.push('| Operation | Requests | Bindings | Outcomes seen | Parameters never sent |', '|---|---|---|---|---|');
     for (const o of v.operations) {
       const counted = o.outcomes.filter((x) => !x.transport);
-      lines.push(`| \`${md(o.operation)}\` | ${o.requests} | ${o.bindings.map((b) => `${b.binding}: ${b.count}`).join(', ')} | ` +
-        `${counted.filter((x) => x.count > 0).length}/${counted.length} | ${md(o.parameters.filter((p) => p.count === 0).map((p) => p.name).join(', ')) || '-'} |`);
+      lines.push(
+        `| \`${md(o.operation)}\` | ${o.requests} | ${o.bindings.map((b) => `${b.binding}: ${b.count}`).join(', ')} | ` +
+          `${counted.filter((x) => x.count > 0).length}/${counted.length} | ${
+            md(
+              o.parameters
+                .filter((p) => p.count === 0)
+                .map((p) => p.name)
+                .join(', '),
+            ) || '-'
+          } |`,
+      );
     }
   }
   return lines.join('\n') + '\n';
 }
 
-const xmlEscape = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+const xmlEscape = (s: string) =>
+  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 /** One test case per operation x outcome (skipped when never seen), one suite per vendor. */
 export function coverageJunit(r: CoverageReport): string {
@@ -712,18 +864,31 @@ export function coverageJunit(r: CoverageReport): string {
       for (const x of o.outcomes) {
         const name = xmlEscape(`${o.operation} -> ${x.outcome}`);
         const cls = xmlEscape(`${v.vendor}.${o.operation}`);
-        if (x.count > 0) cases.push(`    <testcase classname="${cls}" name="${name}"><system-out>${x.count} response(s)</system-out></testcase>`);
+        if (x.count > 0)
+          cases.push(
+            `    <testcase classname="${cls}" name="${name}"><system-out>${x.count} response(s)</system-out></testcase>`,
+          );
         else {
           vs++;
-          cases.push(`    <testcase classname="${cls}" name="${name}"><skipped message="${xmlEscape(`not exercised${x.transport ? ' (transport outcome)' : ''}: ${x.description}`)}"/></testcase>`);
+          cases.push(
+            `    <testcase classname="${cls}" name="${name}"><skipped message="${xmlEscape(`not exercised${x.transport ? ' (transport outcome)' : ''}: ${x.description}`)}"/></testcase>`,
+          );
         }
       }
     }
     tests += cases.length;
     skipped += vs;
-    suites.push(`  <testsuite name="contract coverage: ${xmlEscape(v.vendor)}" tests="${cases.length}" failures="0" errors="0" skipped="${vs}">`, ...cases, '  </testsuite>');
+    suites.push(
+      `  <testsuite name="contract coverage: ${xmlEscape(v.vendor)}" tests="${cases.length}" failures="0" errors="0" skipped="${vs}">`,
+      ...cases,
+      '  </testsuite>',
+    );
   }
-  out.push(`<testsuites name="contract coverage (${xmlEscape(r.scope)})" tests="${tests}" failures="0" errors="0" skipped="${skipped}">`, ...suites, '</testsuites>');
+  out.push(
+    `<testsuites name="contract coverage (${xmlEscape(r.scope)})" tests="${tests}" failures="0" errors="0" skipped="${skipped}">`,
+    ...suites,
+    '</testsuites>',
+  );
   return out.join('\n') + '\n';
 }
 
@@ -746,11 +911,14 @@ declare module 'fastify' {
   }
 }
 
-const Query = Type.Object({
-  session: Type.Optional(Type.String()),
-  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown'), Type.Literal('junit')])),
-  vendor: Type.Optional(Type.String()),
-}, { additionalProperties: false });
+const Query = Type.Object(
+  {
+    session: Type.Optional(Type.String()),
+    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown'), Type.Literal('junit')])),
+    vendor: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
 
 export async function coverageRoutes(app: FastifyInstance, scope: FastifyInstance): Promise<void> {
   const pick = (request: FastifyRequest): { recorder: CoverageRecorder; scope: string } => {
@@ -761,21 +929,31 @@ export async function coverageRoutes(app: FastifyInstance, scope: FastifyInstanc
   };
   scope.get('/coverage', { schema: { querystring: Query } }, async (request, reply) => {
     const q = request.query as { format?: 'json' | 'markdown' | 'junit'; vendor?: string };
-    if (q.vendor && !app.coverage.vendorModels.has(q.vendor)) throw new ControlError(400, `Unknown vendor "${q.vendor}"; one of ${[...app.coverage.vendorModels.keys()].join(', ')}`);
+    if (q.vendor && !app.coverage.vendorModels.has(q.vendor))
+      throw new ControlError(
+        400,
+        `Unknown vendor "${q.vendor}"; one of ${[...app.coverage.vendorModels.keys()].join(', ')}`,
+      );
     const { recorder, scope: name } = pick(request);
     const report = app.coverage.report(recorder, name, q.vendor);
     if (q.format === 'markdown') return reply.type('text/markdown; charset=utf-8').send(coverageMarkdown(report));
     if (q.format === 'junit') return reply.type('application/xml; charset=utf-8').send(coverageJunit(report));
     return report;
   });
-  scope.delete('/coverage', { schema: { querystring: Type.Object({ session: Type.Optional(Type.String()) }, { additionalProperties: false }) } }, async (request) => {
-    const q = request.query as { session?: string };
-    if (q.session === '*') {
-      app.coverage.all.clear();
-      for (const s of [app.registry.defaultState, ...app.registry.sessions.values()]) coverageOf(s).clear();
-      return { cleared: '*' };
-    }
-    coverageOf(controlState(app, request)).clear();
-    return { cleared: controlSessionId(request) ?? 'default' };
-  });
+  scope.delete(
+    '/coverage',
+    {
+      schema: { querystring: Type.Object({ session: Type.Optional(Type.String()) }, { additionalProperties: false }) },
+    },
+    async (request) => {
+      const q = request.query as { session?: string };
+      if (q.session === '*') {
+        app.coverage.all.clear();
+        for (const s of [app.registry.defaultState, ...app.registry.sessions.values()]) coverageOf(s).clear();
+        return { cleared: '*' };
+      }
+      coverageOf(controlState(app, request)).clear();
+      return { cleared: controlSessionId(request) ?? 'default' };
+    },
+  );
 }

@@ -18,7 +18,8 @@ function realTables(db: DB, vendor: VendorData): string[] {
   return vendor.tables
     .map((t) => t.name)
     .filter((name) => {
-      const row = db.prepare('SELECT sql FROM sqlite_master WHERE type = ? AND name = ?').get('table', name) as { sql: string } | undefined;
+      const row = db.prepare('SELECT sql FROM sqlite_master WHERE type = ? AND name = ?').get('table', name) as
+        { sql: string } | undefined;
       return !!row && !/CREATE\s+VIRTUAL/i.test(row.sql);
     });
 }
@@ -33,16 +34,26 @@ export function copyVendorData(target: DB, source: DB, vendors: readonly VendorD
       clearVendor(target, v);
       const tables = realTables(target, v);
       for (const t of tables) {
-        const rows = source.prepare(`SELECT * FROM ${t} ORDER BY ${rowOrder(source, t)}`).raw(true).all() as unknown[][];
+        const rows = source
+          .prepare(`SELECT * FROM ${t} ORDER BY ${rowOrder(source, t)}`)
+          .raw(true)
+          .all() as unknown[][];
         if (rows.length === 0) continue;
-        const cols = source.prepare(`SELECT * FROM ${t} LIMIT 0`).columns().map((c) => c.name);
-        const ins = target.prepare(`INSERT INTO ${t} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+        const cols = source
+          .prepare(`SELECT * FROM ${t} LIMIT 0`)
+          .columns()
+          .map((c) => c.name);
+        const ins = target.prepare(
+          `INSERT INTO ${t} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+        );
         for (const r of rows) ins.run(...r);
       }
       if (hasSeq(source) && hasSeq(target)) {
         const get = source.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?');
         const put = target.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)');
-        target.prepare(`DELETE FROM sqlite_sequence WHERE name IN (${tables.map(() => '?').join(', ') || "''"})`).run(...tables);
+        target
+          .prepare(`DELETE FROM sqlite_sequence WHERE name IN (${tables.map(() => '?').join(', ') || "''"})`)
+          .run(...tables);
         for (const t of tables) {
           const row = get.get(t) as { seq: number } | undefined;
           if (row) put.run(t, row.seq);
@@ -58,7 +69,11 @@ export function copyVendorData(target: DB, source: DB, vendors: readonly VendorD
 /** Put the state's data back to the fixtures: every vendor, or only `vendor`. */
 export function resetState(registry: StateRegistry, state: EmulatorState, vendor?: VendorData): void {
   if (isOverlay(state.db)) {
-    if (vendor) resetOverlayTables(state.db, vendor.tables.map((t) => t.name));
+    if (vendor)
+      resetOverlayTables(
+        state.db,
+        vendor.tables.map((t) => t.name),
+      );
     else state.replaceDb(registry.sessionDb());
     return;
   }
@@ -140,11 +155,14 @@ export function restoreImage(registry: StateRegistry, state: EmulatorState, imag
 
 // ---- routes: the data browser (read only) ----
 
-const DataQuery = Type.Object({
-  session: Type.Optional(Type.String()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-}, { additionalProperties: false });
+const DataQuery = Type.Object(
+  {
+    session: Type.Optional(Type.String()),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
 
 /** A row as JSON: BLOBs become a short description (their bytes are no use in a browser). */
 function plainRow(row: Record<string, unknown>): Record<string, unknown> {
@@ -158,29 +176,56 @@ function plainRow(row: Record<string, unknown>): Record<string, unknown> {
  * Only tables a vendor declares can be named, so the name is safe to put in SQL.
  */
 export async function dataRoutes(app: FastifyInstance, scope: FastifyInstance): Promise<void> {
-  scope.get('/data', { schema: { querystring: Type.Object({ session: Type.Optional(Type.String()) }, { additionalProperties: false }) } }, async (request) => {
-    const db = controlState(app, request).db;
-    const out: Record<string, Record<string, number>> = {};
-    for (const v of app.registry.vendors) {
-      out[v.name] = {};
-      for (const t of v.tables) out[v.name][t.name] = (db.prepare(`SELECT COUNT(*) AS n FROM "${t.name}"`).get() as { n: number }).n;
-    }
-    return { session: controlSessionId(request), vendors: out };
-  });
-  scope.get('/data/:vendor/:table', {
-    schema: { params: Type.Object({ vendor: Type.String(), table: Type.String() }), querystring: DataQuery },
-  }, async (request) => {
-    const { vendor: name, table } = request.params as { vendor: string; table: string };
-    const { limit = 50, offset = 0 } = request.query as Static<typeof DataQuery>;
-    const vendor = app.registry.vendors.find((v) => v.name === name);
-    if (!vendor) throw new ControlError(404, `Unknown vendor "${name}"; one of ${app.registry.vendors.map((v) => v.name).join(', ')}`);
-    if (!vendor.tables.some((t) => t.name === table)) {
-      throw new ControlError(404, `Vendor ${name} has no table "${table}"; its tables: ${vendor.tables.map((t) => t.name).join(', ')}`);
-    }
-    const db = controlState(app, request).db;
-    const stmt = db.prepare(`SELECT * FROM "${table}" ORDER BY ${rowOrder(db, table)} ${pageClause()}`);
-    const rows = (stmt.all(limit, offset) as Record<string, unknown>[]).map(plainRow);
-    const total = (db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get() as { n: number }).n;
-    return { session: controlSessionId(request), vendor: name, table, columns: stmt.columns().map((c) => c.name), total, limit, offset, rows };
-  });
+  scope.get(
+    '/data',
+    {
+      schema: { querystring: Type.Object({ session: Type.Optional(Type.String()) }, { additionalProperties: false }) },
+    },
+    async (request) => {
+      const db = controlState(app, request).db;
+      const out: Record<string, Record<string, number>> = {};
+      for (const v of app.registry.vendors) {
+        out[v.name] = {};
+        for (const t of v.tables)
+          out[v.name][t.name] = (db.prepare(`SELECT COUNT(*) AS n FROM "${t.name}"`).get() as { n: number }).n;
+      }
+      return { session: controlSessionId(request), vendors: out };
+    },
+  );
+  scope.get(
+    '/data/:vendor/:table',
+    {
+      schema: { params: Type.Object({ vendor: Type.String(), table: Type.String() }), querystring: DataQuery },
+    },
+    async (request) => {
+      const { vendor: name, table } = request.params as { vendor: string; table: string };
+      const { limit = 50, offset = 0 } = request.query as Static<typeof DataQuery>;
+      const vendor = app.registry.vendors.find((v) => v.name === name);
+      if (!vendor)
+        throw new ControlError(
+          404,
+          `Unknown vendor "${name}"; one of ${app.registry.vendors.map((v) => v.name).join(', ')}`,
+        );
+      if (!vendor.tables.some((t) => t.name === table)) {
+        throw new ControlError(
+          404,
+          `Vendor ${name} has no table "${table}"; its tables: ${vendor.tables.map((t) => t.name).join(', ')}`,
+        );
+      }
+      const db = controlState(app, request).db;
+      const stmt = db.prepare(`SELECT * FROM "${table}" ORDER BY ${rowOrder(db, table)} ${pageClause()}`);
+      const rows = (stmt.all(limit, offset) as Record<string, unknown>[]).map(plainRow);
+      const total = (db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get() as { n: number }).n;
+      return {
+        session: controlSessionId(request),
+        vendor: name,
+        table,
+        columns: stmt.columns().map((c) => c.name),
+        total,
+        limit,
+        offset,
+        rows,
+      };
+    },
+  );
 }

@@ -36,7 +36,22 @@ import { redactBody, redactHeaders, redactUrl } from './redact.js';
 const SHADOW_HEADER = 'x-emulator-shadow';
 const OPERATION_HEADER = 'x-emulator-operation';
 /** Hop-by-hop and framing headers: never copied between the two legs. */
-const HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'content-length', 'expect', 'accept-encoding', 'content-encoding', 'x-emulator-session', SHADOW_HEADER]);
+const HOP = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-connection',
+  'content-length',
+  'expect',
+  'accept-encoding',
+  'content-encoding',
+  'x-emulator-session',
+  SHADOW_HEADER,
+]);
 const MAX_DIFFERENCES = 50;
 const MAX_EXAMPLE_BODY = 4096;
 const MAX_CASES = 1000;
@@ -47,14 +62,18 @@ export function parseUpstreams(list: string[] | null | undefined, vendors: reado
   for (const item of list ?? []) {
     const eq = item.indexOf('=');
     const name = eq === -1 ? '' : item.slice(0, eq).trim();
-    if (!vendors.some((v) => v.name === name)) throw new ConfigError(`--upstream ${item}: expected <vendor>=<base URL> with a vendor among ${vendors.map((v) => v.name).join(', ')}`);
+    if (!vendors.some((v) => v.name === name))
+      throw new ConfigError(
+        `--upstream ${item}: expected <vendor>=<base URL> with a vendor among ${vendors.map((v) => v.name).join(', ')}`,
+      );
     let url: URL;
     try {
       url = new URL(item.slice(eq + 1).trim());
     } catch {
       throw new ConfigError(`--upstream ${item}: "${item.slice(eq + 1)}" is not a URL`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--upstream ${item}: only http and https URLs`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new ConfigError(`--upstream ${item}: only http and https URLs`);
     out.set(name, url);
   }
   return out;
@@ -79,12 +98,19 @@ interface Shape {
   unreadable?: string;
 }
 
-const mediaOf = (h: string | string[] | undefined): string => String(Array.isArray(h) ? h[0] : h ?? '').split(';')[0].trim().toLowerCase();
+const mediaOf = (h: string | string[] | undefined): string =>
+  String(Array.isArray(h) ? h[0] : (h ?? ''))
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
 const typeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
 function walk(v: unknown, path: string, s: Shape, xml: boolean): void {
   if (Array.isArray(v)) {
-    if (xml) { for (const x of v) walk(x, path, s, xml); return; } // a repeated element: the same path
+    if (xml) {
+      for (const x of v) walk(x, path, s, xml);
+      return;
+    } // a repeated element: the same path
     s.fields.set(path, 'array');
     if (v.length === 0) s.empty.add(path);
     for (const x of v) walk(x, `${path}[]`, s, xml);
@@ -128,21 +154,29 @@ export function agreedValues(doc: OpenApiDocument | undefined): Map<string, Set<
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object' || seen.has(node)) return;
     seen.add(node);
-    if (Array.isArray(node)) { for (const x of node) visit(x); return; }
+    if (Array.isArray(node)) {
+      for (const x of node) visit(x);
+      return;
+    }
     const o = node as Record<string, unknown>;
     if (o.properties && typeof o.properties === 'object') {
       for (const [name, ps] of Object.entries(o.properties as Record<string, Record<string, unknown>>)) {
         const vals = ps && 'const' in ps ? [ps.const] : Array.isArray(ps?.enum) ? ps.enum : [];
-        for (const v of vals) if (v === null || typeof v !== 'object') (out.get(name) ?? out.set(name, new Set()).get(name)!).add(v);
+        for (const v of vals)
+          if (v === null || typeof v !== 'object') (out.get(name) ?? out.set(name, new Set()).get(name)!).add(v);
       }
     }
     for (const [k, x] of Object.entries(o)) if (k !== 'examples' && k !== 'example') visit(x);
   };
-  if (doc) { visit(doc.components); visit(doc.paths); }
+  if (doc) {
+    visit(doc.components);
+    visit(doc.paths);
+  }
   return out;
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v) : String(v));
+const show = (v: unknown) =>
+  typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v) : String(v);
 
 /** The differences between the real vendor's answer and the emulator's, each one line. */
 export function compareAnswers(upstream: Answer, emulator: Answer, agreed: Map<string, Set<unknown>>): string[] {
@@ -168,12 +202,17 @@ export function compareAnswers(upstream: Answer, emulator: Answer, agreed: Map<s
       const uv = u.values.get(path);
       const ev = e.values.get(path);
       const norm = (v: unknown) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v);
-      if (allowed && (allowed.has(norm(uv)) || allowed.has(norm(ev)) || allowed.has(uv) || allowed.has(ev)) && norm(uv) !== norm(ev)) {
+      if (
+        allowed &&
+        (allowed.has(norm(uv)) || allowed.has(norm(ev)) || allowed.has(uv) || allowed.has(ev)) &&
+        norm(uv) !== norm(ev)
+      ) {
         out.push(`value ${path}: upstream ${show(uv)}, emulator ${show(ev)}`);
       }
     }
   }
-  for (const [path, t] of e.fields) if (!u.fields.has(path) && !below(path)) out.push(`field ${path}: only emulator (${t})`);
+  for (const [path, t] of e.fields)
+    if (!u.fields.has(path) && !below(path)) out.push(`field ${path}: only emulator (${t})`);
   return out;
 }
 
@@ -185,22 +224,46 @@ interface Example {
   emulator: { status: number; contentType: string; body: string };
 }
 
-interface DifferenceRecord { difference: string; count: number; firstSeen: string; lastSeen: string; example: Example }
-interface OperationRecord { compared: number; withDrift: number; differences: Map<string, DifferenceRecord> }
-interface VendorRecord { compared: number; withDrift: number; upstreamErrors: number; operations: Map<string, OperationRecord>; errors: Map<string, { count: number; firstSeen: string; lastSeen: string }> }
+interface DifferenceRecord {
+  difference: string;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  example: Example;
+}
+interface OperationRecord {
+  compared: number;
+  withDrift: number;
+  differences: Map<string, DifferenceRecord>;
+}
+interface VendorRecord {
+  compared: number;
+  withDrift: number;
+  upstreamErrors: number;
+  operations: Map<string, OperationRecord>;
+  errors: Map<string, { count: number; firstSeen: string; lastSeen: string }>;
+}
 
 export interface DriftCase {
   seq: number;
   time: string;
   vendor: string;
   operation: string | null;
-  request: { method: string; url: string; headers: Record<string, unknown>; body: string | null; bodyTruncated?: boolean };
+  request: {
+    method: string;
+    url: string;
+    headers: Record<string, unknown>;
+    body: string | null;
+    bodyTruncated?: boolean;
+  };
   response: { status: number; headers: Record<string, unknown>; body: string; bodyTruncated?: boolean };
   redacted: string[];
 }
 
 function bounded(b: Buffer, max: number): { text: string; truncated: boolean } {
-  return b.length <= max ? { text: b.toString('utf8'), truncated: false } : { text: b.subarray(0, max).toString('utf8'), truncated: true };
+  return b.length <= max
+    ? { text: b.toString('utf8'), truncated: false }
+    : { text: b.subarray(0, max).toString('utf8'), truncated: true };
 }
 
 async function readBody(stream: NodeJS.ReadableStream, max: number): Promise<Buffer> {
@@ -228,7 +291,11 @@ export class Drift {
   private seq = 0;
   private agreed = new Map<string, Map<string, Set<unknown>>>();
 
-  constructor(private readonly app: FastifyInstance, private readonly config: Config, vendors: readonly VendorModule[]) {
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly config: Config,
+    vendors: readonly VendorModule[],
+  ) {
     this.upstreams = parseUpstreams(config.upstream, vendors);
   }
 
@@ -273,16 +340,30 @@ export class Drift {
     }
     const path = stripSession(request.originalUrl);
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(request.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    const [up, em] = await Promise.all([this.forward(vendor, request.method, path, headers, body), this.emulate(vendor, request.method, path, headers, body)]);
-    const operation = typeof em.headers[OPERATION_HEADER] === 'string' && em.headers[OPERATION_HEADER] !== '' ? em.headers[OPERATION_HEADER] as string : null;
+    for (const [k, v] of Object.entries(request.headers))
+      if (v !== undefined && !HOP.has(k)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    const [up, em] = await Promise.all([
+      this.forward(vendor, request.method, path, headers, body),
+      this.emulate(vendor, request.method, path, headers, body),
+    ]);
+    const operation =
+      typeof em.headers[OPERATION_HEADER] === 'string' && em.headers[OPERATION_HEADER] !== ''
+        ? (em.headers[OPERATION_HEADER] as string)
+        : null;
     request.emulator.operation = operation;
     const now = new Date().toISOString();
     const v = this.vendorRecord(vendor);
     if ('error' in up) {
       v.upstreamErrors++;
-      const e = v.errors.get(up.error) ?? (v.errors.size < MAX_ERRORS ? v.errors.set(up.error, { count: 0, firstSeen: now, lastSeen: now }).get(up.error) : undefined);
-      if (e) { e.count++; e.lastSeen = now; }
+      const e =
+        v.errors.get(up.error) ??
+        (v.errors.size < MAX_ERRORS
+          ? v.errors.set(up.error, { count: 0, firstSeen: now, lastSeen: now }).get(up.error)
+          : undefined);
+      if (e) {
+        e.count++;
+        e.lastSeen = now;
+      }
       if (trace) trace.drift = { upstreamError: up.error };
       return this.send(reply, em, { 'x-emulator-upstream-error': up.error });
     }
@@ -295,36 +376,55 @@ export class Drift {
 
   private send(reply: FastifyReply, a: Answer, extra: Record<string, string> = {}): FastifyReply {
     reply.code(a.status);
-    for (const [k, v] of Object.entries(a.headers)) if (!HOP.has(k) && k !== OPERATION_HEADER && k !== 'date') reply.header(k, v);
+    for (const [k, v] of Object.entries(a.headers))
+      if (!HOP.has(k) && k !== OPERATION_HEADER && k !== 'date') reply.header(k, v);
     for (const [k, v] of Object.entries(extra)) reply.header(k, v);
     return reply.send(a.body);
   }
 
-  private async forward(vendor: string, method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<Answer | { error: string }> {
+  private async forward(
+    vendor: string,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: Buffer,
+  ): Promise<Answer | { error: string }> {
     const base = this.upstreams.get(vendor)!;
     const url = base.origin + base.pathname.replace(/\/$/, '') + path;
     try {
       const res = await fetch(url, {
-        method, headers, redirect: 'manual',
+        method,
+        headers,
+        redirect: 'manual',
         body: method === 'GET' || method === 'HEAD' || body.length === 0 ? undefined : new Uint8Array(body),
         signal: AbortSignal.timeout(this.config.upstreamTimeout),
       });
       const out: Record<string, string | string[]> = {};
-      res.headers.forEach((value, key) => { if (key !== 'set-cookie') out[key] = value; });
+      res.headers.forEach((value, key) => {
+        if (key !== 'set-cookie') out[key] = value;
+      });
       const cookies = res.headers.getSetCookie();
       if (cookies.length) out['set-cookie'] = cookies;
       const buf = Buffer.from(await res.arrayBuffer());
       return { status: res.status, headers: out, body: buf };
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
-      if (err.name === 'TimeoutError' || err.name === 'AbortError') return { error: `upstream timeout after ${this.config.upstreamTimeout} ms` };
+      if (err.name === 'TimeoutError' || err.name === 'AbortError')
+        return { error: `upstream timeout after ${this.config.upstreamTimeout} ms` };
       return { error: `upstream error: ${err.cause?.code ?? err.cause?.message ?? err.message}` };
     }
   }
 
-  private async emulate(vendor: string, method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<Answer> {
+  private async emulate(
+    vendor: string,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: Buffer,
+  ): Promise<Answer> {
     const res = await this.app.inject({
-      method: method as 'GET', url: `/_sessions/drift-${vendor}${path}`,
+      method: method as 'GET',
+      url: `/_sessions/drift-${vendor}${path}`,
       headers: { ...headers, [SHADOW_HEADER]: this.nonce },
       ...(body.length > 0 ? { payload: body } : {}),
     });
@@ -340,7 +440,12 @@ export class Drift {
     return v;
   }
 
-  private note(vendor: string, operation: string, differences: string[], x: { method: string; path: string; up: Answer; em: Answer; now: string }): void {
+  private note(
+    vendor: string,
+    operation: string,
+    differences: string[],
+    x: { method: string; path: string; up: Answer; em: Answer; now: string },
+  ): void {
     const v = this.vendorRecord(vendor);
     let o = v.operations.get(operation);
     if (!o) {
@@ -357,8 +462,22 @@ export class Drift {
       if (!r) {
         if (o.differences.size >= MAX_DIFFERENCES) continue;
         const names = new Set<string>();
-        const side = (a: Answer) => ({ status: a.status, contentType: mediaOf(a.headers['content-type']), body: redactBody(bounded(a.body, MAX_EXAMPLE_BODY).text, mediaOf(a.headers['content-type']), 'body', names) });
-        r = { difference: d, count: 0, firstSeen: x.now, lastSeen: x.now, example: { request: { method: x.method, url: redactUrl(x.path, names) }, upstream: side(x.up), emulator: side(x.em) } };
+        const side = (a: Answer) => ({
+          status: a.status,
+          contentType: mediaOf(a.headers['content-type']),
+          body: redactBody(bounded(a.body, MAX_EXAMPLE_BODY).text, mediaOf(a.headers['content-type']), 'body', names),
+        });
+        r = {
+          difference: d,
+          count: 0,
+          firstSeen: x.now,
+          lastSeen: x.now,
+          example: {
+            request: { method: x.method, url: redactUrl(x.path, names) },
+            upstream: side(x.up),
+            emulator: side(x.em),
+          },
+        };
         o.differences.set(d, r);
       }
       r.count++;
@@ -366,15 +485,38 @@ export class Drift {
     }
   }
 
-  private keepCase(vendor: string, operation: string | null, method: string, path: string, headers: Record<string, string>, body: Buffer, up: Answer, now: string): void {
+  private keepCase(
+    vendor: string,
+    operation: string | null,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: Buffer,
+    up: Answer,
+    now: string,
+  ): void {
     const names = new Set<string>();
     const max = this.config.journalBodyBytes;
     const req = bounded(body, max);
     const res = bounded(up.body, max);
     const c: DriftCase = {
-      seq: ++this.seq, time: now, vendor, operation,
-      request: { method, url: redactUrl(path, names), headers: redactHeaders(headers, 'header', names), body: body.length ? redactBody(req.text, headers['content-type'], 'body', names) : null, ...(req.truncated ? { bodyTruncated: true } : {}) },
-      response: { status: up.status, headers: redactHeaders(up.headers, 'response-header', names), body: redactBody(res.text, mediaOf(up.headers['content-type']), 'response-body', names), ...(res.truncated ? { bodyTruncated: true } : {}) },
+      seq: ++this.seq,
+      time: now,
+      vendor,
+      operation,
+      request: {
+        method,
+        url: redactUrl(path, names),
+        headers: redactHeaders(headers, 'header', names),
+        body: body.length ? redactBody(req.text, headers['content-type'], 'body', names) : null,
+        ...(req.truncated ? { bodyTruncated: true } : {}),
+      },
+      response: {
+        status: up.status,
+        headers: redactHeaders(up.headers, 'response-header', names),
+        body: redactBody(res.text, mediaOf(up.headers['content-type']), 'response-body', names),
+        ...(res.truncated ? { bodyTruncated: true } : {}),
+      },
       redacted: [],
     };
     c.redacted = [...names];
@@ -394,7 +536,10 @@ export class Drift {
           upstreamErrors: v?.upstreamErrors ?? 0,
           errors: [...(v?.errors ?? [])].map(([error, e]) => ({ error, ...e })),
           operations: [...(v?.operations ?? [])].map(([operation, o]) => ({
-            operation, compared: o.compared, withDrift: o.withDrift, differences: [...o.differences.values()],
+            operation,
+            compared: o.compared,
+            withDrift: o.withDrift,
+            differences: [...o.differences.values()],
           })),
         };
       }),
@@ -403,7 +548,10 @@ export class Drift {
 
   exportCases() {
     return {
-      cases: this.cases.map((c) => ({ file: `${c.vendor}/${String(c.seq).padStart(4, '0')}-${(c.operation ?? 'unnamed').replace(/[^\w.-]+/g, '_')}.json`, ...c })),
+      cases: this.cases.map((c) => ({
+        file: `${c.vendor}/${String(c.seq).padStart(4, '0')}-${(c.operation ?? 'unnamed').replace(/[^\w.-]+/g, '_')}.json`,
+        ...c,
+      })),
     };
   }
 
@@ -415,17 +563,30 @@ export class Drift {
 
 export function driftMarkdown(r: ReturnType<Drift['report']>): string {
   const lines = ['# Drift: the emulator against the real vendor', ''];
-  if (r.upstreams.length === 0) return lines.concat(['No --upstream is configured: nothing is compared.', '']).join('\n');
+  if (r.upstreams.length === 0)
+    return lines.concat(['No --upstream is configured: nothing is compared.', '']).join('\n');
   lines.push('| Vendor | Upstream | Compared | With drift | Upstream errors |', '|---|---|---|---|---|');
-  for (const v of r.vendors) lines.push(`| ${v.vendor} | ${r.upstreams.find((u) => u.vendor === v.vendor)!.url} | ${v.compared} | ${v.withDrift} | ${v.upstreamErrors} |`);
+  for (const v of r.vendors)
+    lines.push(
+      `| ${v.vendor} | ${r.upstreams.find((u) => u.vendor === v.vendor)!.url} | ${v.compared} | ${v.withDrift} | ${v.upstreamErrors} |`,
+    );
   for (const v of r.vendors) {
     lines.push('', `## ${v.vendor}`, '');
     for (const e of v.errors) lines.push(`- upstream failure \`${e.error}\`: ${e.count} (first ${e.firstSeen})`);
     const drifting = v.operations.filter((o) => o.differences.length > 0);
     if (drifting.length === 0) lines.push(v.compared ? 'No drift in the answers compared.' : 'Nothing compared yet.');
     for (const o of drifting) {
-      lines.push('', `### \`${o.operation}\`: ${o.withDrift} of ${o.compared} answers differ`, '', '| Difference | Count | First seen | Example request |', '|---|---|---|---|');
-      for (const d of o.differences) lines.push(`| ${d.difference.replace(/\|/g, '\\|')} | ${d.count} | ${d.firstSeen} | \`${d.example.request.method} ${d.example.request.url.replace(/\|/g, '\\|')}\` |`);
+      lines.push(
+        '',
+        `### \`${o.operation}\`: ${o.withDrift} of ${o.compared} answers differ`,
+        '',
+        '| Difference | Count | First seen | Example request |',
+        '|---|---|---|---|',
+      );
+      for (const d of o.differences)
+        lines.push(
+          `| ${d.difference.replace(/\|/g, '\\|')} | ${d.count} | ${d.firstSeen} | \`${d.example.request.method} ${d.example.request.url.replace(/\|/g, '\\|')}\` |`,
+        );
     }
   }
   return lines.join('\n') + '\n';
@@ -440,10 +601,17 @@ declare module 'fastify' {
 export async function driftRoutes(app: FastifyInstance, scope: FastifyInstance): Promise<void> {
   // The drift record is the app's, not a session's: `session` (which the dashboard sends with every
   // call) is accepted and changes nothing.
-  const query = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown')])), session: Type.Optional(Type.String()) }, { additionalProperties: false });
+  const query = Type.Object(
+    {
+      format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown')])),
+      session: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false },
+  );
   scope.get('/drift', { schema: { querystring: query } }, async (request, reply) => {
     const r = app.drift.report();
-    if ((request.query as { format?: string }).format === 'markdown') return reply.type('text/markdown; charset=utf-8').send(driftMarkdown(r));
+    if ((request.query as { format?: string }).format === 'markdown')
+      return reply.type('text/markdown; charset=utf-8').send(driftMarkdown(r));
     return r;
   });
   scope.get('/drift/export', async () => app.drift.exportCases());

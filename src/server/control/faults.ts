@@ -24,28 +24,31 @@ import { vendors } from '../../vendors.js';
 import { ControlError, controlSessionId, controlState } from './common.js';
 import { traceOf } from './journal.js';
 
-export const FaultRuleInput = Type.Object({
-  vendor: Type.Optional(Type.String({ minLength: 1 })),
-  operation: Type.Optional(Type.String({ minLength: 1 })),
-  method: Type.Optional(Type.String({ minLength: 1 })),
-  /** Glob over the path the client used (after any /_sessions/<id> prefix): `*` matches anything. */
-  path: Type.Optional(Type.String({ minLength: 1 })),
-  /** Let this many matching requests through first. */
-  skip: Type.Optional(Type.Integer({ minimum: 0 })),
-  /** Fire this many times, then stop (absent = every time). */
-  times: Type.Optional(Type.Integer({ minimum: 1 })),
-  /** Fire with this probability (0..1) on each candidate request. */
-  probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-  /** Seed of the rule's generator (default 1): the same seed gives the same sequence. */
-  seed: Type.Optional(Type.Integer()),
-  delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-  status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
-  body: Type.Optional(Type.Unknown()),
-  headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-  preset: Type.Optional(Type.String({ minLength: 1 })),
-  message: Type.Optional(Type.String()),
-  drop: Type.Optional(Type.Boolean()),
-}, { additionalProperties: false });
+export const FaultRuleInput = Type.Object(
+  {
+    vendor: Type.Optional(Type.String({ minLength: 1 })),
+    operation: Type.Optional(Type.String({ minLength: 1 })),
+    method: Type.Optional(Type.String({ minLength: 1 })),
+    /** Glob over the path the client used (after any /_sessions/<id> prefix): `*` matches anything. */
+    path: Type.Optional(Type.String({ minLength: 1 })),
+    /** Let this many matching requests through first. */
+    skip: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Fire this many times, then stop (absent = every time). */
+    times: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Fire with this probability (0..1) on each candidate request. */
+    probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /** Seed of the rule's generator (default 1): the same seed gives the same sequence. */
+    seed: Type.Optional(Type.Integer()),
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
+    body: Type.Optional(Type.Unknown()),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    preset: Type.Optional(Type.String({ minLength: 1 })),
+    message: Type.Optional(Type.String()),
+    drop: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
 export type FaultRuleInput = Static<typeof FaultRuleInput>;
 
 export type FaultKind = 'delay' | 'status' | 'preset' | 'drop';
@@ -125,20 +128,34 @@ export class FaultSet {
   /** Bytes of the rules held (their JSON). */
   bytes = 0;
 
-  add(input: FaultRuleInput, createdAt: string, limits: FaultLimits = { maxRules: Infinity, maxBytes: Infinity }): FaultRule {
+  add(
+    input: FaultRuleInput,
+    createdAt: string,
+    limits: FaultLimits = { maxRules: Infinity, maxBytes: Infinity },
+  ): FaultRule {
     if (this.rules.length >= limits.maxRules) {
-      throw new ControlError(409, `This session already holds ${this.rules.length} fault rules, the most allowed (--max-fault-rules ${limits.maxRules}); DELETE /_emulator/faults/<id> one it no longer needs`);
+      throw new ControlError(
+        409,
+        `This session already holds ${this.rules.length} fault rules, the most allowed (--max-fault-rules ${limits.maxRules}); DELETE /_emulator/faults/<id> one it no longer needs`,
+      );
     }
     const bytes = Buffer.byteLength(JSON.stringify(input));
     if (this.bytes + bytes > limits.maxBytes) {
-      throw new ControlError(413, `This rule (${bytes} bytes of JSON) would take the session's fault rules past ${limits.maxBytes} bytes (--max-fault-bytes; ${this.bytes} held)`);
+      throw new ControlError(
+        413,
+        `This rule (${bytes} bytes of JSON) would take the session's fault rules past ${limits.maxBytes} bytes (--max-fault-bytes; ${this.bytes} held)`,
+      );
     }
     const kinds: FaultKind[] = [];
     if (input.delayMs !== undefined) kinds.push('delay');
     if (input.status !== undefined) kinds.push('status');
     if (input.preset !== undefined) kinds.push('preset');
     if (input.drop) kinds.push('drop');
-    if (kinds.length !== 1) throw new ControlError(400, 'A fault rule needs exactly one of: delayMs, status (with body), preset (with vendor), drop: true');
+    if (kinds.length !== 1)
+      throw new ControlError(
+        400,
+        'A fault rule needs exactly one of: delayMs, status (with body), preset (with vendor), drop: true',
+      );
     const kind = kinds[0];
     if (input.vendor !== undefined && !vendors.some((v) => v.name === input.vendor)) {
       throw new ControlError(400, `Unknown vendor "${input.vendor}"; one of ${vendors.map((v) => v.name).join(', ')}`);
@@ -147,12 +164,25 @@ export class FaultSet {
       const v = vendors.find((x) => x.name === input.vendor);
       if (!v) throw new ControlError(400, 'A preset fault needs the vendor it belongs to ("vendor")');
       if (!v.faultPresets?.[input.preset!]) {
-        throw new ControlError(400, `Vendor ${v.name} has no fault preset "${input.preset}"; its presets: ${Object.keys(v.faultPresets ?? {}).join(', ') || 'none'}`);
+        throw new ControlError(
+          400,
+          `Vendor ${v.name} has no fault preset "${input.preset}"; its presets: ${Object.keys(v.faultPresets ?? {}).join(', ') || 'none'}`,
+        );
       }
     }
     if (input.body !== undefined && kind !== 'status') throw new ControlError(400, '"body" goes with "status" only');
     const seed = input.seed ?? 1;
-    const rule: FaultRule = { ...input, method: input.method?.toUpperCase(), id: this.nextId++, kind, seed, createdAt, matched: 0, fired: 0, exhausted: false };
+    const rule: FaultRule = {
+      ...input,
+      method: input.method?.toUpperCase(),
+      id: this.nextId++,
+      kind,
+      seed,
+      createdAt,
+      matched: 0,
+      fired: 0,
+      exhausted: false,
+    };
     this.rules.push({ rule, bytes, random: mulberry32(seed), path: input.path ?? null });
     this.bytes += bytes;
     return rule;
@@ -210,16 +240,28 @@ export function faultsOf(state: EmulatorState): FaultSet {
 
 // ---- applying a fault to a vendor request ----
 
-interface Answer { status: number; headers: Record<string, string>; body: string }
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
 function answerOf(rule: FaultRule, vendor: VendorModule, request: FastifyRequest): Answer {
   if (rule.kind === 'preset') {
     const accept = request.headers.accept;
-    const a = vendor.faultPresets![rule.preset!]({ accept: Array.isArray(accept) ? accept[0] : accept, message: rule.message });
+    const a = vendor.faultPresets![rule.preset!]({
+      accept: Array.isArray(accept) ? accept[0] : accept,
+      message: rule.message,
+    });
     return { status: a.status, headers: { ...(a.headers ?? {}) }, body: a.body };
   }
   const body = rule.body;
-  if (typeof body === 'string') return { status: rule.status!, headers: { 'content-type': 'text/plain; charset=utf-8', ...(rule.headers ?? {}) }, body };
+  if (typeof body === 'string')
+    return {
+      status: rule.status!,
+      headers: { 'content-type': 'text/plain; charset=utf-8', ...(rule.headers ?? {}) },
+      body,
+    };
   return {
     status: rule.status!,
     headers: { 'content-type': 'application/json; charset=utf-8', ...(rule.headers ?? {}) },
@@ -275,8 +317,14 @@ export function activeFaults(request: FastifyRequest): FaultSet | undefined {
  * fault answers whatever the request holds. `done` continues the request; it is not called when a
  * fault answered or dropped it.
  */
-export function faultsOnRequest(request: FastifyRequest, reply: FastifyReply, vendor: VendorModule, rules: FaultSet,
-  onDropped: (request: FastifyRequest) => void, done: () => void): void {
+export function faultsOnRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  vendor: VendorModule,
+  rules: FaultSet,
+  onDropped: (request: FastifyRequest) => void,
+  done: () => void,
+): void {
   const info = request.emulator;
   let operation: string | null = info.operation;
   Object.defineProperty(info, 'operation', {
@@ -295,7 +343,10 @@ export function faultsOnRequest(request: FastifyRequest, reply: FastifyReply, ve
         noteFault(request, rule);
         return;
       }
-      (request as WithPending)[PENDING] = { rule, answer: rule.kind === 'drop' ? undefined : answerOf(rule, vendor, request) };
+      (request as WithPending)[PENDING] = {
+        rule,
+        answer: rule.kind === 'drop' ? undefined : answerOf(rule, vendor, request),
+      };
       if (rule.kind === 'drop') drop(request, reply, false, () => onDropped(request));
       else noteFault(request, rule);
       throw new FaultInjected();
@@ -327,7 +378,12 @@ export function faultPending(request: FastifyRequest): boolean {
   return !!(request as WithPending)[PENDING];
 }
 
-export function faultsOnSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (payload: unknown) => void): void {
+export function faultsOnSend(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (payload: unknown) => void,
+): void {
   const pending = (request as WithPending)[PENDING];
   if (!pending) return done(payload);
   if (pending.rule.kind === 'delay') {
@@ -359,9 +415,14 @@ export async function faultRoutes(app: FastifyInstance, scope: FastifyInstance):
   scope.delete('/faults', async (request) => {
     return { removed: faultsOf(controlState(app, request)).clear() };
   });
-  scope.delete('/faults/:id', { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) } }, async (request) => {
-    const { id } = request.params as { id: number };
-    if (!faultsOf(controlState(app, request)).remove(id)) throw new ControlError(404, `No fault rule ${id} in this session`);
-    return { removed: 1 };
-  });
+  scope.delete(
+    '/faults/:id',
+    { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) } },
+    async (request) => {
+      const { id } = request.params as { id: number };
+      if (!faultsOf(controlState(app, request)).remove(id))
+        throw new ControlError(404, `No fault rule ${id} in this session`);
+      return { removed: 1 };
+    },
+  );
 }

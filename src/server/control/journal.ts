@@ -146,12 +146,17 @@ export class Journal {
   private disposed = false;
   /** Bytes the entries held cost (see StoredEntry.bytes). */
   bytes = 0;
-  constructor(readonly size: number, private readonly maxBody = Number.MAX_SAFE_INTEGER,
-    private readonly maxBytes = Number.MAX_SAFE_INTEGER, private readonly budget: JournalBudget | null = null) {}
+  constructor(
+    readonly size: number,
+    private readonly maxBody = Number.MAX_SAFE_INTEGER,
+    private readonly maxBytes = Number.MAX_SAFE_INTEGER,
+    private readonly budget: JournalBudget | null = null,
+  ) {}
 
   /** Keep an entry (the oldest go while the count or the bytes are past their bounds). */
   keep(e: Omit<StoredEntry, 'seq' | 'held' | 'owner'>): void {
-    if (this.disposed || this.size <= 0 || e.bytes > this.maxBytes || (this.budget && e.bytes > this.budget.max)) return;
+    if (this.disposed || this.size <= 0 || e.bytes > this.maxBytes || (this.budget && e.bytes > this.budget.max))
+      return;
     const entry = e as StoredEntry;
     entry.seq = this.nextSeq++;
     entry.held = true;
@@ -219,15 +224,26 @@ export function journalBudget(config: Config): JournalBudget {
 }
 
 export function journalOf(state: EmulatorState, config: Config): Journal {
-  return state.extra('journal', () => new Journal(config.journalSize, config.journalBodyBytes,
-    config.journalStateBytes ?? Number.MAX_SAFE_INTEGER, journalBudget(config)));
+  return state.extra(
+    'journal',
+    () =>
+      new Journal(
+        config.journalSize,
+        config.journalBodyBytes,
+        config.journalStateBytes ?? Number.MAX_SAFE_INTEGER,
+        journalBudget(config),
+      ),
+  );
 }
 
-const CREDENTIAL = /^(authorization|proxy-authorization|cookie|x-api-key|api-?key|apiuuid|apisecret|.*(password|passwd|secret|token|signature|api_?key|apikey).*)$/i;
+const CREDENTIAL =
+  /^(authorization|proxy-authorization|cookie|x-api-key|api-?key|apiuuid|apisecret|.*(password|passwd|secret|token|signature|api_?key|apikey).*)$/i;
 
 function credentialNames(where: string, obj: unknown): string[] {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return [];
-  return Object.keys(obj).filter((k) => CREDENTIAL.test(k) && k.toLowerCase() !== 'x-emulator-session').map((k) => `${where}:${k}`);
+  return Object.keys(obj)
+    .filter((k) => CREDENTIAL.test(k) && k.toLowerCase() !== 'x-emulator-session')
+    .map((k) => `${where}:${k}`);
 }
 
 function text(v: string | Buffer | (string | Buffer)[]): string {
@@ -244,7 +260,11 @@ function bounded(value: string, max: number): { text: string; truncated: boolean
 }
 
 /** A kept body as text within `max` bytes (null: none), and whether it was cut, when kept or now. */
-function boundedBody(kept: string | Buffer | (string | Buffer)[] | null, truncated: boolean, max: number): { text: string | null; truncated: boolean } {
+function boundedBody(
+  kept: string | Buffer | (string | Buffer)[] | null,
+  truncated: boolean,
+  max: number,
+): { text: string | null; truncated: boolean } {
   if (kept === null) return { text: null, truncated };
   const b = bounded(text(kept), max);
   return { text: b.text, truncated: truncated || b.truncated };
@@ -255,7 +275,11 @@ function built(e: StoredEntry, max: number): JournalEntry {
   if (e.built) return e.built;
   const { text: body, truncated: bodyTruncated } = boundedBody(e.rawBody, e.bodyTruncated, max);
   e.rawBody = body;
-  const { text: responseBody, truncated: responseTruncated } = boundedBody(e.responseBody, e.responseBodyTruncated, max);
+  const { text: responseBody, truncated: responseTruncated } = boundedBody(
+    e.responseBody,
+    e.responseBodyTruncated,
+    max,
+  );
   e.responseBody = responseBody;
   const entry: JournalEntry = {
     seq: e.seq,
@@ -269,11 +293,7 @@ function built(e: StoredEntry, max: number): JournalEntry {
     path: e.url.split('?')[0],
     query: { ...e.query },
     headers: { ...e.headers },
-    credentials: [
-      ...credentialNames('header', e.headers),
-      ...credentialNames('query', e.query),
-      ...e.bodyCredentials,
-    ],
+    credentials: [...credentialNames('header', e.headers), ...credentialNames('query', e.query), ...e.bodyCredentials],
     body,
     status: e.status,
     responseHeaders: e.responseHeaders,
@@ -386,7 +406,8 @@ function boundedWarnings(list: string[], max: number): string[] {
   let bytes = 0;
   for (let i = 0; i < list.length; i++) {
     bytes += list[i].length * 3;
-    if (bytes > max) return [...list.slice(0, i), `... and ${list.length - i} more warnings (past --journal-body-bytes)`];
+    if (bytes > max)
+      return [...list.slice(0, i), `... and ${list.length - i} more warnings (past --journal-body-bytes)`];
   }
   return list;
 }
@@ -412,7 +433,10 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
   let bodyTruncated = trace.truncated;
   // A body no stream delivered (made by a hook): its text, bounded now; the object is not kept.
   if (rawBody === null && request.body !== undefined && request.body !== null) {
-    const b = bounded(typeof request.body === 'string' ? request.body : JSON.stringify(request.body) ?? '', config.journalBodyBytes);
+    const b = bounded(
+      typeof request.body === 'string' ? request.body : (JSON.stringify(request.body) ?? ''),
+      config.journalBodyBytes,
+    );
     rawBody = b.text;
     bodyTruncated ||= b.truncated;
   }
@@ -447,9 +471,14 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
   if (trace.drift !== undefined) entry.drift = trace.drift;
   if (trace.redact) redactEntry(entry, request);
   // Redaction may lengthen the texts a little ("<redacted>"); the comparison is counted as its JSON.
-  entry.bytes = ENTRY_OVERHEAD + 4 * url.length + 4 * headerBytes + textBytes(entry.rawBody) + textBytes(entry.responseBody)
-    + (warnings === null ? 0 : 6 * warnings.reduce((n, w) => n + w.length, 0))
-    + (entry.drift === undefined ? 0 : 2 * JSON.stringify(entry.drift).length);
+  entry.bytes =
+    ENTRY_OVERHEAD +
+    4 * url.length +
+    4 * headerBytes +
+    textBytes(entry.rawBody) +
+    textBytes(entry.responseBody) +
+    (warnings === null ? 0 : 6 * warnings.reduce((n, w) => n + w.length, 0)) +
+    (entry.drift === undefined ? 0 : 2 * JSON.stringify(entry.drift).length);
   journalOf(info.state, config).keep(entry);
 }
 
@@ -460,28 +489,39 @@ function redactEntry(entry: Omit<StoredEntry, 'seq' | 'held' | 'owner'>, request
   entry.query = redactQuery(entry.query, names);
   entry.headers = redactHeaders(entry.headers, 'header', names) as StoredEntry['headers'];
   // Only the kept text of the body exists (no parsed body is kept): that is what is redacted.
-  if (entry.rawBody !== null) entry.rawBody = redactBody(text(entry.rawBody), request.headers['content-type'], 'body', names);
+  if (entry.rawBody !== null)
+    entry.rawBody = redactBody(text(entry.rawBody), request.headers['content-type'], 'body', names);
   entry.responseHeaders = redactHeaders(entry.responseHeaders, 'response-header', names);
-  if (entry.responseBody !== null) entry.responseBody = redactBody(text(entry.responseBody), String(entry.responseHeaders['content-type'] ?? ''), 'response-body', names);
+  if (entry.responseBody !== null)
+    entry.responseBody = redactBody(
+      text(entry.responseBody),
+      String(entry.responseHeaders['content-type'] ?? ''),
+      'response-body',
+      names,
+    );
   entry.redacted = [...names];
 }
 
 // ---- routes ----
 
-const Filters = Type.Object({
-  session: Type.Optional(Type.String()),
-  vendor: Type.Optional(Type.String()),
-  operation: Type.Optional(Type.String()),
-  method: Type.Optional(Type.String()),
-  status: Type.Optional(Type.String({ pattern: '^([1-5]\\d\\d|[1-5]xx)$' })),
-  since: Type.Optional(Type.String()),
-  limit: Type.Optional(Type.Integer({ minimum: 1 })),
-}, { additionalProperties: false });
+const Filters = Type.Object(
+  {
+    session: Type.Optional(Type.String()),
+    vendor: Type.Optional(Type.String()),
+    operation: Type.Optional(Type.String()),
+    method: Type.Optional(Type.String()),
+    status: Type.Optional(Type.String({ pattern: '^([1-5]\\d\\d|[1-5]xx)$' })),
+    since: Type.Optional(Type.String()),
+    limit: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
 type Filters = Static<typeof Filters>;
 
 function parseTime(v: string, name: string): number {
   const n = /^\d+$/.test(v) ? (Number(v) < 1e11 ? Number(v) * 1000 : Number(v)) : Date.parse(v);
-  if (!Number.isFinite(n)) throw new ControlError(400, `${name} must be an ISO 8601 time or epoch seconds/milliseconds, got "${v}"`);
+  if (!Number.isFinite(n))
+    throw new ControlError(400, `${name} must be an ISO 8601 time or epoch seconds/milliseconds, got "${v}"`);
   return n;
 }
 
@@ -493,7 +533,9 @@ function select(app: FastifyInstance, request: FastifyRequest, f: Filters): Jour
   if (f.method) list = list.filter((e) => e.method === f.method!.toUpperCase());
   if (f.status) {
     const s = f.status;
-    list = list.filter((e) => e.status !== null && (s.endsWith('xx') ? String(e.status)[0] === s[0] : e.status === Number(s)));
+    list = list.filter(
+      (e) => e.status !== null && (s.endsWith('xx') ? String(e.status)[0] === s[0] : e.status === Number(s)),
+    );
   }
   if (f.since) {
     const t = parseTime(f.since, 'since');
@@ -513,11 +555,17 @@ export async function journalRoutes(app: FastifyInstance, scope: FastifyInstance
   scope.get('/requests/count', { schema: { querystring: Filters } }, async (request) => {
     return { count: select(app, request, request.query as Filters).length };
   });
-  scope.delete('/requests', { schema: { querystring: Type.Object({ session: Type.Optional(Type.String()) }, { additionalProperties: false }) } }, async (request) => {
-    const q = request.query as { session?: string };
-    const states = q.session === '*' ? allStates(app) : [controlState(app, request)];
-    let cleared = 0;
-    for (const s of states) cleared += journalOf(s, app.config).clear();
-    return { cleared, session: q.session === '*' ? '*' : controlSessionId(request) };
-  });
+  scope.delete(
+    '/requests',
+    {
+      schema: { querystring: Type.Object({ session: Type.Optional(Type.String()) }, { additionalProperties: false }) },
+    },
+    async (request) => {
+      const q = request.query as { session?: string };
+      const states = q.session === '*' ? allStates(app) : [controlState(app, request)];
+      let cleared = 0;
+      for (const s of states) cleared += journalOf(s, app.config).clear();
+      return { cleared, session: q.session === '*' ? '*' : controlSessionId(request) };
+    },
+  );
 }

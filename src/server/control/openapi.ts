@@ -9,7 +9,13 @@ import type { FastifyInstance, FastifyRequest, FastifyReply } from 'fastify';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import type { VendorModule } from '../../routes/shared/vendor.js';
-import { resolveRef, xmlRootName, xmlToJson, type JsonSchema, type OpenApiOperation } from '../../routes/shared/contract.js';
+import {
+  resolveRef,
+  xmlRootName,
+  xmlToJson,
+  type JsonSchema,
+  type OpenApiOperation,
+} from '../../routes/shared/contract.js';
 import { parseXml } from '../../routes/shared/xml.js';
 import { VERSION } from '../../core/version.js';
 import { traceOf } from './journal.js';
@@ -26,9 +32,12 @@ export function buildDocument(list: readonly VendorModule[], title?: string): Op
   const doc: OpenApiDocument = {
     openapi: '3.1.0',
     info: {
-      title: title ?? (list.length === 1 ? `${list[0].title} (vendor-api-emulator)` : 'vendor-api-emulator: every vendor'),
+      title:
+        title ?? (list.length === 1 ? `${list[0].title} (vendor-api-emulator)` : 'vendor-api-emulator: every vendor'),
       version: VERSION,
-      description: list.map((v) => `**${v.title}**: ${v.contract?.description ?? 'no contract published'}`).join('\n\n'),
+      description: list
+        .map((v) => `**${v.title}**: ${v.contract?.description ?? 'no contract published'}`)
+        .join('\n\n'),
       // The emulator's licence (package.json); the vendors' own API terms are theirs.
       license: { name: 'MIT', identifier: 'MIT' },
     },
@@ -44,9 +53,14 @@ export function buildDocument(list: readonly VendorModule[], title?: string): Op
       const target = (doc.paths[path] ??= {});
       for (const [k, op] of Object.entries(item)) {
         if (target[k] !== undefined) throw new Error(`${v.name}: ${k.toUpperCase()} ${path} is documented twice`);
-        const withSecurity = op && typeof op === 'object' && (METHODS as readonly string[]).includes(k) && c.security && !(op as OpenApiOperation).security
-          ? { ...op, security: c.security }
-          : op;
+        const withSecurity =
+          op &&
+          typeof op === 'object' &&
+          (METHODS as readonly string[]).includes(k) &&
+          c.security &&
+          !(op as OpenApiOperation).security
+            ? { ...op, security: c.security }
+            : op;
         target[k] = withSecurity;
       }
     }
@@ -104,7 +118,8 @@ export class ResponseChecker {
       if (!v.contract) continue;
       const doc = buildDocument([v]);
       docs.set(v.name, doc);
-      for (const [name, u] of Object.entries(v.contract.unmatched ?? {})) this.byOperation.set(`${v.name} ${name}`, { responses: u.responses });
+      for (const [name, u] of Object.entries(v.contract.unmatched ?? {}))
+        this.byOperation.set(`${v.name} ${name}`, { responses: u.responses });
       for (const item of Object.values(doc.paths)) {
         for (const m of METHODS) {
           const op = item[m] as OpenApiOperation | undefined;
@@ -128,31 +143,63 @@ export class ResponseChecker {
     return this.validators.get(schema, doc);
   }
 
-  check(vendor: string, operation: string | null, status: number, contentType: string | undefined, body: string): CheckResult {
+  check(
+    vendor: string,
+    operation: string | null,
+    status: number,
+    contentType: string | undefined,
+    body: string,
+  ): CheckResult {
     const doc = this.documents.get(vendor);
     if (!doc) return { ok: true, errors: [] };
     if (!operation) return { ok: false, errors: ['the response names no operation'] };
     const documented = this.byOperation.get(`${vendor} ${operation}`);
     if (!documented) return { ok: false, errors: [`operation ${operation} is not in the ${vendor} contract`] };
-    const r = documented.responses[String(status)] ?? documented.responses[`${String(status)[0]}XX`] ?? documented.responses.default;
+    const r =
+      documented.responses[String(status)] ??
+      documented.responses[`${String(status)[0]}XX`] ??
+      documented.responses.default;
     if (!r) return { ok: false, errors: [`status ${status} is not documented for ${operation}`] };
     if (!r.content || Object.keys(r.content).length === 0) {
-      return body.length === 0 ? { ok: true, errors: [] } : { ok: false, errors: [`${operation} ${status} is documented without a body but has one`] };
+      return body.length === 0
+        ? { ok: true, errors: [] }
+        : { ok: false, errors: [`${operation} ${status} is documented without a body but has one`] };
     }
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
     const media = r.content[mediaType];
-    if (!media) return { ok: false, errors: [`media type "${mediaType}" is not documented for ${operation} ${status} (documented: ${Object.keys(r.content).join(', ')})`] };
+    if (!media)
+      return {
+        ok: false,
+        errors: [
+          `media type "${mediaType}" is not documented for ${operation} ${status} (documented: ${Object.keys(r.content).join(', ')})`,
+        ],
+      };
     let value: unknown;
     let schema = media.schema;
     try {
       if (/xml/.test(mediaType)) {
         const parsed = parseXml(body);
         // The schema, or (when its own root is absent) the anyOf/oneOf branch whose root element is present.
-        const candidates = [media.schema, ...(((resolveRef(media.schema, doc).anyOf ?? resolveRef(media.schema, doc).oneOf) ?? []) as JsonSchema[])];
+        const candidates = [
+          media.schema,
+          ...((resolveRef(media.schema, doc).anyOf ?? resolveRef(media.schema, doc).oneOf ?? []) as JsonSchema[]),
+        ];
         const names = candidates.map((c) => xmlRootName(c, doc)).filter((n): n is string => !!n);
-        if (names.length === 0) return { ok: false, errors: [`the XML schema of ${operation} ${status} names no root element`] };
-        const hit = candidates.find((c) => { const n = xmlRootName(c, doc); return n !== undefined && n in parsed; });
-        if (!hit) return { ok: false, errors: [`root element <${names.join('> or <')}> expected, got <${Object.keys(parsed).filter((k) => !k.startsWith('?')).join(', ')}>`] };
+        if (names.length === 0)
+          return { ok: false, errors: [`the XML schema of ${operation} ${status} names no root element`] };
+        const hit = candidates.find((c) => {
+          const n = xmlRootName(c, doc);
+          return n !== undefined && n in parsed;
+        });
+        if (!hit)
+          return {
+            ok: false,
+            errors: [
+              `root element <${names.join('> or <')}> expected, got <${Object.keys(parsed)
+                .filter((k) => !k.startsWith('?'))
+                .join(', ')}>`,
+            ],
+          };
         schema = hit;
         value = xmlToJson(parsed[xmlRootName(hit, doc)!], hit, doc);
       } else if (/json/.test(mediaType)) {
@@ -161,11 +208,20 @@ export class ResponseChecker {
         value = body;
       }
     } catch (e) {
-      return { ok: false, errors: [`the body is not valid ${/xml/.test(mediaType) ? 'XML' : 'JSON'}: ${(e as Error).message}`] };
+      return {
+        ok: false,
+        errors: [`the body is not valid ${/xml/.test(mediaType) ? 'XML' : 'JSON'}: ${(e as Error).message}`],
+      };
     }
     const fn = this.validator(schema, doc);
     if (fn(value)) return { ok: true, errors: [] };
-    return { ok: false, errors: (fn.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String((e.params as { additionalProperty: string }).additionalProperty)}` : ''}`) };
+    return {
+      ok: false,
+      errors: (fn.errors ?? []).map(
+        (e) =>
+          `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String((e.params as { additionalProperty: string }).additionalProperty)}` : ''}`,
+      ),
+    };
   }
 }
 
@@ -176,7 +232,11 @@ declare module 'fastify' {
 }
 
 /** With --validate-responses: every vendor answer is checked; a violation becomes a 500 naming it. */
-export function installResponseValidation(scope: FastifyInstance, vendor: VendorModule, checker: ResponseChecker): void {
+export function installResponseValidation(
+  scope: FastifyInstance,
+  vendor: VendorModule,
+  checker: ResponseChecker,
+): void {
   if (!checker.covers(vendor.name)) return;
   scope.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     // Answered before the request reached the vendor (a bad or unknown session id, every session busy;
@@ -184,12 +244,28 @@ export function installResponseValidation(scope: FastifyInstance, vendor: Vendor
     if (!request.emulator || request.emulator.vendor === null) return payload;
     const trace = traceOf(request);
     if (trace?.fault !== undefined || trace?.refused) return payload; // an injected fault or the emulator's own refusal answers on purpose
-    const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : null;
+    const body =
+      typeof payload === 'string'
+        ? payload
+        : Buffer.isBuffer(payload)
+          ? payload.toString('utf8')
+          : payload == null
+            ? ''
+            : null;
     if (body === null) return payload; // a stream: not checked
     const status = reply.statusCode;
-    const result = checker.check(vendor.name, request.emulator.operation, status, reply.getHeader('content-type') as string | undefined, body);
+    const result = checker.check(
+      vendor.name,
+      request.emulator.operation,
+      status,
+      reply.getHeader('content-type') as string | undefined,
+      body,
+    );
     if (result.ok) return payload;
-    request.log.error({ vendor: vendor.name, operation: request.emulator.operation, status, violations: result.errors }, 'response does not match the contract');
+    request.log.error(
+      { vendor: vendor.name, operation: request.emulator.operation, status, violations: result.errors },
+      'response does not match the contract',
+    );
     reply.code(500).header('content-type', 'application/json; charset=utf-8');
     return JSON.stringify({
       error: 'Response validation failed',
@@ -199,7 +275,11 @@ export function installResponseValidation(scope: FastifyInstance, vendor: Vendor
   });
 }
 
-export async function openapiRoutes(app: FastifyInstance, scope: FastifyInstance, vendors: readonly VendorModule[]): Promise<void> {
+export async function openapiRoutes(
+  app: FastifyInstance,
+  scope: FastifyInstance,
+  vendors: readonly VendorModule[],
+): Promise<void> {
   let all: OpenApiDocument | null = null;
   scope.get('/openapi.json', async () => (all ??= buildDocument(vendors)));
   scope.get('/openapi/:file', async (request, reply) => {
@@ -207,9 +287,11 @@ export async function openapiRoutes(app: FastifyInstance, scope: FastifyInstance
     const name = file.replace(/\.json$/, '');
     const doc = app.contracts.documents.get(name);
     if (!doc) {
-      return reply.code(404).send({ error: 'Not Found', message: `No OpenAPI document "${file}": use one of ${[...app.contracts.documents.keys()].map((n) => `${n}.json`).join(', ') || '(none yet)'}` });
+      return reply.code(404).send({
+        error: 'Not Found',
+        message: `No OpenAPI document "${file}": use one of ${[...app.contracts.documents.keys()].map((n) => `${n}.json`).join(', ') || '(none yet)'}`,
+      });
     }
     return doc;
   });
 }
-

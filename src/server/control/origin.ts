@@ -20,7 +20,10 @@ import type { Config } from '../../core/config.js';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function list(v: string | null | undefined): string[] {
-  return (v ?? '').split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '');
+  return (v ?? '')
+    .split(',')
+    .map((x) => x.trim().toLowerCase())
+    .filter((x) => x !== '');
 }
 
 /** The host name of a Host header value (`name:port`, `[v6]:port`), lower case, without the port. */
@@ -48,7 +51,9 @@ export class OriginGuard {
   /** Is this vendor request a browser write from an origin not allowed (refused in the vendor's format)? */
   refusesWrite(request: FastifyRequest): boolean {
     const origin = request.headers.origin;
-    return origin !== undefined && !SAFE_METHODS.has(request.method) && !this.originAllowed(origin, request.headers.host);
+    return (
+      origin !== undefined && !SAFE_METHODS.has(request.method) && !this.originAllowed(origin, request.headers.host)
+    );
   }
 
   /** May the control plane answer a request with this Host header? (None: no name to rebind.) */
@@ -67,6 +72,8 @@ export class OriginGuard {
     const o = origin.trim().toLowerCase().replace(/\/+$/, '');
     if (this.origins.includes(o) || this.origins.includes('*')) return true;
     const m = /^https?:\/\/([^/]+)$/.exec(o);
-    return m !== null && host !== undefined && m[1] === host.trim().toLowerCase() && (hostTrusted || this.hostAllowed(host));
+    return (
+      m !== null && host !== undefined && m[1] === host.trim().toLowerCase() && (hostTrusted || this.hostAllowed(host))
+    );
   }
 }

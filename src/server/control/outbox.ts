@@ -20,23 +20,34 @@ function timeOf(row: Record<string, unknown>): number {
 }
 
 export async function outboxRoutes(app: FastifyInstance, scope: FastifyInstance): Promise<void> {
-  scope.get('/outbox', { schema: { querystring: Type.Object({ vendor: Type.Optional(Type.String()), session: Type.Optional(Type.String()) }) } }, async (request) => {
-    const { vendor } = request.query as { vendor?: string };
-    const db = controlState(app, request).db;
-    const messages: { vendor: string; table: string; time: number; n: number; row: Record<string, unknown> }[] = [];
-    for (const v of vendors) {
-      if (vendor && v.name !== vendor) continue;
-      for (const t of v.tables) {
-        if (!t.outbox) continue;
-        const rows = db.prepare(`SELECT * FROM ${t.name} ORDER BY ${rowOrder(db, t.name, true)}`).all() as Record<string, unknown>[];
-        rows.forEach((row, i) => messages.push({ vendor: v.name, table: t.name, time: timeOf(row), n: i, row }));
+  scope.get(
+    '/outbox',
+    {
+      schema: {
+        querystring: Type.Object({ vendor: Type.Optional(Type.String()), session: Type.Optional(Type.String()) }),
+      },
+    },
+    async (request) => {
+      const { vendor } = request.query as { vendor?: string };
+      const db = controlState(app, request).db;
+      const messages: { vendor: string; table: string; time: number; n: number; row: Record<string, unknown> }[] = [];
+      for (const v of vendors) {
+        if (vendor && v.name !== vendor) continue;
+        for (const t of v.tables) {
+          if (!t.outbox) continue;
+          const rows = db.prepare(`SELECT * FROM ${t.name} ORDER BY ${rowOrder(db, t.name, true)}`).all() as Record<
+            string,
+            unknown
+          >[];
+          rows.forEach((row, i) => messages.push({ vendor: v.name, table: t.name, time: timeOf(row), n: i, row }));
+        }
       }
-    }
-    messages.sort((a, b) => b.time - a.time || a.n - b.n);
-    return {
-      session: controlSessionId(request),
-      count: messages.length,
-      messages: messages.map((m) => ({ vendor: m.vendor, table: m.table, ...m.row })),
-    };
-  });
+      messages.sort((a, b) => b.time - a.time || a.n - b.n);
+      return {
+        session: controlSessionId(request),
+        count: messages.length,
+        messages: messages.map((m) => ({ vendor: m.vendor, table: m.table, ...m.row })),
+      };
+    },
+  );
 }

@@ -7,13 +7,18 @@
  */
 export const REDACTED = '[redacted]';
 
-const SECRET_NAME = /^(authorization|proxy-authorization|cookie|set-cookie|x-emulator-shadow)$|secret|passw|token|signature|api_?key|apikey|sessionid|jwtsessionid/i;
+const SECRET_NAME =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-emulator-shadow)$|secret|passw|token|signature|api_?key|apikey|sessionid|jwtsessionid/i;
 
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
-export function redactHeaders(headers: Record<string, unknown>, where: string, redacted: Set<string>): Record<string, unknown> {
+export function redactHeaders(
+  headers: Record<string, unknown>,
+  where: string,
+  redacted: Set<string>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(headers)) {
     if (v !== undefined && isSecretName(k)) {
@@ -70,7 +75,12 @@ function redactJson(v: unknown, where: string, redacted: Set<string>): unknown {
  * the text itself. A text none of them reads (a truncated JSON body) gets the same replacement
  * by pattern.
  */
-export function redactBody(text: string, contentType: string | undefined, where: string, redacted: Set<string>): string {
+export function redactBody(
+  text: string,
+  contentType: string | undefined,
+  where: string,
+  redacted: Set<string>,
+): string {
   if (text === '') return text;
   const ct = (contentType ?? '').toLowerCase();
   const trimmed = text.trimStart();
@@ -81,7 +91,10 @@ export function redactBody(text: string, contentType: string | undefined, where:
       // Truncated or malformed: by pattern below.
     }
   }
-  if (/x-www-form-urlencoded/.test(ct) || (!trimmed.startsWith('<') && !trimmed.startsWith('{') && /^[^=&\s]+=/.test(trimmed))) {
+  if (
+    /x-www-form-urlencoded/.test(ct) ||
+    (!trimmed.startsWith('<') && !trimmed.startsWith('{') && /^[^=&\s]+=/.test(trimmed))
+  ) {
     const params = new URLSearchParams(text);
     let changed = false;
     for (const k of [...new Set(params.keys())]) {

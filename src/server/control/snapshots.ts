@@ -33,13 +33,23 @@ export class SnapshotStore {
   /** Bytes of the images held. */
   private bytes = 0;
 
-  constructor(registry: StateRegistry, private readonly limits: SnapshotLimits = { maxSnapshots: Infinity, maxBytes: Infinity }) {
+  constructor(
+    registry: StateRegistry,
+    private readonly limits: SnapshotLimits = { maxSnapshots: Infinity, maxBytes: Infinity },
+  ) {
     this.file = registry.persistent ? registry.defaultState.db : null;
     if (this.file) {
-      this.file.exec('CREATE TABLE IF NOT EXISTS _emulator_snapshots (name TEXT PRIMARY KEY, image BLOB NOT NULL, createdAt TEXT NOT NULL, session TEXT)');
-      const rows = this.file.prepare('SELECT name, image, createdAt, session FROM _emulator_snapshots ORDER BY createdAt, name').all() as { name: string; image: Buffer; createdAt: string; session: string | null }[];
+      this.file.exec(
+        'CREATE TABLE IF NOT EXISTS _emulator_snapshots (name TEXT PRIMARY KEY, image BLOB NOT NULL, createdAt TEXT NOT NULL, session TEXT)',
+      );
+      const rows = this.file
+        .prepare('SELECT name, image, createdAt, session FROM _emulator_snapshots ORDER BY createdAt, name')
+        .all() as { name: string; image: Buffer; createdAt: string; session: string | null }[];
       for (const r of rows) {
-        this.mem.set(r.name, { info: { name: r.name, createdAt: r.createdAt, session: r.session, bytes: r.image.length }, image: r.image });
+        this.mem.set(r.name, {
+          info: { name: r.name, createdAt: r.createdAt, session: r.session, bytes: r.image.length },
+          image: r.image,
+        });
         this.bytes += r.image.length;
       }
     }
@@ -48,18 +58,27 @@ export class SnapshotStore {
   save(name: string, image: Buffer, session: string | null): SnapshotInfo {
     const old = this.mem.get(name);
     if (!old && this.mem.size >= this.limits.maxSnapshots) {
-      throw new ControlError(409, `${this.mem.size} snapshots are kept, the most allowed (--max-snapshots ${this.limits.maxSnapshots}); DELETE /_emulator/snapshots/<name> one you no longer need, or save over one`);
+      throw new ControlError(
+        409,
+        `${this.mem.size} snapshots are kept, the most allowed (--max-snapshots ${this.limits.maxSnapshots}); DELETE /_emulator/snapshots/<name> one you no longer need, or save over one`,
+      );
     }
     const held = this.bytes - (old?.image.length ?? 0);
     if (held + image.length > this.limits.maxBytes) {
-      throw new ControlError(413, `This snapshot (${image.length} bytes) would take the snapshots past ${this.limits.maxBytes} bytes (--max-snapshot-bytes; ${held} held by the others)`);
+      throw new ControlError(
+        413,
+        `This snapshot (${image.length} bytes) would take the snapshots past ${this.limits.maxBytes} bytes (--max-snapshot-bytes; ${held} held by the others)`,
+      );
     }
     const info: SnapshotInfo = { name, createdAt: new Date().toISOString(), session, bytes: image.length };
     this.mem.delete(name);
     this.mem.set(name, { info, image });
     this.bytes = held + image.length;
     if (this.file?.open) {
-      this.file.prepare('INSERT INTO _emulator_snapshots (name, image, createdAt, session) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET image = excluded.image, createdAt = excluded.createdAt, session = excluded.session')
+      this.file
+        .prepare(
+          'INSERT INTO _emulator_snapshots (name, image, createdAt, session) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET image = excluded.image, createdAt = excluded.createdAt, session = excluded.session',
+        )
         .run(name, image, info.createdAt, session);
     }
     return info;
@@ -89,7 +108,9 @@ export class SnapshotStore {
  * insert one by one with foreign keys on: every referenced row before the rows referring to it.
  */
 function parentsFirst(db: DB, table: string, rows: Record<string, unknown>[]): Record<string, unknown>[] {
-  const fks = (db.pragma(`foreign_key_list(${table})`) as { table: string; from: string; to: string | null }[]).filter((f) => f.table === table);
+  const fks = (db.pragma(`foreign_key_list(${table})`) as { table: string; from: string; to: string | null }[]).filter(
+    (f) => f.table === table,
+  );
   if (fks.length === 0 || rows.length === 0) return rows;
   const byKey = new Map<string, Map<unknown, Record<string, unknown>>>();
   for (const f of fks) {
@@ -141,7 +162,11 @@ export function fixturesOfImage(registry: StateRegistry, image: Buffer): Record<
 
 const Name = Type.Object({ name: Type.String({ pattern: SESSION_ID_PATTERN.source }) });
 
-export async function snapshotRoutes(app: FastifyInstance, scope: FastifyInstance, store: SnapshotStore): Promise<void> {
+export async function snapshotRoutes(
+  app: FastifyInstance,
+  scope: FastifyInstance,
+  store: SnapshotStore,
+): Promise<void> {
   scope.get('/snapshots', async () => ({ snapshots: store.list() }));
   scope.post('/snapshots/:name', { schema: { params: Name } }, async (request, reply) => {
     const { name } = request.params as { name: string };

@@ -20,7 +20,8 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 
 const HEADERS = {
   // Nothing but our own script and style; bodies shown on the page are text, never markup.
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -46,7 +47,9 @@ export async function uiRoutes(app: FastifyInstance, scope: FastifyInstance): Pr
     return b;
   };
   for (const [name, asset] of Object.entries(ASSETS)) {
-    scope.get(name ? `/ui/${name}` : '/ui', async (_request, reply) => reply.headers(HEADERS).type(asset.type).send(load(asset.file)));
+    scope.get(name ? `/ui/${name}` : '/ui', async (_request, reply) =>
+      reply.headers(HEADERS).type(asset.type).send(load(asset.file)),
+    );
   }
 
   scope.get('/vendors', async () => ({
