@@ -323,25 +323,7 @@ interface Query {
 const trigramPhraseOf = memoize(trigramPhrase, 1024);
 
 /** The columns of a page's customer rows, in NeuCRM's field order. */
-export const PAGE_CUSTOMER_COLUMNS = [
-  'id',
-  'ispid',
-  'resellerid',
-  'type',
-  'name',
-  'surname',
-  'dob',
-  'mobile',
-  'email',
-  'uniqueid',
-  'zipcode',
-  'state',
-  'city',
-  'street',
-  'notes',
-  'created',
-  'updated',
-] as const;
+export const PAGE_CUSTOMER_COLUMNS = ['id', 'ispid', 'resellerid', ...CUSTOMER_FIELDS, 'created', 'updated'] as const;
 const PAGE_COLUMNS = PAGE_CUSTOMER_COLUMNS.map((c) => `c.${c}`).join(', ');
 
 /**

@@ -12,6 +12,7 @@ import { routes as rackcorpRoutes } from '../../src/routes/rackcorp/index.js';
 import { operations as emailsrvrOperations } from '../../src/routes/emailsrvr/customers.js';
 import { operations as mgmtOperations } from '../../src/routes/mgmt/customers.js';
 import { signed } from '../emailsrvr/helpers.js';
+import { newCustomer } from '../rackcorp/helpers.js';
 
 const RC = {
   authorization: `Basic ${Buffer.from('11111111-2222-4333-8444-555555555555:rackcorp-sandbox-secret').toString('base64')}`,
@@ -20,34 +21,15 @@ const MG = { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-passw
 const JSON_CT = { 'content-type': 'application/json' };
 const FASTIFY_WORDS = /Body is not valid JSON|content-type is set to|FST_ERR/;
 
-const newRackcorpCustomer = {
-  firstName: 'Jane',
-  lastName: 'Roe',
-  companyName: 'Roe Widgets',
-  status: 'ACTIVE',
-  locations: [
-    {
-      typeOfAddress: 'primary',
-      addressLine1: '1 Roe St',
-      addressLine2: '',
-      addressLine3: '',
-      suburb: 'Sydney',
-      state: 'NSW',
-      postcode: '2000',
-      country: 'AU',
-    },
-  ],
-  contacts: [
-    {
-      typeOfContact: 'administrative',
-      name: 'Jane Roe',
-      phoneNumber: '+61 2 1234 5678',
-      mobileNumber: '',
-      faxNumber: '',
-      email: 'jane@example.com',
-    },
-  ],
-};
+/** A RackCorp customer with only the documented fields of the create example (no customID, parentID ...). */
+const newRackcorpCustomer = (({ firstName, lastName, companyName, status, locations, contacts }) => ({
+  firstName,
+  lastName,
+  companyName,
+  status,
+  locations,
+  contacts,
+}))(newCustomer);
 
 let app: FastifyInstance;
 beforeAll(async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { sessionHeader } from '../helpers.js';
+import type { IspcrmCustomerRow } from '../../src/store/ispcrm.js';
 
 export const SANDBOX = { userid: '5', api_key: '0f9895fb407c83e5ea128082098b47681aa75d6944576423c4' };
 
@@ -17,25 +18,8 @@ export interface FxUser {
   resellerid: number | null;
   active: number;
 }
-export interface FxCustomer {
-  id: number;
-  ispid: number;
-  resellerid: number;
-  type: string;
-  name: string;
-  surname: string | null;
-  dob: string | null;
-  mobile: string;
-  email: string;
-  uniqueid: string | null;
-  zipcode: string;
-  state: string;
-  city: string;
-  street: string;
-  notes: string | null;
-  created: string;
-  updated: string;
-}
+/** A customer row of the fixtures, as the store reads it. */
+export type FxCustomer = IspcrmCustomerRow;
 export interface FxService {
   id: number;
   customerid: number;

@@ -13,45 +13,11 @@ import {
   call,
   digest,
   login,
+  newCustomer,
 } from './helpers.js';
 
 const REST = '/api/rest/v2.9';
 const JSON_PHP = `${REST}/json.php`;
-
-const newCustomer = {
-  firstName: 'Jane',
-  lastName: 'Roe',
-  companyName: 'Roe Widgets',
-  status: 'ACTIVE',
-  customID: 'ROE-1',
-  parentID: 0,
-  currencycode: 'AUD',
-  customerTierID: 'DEFAULT',
-  promoCode: '',
-  autobilling: 1,
-  locations: [
-    {
-      typeOfAddress: 'primary',
-      addressLine1: '1 Roe St',
-      addressLine2: '',
-      addressLine3: '',
-      suburb: 'Sydney',
-      state: 'NSW',
-      postcode: '2000',
-      country: 'AU',
-    },
-  ],
-  contacts: [
-    {
-      typeOfContact: 'administrative',
-      name: 'Jane Roe',
-      phoneNumber: '+61 2 1234 5678',
-      mobileNumber: '',
-      faxNumber: '',
-      email: 'jane@example.com',
-    },
-  ],
-};
 
 /** A valid input for every customer operation (path parameters included), and what its OK answer holds. */
 const samples: Record<string, { input: Record<string, unknown>; expect: (body: any) => void }> = {

@@ -65,6 +65,8 @@ const Int = Type.Integer();
 const Num = Type.Number({ description: 'Currency units (cents / 100)' });
 const NullStr = Type.Union([Str, Type.Null()]);
 const strict = { additionalProperties: false } as const;
+/** A product's own fields, first in both pricing answers. */
+const ProductFields = { productId: Int, code: Str, name: Str, category: Str, billingType: Str, unit: Str };
 const PromoOut = Type.Object(
   {
     id: Int,
@@ -462,12 +464,7 @@ export const billingOperations: RackcorpOperation[] = [
           prices: Type.Array(
             Type.Object(
               {
-                productId: Int,
-                code: Str,
-                name: Str,
-                category: Str,
-                billingType: Str,
-                unit: Str,
+                ...ProductFields,
                 price: Num,
                 currency: Str,
                 tier: Str,
@@ -497,12 +494,7 @@ export const billingOperations: RackcorpOperation[] = [
       pricing: Type.Array(
         Type.Object(
           {
-            productId: Int,
-            code: Str,
-            name: Str,
-            category: Str,
-            billingType: Str,
-            unit: Str,
+            ...ProductFields,
             customerTierID: Str,
             prices: Type.Array(Type.Object({ currency: Str, price: Num, tier: Str }, strict)),
           },

@@ -429,14 +429,7 @@ export class Coverage {
 
   /** The outcome every answer of this status is, whatever its media type, or null when the body decides. */
   private fixedOutcome(op: OperationModel, status: number): string | null {
-    const s = String(status);
-    const key = op.responses.has(s)
-      ? s
-      : op.responses.has(`${s[0]}XX`)
-        ? `${s[0]}XX`
-        : op.responses.has('default')
-          ? 'default'
-          : null;
+    const key = responseKey(op, status);
     if (key === null) return `${status} undocumented`;
     const r = op.responses.get(key)!;
     if (r.media.size === 0 || !r.ambiguous) return key;
@@ -517,14 +510,7 @@ export class Coverage {
     const model = this.vendorModels.get(vendor);
     const op = model?.operations.get(operation);
     if (!model || !op) return String(status);
-    const s = String(status);
-    const key = op.responses.has(s)
-      ? s
-      : op.responses.has(`${s[0]}XX`)
-        ? `${s[0]}XX`
-        : op.responses.has('default')
-          ? 'default'
-          : null;
+    const key = responseKey(op, status);
     if (key === null) return `${status} undocumented`;
     const r = op.responses.get(key)!;
     if (r.media.size === 0) return key;
@@ -956,4 +942,12 @@ export async function coverageRoutes(app: FastifyInstance, scope: FastifyInstanc
       return { cleared: controlSessionId(request) ?? 'default' };
     },
   );
+}
+
+/** The documented response an answer of `status` falls under: the exact code, its `NXX` range, or `default`. */
+function responseKey(op: OperationModel, status: number): string | null {
+  const s = String(status);
+  if (op.responses.has(s)) return s;
+  if (op.responses.has(`${s[0]}XX`)) return `${s[0]}XX`;
+  return op.responses.has('default') ? 'default' : null;
 }
