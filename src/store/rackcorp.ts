@@ -167,19 +167,6 @@ export interface CustomerRow {
 }
 
 /** The columns a customer list shows (customer.getall's summary and minimal forms). */
-export type CustomerSummaryRow = Pick<
-  CustomerRow,
-  | 'id'
-  | 'companyName'
-  | 'stdName'
-  | 'firstName'
-  | 'lastName'
-  | 'status'
-  | 'dateCreated'
-  | 'dateModified'
-  | 'currency'
-  | 'isreseller'
->;
 const SUMMARY_COLS = [
   'id',
   'companyName',
@@ -191,7 +178,8 @@ const SUMMARY_COLS = [
   'dateModified',
   'currency',
   'isreseller',
-];
+] as const;
+export type CustomerSummaryRow = Pick<CustomerRow, (typeof SUMMARY_COLS)[number]>;
 /** A summary row as an array, in SUMMARY_COLS order (read raw: see detailById). */
 type SummaryRaw = [number, string, string, string, string, string, number, number, string, number];
 const toSummary = (r: SummaryRaw): CustomerSummaryRow => ({
@@ -313,6 +301,15 @@ export function standardName(c: { companyName?: string; firstName?: string; last
   if (company) return company;
   return `${(c.firstName ?? '').trim()} ${(c.lastName ?? '').trim()}`.trim();
 }
+
+/** The filters that compare a column with the value given: field, SQL parameter, clause. */
+const EXACT_FILTERS: readonly (readonly [Exclude<keyof CustomerFilter, 'keyword'>, string, string])[] = [
+  ['id', 'id', 'c.id = @id'],
+  ['stdName', 'stdName', 'c.stdName = @stdName COLLATE NOCASE'],
+  ['companyName', 'companyName', 'c.companyName = @companyName COLLATE NOCASE'],
+  ['status', 'status', 'c.status = @status COLLATE NOCASE'],
+  ['customerParentId', 'parent', 'c.parentID = @parent'],
+];
 
 /** Rows waiting out of the keyword index that make customer.create write them to it. */
 const KEYWORD_BATCH = 64;
@@ -485,25 +482,10 @@ export function createRackcorpStore(db: DB) {
   function filterSql(root: number, f: CustomerFilter): { where: string; params: Record<string, unknown> } {
     const clauses: string[] = [];
     const params: Record<string, unknown> = { root };
-    if (f.id !== undefined) {
-      clauses.push('c.id = @id');
-      params.id = f.id;
-    }
-    if (f.stdName !== undefined) {
-      clauses.push('c.stdName = @stdName COLLATE NOCASE');
-      params.stdName = f.stdName;
-    }
-    if (f.companyName !== undefined) {
-      clauses.push('c.companyName = @companyName COLLATE NOCASE');
-      params.companyName = f.companyName;
-    }
-    if (f.status !== undefined) {
-      clauses.push('c.status = @status COLLATE NOCASE');
-      params.status = f.status;
-    }
-    if (f.customerParentId !== undefined) {
-      clauses.push('c.parentID = @parent');
-      params.parent = f.customerParentId;
+    for (const [field, param, clause] of EXACT_FILTERS) {
+      if (f[field] === undefined) continue;
+      clauses.push(clause);
+      params[param] = f[field];
     }
     if (f.keyword !== undefined && f.keyword !== '') {
       if (f.keyword.includes('\u0000')) {

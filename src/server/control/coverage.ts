@@ -485,17 +485,12 @@ export class Coverage {
     return outcome;
   }
 
-  private classifySafe(
-    vendor: string,
-    operation: string,
-    status: number,
-    contentType: string | undefined,
-    body: string | null,
-  ): string {
+  /** classify(), with an answer it cannot read counted as undocumented. */
+  private classifySafe(...args: Parameters<Coverage['classify']>): string {
     try {
-      return this.classify(vendor, operation, status, contentType, body);
+      return this.classify(...args);
     } catch {
-      return `${status} undocumented`;
+      return `${args[2]} undocumented`;
     }
   }
 
