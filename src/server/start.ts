@@ -7,6 +7,9 @@ import { ControlClient } from './control/client.js';
 import { writeFileSync } from 'node:fs';
 import { formatFromPath, renderCoverage } from './control/coverage.js';
 
+/** How long close() lets in-flight requests finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 5000;
+
 export { ControlClient, ControlRequestError } from './control/client.js';
 export type { FaultRule, RequestFilter, ClockChange } from './control/client.js';
 
@@ -21,7 +24,7 @@ export interface RunningEmulator extends ControlClient {
   url: string;
   port: number;
   app: FastifyInstance;
-  /** Stop accepting connections, let in-flight requests finish, close the store. */
+  /** Stop accepting connections, let in-flight requests finish (at most CLOSE_GRACE_MS), close the store. */
   close(): Promise<void>;
   session(id: string): SessionControl;
 }
@@ -54,7 +57,13 @@ export async function startEmulator(options: Partial<Config> = {}): Promise<Runn
               renderCoverage(app.coverage.report(app.coverage.all, 'every session, since start'), formatFromPath(out)),
             );
         })
-        .finally(() => app.close())
+        .finally(() => {
+          // A client that keeps a request open (a stuck test, a browser tab) must not hold the close
+          // forever: in-flight requests get CLOSE_GRACE_MS to finish, then their connections are cut.
+          const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+          cut.unref();
+          return app.close().finally(() => clearTimeout(cut));
+        })
         .then(() => undefined)),
     session(id: string): SessionControl {
       return Object.assign(ControlClient.prototype.session.call(control, id), {
