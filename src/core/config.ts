@@ -40,6 +40,8 @@ export interface Config {
   maxSessions: number;
   /** Megabytes; 0 = derived from the machine's or cgroup's memory. */
   maxMemory: number;
+  /** A seed up to this size is copied into each new session; a bigger one is overlaid. */
+  sessionCopyMaxBytes: number;
   sessionIdleSeconds: number;
   sessionMode: 'implicit' | 'explicit';
   journalSize: number;

@@ -167,6 +167,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     maxSessions: config.maxSessions,
     maxMemoryBytes: config.maxMemory > 0 ? config.maxMemory * 1_048_576 : defaultMemoryBudget(),
     explicitSessions: config.sessionMode === 'explicit',
+    sessionCopyMaxBytes: config.sessionCopyMaxBytes,
   });
   app.decorate('config', config);
   app.decorate('registry', registry);

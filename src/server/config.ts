@@ -115,6 +115,15 @@ export const coreOptionSpecs: OptionSpec[] = [
     help: "megabytes of memory (RSS) the process may use: past it a new session is refused with a 503 in the vendor's format, and no session is dropped to make room (0 = 80% of the memory of the machine, or of its container's cgroup limit when lower)",
   },
   {
+    key: 'sessionCopyMaxBytes',
+    flag: 'session-copy-max-bytes',
+    env: 'EMULATOR_SESSION_COPY_MAX_BYTES',
+    type: 'integer',
+    default: 2_097_152,
+    min: 0,
+    help: 'a seed up to this many bytes is copied whole into each new session (its reads run on plain tables); a bigger one is shared copy-on-write, each session holding only its changes (0 = always shared)',
+  },
+  {
     key: 'sessionIdleSeconds',
     flag: 'session-idle-seconds',
     env: 'EMULATOR_SESSION_IDLE_SECONDS',

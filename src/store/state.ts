@@ -174,6 +174,12 @@ export interface StateRegistryOptions<V extends VendorData = VendorData> {
    * no limit).
    */
   maxMemoryBytes?: number;
+  /**
+   * A seed up to this size is copied whole into each new session, a bigger one overlaid (overlay.ts):
+   * on a small seed the copy costs less than the views cost every read after it (default 2 MiB; 0 =
+   * always overlay).
+   */
+  sessionCopyMaxBytes?: number;
 }
 
 /** Seeds up to this size are also held in memory (see StateRegistry.smallImage). */
@@ -200,6 +206,7 @@ export class StateRegistry<V extends VendorData = VendorData> {
   readonly maxSessions: number;
   readonly explicitSessions: boolean;
   readonly maxMemoryBytes: number;
+  readonly sessionCopyMaxBytes: number;
   /** Sessions refused because memory could not afford them. */
   refusedForMemory = 0;
   /** Sessions dropped because of the limit (least recently used first) or idleness. */
@@ -214,6 +221,7 @@ export class StateRegistry<V extends VendorData = VendorData> {
     this.maxSessions = opts.maxSessions ?? 100;
     this.explicitSessions = opts.explicitSessions ?? false;
     this.maxMemoryBytes = opts.maxMemoryBytes ?? 0;
+    this.sessionCopyMaxBytes = opts.sessionCopyMaxBytes ?? 2 * 1024 * 1024;
     const compiled = compileSeed({
       vendors: opts.vendors,
       fixtures: opts.fixturesDir,
@@ -281,6 +289,9 @@ export class StateRegistry<V extends VendorData = VendorData> {
    * (`overlayImage`).
    */
   sessionDb(overlayImage?: Buffer): DB {
+    if (!overlayImage && this.smallImage !== null && this.smallImage.length <= this.sessionCopyMaxBytes) {
+      return openImage(this.smallImage);
+    }
     return openOverlay(this.overlay, overlayImage);
   }
 

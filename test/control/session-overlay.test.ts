@@ -22,7 +22,7 @@ describe('a session answers exactly as a full copy of the data would', () => {
   let cow: FastifyInstance;
   beforeAll(async () => {
     plain = await makeApp({ validateResponses: false });
-    cow = await makeApp({ validateResponses: false });
+    cow = await makeApp({ validateResponses: false, sessionCopyMaxBytes: 0 });
   });
   afterAll(async () => {
     await plain.close();
@@ -116,7 +116,7 @@ describe('a session answers exactly as a full copy of the data would', () => {
 describe('counts in sessions', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await makeApp();
+    app = await makeApp({ sessionCopyMaxBytes: 0 });
   });
   afterAll(async () => {
     await app.close();
@@ -156,7 +156,7 @@ describe('counts in sessions', () => {
 describe('name searches in sessions', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await makeApp();
+    app = await makeApp({ sessionCopyMaxBytes: 0 });
   });
   afterAll(async () => {
     await app.close();
@@ -223,7 +223,7 @@ describe('name searches in sessions', () => {
 describe('Rackspace Index in sessions', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await makeApp();
+    app = await makeApp({ sessionCopyMaxBytes: 0 });
   });
   afterAll(async () => {
     await app.close();
@@ -259,5 +259,27 @@ describe('Rackspace Index in sessions', () => {
     expect((await esCall(app, { method: 'GET', url: '/v0/customers?size=250&page=1', session: 'es-b' })).body).toBe(
       untouched,
     );
+  });
+});
+
+describe('--session-copy-max-bytes', () => {
+  it('copies a seed up to the limit into each new session and overlays a bigger one', async () => {
+    const header = { 'x-emulator-session': 'copy-or-overlay' };
+    const get = { method: 'GET' as const, url: '/api/v01/customers?limit=5', headers: header };
+    const copied = await makeApp();
+    const overlaid = await makeApp({ sessionCopyMaxBytes: 0 });
+    try {
+      const auth = { authorization: 'Basic ' + Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64') };
+      const a = await copied.inject({ ...get, headers: { ...header, ...auth } });
+      const b = await overlaid.inject({ ...get, headers: { ...header, ...auth } });
+      expect(a.statusCode).toBe(200);
+      expect(a.body).toBe(b.body);
+      // The shipped fixtures' seed is well under the 2 MiB default.
+      expect(isOverlay(copied.registry.get('copy-or-overlay').db)).toBe(false);
+      expect(isOverlay(overlaid.registry.get('copy-or-overlay').db)).toBe(true);
+    } finally {
+      await copied.close();
+      await overlaid.close();
+    }
   });
 });
