@@ -23,6 +23,17 @@ export function pageClause(limit = '?', offset = '?'): string {
   return `LIMIT ${limit} + 0 OFFSET ${offset} + 0`;
 }
 
+/**
+ * A LIKE pattern parameter, written `+<param>`. As with LIMIT, SQLite reads a bare pattern parameter when it plans (a
+ * pattern with a literal prefix may use an index range), so a statement with `x LIKE ?` is prepared again on every run:
+ * 12 -> 9 us for a 300-row scan in isolation, and in a session (where answers are not remembered across writes) the
+ * re-preparation was 4 us of every request of the mixed bench (perf). The emulator's patterns start with a wildcard or
+ * run on trigram-index candidates, so that plan is never the one wanted; unary plus leaves the bound text as it is.
+ */
+export function likeParam(param = '?'): string {
+  return `+${param}`;
+}
+
 /** A lone surrogate: not valid Unicode text, so SQLite stores U+FFFD in its place. */
 const LONE_SURROGATE = /\p{Cs}/u;
 

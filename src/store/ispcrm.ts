@@ -6,7 +6,7 @@
  * the `created_from` / `created_upto` filters compare the first ten characters.
  */
 import type { Statement } from 'better-sqlite3';
-import { pageClause, preparedByShape, type DB } from './db.js';
+import { likeParam, pageClause, preparedByShape, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { readCache } from './read-cache.js';
@@ -220,7 +220,7 @@ export function likePattern(input: string): string {
  * by ispcrm_like (made by the store), which reads both whole.
  */
 function like(column: string, pattern: string): string {
-  return pattern.includes('\u0000') ? `ispcrm_like(?, ${column})` : `${column} LIKE ? ESCAPE '\\'`;
+  return pattern.includes('\u0000') ? `ispcrm_like(?, ${column})` : `${column} LIKE ${likeParam()} ESCAPE '\\'`;
 }
 
 /** What LIKE folds: ASCII letters only. */

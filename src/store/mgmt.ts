@@ -3,7 +3,7 @@
  * on), and customers. Prepared statements only; no HTTP here.
  */
 import type { Statement } from 'better-sqlite3';
-import { pageClause, preparedByShape, storedAsGiven, type DB } from './db.js';
+import { likeParam, pageClause, preparedByShape, storedAsGiven, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
 import { readCache } from './read-cache.js';
 import { MARK_EVERY, pageFrom } from './page-marks.js';
@@ -327,7 +327,9 @@ export function createMgmtStore(db: DB) {
             // Without \, % or _ in the text, the pattern needs no ESCAPE clause (same meaning, cheaper per row).
             const escape = literal === folded ? '' : " ESCAPE '\\'";
             const pattern = `%${literal}%`;
-            where.push(`(${col} LIKE ?${escape} OR (${special}) AND mgmt_fold(${col}) LIKE ?${escape})`);
+            where.push(
+              `(${col} LIKE ${likeParam()}${escape} OR (${special}) AND mgmt_fold(${col}) LIKE ${likeParam()}${escape})`,
+            );
             params.push(pattern, pattern);
           }
           continue;
@@ -342,7 +344,9 @@ export function createMgmtStore(db: DB) {
           params.push(folded, folded);
         } else {
           const pattern = `%${escapeLike(folded)}%`;
-          where.push(`CASE WHEN ${ascii} THEN ${col} LIKE ? ESCAPE '\\' ELSE mgmt_fold(${col}) LIKE ? ESCAPE '\\' END`);
+          where.push(
+            `CASE WHEN ${ascii} THEN ${col} LIKE ${likeParam()} ESCAPE '\\' ELSE mgmt_fold(${col}) LIKE ${likeParam()} ESCAPE '\\' END`,
+          );
           params.push(pattern, pattern);
         }
       }

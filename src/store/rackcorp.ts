@@ -4,7 +4,7 @@
  * Column names follow the API's field names, so fixtures read like API objects.
  */
 import type { Statement } from 'better-sqlite3';
-import { pageClause, preparedByShape, preparedOnUse, type DB } from './db.js';
+import { likeParam, pageClause, preparedByShape, preparedOnUse, type DB } from './db.js';
 import type { VendorTable } from '../core/vendor.js';
 import { trigramIndexDdl, trigramQuery } from './trigram.js';
 import { readCache, textBytes } from './read-cache.js';
@@ -495,7 +495,7 @@ export function createRackcorpStore(db: DB) {
         clauses.push(`(${KEYWORD_COLUMNS.map((col) => `instr(lower(${col}), @kw) > 0`).join(' OR ')})`);
         params.kw = f.keyword.replace(/[A-Z]+/g, (m) => m.toLowerCase());
       } else {
-        clauses.push(`(${KEYWORD_COLUMNS.map((col) => `${col} LIKE @kw ESCAPE '\\'`).join(' OR ')})`);
+        clauses.push(`(${KEYWORD_COLUMNS.map((col) => `${col} LIKE ${likeParam('@kw')} ESCAPE '\\'`).join(' OR ')})`);
         params.kw = `%${likeLiteral(f.keyword)}%`;
       }
     }
