@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ctl, makeApp } from '../helpers.js';
 import { API_SECRET, createCustomer, login, rc } from '../rackcorp/helpers.js';
+import { call } from '../emailsrvr/helpers.js';
 
 let app: FastifyInstance;
 afterEach(async () => {
@@ -69,6 +70,26 @@ describe('request journal', () => {
       status: 200,
     });
     expect(byMethod.PUT).toMatchObject({ vendor: 'mgmt', path: '/api/v01/customers', body: '{"accountId":2001' });
+  });
+
+  it('keeps the body of a request no route serves as sent, not as the parser read it', async () => {
+    app = await makeApp();
+    // Rackspace checks the signature before it routes, so its 404 comes after the body was parsed (as XML here).
+    const xml = '<customer xmlns="urn:xml:customer"><name>Kept &amp; raw</name></customer>';
+    const rs = await call(app, {
+      method: 'POST',
+      url: '/v0/customers/460182/no-such-thing',
+      payload: xml,
+      headers: { 'content-type': 'text/xml' },
+    });
+    expect(rs.statusCode).toBe(404);
+    const { body } = await ctl(app, 'GET', '/_emulator/requests');
+    expect(body.requests[0]).toMatchObject({
+      vendor: 'emailsrvr',
+      path: '/v0/customers/460182/no-such-thing',
+      body: xml,
+      status: 404,
+    });
   });
 
   it('never records control requests', async () => {

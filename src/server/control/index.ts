@@ -111,9 +111,12 @@ export function installVendorHooks(
       );
       return;
     }
-    // Fastify never reads the body of a GET, HEAD or TRACE: it is kept from here (no preParsing hook for it).
-    if (journalOn && BODYLESS.has(request.method) && hasBody(request)) teeBody(traceOf(request)!, request.raw, maxBody);
     const rules = activeFaults(request);
+    // Fastify never reads the body of a GET, HEAD or TRACE, and a not-found answer runs no route's preParsing hook:
+    // those bodies are kept from here, as they arrive. (Fastify's own reader joins in this same tick, before any
+    // data flows, unless a fault rule could delay the request: then a not-found body is kept as parsed.)
+    if (journalOn && hasBody(request) && (BODYLESS.has(request.method) || (request.is404 && !rules)))
+      teeBody(traceOf(request)!, request.raw, maxBody);
     if (rules) faultsOnRequest(request, reply, vendor, rules, onDropped, done);
     else done();
   });
@@ -121,7 +124,7 @@ export function installVendorHooks(
   if (drift?.shadows(vendor.name)) drift.install(scope, vendor);
   if (journalOn) {
     // Only routes that take a body get the hook that keeps it: a GET runs no preParsing hook at all.
-    // A not-found answer runs none either; the journal then keeps the body the parser made of it (see record()).
+    // A not-found answer runs none either: its body is kept by the first hook.
     const keepBody: preParsingHookHandler = (request, _reply, payload, done) => {
       if (hasBody(request)) {
         const trace = traceOf(request);
