@@ -191,7 +191,8 @@ export class StateRegistry<V extends VendorData = VendorData> {
   /** How the seed was had: from the cache or compiled now, and how long it took. */
   readonly seed: Pick<CompiledSeed, 'cached' | 'ms' | 'source' | 'key'>;
   private releaseSeed: () => void;
-  private readonly overlay: OverlayTemplate;
+  /** Made by the first session that is overlaid (none is when every session is a copy of a small seed). */
+  private overlay: OverlayTemplate | null = null;
   /**
    * A small seed's bytes, kept so that a reset does not read the file (about 1 ms for the shipped
    * fixtures, against 0.15 ms from memory); a big seed is read from its file each time rather than
@@ -233,7 +234,6 @@ export class StateRegistry<V extends VendorData = VendorData> {
     this.seedFile = compiled.file;
     this.seed = { cached: compiled.cached, ms: compiled.ms, source: compiled.source, key: compiled.key };
     this.releaseSeed = compiled.release;
-    this.overlay = overlayTemplate(this.seedFile, opts.vendors);
 
     let db: DB;
     try {
@@ -292,6 +292,7 @@ export class StateRegistry<V extends VendorData = VendorData> {
     if (!overlayImage && this.smallImage !== null && this.smallImage.length <= this.sessionCopyMaxBytes) {
       return openImage(this.smallImage);
     }
+    this.overlay ??= overlayTemplate(this.seedFile, this.vendors);
     return openOverlay(this.overlay, overlayImage);
   }
 

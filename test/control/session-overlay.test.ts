@@ -17,6 +17,21 @@ const NOW = '2026-01-02T03:04:05.000Z';
 /** Each app signs RackCorp session JWTs with a key of its own: compare them without the signature. */
 const unsigned = (body: string) => body.replace(/(eyJ[\w-]+\.eyJ[\w-]+)\.[\w-]+/g, '$1.<signature>');
 
+/**
+ * One app for the block whose sessions are all overlays (the shipped fixtures are small enough that a session would
+ * otherwise be a plain copy of them, see --session-copy-max-bytes).
+ */
+function withOverlayApp(set: (app: FastifyInstance) => void): void {
+  let app: FastifyInstance | undefined;
+  beforeAll(async () => {
+    app = await makeApp({ sessionCopyMaxBytes: 0 });
+    set(app);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+}
+
 describe('a session answers exactly as a full copy of the data would', () => {
   let plain: FastifyInstance;
   let cow: FastifyInstance;
@@ -115,12 +130,7 @@ describe('a session answers exactly as a full copy of the data would', () => {
 
 describe('counts in sessions', () => {
   let app: FastifyInstance;
-  beforeAll(async () => {
-    app = await makeApp({ sessionCopyMaxBytes: 0 });
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  withOverlayApp((a) => (app = a));
   const basic = { authorization: `Basic ${Buffer.from('api-sandbox:mgmt-sandbox-password').toString('base64')}` };
   // limit=1: a full page, so the total is counted (the seed's share of that count is kept for every session).
   const total = async (s: string | null) => {
@@ -155,12 +165,7 @@ describe('counts in sessions', () => {
 
 describe('name searches in sessions', () => {
   let app: FastifyInstance;
-  beforeAll(async () => {
-    app = await makeApp({ sessionCopyMaxBytes: 0 });
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  withOverlayApp((a) => (app = a));
   const creds = { userid: '5', api_key: '0f9895fb407c83e5ea128082098b47681aa75d6944576423c4' };
   const call = async (path: string, fields: Record<string, string>, s: string | null) => {
     const res = await app.inject({
@@ -222,12 +227,7 @@ describe('name searches in sessions', () => {
 
 describe('Rackspace Index in sessions', () => {
   let app: FastifyInstance;
-  beforeAll(async () => {
-    app = await makeApp({ sessionCopyMaxBytes: 0 });
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  withOverlayApp((a) => (app = a));
 
   it("merges the session's own accounts into the seed's in Index's order (name without case, name, number), page by page", async () => {
     // The same adds and a delete in a session and in the default state: the same pages, the session's untouched.
