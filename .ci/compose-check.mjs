@@ -8,6 +8,7 @@
 //      sessions are untouched and the lost ones get the explicit mode's 404.
 // Every wait is bounded; the projects are removed at the end, whatever happened.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -18,40 +19,9 @@ const IMAGE = process.env.EMULATOR_IMAGE;
 if (!IMAGE) throw new Error('EMULATOR_IMAGE is not set (the image .ci/docker-smoke built)');
 const TOKEN = `ci-${process.pid}-${Date.now()}`;
 const RACKCORP = { APIUUID: '11111111-2222-4333-8444-555555555555', APISECRET: 'rackcorp-sandbox-secret' };
-const customer = (companyName) => ({
-  firstName: 'Jane',
-  lastName: 'Roe',
-  companyName,
-  status: 'ACTIVE',
-  customID: 'ROE-1',
-  parentID: 0,
-  currencycode: 'AUD',
-  customerTierID: 'DEFAULT',
-  promoCode: '',
-  autobilling: 1,
-  locations: [
-    {
-      typeOfAddress: 'primary',
-      addressLine1: '1 Roe St',
-      addressLine2: '',
-      addressLine3: '',
-      suburb: 'Sydney',
-      state: 'NSW',
-      postcode: '2000',
-      country: 'AU',
-    },
-  ],
-  contacts: [
-    {
-      typeOfContact: 'administrative',
-      name: 'Jane Roe',
-      phoneNumber: '+61 2 1234 5678',
-      mobileNumber: '',
-      faxNumber: '',
-      email: 'jane@example.com',
-    },
-  ],
-});
+// The customer body the RackCorp tests create (test/rackcorp/new-customer.json), under a company name of its own.
+const NEW_CUSTOMER = JSON.parse(fs.readFileSync(path.join(repo, 'test/rackcorp/new-customer.json'), 'utf8'));
+const customer = (companyName) => ({ ...NEW_CUSTOMER, companyName });
 
 const freePort = () =>
   new Promise((resolve, reject) => {

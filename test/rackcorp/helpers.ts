@@ -1,4 +1,5 @@
 /** RackCorp test helpers: credentials, a login, json.php calls, a sample customer, a table digest. */
+import fs from 'node:fs';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { injectJson, sessionHeader, tableDigest } from '../helpers.js';
 
@@ -34,40 +35,10 @@ export function digest(app: FastifyInstance, session?: string): string {
   return tableDigest(app, 'rackcorp_', session);
 }
 
-export const newCustomer = {
-  firstName: 'Jane',
-  lastName: 'Roe',
-  companyName: 'Roe Widgets',
-  status: 'ACTIVE',
-  customID: 'ROE-1',
-  parentID: 0,
-  currencycode: 'AUD',
-  customerTierID: 'DEFAULT',
-  promoCode: '',
-  autobilling: 1,
-  locations: [
-    {
-      typeOfAddress: 'primary',
-      addressLine1: '1 Roe St',
-      addressLine2: '',
-      addressLine3: '',
-      suburb: 'Sydney',
-      state: 'NSW',
-      postcode: '2000',
-      country: 'AU',
-    },
-  ],
-  contacts: [
-    {
-      typeOfContact: 'administrative',
-      name: 'Jane Roe',
-      phoneNumber: '+61 2 1234 5678',
-      mobileNumber: '',
-      faxNumber: '',
-      email: 'jane@example.com',
-    },
-  ],
-};
+/** A complete customer.create body (also what .ci/compose-check.mjs creates, with its own company name). */
+export const newCustomer: typeof import('./new-customer.json') = JSON.parse(
+  fs.readFileSync(new URL('./new-customer.json', import.meta.url), 'utf8'),
+);
 
 /** A json.php call with the sandbox API key, in a session (header) or the default state. */
 export async function rc(
