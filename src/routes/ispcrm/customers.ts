@@ -17,7 +17,7 @@ import {
   type IspcrmUser,
   likePattern,
 } from '../../store/ispcrm.js';
-import type { ReadCache } from '../../store/read-cache.js';
+import { textBytes, type ReadCache } from '../../store/read-cache.js';
 import type { TObject } from '@sinclair/typebox';
 import { IspcrmError, RawJson, listJson } from './envelope.js';
 import { datetime, type Input } from './input.js';
@@ -136,10 +136,11 @@ const list: IspcrmOperation<typeof ListRequest> = {
     const offset = input.get('rows_offset') ?? ListRequest.properties.rows_offset.default;
     const sort: IspcrmSortField = input.get('sort_field') ?? 'id';
     const order: IspcrmSortOrder = input.get('sort_order') ?? 'asc';
-    return new RawJson(
-      ctx.reads.get(`isp page ${JSON.stringify([scope, filter, sort, order, limit, offset])}`, () =>
-        listJson(ctx.store.page(scope, filter, sort, order, limit, offset)),
-      ),
+    return ctx.reads.get(
+      `isp page ${JSON.stringify([scope, filter, sort, order, limit, offset])}`,
+      () => new RawJson(listJson(ctx.store.page(scope, filter, sort, order, limit, offset))),
+      // The list's text and its envelope's.
+      (r) => 2 * textBytes(r.json) + 64,
     );
   },
 };
