@@ -1,7 +1,7 @@
 /**
  * The helper process of seed-parallel.ts (`node seed-worker.js <json>`): takes vendors from the
  * queue and loads their fixtures into a database of its own, written to a file for the main process
- * to copy from. It loads the emulator's own vendors (functions cannot be sent): a vendor whose DDL
+ * to copy from. It loads the emulator's own vendors (vendor-data.ts; functions cannot be sent): a vendor whose DDL
  * differs from the one asked for (a caller's own vendor list) makes it take nothing, leaving every
  * vendor to the main process.
  */
@@ -11,13 +11,12 @@ import type { DB } from './db.js';
 import { openMemory } from './db.js';
 import { checkForeignKeys, FixtureError, loadAllFixtures } from './fixtures.js';
 import { claim, RESULT_FILE, type SeedWorkerData, type SeedWorkerResult } from './seed-parallel.js';
-import type { VendorData } from '../core/vendor.js';
 
 const data = JSON.parse(process.argv[2]) as SeedWorkerData;
 const result: SeedWorkerResult = { taken: [], file: null };
 let db: DB | null = null;
 try {
-  const { vendors } = (await import('../vendors.js')) as { vendors: readonly VendorData[] };
+  const { vendorData: vendors } = await import('./vendor-data.js');
   const own = data.queue.map((q) => {
     const v = vendors.find((x) => x.name === q.name);
     return v && v.tables.length === q.ddl.length && v.tables.every((t, i) => t.ddl === q.ddl[i]) ? v : null;
