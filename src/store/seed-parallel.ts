@@ -110,6 +110,28 @@ export function parallelPlan(
   return { order, tables: tables.map((t) => t.tables) };
 }
 
+const TMP_PREFIX = 'vendor-api-emulator-compile-';
+/** A compile folder older than this was left by a process killed while compiling (one takes under a minute). */
+const STALE_MS = 60 * 60_000;
+
+/** Remove the compile folders (the helper's database: hundreds of MB) that killed processes left behind. */
+function sweepStale(): void {
+  const now = Date.now();
+  try {
+    for (const name of fs.readdirSync(os.tmpdir())) {
+      if (!name.startsWith(TMP_PREFIX)) continue;
+      const dir = path.join(os.tmpdir(), name);
+      try {
+        if (now - fs.statSync(dir).mtimeMs > STALE_MS) fs.rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // Gone meanwhile, or another user's: not ours to remove.
+      }
+    }
+  } catch {
+    // An unreadable temporary folder: mkdtemp below says what is wrong.
+  }
+}
+
 export interface ParallelCompile {
   /**
    * Load this process's share and take in the helper's: the seeded database (the caller owns it),
@@ -126,7 +148,8 @@ export interface ParallelCompile {
  * what is left here.
  */
 export function startParallelCompile(vendors: readonly VendorData[], dir: string, plan: ParallelPlan): ParallelCompile {
-  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vendor-api-emulator-compile-'));
+  sweepStale();
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), TMP_PREFIX));
   const data: SeedWorkerData = {
     dir: path.resolve(dir),
     queue: plan.order.map((i) => ({ name: vendors[i].name, ddl: vendors[i].tables.map((t) => t.ddl) })),

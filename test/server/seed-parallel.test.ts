@@ -172,6 +172,24 @@ describe('a seed compiled by two processes', () => {
     expect((results[0].search.customers as unknown[]).length).toBeGreaterThan(0);
   });
 
+  it('is served from the cache when hashing the fixtures finds the entry (the helper started meanwhile is stopped)', () => {
+    const cache = path.join(tmp, 'cache-rehash');
+    const first = compile(cache, true);
+    first.release();
+    expect(first.cached).toBe(false);
+    // Without the remembered key (a fresh checkout), the fixtures are hashed: the helper starts then.
+    fs.rmSync(path.join(cache, 'keys'), { recursive: true });
+    const again = compile(cache, true);
+    try {
+      expect(again.cached).toBe(true);
+      expect(again.key).toBe(first.key);
+      expect(again.helperVendors).toBeUndefined();
+      expect(contents(again.file).rackcorp_customers.length).toBeGreaterThanOrEqual(400);
+    } finally {
+      again.release();
+    }
+  });
+
   it("fails on a bad row of the helper's vendor with the message one process gives, and caches nothing", () => {
     const bad = path.join(tmp, 'bad');
     fs.cpSync(fixtures, bad, { recursive: true });
