@@ -2,14 +2,15 @@
  * The seed: one read-only SQLite file holding every vendor's schema and the fixtures, from which
  * the default state, every reset and every new session is made.
  *
- * Parsing and inserting a big fixture set is most of a start (about 19 s at a million customers per
- * vendor), so the seed is compiled once per fixture set and kept in a cache folder, keyed by a hash
- * of the fixture files' names and contents and of the schema version (every vendor's DDL, plus
- * SEED_FORMAT and the emulator's version, for loader changes that keep the DDL). The key is made of
- * the contents, not of modification times, so a fresh checkout in CI with a restored cache folder
- * still hits. A cache entry is written to a temporary name and renamed into place, so a process
- * never reads half a file; an entry that is unreadable or not the database its name promises is
- * compiled again. The folder keeps the MAX_ENTRIES most recently used entries.
+ * Parsing and inserting a big fixture set is most of a start (about 24 s of CPU at a million
+ * customers per vendor, spread over two processes by seed-parallel.ts), so the seed is compiled
+ * once per fixture set and kept in a cache folder, keyed by a hash of the fixture files' names and
+ * contents and of the schema version (every vendor's DDL, plus SEED_FORMAT and the emulator's
+ * version, for loader changes that keep the DDL). The key is made of the contents, not of
+ * modification times, so a fresh checkout in CI with a restored cache folder still hits. A cache
+ * entry is written to a temporary name and renamed into place, so a process never reads half a
+ * file; an entry that is unreadable or not the database its name promises is compiled again. The
+ * folder keeps the MAX_ENTRIES most recently used entries.
  *
  * A process hard-links the entry it uses into `live/` (removed when it closes, or found dead later),
  * so the path it hands out stays valid even if another process prunes or replaces the entry.
@@ -374,8 +375,6 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
   }
 
   const timing = loadTiming();
-  // When the key takes hashing the fixtures, a big set's compile starts at once on a second thread
-  // (it is stopped if the cache holds the seed after all): the hash costs about a second per GB.
   let parallel: ParallelCompile | null = null;
   let planned = false;
   const startCompile = () => {
@@ -384,9 +383,16 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
     const plan = parallelPlan(vendors, opts.fixtures, opts.parallelMinBytes);
     if (plan) parallel = startParallelCompile(vendors, opts.fixtures, plan);
   };
+  // When finding the key takes hashing the fixtures (about a second per GB) and the cache holds no
+  // entry it could find, a big set's helper process starts loading at once. With entries there (a
+  // CI cache restored on a fresh checkout) it waits for the key: a helper competing with the hash
+  // for the CPUs made such a start from the cache about a second slower (2.7 -> 3.7 s at 1M).
+  const mayHit = usable && cacheDir !== null && fs.readdirSync(cacheDir).some((n) => /^[0-9a-f]{32}\.sqlite$/.test(n));
   let key: string;
   try {
-    key = cachedSeedKey(vendors, opts.fixtures, usable ? cacheDir : null, startCompile);
+    key = cachedSeedKey(vendors, opts.fixtures, usable ? cacheDir : null, () => {
+      if (!mayHit) startCompile();
+    });
   } catch (e) {
     (parallel as ParallelCompile | null)?.cancel();
     throw e;

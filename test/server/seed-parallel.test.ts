@@ -172,12 +172,12 @@ describe('a seed compiled by two processes', () => {
     expect((results[0].search.customers as unknown[]).length).toBeGreaterThan(0);
   });
 
-  it('is served from the cache when hashing the fixtures finds the entry (the helper started meanwhile is stopped)', () => {
+  it('is served from the cache when hashing the fixtures finds the entry (a fresh checkout with the cache restored)', () => {
     const cache = path.join(tmp, 'cache-rehash');
     const first = compile(cache, true);
     first.release();
     expect(first.cached).toBe(false);
-    // Without the remembered key (a fresh checkout), the fixtures are hashed: the helper starts then.
+    // Without the remembered key (a fresh checkout), the fixtures are hashed again.
     fs.rmSync(path.join(cache, 'keys'), { recursive: true });
     const again = compile(cache, true);
     try {
