@@ -1,16 +1,33 @@
 /**
  * The helper process of seed-parallel.ts (`node seed-worker.js <json>`): takes vendors from the
- * queue and loads their fixtures into a database of its own, written to a file for the main process
- * to copy from. It loads the emulator's own vendors (vendor-data.ts; functions cannot be sent): a vendor whose DDL
- * differs from the one asked for (a caller's own vendor list) makes it take nothing, leaving every
- * vendor to the main process.
+ * queue and loads their fixtures into a database file of its own, for the main process to copy
+ * from. It loads the emulator's own vendors (vendor-data.ts; functions cannot be sent): a vendor
+ * whose DDL differs from the one asked for (a caller's own vendor list) makes it take nothing,
+ * leaving every vendor to the main process.
  */
 import path from 'node:path';
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
 import type { DB } from './db.js';
-import { openMemory } from './db.js';
+import { applySchema } from './db.js';
+import type { VendorData } from '../core/vendor.js';
 import { checkForeignKeys, FixtureError, loadAllFixtures } from './fixtures.js';
 import { claim, RESULT_FILE, type SeedWorkerData, type SeedWorkerResult } from './seed-parallel.js';
+
+/**
+ * The helper's database: its file, written by SQLite itself as each vendor's load commits (no
+ * rollback journal: a failed load throws the file away), with a page cache big enough that no
+ * page is written twice.
+ */
+function openPart(file: string, vendors: readonly VendorData[]): DB {
+  const db = new Database(file);
+  db.pragma('journal_mode = OFF');
+  db.pragma('synchronous = OFF');
+  db.pragma(`cache_size = ${-16 * 1024 * 1024}`);
+  db.pragma('foreign_keys = ON');
+  applySchema(db, vendors);
+  return db;
+}
 
 const data = JSON.parse(process.argv[2]) as SeedWorkerData;
 const result: SeedWorkerResult = { taken: [], file: null };
@@ -22,16 +39,17 @@ try {
     return v && v.tables.length === q.ddl.length && v.tables.every((t, i) => t.ddl === q.ddl[i]) ? v : null;
   });
   if (own.every((v) => v !== null)) {
+    const file = path.join(data.tmpDir, 'part.sqlite');
     for (let at = 0; at < own.length; at++) {
       if (!claim(data.tmpDir, at)) continue;
-      db ??= openMemory(vendors);
+      db ??= openPart(file, vendors);
       loadAllFixtures(db, data.dir, [own[at]!], { foreignKeyCheck: false });
       result.taken.push(at);
     }
     if (db !== null) {
       if (db.pragma('foreign_keys', { simple: true }) === 1) checkForeignKeys(db);
-      const file = path.join(data.tmpDir, 'part.sqlite');
-      fs.writeFileSync(file, db.serialize(), { mode: 0o600 });
+      db.close();
+      db = null;
       result.file = file;
     }
   }
