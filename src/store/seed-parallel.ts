@@ -183,15 +183,16 @@ export function startParallelCompile(vendors: readonly VendorData[], dir: string
         const fk = db.pragma('foreign_keys', { simple: true }) === 1;
         if (mine.length > 0 && fk) checkForeignKeys(db);
         timing?.(`loaded here: ${mine.map((v) => vendors[v].name).join(', ') || 'none'}`);
-        const result = awaitResult(tmpDir, child.pid);
+        const answer = awaitResult(tmpDir, child.pid);
         timing?.('waited for the helper');
-        if (result.error) {
-          if (result.error.fixture) throw new FixtureError(result.error.message);
-          throw new Error(`the seed compiling helper failed: ${result.error.message}`);
-        }
-        // A helper that could not load these vendors (not the emulator's own) took none.
+        if (answer?.error?.fixture) throw new FixtureError(answer.error.message);
+        // A helper that could not load these vendors (not the emulator's own) took none; one that
+        // failed otherwise (no room for its file, killed) leaves its vendors to this process.
+        const helperFailed = answer === null || answer.error !== undefined;
+        const result: SeedWorkerResult = helperFailed ? { taken: [], file: null } : answer;
         const before = mine.length;
-        for (let at = 0; at < plan.order.length; at++) if (claim(tmpDir, at)) load(at);
+        for (let at = 0; at < plan.order.length; at++)
+          if (helperFailed ? !mine.includes(plan.order[at]) : claim(tmpDir, at)) load(at);
         if (mine.length > before && fk) checkForeignKeys(db);
         if (result.file !== null) {
           takeIn(
@@ -215,9 +216,9 @@ export function startParallelCompile(vendors: readonly VendorData[], dir: string
 
 /**
  * Wait (blocking: the seed is compiled synchronously) for the helper's answer, looking every few
- * milliseconds; a helper that ended without one (killed) is an error.
+ * milliseconds; null when it ended without one (killed, or it never started).
  */
-function awaitResult(tmpDir: string, pid: number | undefined): SeedWorkerResult {
+function awaitResult(tmpDir: string, pid: number | undefined): SeedWorkerResult | null {
   const file = path.join(tmpDir, RESULT_FILE);
   const nap = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
@@ -228,7 +229,7 @@ function awaitResult(tmpDir: string, pid: number | undefined): SeedWorkerResult 
     }
     if (pid === undefined || !running(pid)) {
       if (fs.existsSync(file)) continue;
-      throw new Error('the seed compiling helper ended without an answer');
+      return null;
     }
     Atomics.wait(nap, 0, 0, 5);
   }

@@ -381,7 +381,11 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
     if (planned) return;
     planned = true;
     const plan = parallelPlan(vendors, opts.fixtures, opts.parallelMinBytes);
-    if (plan) parallel = startParallelCompile(vendors, opts.fixtures, plan);
+    try {
+      if (plan) parallel = startParallelCompile(vendors, opts.fixtures, plan);
+    } catch {
+      // No temporary folder for the helper: this process loads everything, as with one CPU.
+    }
   };
   // When finding the key takes hashing the fixtures (about a second per GB) and the cache holds no
   // entry it could find, a big set's helper process starts loading at once. With entries there (a

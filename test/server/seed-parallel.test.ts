@@ -172,6 +172,29 @@ describe('a seed compiled by two processes', () => {
     expect((results[0].search.customers as unknown[]).length).toBeGreaterThan(0);
   });
 
+  it("loads every vendor in the server's process when the helper cannot (a vendor list that is not the emulator's own)", () => {
+    // The same tables with other DDL text: the helper only loads the vendors it has itself.
+    const changed = vendors.map((v) =>
+      v.name === 'rackcorp' ? { ...v, tables: v.tables.map((t) => ({ ...t, ddl: `${t.ddl}\n-- changed` })) } : v,
+    );
+    const opts = (cacheDir: string, parallelMinBytes: number) => ({
+      vendors: changed,
+      fixtures,
+      cacheDir: path.join(tmp, cacheDir),
+      parallelMinBytes,
+    });
+    const one = seed.compileSeed(opts('cache-changed-one', Number.POSITIVE_INFINITY));
+    const two = seed.compileSeed(opts('cache-changed-two', 0));
+    try {
+      expect(two.cached).toBe(false);
+      expect(two.helperVendors).toEqual([]);
+      expect(contents(two.file)).toEqual(contents(one.file));
+    } finally {
+      one.release();
+      two.release();
+    }
+  });
+
   it('is served from the cache when hashing the fixtures finds the entry (a fresh checkout with the cache restored)', () => {
     const cache = path.join(tmp, 'cache-rehash');
     const first = compile(cache, true);
