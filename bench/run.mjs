@@ -58,6 +58,13 @@ if (canPin && !process.env.BENCH_PINNED) {
 }
 const pinned = canPin && process.env.BENCH_PINNED === '1';
 const serverCmd = (argv) => (pinned ? ['taskset', ['-c', '0', process.execPath, ...argv]] : [process.execPath, argv]);
+/**
+ * A server free to use every CPU (a child of this process would inherit its CPU 1 only): the first
+ * start of a big fixture set compiles it on two processes (src/store/seed-parallel.ts), as it does
+ * on any machine; no load is generated while it starts.
+ */
+const allCpusCmd = (argv) =>
+  pinned ? ['taskset', ['-c', `0-${os.cpus().length - 1}`, process.execPath, ...argv]] : [process.execPath, argv];
 
 // ---- small helpers ----
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -74,14 +81,14 @@ const rssKb = (pid) => {
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 
 /** Spawn a server; resolves with {proc, url, spawnedAt} once it printed its listening line. */
-function startServer(kind, extra = [], nodeArgs = []) {
+function startServer(kind, extra = [], nodeArgs = [], allCpus = false) {
   const argv = [
     ...nodeArgs,
     ...(kind === 'emulator'
       ? [CLI, '--port', '0', '--log-level', 'warn', ...extra]
       : [CEILING, '--port', '0', ...extra]),
   ];
-  const [cmd, a] = serverCmd(argv);
+  const [cmd, a] = (allCpus ? allCpusCmd : serverCmd)(argv);
   const spawnedAt = performance.now();
   const proc = spawn(cmd, a, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
@@ -315,9 +322,9 @@ function cannon(base, requests, { sessions = false, duration = DURATION, tag = '
 }
 
 // ---- the measurements ----
-async function spawnToFirst200(kind, extra, probe) {
+async function spawnToFirst200(kind, extra, probe, allCpus = false) {
   const t0 = performance.now();
-  const s = await startServer(kind, extra);
+  const s = await startServer(kind, extra, [], allCpus);
   for (;;) {
     try {
       const r = await send(s.url, probe);
@@ -563,7 +570,7 @@ async function scale() {
     const probe = req('probe', 'GET', '/api/rest/v2.9/json.php?cmd=customer.get&id=123', { authorization: RC_BASIC });
     const seedHealth = async (s) =>
       JSON.parse((await send(s.url, req('health', 'GET', '/_emulator/health'))).body).seed ?? null;
-    const first = await spawnToFirst200('emulator', ['--fixtures', dir, '--seed-cache', cache], probe);
+    const first = await spawnToFirst200('emulator', ['--fixtures', dir, '--seed-cache', cache], probe, true);
     await sleep(500);
     const firstRss = rssKb(first.server.proc.pid) / 1024;
     const firstSeed = await seedHealth(first.server);
@@ -842,7 +849,7 @@ function table(r) {
       );
     }
     const notes = [
-      'first start: target < 15000 ms; cached start (spawn to first 200 with the seed cache filled): target < 2000 ms; keyword and wildcard: target < 10 ms',
+      'first start (free to use every CPU; the other servers are pinned to CPU 0): target < 15000 ms; cached start (spawn to first 200 with the seed cache filled): target < 2000 ms; keyword and wildcard: target < 10 ms',
     ];
     if (r.scale.length >= 2) {
       const a = r.scale[0],

@@ -246,6 +246,7 @@ function maxRowid(db: DB, table: string): number {
  * Load one vendor's fixtures straight from its folder, streaming `.jsonl` tables. Runs inside the caller's transaction.
  */
 function streamVendorFixtures(db: DB, dir: string, vendor: VendorData, parsed: VendorFixtures): void {
+  const vendorTiming = loadTiming();
   for (const t of vendor.tables) {
     const found = fixtureFile(dir, vendor, t.name);
     if (!found) continue;
@@ -293,11 +294,22 @@ function streamVendorFixtures(db: DB, dir: string, vendor: VendorData, parsed: V
       timing?.(`${t.name}: ${tr.target}`);
     }
   }
+  vendorTiming?.(`${vendor.name}: tables`);
   vendor.afterFixtures?.(db);
+  vendorTiming?.(`${vendor.name}: after fixtures`);
 }
 
-/** Load every vendor's fixtures from a folder, in one transaction, and mark the store seeded. */
-export function loadAllFixtures(db: DB, dir: string, vendors: readonly VendorData[]): void {
+/**
+ * Load every vendor's fixtures from a folder, in one transaction, and mark the store seeded. With
+ * `foreignKeyCheck: false` the references between rows of the JSON Lines tables are left for the
+ * caller to check (checkForeignKeys), once over everything it loaded.
+ */
+export function loadAllFixtures(
+  db: DB,
+  dir: string,
+  vendors: readonly VendorData[],
+  opts: { foreignKeyCheck?: boolean } = {},
+): void {
   if (!fs.existsSync(dir)) throw new FixtureError(`fixtures folder not found: ${dir}`);
   const timing = loadTiming();
   // Small (.json) tables are read and parsed up front, so a malformed file fails before any write.
@@ -316,13 +328,8 @@ export function loadAllFixtures(db: DB, dir: string, vendors: readonly VendorDat
       db.pragma('defer_foreign_keys = ON');
       vendors.forEach((v, i) => streamVendorFixtures(db, dir, v, parsed[i]));
       timing?.('rows and indexes');
-      if (bulk && fk) {
-        const bad = db.prepare('PRAGMA foreign_key_check').get() as
-          { table: string; rowid: number; parent: string } | undefined;
-        if (bad)
-          throw new FixtureError(
-            `fixtures: ${bad.table} row ${bad.rowid}: FOREIGN KEY constraint failed (no such row in ${bad.parent})`,
-          );
+      if (bulk && fk && opts.foreignKeyCheck !== false) {
+        checkForeignKeys(db);
         timing?.('foreign key check');
       }
       setMeta(db, 'seeded', new Date(0).toISOString());
@@ -332,6 +339,26 @@ export function loadAllFixtures(db: DB, dir: string, vendors: readonly VendorDat
   } finally {
     if (bulk && fk) db.pragma('foreign_keys = ON');
   }
+}
+
+/** Fail with a FixtureError naming the first row whose reference has no row to point to. */
+export function checkForeignKeys(db: DB): void {
+  const bad = db.prepare('PRAGMA foreign_key_check').get() as
+    { table: string; rowid: number; parent: string } | undefined;
+  if (bad)
+    throw new FixtureError(
+      `fixtures: ${bad.table} row ${bad.rowid}: FOREIGN KEY constraint failed (no such row in ${bad.parent})`,
+    );
+}
+
+/** The bytes of a vendor's JSON Lines fixture files: about how long its load takes, to share loads out. */
+export function jsonLinesBytes(dir: string, vendor: VendorData): number {
+  let n = 0;
+  for (const t of vendor.tables) {
+    const found = fixtureFile(dir, vendor, t.name);
+    if (found?.lines) n += fs.statSync(found.file).size;
+  }
+  return n;
 }
 
 /** Dump one vendor's tables as fixture content (table name -> rows), in id order. */

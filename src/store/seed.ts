@@ -2,14 +2,15 @@
  * The seed: one read-only SQLite file holding every vendor's schema and the fixtures, from which
  * the default state, every reset and every new session is made.
  *
- * Parsing and inserting a big fixture set is most of a start (about 19 s at a million customers per
- * vendor), so the seed is compiled once per fixture set and kept in a cache folder, keyed by a hash
- * of the fixture files' names and contents and of the schema version (every vendor's DDL, plus
- * SEED_FORMAT and the emulator's version, for loader changes that keep the DDL). The key is made of
- * the contents, not of modification times, so a fresh checkout in CI with a restored cache folder
- * still hits. A cache entry is written to a temporary name and renamed into place, so a process
- * never reads half a file; an entry that is unreadable or not the database its name promises is
- * compiled again. The folder keeps the MAX_ENTRIES most recently used entries.
+ * Parsing and inserting a big fixture set is most of a start (about 24 s of CPU at a million
+ * customers per vendor, spread over two processes by seed-parallel.ts), so the seed is compiled
+ * once per fixture set and kept in a cache folder, keyed by a hash of the fixture files' names and
+ * contents and of the schema version (every vendor's DDL, plus SEED_FORMAT and the emulator's
+ * version, for loader changes that keep the DDL). The key is made of the contents, not of
+ * modification times, so a fresh checkout in CI with a restored cache folder still hits. A cache
+ * entry is written to a temporary name and renamed into place, so a process never reads half a
+ * file; an entry that is unreadable or not the database its name promises is compiled again. The
+ * folder keeps the MAX_ENTRIES most recently used entries.
  *
  * A process hard-links the entry it uses into `live/` (removed when it closes, or found dead later),
  * so the path it hands out stays valid even if another process prunes or replaces the entry.
@@ -26,7 +27,8 @@ import vm from 'node:vm';
 import Database from 'better-sqlite3';
 import type { DB } from './db.js';
 import { getMeta, openMemory, setMeta } from './db.js';
-import { FixtureError, fixtureFile, loadAllFixtures } from './fixtures.js';
+import { FixtureError, fixtureFile, loadAllFixtures, loadTiming } from './fixtures.js';
+import { parallelPlan, startParallelCompile, type ParallelCompile } from './seed-parallel.js';
 import type { VendorData } from '../core/vendor.js';
 import { VERSION } from '../core/version.js';
 
@@ -48,6 +50,8 @@ export interface CompileSeedOptions {
   keepDb?: boolean;
   /** Where warnings go (a cache folder that cannot be written); default stderr. */
   warn?: (message: string) => void;
+  /** Compile on two threads from this many bytes of JSON Lines fixtures (default PARALLEL_MIN_BYTES). */
+  parallelMinBytes?: number;
 }
 
 export interface CompiledSeed {
@@ -62,6 +66,8 @@ export interface CompiledSeed {
   key: string | null;
   /** With keepDb, when compiled now: the seeded in-memory database (same content as `file`). */
   db?: DB;
+  /** When compiled now: the vendors a helper process loaded (seed-parallel.ts); empty when this one did all. */
+  helperVendors?: string[];
   /** Drop this process's hold on `file` (its live link or temporary copy). */
   release(): void;
 }
@@ -139,10 +145,18 @@ const MAX_KEY_MEMOS = 64;
  * remembered in the cache folder beside the files' sizes, times and inode numbers: while none of
  * them changed, it is taken without reading the files (a fresh checkout changes them all: it hashes).
  */
-function cachedSeedKey(vendors: readonly VendorData[], dir: string, cacheDir: string | null): string {
+function cachedSeedKey(
+  vendors: readonly VendorData[],
+  dir: string,
+  cacheDir: string | null,
+  beforeHashing: () => void,
+): string {
   const schema = schemaHash(vendors);
   const files = fixtureFiles(vendors, path.resolve(dir));
-  if (cacheDir === null) return seedKey(schema, path.resolve(dir), files);
+  if (cacheDir === null) {
+    beforeHashing();
+    return seedKey(schema, path.resolve(dir), files);
+  }
   const memoDir = path.join(cacheDir, 'keys');
   const memo = path.join(memoDir, `${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 32)}.txt`);
   const stats = [schema, ...files.map(statLine)].join('\n');
@@ -153,6 +167,7 @@ function cachedSeedKey(vendors: readonly VendorData[], dir: string, cacheDir: st
   } catch {
     // No memo yet, or unreadable: hash.
   }
+  beforeHashing();
   const key = seedKey(schema, path.resolve(dir), files);
   try {
     fs.mkdirSync(memoDir, { recursive: true, mode: 0o700 });
@@ -261,13 +276,22 @@ function hold(file: string, extraDir?: string): () => void {
   };
 }
 
-/** Compile the fixtures into a fresh in-memory database marked with `key`. */
-function compile(vendors: readonly VendorData[], dir: string, key: string): DB {
-  const db = openMemory(vendors);
+/**
+ * Compile the fixtures into a fresh in-memory database marked with `key`: on two threads when a
+ * ParallelCompile was started for them, else on this one.
+ */
+function compile(
+  vendors: readonly VendorData[],
+  dir: string,
+  key: string,
+  parallel: ParallelCompile | null,
+): { db: DB; helperVendors: string[] } {
+  const made = parallel ? parallel.finish() : { db: openMemory(vendors), helperVendors: [] };
+  const { db } = made;
   try {
-    loadAllFixtures(db, dir, vendors);
+    if (!parallel) loadAllFixtures(db, dir, vendors);
     setMeta(db, 'seed_key', key);
-    return db;
+    return made;
   } catch (e) {
     db.close();
     throw e;
@@ -350,7 +374,41 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
     }
   }
 
-  const key = cachedSeedKey(vendors, opts.fixtures, usable ? cacheDir : null);
+  const timing = loadTiming();
+  let parallel: ParallelCompile | null = null;
+  let planned = false;
+  const startCompile = () => {
+    if (planned) return;
+    planned = true;
+    const plan = parallelPlan(vendors, opts.fixtures, opts.parallelMinBytes);
+    try {
+      if (plan) parallel = startParallelCompile(vendors, opts.fixtures, plan);
+    } catch {
+      // No temporary folder for the helper: this process loads everything, as with one CPU.
+    }
+  };
+  // When finding the key takes hashing the fixtures (about a second per GB) and the cache holds no
+  // entry it could find, a big set's helper process starts loading at once. With entries there (a
+  // CI cache restored on a fresh checkout) it waits for the key: a helper competing with the hash
+  // for the CPUs made such a start from the cache about a second slower (2.7 -> 3.7 s at 1M).
+  const mayHit = usable && cacheDir !== null && fs.readdirSync(cacheDir).some((n) => /^[0-9a-f]{32}\.sqlite$/.test(n));
+  let key: string;
+  try {
+    key = cachedSeedKey(vendors, opts.fixtures, usable ? cacheDir : null, () => {
+      if (!mayHit) startCompile();
+    });
+  } catch (e) {
+    (parallel as ParallelCompile | null)?.cancel();
+    throw e;
+  }
+  timing?.('seed key');
+  let helperVendors: string[] = [];
+  const compileNow = (): DB => {
+    startCompile();
+    const made = compile(vendors, opts.fixtures, key, parallel);
+    helperVendors = made.helperVendors;
+    return made.db;
+  };
   if (usable && cacheDir !== null) {
     const entry = path.join(cacheDir, `${key}.sqlite`);
     if (validEntry(entry, key)) {
@@ -358,15 +416,18 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
         const link = liveLink(cacheDir, entry);
         const now = new Date();
         fs.utimesSync(entry, now, now);
+        (parallel as ParallelCompile | null)?.cancel();
         return { file: link, cached: true, ms: ms(), source: 'fixtures', key, release: hold(link) };
       } catch (e) {
         warn(`seed cache entry ${entry} cannot be used (${(e as Error).message}); compiling the fixtures again`);
       }
     }
-    const db = compile(vendors, opts.fixtures, key);
+    const db = compileNow();
     try {
       writeAtomically(entry, db);
+      timing?.('seed written');
       collectNow();
+      timing?.('collected');
       const link = liveLink(cacheDir, entry);
       prune(cacheDir, entry);
       return finish(db, link, hold(link));
@@ -375,11 +436,20 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
       return toTemp(db);
     }
   }
-  return toTemp(compile(vendors, opts.fixtures, key));
+  return toTemp(compileNow());
 
   function finish(db: DB, file: string, release: () => void): CompiledSeed {
     if (!opts.keepDb) db.close();
-    return { file, cached: false, ms: ms(), source: 'fixtures', key, ...(opts.keepDb ? { db } : {}), release };
+    return {
+      file,
+      cached: false,
+      ms: ms(),
+      source: 'fixtures',
+      key,
+      helperVendors,
+      ...(opts.keepDb ? { db } : {}),
+      release,
+    };
   }
   function toTemp(db: DB): CompiledSeed {
     let tmpDir: string | null = null;

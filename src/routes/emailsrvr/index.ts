@@ -11,7 +11,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VendorModule, FaultPresetAnswer } from '../shared/vendor.js';
 import { addXmlBodyParser } from '../shared/xml.js';
 import { installErrorPath } from '../shared/errors.js';
-import { createEmailsrvrStore, emailsrvrTables } from '../../store/emailsrvr.js';
+import { createEmailsrvrStore } from '../../store/emailsrvr.js';
+import { emailsrvrData } from '../../store/vendor-data.js';
 import { readCache } from '../../store/read-cache.js';
 import { authenticate, throttle, type AuthSettings } from './auth.js';
 import { operations, type Context, type Result } from './customers.js';
@@ -103,7 +104,7 @@ function preset(fault: EmailsrvrFault) {
 }
 
 export const emailsrvr: VendorModule = {
-  name: 'emailsrvr',
+  ...emailsrvrData,
   title: 'Rackspace Email & Apps API',
   prefix: PREFIX,
   basePaths: ['/v0/customers', '/v1/customers', '/customers'],
@@ -111,7 +112,6 @@ export const emailsrvr: VendorModule = {
   // `/v0/...`, `/v1/...` and `/customers...` in any case: only Rackspace's API lives there.
   claimsPath: (path) => /^\/(?:v[01]|customers)(?:\/|$)/i.test(path),
   renderFailure,
-  tables: emailsrvrTables,
   contract: emailsrvrContract,
   options: [
     {

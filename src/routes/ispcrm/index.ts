@@ -8,7 +8,8 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
-import { createIspcrmStore, ispcrmAfterFixtures, ispcrmTables } from '../../store/ispcrm.js';
+import { createIspcrmStore } from '../../store/ispcrm.js';
+import { ispcrmData } from '../../store/vendor-data.js';
 import { readCache } from '../../store/read-cache.js';
 import { operations, type IspcrmOperation } from './customers.js';
 import {
@@ -52,15 +53,13 @@ function run(op: IspcrmOperation, request: FastifyRequest, strict: boolean): unk
 const renderFailure = failureRenderer(operations.map((op) => PREFIX + op.path));
 
 export const ispcrm: VendorModule = {
-  name: 'ispcrm',
+  ...ispcrmData,
   title: 'ISP CRM (NeuCRM) API',
   prefix: PREFIX,
   basePaths: [PREFIX],
   // `/api/customer/...` in another case, and the near miss `/api/customers/...`.
   claimsPath: (path) => /^\/api\/customers?(?:\/|$)/i.test(path),
   renderFailure,
-  tables: ispcrmTables,
-  afterFixtures: ispcrmAfterFixtures,
   sandbox: [
     {
       label: 'userid / api_key (reseller 1 of ISP 1)',

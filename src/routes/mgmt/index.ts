@@ -8,7 +8,8 @@ import type { FastifyReply } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
 import { addXmlBodyParser } from '../shared/xml.js';
 import { installErrorPath } from '../shared/errors.js';
-import { createMgmtStore, mgmtTables } from '../../store/mgmt.js';
+import { createMgmtStore } from '../../store/mgmt.js';
+import { mgmtData } from '../../store/vendor-data.js';
 import { readCache, textBytes } from '../../store/read-cache.js';
 import { authenticate, PasswordCheckCache } from './auth.js';
 import { operations, type InputMode, type MgmtContext } from './customers.js';
@@ -37,14 +38,13 @@ function send(reply: FastifyReply, a: WireAnswer): FastifyReply {
 const answerSize = (a: WireAnswer) => textBytes(a.body) + 128;
 
 export const mgmt: VendorModule = {
-  name: 'mgmt',
+  ...mgmtData,
   title: 'Payment gateway Management API (UniPay)',
   prefix: PREFIX,
   basePaths: ['/api/v01/customers'],
   // `/api/v01/...` in another case (`/api/V01/customers`).
   claimsPath: (path) => /^\/api\/v01(?:\/|$)/i.test(path),
   renderFailure,
-  tables: mgmtTables,
   sandbox: [
     { label: 'HTTP Basic (accounts 2001, 2002)', value: 'api-sandbox / mgmt-sandbox-password' },
     { label: 'HTTP Basic (account 3001)', value: 'api-other / mgmt-other-password' },

@@ -7,8 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VendorModule, VendorPluginOptions } from '../shared/vendor.js';
-import { flushKeywordIndex, rackcorpCustomerTables } from '../../store/rackcorp.js';
-import { rackcorpBillingTables } from '../../store/rackcorp-billing.js';
+import { rackcorpData } from '../../store/vendor-data.js';
 import { customerOperations } from './customers.js';
 import { billingOperations } from './billing.js';
 import {
@@ -100,13 +99,10 @@ function queryOf(request: FastifyRequest): Record<string, unknown> {
 }
 
 export const rackcorp: VendorModule = {
-  name: 'rackcorp',
+  ...rackcorpData,
   title: 'RackCorp REST API v2.9',
   prefix: MOUNT,
   basePaths: ['/api/rest/v2.9', '/api/v2.9', '/api/rest/v2.9/json.php'],
-  tables: [...rackcorpCustomerTables, ...rackcorpBillingTables],
-  // The loaded customers wait out of the keyword index (see rackcorp_customers' DDL): index them now.
-  afterFixtures: flushKeywordIndex,
   rewriteUrl: rewriteRackcorpUrl,
   // `/api/rest/...` whatever follows, and `/api/<ver>/...` in any case (`/API/V2.9`), except UniPay's v01.
   claimsPath: (path) => /^\/api\/(?:rest(?:\/|$)|v(?!01(?:\/|$))\d+(?:\.\d+)?(?:\/|$))/i.test(path),
