@@ -101,6 +101,9 @@ export function parallelPlan(
   dir: string,
   minBytes = PARALLEL_MIN_BYTES,
 ): ParallelPlan | null {
+  // Linux only: this process waits for the helper blocked, so it tells a helper that died from one still
+  // working by /proc (a dead child stays a zombie until reaped, and kill(pid, 0) still finds it).
+  if (process.platform !== 'linux') return null;
   if (vendors.length < 2 || os.availableParallelism() < 2 || !fs.existsSync(WORKER_FILE)) return null;
   const bytes = vendors.map((v) => jsonLinesBytes(dir, v));
   if (bytes.reduce((a, b) => a + b, 0) < minBytes) return null;
@@ -247,7 +250,8 @@ function running(pid: number): boolean {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
-    return true;
+    // No /proc entry: the process is gone (reaped) since kill() found it.
+    return false;
   }
 }
 
