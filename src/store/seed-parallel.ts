@@ -10,7 +10,7 @@
  * parsing, no index or search index built again): at a million customers per vendor the load takes
  * about half the time and the copy a small part of it (see docs/performance.md).
  *
- * Same database as one thread makes: the same rows under the same ids, the same indexes, the same
+ * Same database as one process makes: the same rows under the same ids, the same indexes, the same
  * search index contents and AUTOINCREMENT counters; only where SQLite puts the pages differs.
  */
 import fs from 'node:fs';
@@ -24,7 +24,7 @@ import { applySchema, openMemory } from './db.js';
 import { checkForeignKeys, FixtureError, jsonLinesBytes, loadAllFixtures, loadTiming } from './fixtures.js';
 import type { VendorData } from '../core/vendor.js';
 
-/** Below this many bytes of JSON Lines fixtures, one thread: starting a worker costs more than it saves. */
+/** Below this many bytes of JSON Lines fixtures, one process: starting the helper costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
 
 /** The helper's script beside this module (in dist/; the TypeScript sources have none: one process). */
@@ -92,8 +92,8 @@ export interface ParallelPlan {
 }
 
 /**
- * Whether the fixtures are worth two threads, and the queue (vendors, biggest load first): null for
- * one thread (one CPU, a small fixture set, no worker script, or a vendor whose rows refer to
+ * Whether the fixtures are worth two processes, and the queue (vendors, biggest load first): null for
+ * one process (one CPU, not Linux, a small fixture set, no worker script, or a vendor whose rows refer to
  * another vendor's, which must then load in the same database).
  */
 export function parallelPlan(

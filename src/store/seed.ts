@@ -50,7 +50,7 @@ export interface CompileSeedOptions {
   keepDb?: boolean;
   /** Where warnings go (a cache folder that cannot be written); default stderr. */
   warn?: (message: string) => void;
-  /** Compile on two threads from this many bytes of JSON Lines fixtures (default PARALLEL_MIN_BYTES). */
+  /** Compile on two processes from this many bytes of JSON Lines fixtures (default PARALLEL_MIN_BYTES). */
   parallelMinBytes?: number;
 }
 
@@ -277,8 +277,8 @@ function hold(file: string, extraDir?: string): () => void {
 }
 
 /**
- * Compile the fixtures into a fresh in-memory database marked with `key`: on two threads when a
- * ParallelCompile was started for them, else on this one.
+ * Compile the fixtures into a fresh in-memory database marked with `key`: on two processes when a
+ * ParallelCompile was started for them, else in this process alone.
  */
 function compile(
   vendors: readonly VendorData[],

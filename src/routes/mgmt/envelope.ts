@@ -4,7 +4,7 @@
  * format by Accept. See the README section `## UniPay Management API` for examples of each.
  */
 import { buildXml } from '../shared/xml.js';
-import { negotiate } from '../shared/negotiate.js';
+import { mediaType, negotiate } from '../shared/negotiate.js';
 import type { MgmtCustomer } from '../../store/mgmt.js';
 import {
   ATTRIBUTE_FIELDS,
@@ -44,7 +44,7 @@ export function formatFor(accept: string | undefined): Format | null {
 /** Whether a Content-Type is one the API consumes (JSON or XML). */
 export function bodyFormatOf(contentType: string | undefined): Format | null {
   if (!contentType) return null;
-  const type = contentType.split(';')[0].trim().toLowerCase();
+  const type = mediaType(contentType);
   if (type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type)) return 'json';
   if (/^(text|application)\/([\w.+-]+\+)?xml$/.test(type)) return 'xml';
   return null;

@@ -3,6 +3,11 @@
  * the client ranks highest (q-values honoured, wildcards matched), `fallback` when Accept is
  * absent, or null when nothing offered is acceptable (the vendor answers 406).
  */
+/** The media type of a Content-Type value, lower case, without its parameters (`text/XML; charset=x` -> `text/xml`). */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
 export function negotiate<T extends string>(
   accept: string | undefined,
   offers: Record<string, T>,

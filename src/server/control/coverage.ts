@@ -33,6 +33,7 @@ import {
   type OpenApiOperation,
 } from '../../routes/shared/contract.js';
 import { parseXml } from '../../routes/shared/xml.js';
+import { mediaType } from '../../routes/shared/negotiate.js';
 import { SchemaValidators, type OpenApiDocument } from './openapi.js';
 import { ControlError, controlSessionId, controlState } from './common.js';
 
@@ -113,7 +114,7 @@ export interface VendorModel {
 }
 
 const mediaFamily = (type: string): string => {
-  const t = type.split(';')[0].trim().toLowerCase();
+  const t = mediaType(type);
   if (/[/+]json$/.test(t)) return 'JSON';
   if (/[/+]xml$/.test(t)) return 'XML';
   if (t === 'application/x-www-form-urlencoded') return 'form';
@@ -436,7 +437,7 @@ export class Coverage {
     // One documented answer in this media type (Rackspace's XML customer list, whose JSON form has two): that one,
     // whatever the body, as classify() takes its last candidate (whether the body matches it is --validate-responses'
     // question). Classifying each new 50-customer page cost 30-50 us of a request in the mixed bench.
-    const alternatives = r.media.get((contentType ?? '').split(';')[0].trim().toLowerCase());
+    const alternatives = r.media.get(mediaType(contentType));
     if (alternatives?.length === 1 && alternatives[0].subs.length === 0) return outcomeId(key, alternatives[0].kind);
     return null;
   }
@@ -514,7 +515,7 @@ export class Coverage {
     if (key === null) return `${status} undocumented`;
     const r = op.responses.get(key)!;
     if (r.media.size === 0) return key;
-    const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+    const type = mediaType(contentType);
     const alternatives = r.media.get(type) ?? [...r.media.values()][0];
     if (!r.ambiguous) return key;
     if (body === null || body.length > MAX_CLASSIFIED_BODY) {

@@ -73,8 +73,8 @@ interface StoredEntry {
   /** The query, the request's headers and the answer's, as name/value pairs (see Pairs). */
   query: Pairs;
   headers: Pairs;
-  /** The request body as received (bounded): text, or parts of it; null when none was read. */
-  rawBody: string | Buffer | (string | Buffer)[] | null;
+  /** The request body's text as received (bounded); null when none was read. */
+  rawBody: string | null;
   /** `body:<field>` for the top-level body fields that carry credentials. */
   bodyCredentials: string[];
   bodyTruncated: boolean;
@@ -123,7 +123,7 @@ function objectOf(pairs: Pairs): Record<string, unknown> {
   return out;
 }
 
-/** Bytes every entry costs besides its texts (the object, its numbers, the header and query objects). */
+/** Bytes every entry costs besides its texts (the object, its numbers, the header and query arrays). */
 const ENTRY_OVERHEAD = 512;
 
 /**
@@ -460,7 +460,7 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
   const parts = trace.parts;
   // Kept as text, not as the Buffers that arrived: a Buffer kept for each of the last 1,000 requests cost
   // json.php and NeuCRM list requests 10-12 us of CPU each (A/B, 5 runs); the text is the same the journal showed.
-  let rawBody: StoredEntry['rawBody'] = parts === null ? null : text(parts.length === 1 ? parts[0] : parts);
+  let rawBody = parts === null ? null : text(parts.length === 1 ? parts[0] : parts);
   let bodyTruncated = trace.truncated;
   // A body no stream delivered (made by a hook): its text, bounded now; the object is not kept.
   if (rawBody === null && request.body !== undefined && request.body !== null) {
@@ -520,8 +520,7 @@ function redactEntry(entry: Omit<StoredEntry, 'seq' | 'held' | 'owner'>, request
   entry.query = pairsOf(redactQuery(objectOf(entry.query), names));
   entry.headers = pairsOf(redactHeaders(objectOf(entry.headers), 'header', names));
   // Only the kept text of the body exists (no parsed body is kept): that is what is redacted.
-  if (entry.rawBody !== null)
-    entry.rawBody = redactBody(text(entry.rawBody), request.headers['content-type'], 'body', names);
+  if (entry.rawBody !== null) entry.rawBody = redactBody(entry.rawBody, request.headers['content-type'], 'body', names);
   const responseHeaders = redactHeaders(objectOf(entry.responseHeaders), 'response-header', names);
   entry.responseHeaders = pairsOf(responseHeaders);
   if (entry.responseBody !== null)

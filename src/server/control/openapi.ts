@@ -17,6 +17,7 @@ import {
   type OpenApiOperation,
 } from '../../routes/shared/contract.js';
 import { parseXml } from '../../routes/shared/xml.js';
+import { mediaType } from '../../routes/shared/negotiate.js';
 import { VERSION } from '../../core/version.js';
 import { traceOf } from './journal.js';
 
@@ -165,19 +166,19 @@ export class ResponseChecker {
         ? { ok: true, errors: [] }
         : { ok: false, errors: [`${operation} ${status} is documented without a body but has one`] };
     }
-    const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
-    const media = r.content[mediaType];
+    const type = mediaType(contentType);
+    const media = r.content[type];
     if (!media)
       return {
         ok: false,
         errors: [
-          `media type "${mediaType}" is not documented for ${operation} ${status} (documented: ${Object.keys(r.content).join(', ')})`,
+          `media type "${type}" is not documented for ${operation} ${status} (documented: ${Object.keys(r.content).join(', ')})`,
         ],
       };
     let value: unknown;
     let schema = media.schema;
     try {
-      if (/xml/.test(mediaType)) {
+      if (/xml/.test(type)) {
         const parsed = parseXml(body);
         // The schema, or (when its own root is absent) the anyOf/oneOf branch whose root element is present.
         const candidates = [
@@ -202,7 +203,7 @@ export class ResponseChecker {
           };
         schema = hit;
         value = xmlToJson(parsed[xmlRootName(hit, doc)!], hit, doc);
-      } else if (/json/.test(mediaType)) {
+      } else if (/json/.test(type)) {
         value = JSON.parse(body);
       } else {
         value = body;
@@ -210,7 +211,7 @@ export class ResponseChecker {
     } catch (e) {
       return {
         ok: false,
-        errors: [`the body is not valid ${/xml/.test(mediaType) ? 'XML' : 'JSON'}: ${(e as Error).message}`],
+        errors: [`the body is not valid ${/xml/.test(type) ? 'XML' : 'JSON'}: ${(e as Error).message}`],
       };
     }
     const fn = this.validator(schema, doc);
