@@ -182,37 +182,22 @@ describe('name searches in sessions', () => {
     ((await call('list', { name: '%Trad%' }, s)) as { id: string | number }[]).map((c) => Number(c.id));
 
   it("find the session's own rows through the seed's trigram index, and not the seed rows it renamed or deleted", async () => {
+    // A NeuCRM create body with every required field; only the name differs.
+    const person = (name: string) => ({
+      type: 'Individual',
+      name,
+      mobile: '12344444',
+      email: 'bench@example.com',
+      zipcode: '12345',
+      state: 'Goa',
+      city: 'Panaji',
+      street: '3rd street',
+    });
     const before = await ids(null);
     expect(before.length).toBeGreaterThan(2);
     const [renamed, deleted] = before;
-    const made = await call(
-      'create',
-      {
-        type: 'Individual',
-        name: 'Tradewind Bench',
-        mobile: '12344444',
-        email: 'bench@example.com',
-        zipcode: '12345',
-        state: 'Goa',
-        city: 'Panaji',
-        street: '3rd street',
-      },
-      'isp-a',
-    );
-    await call(
-      'create',
-      {
-        type: 'Individual',
-        name: 'Elsewhere',
-        mobile: '12344444',
-        email: 'bench@example.com',
-        zipcode: '12345',
-        state: 'Goa',
-        city: 'Panaji',
-        street: '3rd street',
-      },
-      'isp-a',
-    );
+    const made = await call('create', person('Tradewind Bench'), 'isp-a');
+    await call('create', person('Elsewhere'), 'isp-a');
     await call('update', { customerid: String(renamed), name: 'Renamed' }, 'isp-a');
     await call('delete', { customerid: String(deleted) }, 'isp-a');
     const id = Number(made); // create answers the new customer's id
