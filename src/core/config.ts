@@ -32,6 +32,8 @@ export interface Config {
   fixtures: string;
   /** Seed cache folder; null: the default one; false (--no-seed-cache) or "off": none. */
   seedCache: string | false | null;
+  /** A seed compiled at start of more bytes than this is written after the server listens. */
+  seedWriteLaterBytes: number;
   exportSeed: string | null;
   logLevel: string;
   maxBodyBytes: number;

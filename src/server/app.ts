@@ -162,6 +162,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     fixturesDir: config.fixtures,
     dbFile: config.db,
     seedCache: seedCacheOption(config.seedCache),
+    seedWriteLaterBytes: config.seedWriteLaterBytes,
     warn: (message) => app.log.warn(message),
     sessionIdleMs: config.sessionIdleSeconds * 1000,
     maxSessions: config.maxSessions,
@@ -182,6 +183,11 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
   app.decorate('drift', drift);
   app.decorateRequest('emulator', null as unknown as RequestEmulatorInfo);
   app.addHook('onClose', async () => registry.close());
+  // A big seed compiled at this start is written to its file once the server answers (see PendingSeedWrite).
+  app.addHook('onListen', (done) => {
+    registry.writeSeedInBackground();
+    done();
+  });
 
   // Callback style (no promise per request). The default state is never evicted or retired, so
   // only a session counts its running requests: until the answer is out or the client is gone

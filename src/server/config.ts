@@ -63,6 +63,15 @@ export const coreOptionSpecs: OptionSpec[] = [
     help: 'folder that keeps the compiled seed of each fixture set, so a later start with the same fixtures skips loading them (unset: $XDG_CACHE_HOME/vendor-api-emulator or ~/.cache/vendor-api-emulator; --no-seed-cache or "off": none)',
   },
   {
+    key: 'seedWriteLaterBytes',
+    flag: 'seed-write-later-bytes',
+    env: 'EMULATOR_SEED_WRITE_LATER_BYTES',
+    type: 'integer',
+    default: 33_554_432,
+    min: 0,
+    help: 'a seed compiled at start that is bigger than this is written to the seed cache after the emulator starts answering (a new session, a reset or a stop waits for the rest of it); a smaller one is written before',
+  },
+  {
     key: 'exportSeed',
     flag: 'export-seed',
     env: 'EMULATOR_EXPORT_SEED',

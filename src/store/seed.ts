@@ -52,23 +52,36 @@ export interface CompileSeedOptions {
   warn?: (message: string) => void;
   /** Compile on two processes from this many bytes of JSON Lines fixtures (default PARALLEL_MIN_BYTES). */
   parallelMinBytes?: number;
+  /**
+   * With keepDb, a seed compiled now of more bytes than this is written after compileSeed returns
+   * (default DEFER_WRITE_MIN_BYTES; see PendingSeedWrite and CompiledSeed.pending).
+   */
+  deferWriteMinBytes?: number;
 }
 
 export interface CompiledSeed {
-  /** A read-only SQLite file holding the schema and the fixtures; valid until release() or the process ends. */
-  file: string;
+  /**
+   * A read-only SQLite file holding the schema and the fixtures; valid until release() or the
+   * process ends. While `pending` is not done, reading it writes the rest of the file first.
+   */
+  readonly file: string;
   /** Whether it came from the cache (or is a SQLite fixture file) rather than compiled now. */
   cached: boolean;
   /** Milliseconds spent making it available (hashing and checking included). */
   ms: number;
   source: 'fixtures' | 'sqlite';
-  /** The cache key (hex), null for a SQLite fixture file. */
-  key: string | null;
+  /** The cache key (hex); null for a SQLite fixture file, and while `pending` has not found it yet. */
+  readonly key: string | null;
   /** With keepDb, when compiled now: the seeded in-memory database (same content as `file`). */
   db?: DB;
   /** When compiled now: the vendors a helper process loaded (seed-parallel.ts); empty when this one did all. */
   helperVendors?: string[];
-  /** Drop this process's hold on `file` (its live link or temporary copy). */
+  /**
+   * A seed compiled now whose file is still to be written (keepDb, and bigger than
+   * deferWriteMinBytes): `pending.background()` writes it a slice per event loop turn.
+   */
+  pending?: PendingSeedWrite;
+  /** Drop this process's hold on `file` (its live link or temporary copy); stops a pending write. */
   release(): void;
 }
 
@@ -114,22 +127,40 @@ function fixtureFiles(vendors: readonly VendorData[], dir: string): string[] {
   return out;
 }
 
-/** The cache key: the schema version and every fixture file the loader would read (name, length, bytes). */
-function seedKey(schema: string, dir: string, files: string[]): string {
+/** Bytes hashed per step of hashKey (about 3 ms each): the slices a key found after the server listens is made of. */
+const HASH_SLICE = 4 << 20;
+
+/**
+ * The cache key: the schema version and every fixture file the loader would read (name, length,
+ * bytes). A generator that yields after each slice, so that it can run a slice per event loop turn
+ * (see PendingWrite); drain() runs it at once.
+ */
+function* hashKey(schema: string, dir: string, files: string[]): Generator<void, string> {
   const h = createHash('sha256');
   h.update(schema);
-  const buf = Buffer.allocUnsafe(1 << 22);
+  const buf = Buffer.allocUnsafe(HASH_SLICE);
   for (const file of files) {
     const fd = fs.openSync(file, 'r');
     try {
       h.update(`\n${path.relative(dir, file)}\n${fs.fstatSync(fd).size}\n`);
       let n;
-      while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) h.update(n === buf.length ? buf : buf.subarray(0, n));
+      while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
+        h.update(n === buf.length ? buf : buf.subarray(0, n));
+        yield;
+      }
     } finally {
       fs.closeSync(fd);
     }
   }
   return h.digest('hex').slice(0, 32);
+}
+
+/** Run a generator to its end, at once. */
+function drain<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }
 
 /** What identifies a file's contents without reading it: as git's index does (any write changes ctime). */
@@ -143,46 +174,48 @@ const MAX_KEY_MEMOS = 64;
 /**
  * The cache key of a fixtures folder. Hashing the files costs about a second per GB, so the key is
  * remembered in the cache folder beside the files' sizes, times and inode numbers: while none of
- * them changed, it is taken without reading the files (a fresh checkout changes them all: it hashes).
+ * them changed, `known` is the key, taken without reading the files (a fresh checkout changes them
+ * all: `find()` hashes them, and remembers the key).
  */
-function cachedSeedKey(
+function seedKeyOf(
   vendors: readonly VendorData[],
   dir: string,
   cacheDir: string | null,
-  beforeHashing: () => void,
-): string {
+): { known: string | null; find: () => Generator<void, string> } {
   const schema = schemaHash(vendors);
   const files = fixtureFiles(vendors, path.resolve(dir));
-  if (cacheDir === null) {
-    beforeHashing();
-    return seedKey(schema, path.resolve(dir), files);
-  }
+  if (cacheDir === null) return { known: null, find: () => hashKey(schema, path.resolve(dir), files) };
   const memoDir = path.join(cacheDir, 'keys');
   const memo = path.join(memoDir, `${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 32)}.txt`);
   const stats = [schema, ...files.map(statLine)].join('\n');
+  let known: string | null = null;
   try {
     const text = fs.readFileSync(memo, 'utf8');
     const nl = text.indexOf('\n');
-    if (nl === 32 && text.slice(nl + 1) === stats) return text.slice(0, nl);
+    if (nl === 32 && text.slice(nl + 1) === stats) known = text.slice(0, nl);
   } catch {
     // No memo yet, or unreadable: hash.
   }
-  beforeHashing();
-  const key = seedKey(schema, path.resolve(dir), files);
-  try {
-    fs.mkdirSync(memoDir, { recursive: true, mode: 0o700 });
-    // The files may have changed while they were hashed: remember the key only if they did not.
-    if ([schema, ...files.map(statLine)].join('\n') === stats)
-      writeAtomically(memo, Buffer.from(`${key}\n${stats}`), 0o600);
-    const memos = fs.readdirSync(memoDir).map((name) => path.join(memoDir, name));
-    if (memos.length > MAX_KEY_MEMOS) {
-      const byAge = memos.map((f) => ({ f, t: fs.statSync(f).mtimeMs })).sort((a, b) => b.t - a.t);
-      for (const m of byAge.slice(MAX_KEY_MEMOS)) fs.rmSync(m.f, { force: true });
-    }
-  } catch {
-    // A memo that cannot be written only costs the hash next time.
-  }
-  return key;
+  return {
+    known,
+    find: function* () {
+      const key = yield* hashKey(schema, path.resolve(dir), files);
+      try {
+        fs.mkdirSync(memoDir, { recursive: true, mode: 0o700 });
+        // The files may have changed while they were hashed: remember the key only if they did not.
+        if ([schema, ...files.map(statLine)].join('\n') === stats)
+          writeAtomically(memo, Buffer.from(`${key}\n${stats}`), 0o600);
+        const memos = fs.readdirSync(memoDir).map((name) => path.join(memoDir, name));
+        if (memos.length > MAX_KEY_MEMOS) {
+          const byAge = memos.map((f) => ({ f, t: fs.statSync(f).mtimeMs })).sort((a, b) => b.t - a.t);
+          for (const m of byAge.slice(MAX_KEY_MEMOS)) fs.rmSync(m.f, { force: true });
+        }
+      } catch {
+        // A memo that cannot be written only costs the hash next time.
+      }
+      return key;
+    },
+  };
 }
 
 /** A whole SQLite file: its header says how many pages it has, and they are all there. */
@@ -277,23 +310,21 @@ function hold(file: string, extraDir?: string): () => void {
 }
 
 /**
- * Compile the fixtures into a fresh in-memory database marked with `key`: on two processes when a
- * ParallelCompile was started for them, else in this process alone.
+ * Compile the fixtures into a fresh in-memory database: on two processes when a ParallelCompile was
+ * started for them, else in this process alone.
  */
 function compile(
   vendors: readonly VendorData[],
   dir: string,
-  key: string,
   parallel: ParallelCompile | null,
 ): { db: DB; helperVendors: string[] } {
   const made = parallel ? parallel.finish() : { db: openMemory(vendors), helperVendors: [] };
-  const { db } = made;
+  if (parallel) return made;
   try {
-    if (!parallel) loadAllFixtures(db, dir, vendors);
-    setMeta(db, 'seed_key', key);
+    loadAllFixtures(made.db, dir, vendors);
     return made;
   } catch (e) {
-    db.close();
+    made.db.close();
     throw e;
   }
 }
@@ -322,9 +353,11 @@ function writeImage(file: string, content: Buffer | DB, mode: number): void {
   fs.writeFileSync(file, Buffer.isBuffer(content) ? content : content.serialize(), { mode });
 }
 
+const tmpName = (file: string) => `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+
 /** Write `content` to `file` so that no reader ever sees it half written. */
 function writeAtomically(file: string, content: Buffer | DB, mode = 0o400): void {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = tmpName(file);
   try {
     writeImage(tmp, content, mode);
     fs.renameSync(tmp, file);
@@ -343,6 +376,132 @@ function liveLink(dir: string, entry: string): string {
   const link = path.join(live, `${process.pid}-${randomBytes(4).toString('hex')}.sqlite`);
   fs.linkSync(entry, link);
   return link;
+}
+
+/** Bytes written per step of a seed written after the server listens (about 5-10 ms each on a 2-core machine). */
+const WRITE_SLICE = 8 << 20;
+/**
+ * A seed compiled now and bigger than this is written after compileSeed returns (see PendingSeedWrite);
+ * a smaller one costs a few milliseconds to write at once. Above what StateRegistry keeps in memory.
+ */
+export const DEFER_WRITE_MIN_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Write a seed's image to `file` a slice per step, then mark it with its key (`seed_key`, what
+ * validEntry checks) and make it read-only. With `atomically`, through a temporary name renamed
+ * into place, as writeAtomically. A half-written file is removed when the steps stop early.
+ */
+function* writeSlices(file: string, image: Buffer, key: string, atomically: boolean): Generator<void, void> {
+  const tmp = atomically ? tmpName(file) : file;
+  const forget = hold(tmp);
+  let done = false;
+  try {
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      for (let at = 0; at < image.length;) {
+        at += fs.writeSync(fd, image, at, Math.min(WRITE_SLICE, image.length - at));
+        yield;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    const db = new Database(tmp);
+    try {
+      // One row in a file of a gigabyte: no sync to the disk (the page cache holds it, as with
+      // the files written at once) and no journal beside it.
+      db.pragma('synchronous = OFF');
+      db.pragma('journal_mode = OFF');
+      setMeta(db, 'seed_key', key);
+    } finally {
+      db.close();
+    }
+    fs.chmodSync(tmp, 0o400);
+    if (atomically) fs.renameSync(tmp, file);
+    done = true;
+  } finally {
+    // Written and renamed: the name held is gone. Stopped or failed: the partial file goes.
+    if (atomically || !done) forget();
+    else heldFiles.delete(tmp);
+  }
+}
+
+/**
+ * A seed compiled at this start and bigger than DEFER_WRITE_MIN_BYTES: its image was taken the
+ * moment the compile ended (db.serialize(), before anything could write to the database, which
+ * becomes the default state), and the rest (finding its cache key when it was not known, writing
+ * the file, about 3 s at a million customers per vendor) is done after the server listens, a slice
+ * per event loop turn, so that the first request does not wait for it. What needs the file (a new
+ * session, a reset, a restore, the server's close) reads `CompiledSeed.file`, which finishes the
+ * write at once.
+ */
+export class PendingSeedWrite {
+  private steps: Generator<void, { file: string; release: () => void }> | null;
+  private result: { file: string; release: () => void } | null = null;
+  private failure: Error | null = null;
+  private timer: NodeJS.Immediate | null = null;
+  private readonly timing = loadTiming();
+
+  /** The seed's bytes until they are written; then null (and collected). */
+  image: Buffer | null;
+
+  constructor(image: Buffer, steps: (image: Buffer) => Generator<void, { file: string; release: () => void }>) {
+    this.image = image;
+    this.steps = steps(image);
+  }
+
+  /** Whether the file is written (or writing it failed). */
+  get done(): boolean {
+    return this.steps === null;
+  }
+
+  /** Go on writing a slice per event loop turn (each lets the requests waiting run first). */
+  background(): void {
+    if (this.timer === null && this.steps !== null) this.timer = setImmediate(this.tick);
+  }
+
+  private readonly tick = () => {
+    this.timer = null;
+    if (this.step()) this.timer = setImmediate(this.tick);
+  };
+
+  /** One slice; false once the write is over. */
+  private step(): boolean {
+    if (this.steps === null) return false;
+    try {
+      const r = this.steps.next();
+      if (!r.done) return true;
+      this.result = r.value;
+    } catch (e) {
+      this.failure = e as Error;
+    }
+    this.steps = null;
+    this.image = null;
+    collectNow();
+    this.timing?.('seed written after listening');
+    return false;
+  }
+
+  /** The seed file, written now if it is not yet; throws what made the write fail. */
+  file(): string {
+    if (this.timer !== null) clearImmediate(this.timer);
+    this.timer = null;
+    while (this.step());
+    if (this.failure) throw this.failure;
+    return this.result!.file;
+  }
+
+  /** Stop writing (removing what was written) or drop the hold on the written file. */
+  release(): void {
+    if (this.timer !== null) clearImmediate(this.timer);
+    this.timer = null;
+    if (this.steps !== null) {
+      this.steps.return({ file: '', release: () => {} });
+      this.steps = null;
+      this.image = null;
+    }
+    this.result?.release();
+    this.result = null;
+  }
 }
 
 /**
@@ -373,6 +532,7 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
       usable = false;
     }
   }
+  const cache = usable ? cacheDir : null;
 
   const timing = loadTiming();
   let parallel: ParallelCompile | null = null;
@@ -387,87 +547,156 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
       // No temporary folder for the helper: this process loads everything, as with one CPU.
     }
   };
+  const cancel = () => (parallel as ParallelCompile | null)?.cancel();
   // When finding the key takes hashing the fixtures (about a second per GB) and the cache holds no
-  // entry it could find, a big set's helper process starts loading at once. With entries there (a
-  // CI cache restored on a fresh checkout) it waits for the key: a helper competing with the hash
-  // for the CPUs made such a start from the cache about a second slower (2.7 -> 3.7 s at 1M).
-  const mayHit = usable && cacheDir !== null && fs.readdirSync(cacheDir).some((n) => /^[0-9a-f]{32}\.sqlite$/.test(n));
-  let key: string;
+  // entry it could find, a big set's helper process starts loading at once, and the key is found
+  // after the compile: by the server after it listens (a seed that keeps its database: see
+  // PendingSeedWrite), else before writing. With entries there (a CI cache restored on a fresh
+  // checkout) the key comes first: a helper competing with the hash for the CPUs made such a start
+  // from the cache about a second slower (2.7 -> 3.7 s at 1M).
+  const mayHit = cache !== null && fs.readdirSync(cache).some((n) => /^[0-9a-f]{32}\.sqlite$/.test(n));
+  let keyOf: ReturnType<typeof seedKeyOf>;
+  let key: string | null;
   try {
-    key = cachedSeedKey(vendors, opts.fixtures, usable ? cacheDir : null, () => {
+    keyOf = seedKeyOf(vendors, opts.fixtures, cache);
+    key = keyOf.known;
+    if (key === null) {
       if (!mayHit) startCompile();
-    });
+      else key = drain(keyOf.find());
+    }
   } catch (e) {
-    (parallel as ParallelCompile | null)?.cancel();
+    cancel();
     throw e;
   }
   timing?.('seed key');
-  let helperVendors: string[] = [];
-  const compileNow = (): DB => {
-    startCompile();
-    const made = compile(vendors, opts.fixtures, key, parallel);
-    helperVendors = made.helperVendors;
-    return made.db;
-  };
-  if (usable && cacheDir !== null) {
-    const entry = path.join(cacheDir, `${key}.sqlite`);
+  if (cache !== null && key !== null) {
+    const entry = path.join(cache, `${key}.sqlite`);
     if (validEntry(entry, key)) {
       try {
-        const link = liveLink(cacheDir, entry);
+        const link = liveLink(cache, entry);
         const now = new Date();
         fs.utimesSync(entry, now, now);
-        (parallel as ParallelCompile | null)?.cancel();
+        cancel();
         return { file: link, cached: true, ms: ms(), source: 'fixtures', key, release: hold(link) };
       } catch (e) {
         warn(`seed cache entry ${entry} cannot be used (${(e as Error).message}); compiling the fixtures again`);
       }
     }
-    const db = compileNow();
+  }
+
+  startCompile();
+  const { db, helperVendors } = compile(vendors, opts.fixtures, parallel);
+  timing?.('compiled');
+  const bytes = () =>
+    (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
+  if (opts.keepDb && bytes() > (opts.deferWriteMinBytes ?? DEFER_WRITE_MIN_BYTES)) {
+    let image: Buffer;
+    try {
+      image = db.serialize();
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    timing?.('image taken');
+    const pending = new PendingSeedWrite(image, function* (image) {
+      const k = key ?? (yield* keyOf.find());
+      key = k;
+      if (cache !== null) {
+        const entry = path.join(cache, `${k}.sqlite`);
+        try {
+          yield* writeSlices(entry, image, k, true);
+          const link = liveLink(cache, entry);
+          prune(cache, entry);
+          return { file: link, release: hold(link) };
+        } catch (e) {
+          warn(`seed cache ${cache} cannot be written (${(e as Error).message}); using a temporary copy`);
+        }
+      }
+      const { file, tmpDir } = tempSeedFile();
+      try {
+        yield* writeSlices(file, image, k, false);
+      } catch (e) {
+        fs.rmSync(tmpDir, { recursive: true, force: true });
+        throw tempWriteError(e);
+      }
+      return { file, release: hold(file, tmpDir) };
+    });
+    return {
+      get file() {
+        return pending.file();
+      },
+      cached: false,
+      ms: ms(),
+      source: 'fixtures',
+      get key() {
+        return key;
+      },
+      helperVendors,
+      db,
+      pending,
+      release: () => pending.release(),
+    };
+  }
+
+  try {
+    key ??= drain(keyOf.find());
+    setMeta(db, 'seed_key', key);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  const k = key;
+  if (cache !== null) {
+    const entry = path.join(cache, `${k}.sqlite`);
     try {
       writeAtomically(entry, db);
       timing?.('seed written');
       collectNow();
       timing?.('collected');
-      const link = liveLink(cacheDir, entry);
-      prune(cacheDir, entry);
-      return finish(db, link, hold(link));
+      const link = liveLink(cache, entry);
+      prune(cache, entry);
+      return finish(link, hold(link));
     } catch (e) {
-      warn(`seed cache ${cacheDir} cannot be written (${(e as Error).message}); using a temporary copy`);
-      return toTemp(db);
+      warn(`seed cache ${cache} cannot be written (${(e as Error).message}); using a temporary copy`);
     }
   }
-  return toTemp(compileNow());
+  let temp: { file: string; tmpDir: string } | null = null;
+  try {
+    temp = tempSeedFile();
+    writeImage(temp.file, db, 0o400);
+    collectNow();
+  } catch (e) {
+    db.close();
+    if (temp) fs.rmSync(temp.tmpDir, { recursive: true, force: true });
+    throw tempWriteError(e);
+  }
+  return finish(temp.file, hold(temp.file, temp.tmpDir));
 
-  function finish(db: DB, file: string, release: () => void): CompiledSeed {
+  function finish(file: string, release: () => void): CompiledSeed {
     if (!opts.keepDb) db.close();
     return {
       file,
       cached: false,
       ms: ms(),
       source: 'fixtures',
-      key,
+      key: k,
       helperVendors,
       ...(opts.keepDb ? { db } : {}),
       release,
     };
   }
-  function toTemp(db: DB): CompiledSeed {
-    let tmpDir: string | null = null;
-    let file: string;
-    try {
-      tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vendor-api-emulator-seed-'));
-      file = path.join(tmpDir, 'seed.sqlite');
-      writeImage(file, db, 0o400);
-      collectNow();
-    } catch (e) {
-      db.close();
-      if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
-      throw new FixtureError(
-        `cannot write the seed to a temporary file in ${os.tmpdir()} (${(e as Error).message}): set TMPDIR or --seed-cache to a writable folder`,
-      );
-    }
-    return finish(db, file, hold(file, tmpDir));
-  }
+}
+
+/** A temporary folder for a seed that no cache folder holds (removed with the file on release). */
+function tempSeedFile(): { file: string; tmpDir: string } {
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vendor-api-emulator-seed-'));
+  return { file: path.join(tmpDir, 'seed.sqlite'), tmpDir };
+}
+
+function tempWriteError(e: unknown): FixtureError {
+  return new FixtureError(
+    `cannot write the seed to a temporary file in ${os.tmpdir()} (${(e as Error).message}): set TMPDIR or --seed-cache to a writable folder`,
+  );
 }
 
 /**

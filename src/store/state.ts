@@ -161,6 +161,8 @@ export interface StateRegistryOptions<V extends VendorData = VendorData> {
   dbFile: string | null;
   /** Seed cache folder; null: the default one; false or absent: none (a temporary file). */
   seedCache?: string | null | false;
+  /** A seed compiled now of more bytes than this is written once the server listens (default DEFER_WRITE_MIN_BYTES). */
+  seedWriteLaterBytes?: number;
   /** Warnings while compiling the seed (a cache that cannot be written); default stderr. */
   warn?: (message: string) => void;
   /** Sessions unused for this long are dropped (0 = never). */
@@ -186,11 +188,9 @@ export interface StateRegistryOptions<V extends VendorData = VendorData> {
 const SMALL_SEED_BYTES = 16 * 1024 * 1024;
 
 export class StateRegistry<V extends VendorData = VendorData> {
-  /** The seed: a read-only SQLite file with the fixtures, what every session overlays and every reset copies. */
-  readonly seedFile: string;
   /** How the seed was had: from the cache or compiled now, and how long it took. */
   readonly seed: Pick<CompiledSeed, 'cached' | 'ms' | 'source' | 'key'>;
-  private releaseSeed: () => void;
+  private readonly compiled: CompiledSeed;
   /** Made by the first session that is overlaid (none is when every session is a copy of a small seed). */
   private overlay: OverlayTemplate | null = null;
   /**
@@ -228,12 +228,19 @@ export class StateRegistry<V extends VendorData = VendorData> {
       fixtures: opts.fixturesDir,
       cacheDir: opts.seedCache === undefined ? false : opts.seedCache,
       keepDb: !opts.dbFile,
+      deferWriteMinBytes: opts.seedWriteLaterBytes,
       warn: opts.warn,
     });
     const timing = loadTiming();
-    this.seedFile = compiled.file;
-    this.seed = { cached: compiled.cached, ms: compiled.ms, source: compiled.source, key: compiled.key };
-    this.releaseSeed = compiled.release;
+    this.compiled = compiled;
+    this.seed = {
+      cached: compiled.cached,
+      ms: compiled.ms,
+      source: compiled.source,
+      get key() {
+        return compiled.key;
+      },
+    };
 
     let db: DB;
     try {
@@ -246,10 +253,15 @@ export class StateRegistry<V extends VendorData = VendorData> {
         // docs/performance.md).
         db = compiled.db ?? this.freshDb();
       }
-      if (fs.statSync(this.seedFile).size <= SMALL_SEED_BYTES) this.smallImage = fs.readFileSync(this.seedFile);
+      // A seed still to be written (a big one compiled now) is read from memory rather than have
+      // the file written here.
+      const pendingImage = compiled.pending?.image;
+      if (pendingImage) {
+        if (pendingImage.length <= SMALL_SEED_BYTES) this.smallImage = Buffer.from(pendingImage);
+      } else if (fs.statSync(this.seedFile).size <= SMALL_SEED_BYTES) this.smallImage = fs.readFileSync(this.seedFile);
     } catch (e) {
       compiled.db?.close();
-      this.releaseSeed();
+      compiled.release();
       throw e;
     }
     timing?.('default state');
@@ -262,6 +274,32 @@ export class StateRegistry<V extends VendorData = VendorData> {
       );
       this.sweeper.unref();
     }
+  }
+
+  /**
+   * The seed: a read-only SQLite file with the fixtures, what every session overlays and every reset
+   * copies. A big seed compiled at this start is written after the server listens
+   * (PendingSeedWrite): until then this writes the rest of it first (in a session's first request
+   * at most once, about 3 s at a million customers per vendor).
+   */
+  get seedFile(): string {
+    try {
+      return this.compiled.file;
+    } catch (e) {
+      throw new SessionLimitError(
+        `The fixtures' seed could not be written to disk, so no session or reset can be made from it: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  /** Whether the seed file is written (false only while a big seed compiled at this start is being written). */
+  get seedWritten(): boolean {
+    return this.compiled.pending?.done ?? true;
+  }
+
+  /** Write the seed file in the background, if it is still to be written (the server calls it once it listens). */
+  writeSeedInBackground(): void {
+    this.compiled.pending?.background();
   }
 
   /** Drop the sessions idle for longer than the idle limit (none with requests running). */
@@ -322,6 +360,8 @@ export class StateRegistry<V extends VendorData = VendorData> {
   }
 
   private open(sessionId: string): EmulatorState {
+    // The seed's image, held until its file is written, is not what a session costs.
+    if (!this.seedWritten) void this.seedFile;
     this.affordOne();
     if (this.sessions.size >= this.maxSessions) this.evictOne();
     const s = new EmulatorState(sessionId, this.sessionDb());
@@ -375,7 +415,15 @@ export class StateRegistry<V extends VendorData = VendorData> {
     for (const s of this.sessions.values()) s.close();
     this.sessions.clear();
     this.defaultState.close();
-    this.releaseSeed();
+    // A seed still being written is finished, so that the next start finds it in the cache.
+    if (this.compiled.pending && !this.compiled.pending.done) {
+      try {
+        void this.compiled.file;
+      } catch {
+        // Nowhere to write it: the next start compiles again.
+      }
+    }
+    this.compiled.release();
   }
 }
 

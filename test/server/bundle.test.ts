@@ -174,8 +174,8 @@ describe('the one-file CLI', () => {
         );
         // How each process had its seed (compiled or from the cache, and how long it took) is its own.
         const body = (await res.text()).replace(
-          /"seed":\{"source":"fixtures","cached":(true|false),"ms":\d+\}/,
-          '"seed":{"source":"fixtures","cached":"?","ms":"?"}',
+          /"seed":\{"source":"fixtures","cached":(true|false),"ms":\d+,"written":(true|false)\}/,
+          '"seed":{"source":"fixtures","cached":"?","ms":"?","written":"?"}',
         );
         answers.push({ status: res.status, headers: h, body });
       }

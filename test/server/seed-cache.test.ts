@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { API_SECRET, API_UUID } from '../rackcorp/helpers.js';
 import { compileSeed } from '../../src/store/seed.js';
 import { vendors } from '../../src/vendors.js';
+import { makeApp } from '../helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'dist', 'server', 'cli.js');
@@ -84,7 +85,7 @@ async function stop(s: Started): Promise<number | null> {
 
 interface Health {
   status: string;
-  seed: { source: string; cached: boolean; ms: number };
+  seed: { source: string; cached: boolean; ms: number; written: boolean };
 }
 const health = async (s: Started): Promise<Health> =>
   (await fetch(`${s.url}/_emulator/health`)).json() as Promise<Health>;
@@ -262,6 +263,136 @@ describe('the seed cache', () => {
     expect(b.cached).toBe(false);
     expect(b.key).not.toBe(a.key);
     expect(entries(cache)).toHaveLength(2);
+  });
+});
+
+/** Every table's rows of a seed file (search index shadow tables included), in a stable order, and its schema. */
+function seedContents(file: string): Record<string, string[]> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const out: Record<string, string[]> = {};
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")
+      .pluck()
+      .all() as string[];
+    out.schema = (db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY name').raw().all() as unknown[][]).map(
+      (r) => JSON.stringify(r),
+    );
+    for (const t of tables)
+      out[t] = (db.prepare(`SELECT * FROM "${t}"`).raw().all() as unknown[][])
+        .map((r) => JSON.stringify(r, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))
+        .sort();
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+describe('a big seed is written after the emulator starts answering (--seed-write-later-bytes)', () => {
+  const rackcorp = (app: Awaited<ReturnType<typeof makeApp>>, body: Record<string, unknown>, session?: string) =>
+    app
+      .inject({
+        method: 'POST',
+        url: '/api/rest/v2.9/json.php',
+        headers: session ? { 'x-emulator-session': session } : {},
+        payload: { ...body, APIUUID: API_UUID, APISECRET: API_SECRET },
+      })
+      .then((r) => {
+        expect(r.statusCode).toBe(200);
+        return r.json() as { code: string; customer?: { companyName: string } };
+      });
+  const seedOf = async (app: Awaited<ReturnType<typeof makeApp>>) =>
+    ((await app.inject({ method: 'GET', url: '/_emulator/health' })).json() as Health).seed;
+
+  it('writes, through the real CLI, the entry a start writing it first makes; the next start is served from it', async () => {
+    const fixtures = fixturesNamed('Later Pty');
+    const first = path.join(tmpDir(), 'cache-first');
+    const later = path.join(tmpDir(), 'cache-later');
+    // The default threshold (32 MiB) is far above the shipped fixtures: written before listening.
+    const ref = await startAndRead(['--fixtures', fixtures, '--seed-cache', first]);
+    expect(ref.seed).toMatchObject({ cached: false, written: true });
+    const s = await start(['--fixtures', fixtures, '--seed-cache', later, '--seed-write-later-bytes', '0']);
+    try {
+      expect(await companyName(s)).toBe('Later Pty');
+      // Written a slice per event loop turn once listening: soon done for the shipped fixtures.
+      let h = await health(s);
+      for (let i = 0; i < 500 && !h.seed.written; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        h = await health(s);
+      }
+      expect(h.seed).toMatchObject({ source: 'fixtures', cached: false, written: true });
+      expect(entries(later)).toEqual(entries(first));
+      const [entry] = entries(later);
+      expect(fs.statSync(path.join(later, entry)).mode & 0o222).toBe(0);
+      expect(seedContents(path.join(later, entry))).toEqual(seedContents(path.join(first, entry)));
+    } finally {
+      expect(await stop(s)).toBe(0);
+    }
+    const again = await startAndRead(['--fixtures', fixtures, '--seed-cache', later]);
+    expect(again.seed).toMatchObject({ cached: true, written: true });
+    expect(again.name).toBe('Later Pty');
+    expect(fs.readdirSync(later).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('is the data as compiled: a write to the default state before the file is written is in neither a session nor a reset', async () => {
+    const cache = path.join(tmpDir(), 'cache');
+    const fixtures = fixturesNamed('Snapshot Pty');
+    // Never listening (inject only), the write waits for what needs the file; overlaid sessions read the file.
+    const app = await makeApp({ fixtures, seedCache: cache, seedWriteLaterBytes: 0, sessionCopyMaxBytes: 0 });
+    try {
+      expect(await seedOf(app)).toMatchObject({ cached: false, written: false });
+      expect(entries(cache)).toEqual([]);
+      const renamed = await rackcorp(app, { cmd: 'customer.update', id: 1, companyName: 'Changed Pty' });
+      expect(renamed.code).toBe('OK');
+      expect((await rackcorp(app, { cmd: 'customer.get', id: 1 })).customer?.companyName).toBe('Changed Pty');
+      // A new session needs the file: it is written now, from the data as it was compiled.
+      expect((await rackcorp(app, { cmd: 'customer.get', id: 1 }, 'later-1')).customer?.companyName).toBe(
+        'Snapshot Pty',
+      );
+      expect(await seedOf(app)).toMatchObject({ written: true });
+      expect(entries(cache)).toHaveLength(1);
+      const reset = await app.inject({ method: 'POST', url: '/_emulator/reset' });
+      expect(reset.statusCode).toBe(200);
+      expect((await rackcorp(app, { cmd: 'customer.get', id: 1 })).customer?.companyName).toBe('Snapshot Pty');
+    } finally {
+      await app.close();
+    }
+    const next = compileSeed({ vendors, fixtures, cacheDir: cache });
+    try {
+      expect(next.cached).toBe(true);
+      const db = new Database(next.file, { readonly: true });
+      expect(db.prepare('SELECT companyName FROM rackcorp_customers WHERE id = 1').pluck().get()).toBe('Snapshot Pty');
+      db.close();
+    } finally {
+      next.release();
+    }
+  });
+
+  it('a stop before the file is written writes it, so that the next start is served from the cache', async () => {
+    const cache = path.join(tmpDir(), 'cache');
+    const fixtures = fixturesNamed('Stopped Pty');
+    const app = await makeApp({ fixtures, seedCache: cache, seedWriteLaterBytes: 0 });
+    expect(await seedOf(app)).toMatchObject({ written: false });
+    await app.close();
+    expect(entries(cache)).toHaveLength(1);
+    const next = compileSeed({ vendors, fixtures, cacheDir: cache });
+    expect(next.cached).toBe(true);
+    next.release();
+  });
+
+  it('without a seed cache, writes a temporary file when it is needed and removes it at the stop', async () => {
+    const app = await makeApp({ seedCache: false, seedWriteLaterBytes: 0, sessionCopyMaxBytes: 0 });
+    try {
+      expect(await seedOf(app)).toMatchObject({ cached: false, written: false });
+      const got = await rackcorp(app, { cmd: 'customer.get', id: 1 }, 'later-2');
+      expect(got.code).toBe('OK');
+      expect(await seedOf(app)).toMatchObject({ written: true });
+      expect(fs.existsSync(app.registry.seedFile)).toBe(true);
+    } finally {
+      const file = app.registry.seedFile;
+      await app.close();
+      expect(fs.existsSync(file)).toBe(false);
+    }
   });
 });
 

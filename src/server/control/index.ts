@@ -364,8 +364,14 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
           store: app.registry.persistent ? 'file' : 'memory',
           sessions: app.registry.sessions.size,
           // How the fixtures were had at start: `cached` when the seed came from the seed cache (or a
-          // SQLite fixture file) instead of being compiled from the fixture files.
-          seed: { source: app.registry.seed.source, cached: app.registry.seed.cached, ms: app.registry.seed.ms },
+          // SQLite fixture file) instead of being compiled from the fixture files; `written` false
+          // while a big seed compiled at this start is still being written to the cache.
+          seed: {
+            source: app.registry.seed.source,
+            cached: app.registry.seed.cached,
+            ms: app.registry.seed.ms,
+            written: app.registry.seedWritten,
+          },
           vendors: vendors.map((v) => ({ name: v.name, title: v.title, basePaths: v.basePaths })),
         };
       });
