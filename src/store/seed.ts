@@ -476,8 +476,10 @@ export class PendingSeedWrite {
     }
     this.steps = null;
     this.image = null;
-    collectNow();
     this.timing?.('seed written after listening');
+    // From a fresh stack: a collection run here found the image still held by this frame's
+    // registers (the generator it has just finished) and left the gigabyte in place.
+    setImmediate(collectNow).unref();
     return false;
   }
 
