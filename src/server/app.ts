@@ -3,7 +3,13 @@
  * It opens the store, loads the fixtures, mounts one plugin per vendor and the control plane.
  * It never listens; src/server/start.ts and the CLI do.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { LazyChildLogger } from './lazy-logger.js';
 import formbody from '@fastify/formbody';
 import type { IncomingMessage } from 'node:http';
@@ -205,6 +211,23 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
       });
       return;
     }
+    // A session still to be made from a seed that is being written (a big one compiled at this
+    // start) waits for the file; the other requests are answered meanwhile.
+    const seedReady =
+      !request.routeOptions.config.createsSession && registry.find(sessionId) === undefined
+        ? registry.seedReady()
+        : null;
+    if (seedReady) seedReady.then(() => enterSession(request, reply, sessionId, done)).catch(done);
+    else enterSession(request, reply, sessionId, done);
+  });
+
+  /** The rest of the hook for a request naming a session: find or make its state, or refuse. */
+  function enterSession(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    sessionId: string,
+    done: (err?: Error) => void,
+  ): void {
     let state: EmulatorState;
     try {
       // A session that does not exist yet is made only by a request that may make it; any other
@@ -240,7 +263,7 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
     }
     request.emulator = { state, sessionId, vendor: null, operation: null, warnings: [] };
     done();
-  });
+  }
 
   await app.register(formbody);
   for (const v of vendors) {

@@ -439,6 +439,7 @@ export class PendingSeedWrite {
   private result: { file: string; release: () => void } | null = null;
   private failure: Error | null = null;
   private timer: NodeJS.Immediate | null = null;
+  private waiters: (() => void)[] = [];
   private readonly timing = loadTiming();
 
   /** The seed's bytes until they are written; then null (and collected). */
@@ -452,6 +453,19 @@ export class PendingSeedWrite {
   /** Whether the file is written (or writing it failed). */
   get done(): boolean {
     return this.steps === null;
+  }
+
+  /** Resolves once the file is written (or the write failed or was stopped), writing on in the background meanwhile. */
+  whenDone(): Promise<void> {
+    if (this.steps === null) return Promise.resolve();
+    this.background();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private wake(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiting) resolve();
   }
 
   /** Go on writing a slice per event loop turn (each lets the requests waiting run first). */
@@ -477,6 +491,7 @@ export class PendingSeedWrite {
     this.steps = null;
     this.image = null;
     this.timing?.('seed written after listening');
+    this.wake();
     // From a fresh stack: a collection run here found the image still held by this frame's
     // registers (the generator it has just finished) and left the gigabyte in place.
     setImmediate(collectNow).unref();
@@ -500,6 +515,8 @@ export class PendingSeedWrite {
       this.steps.return({ file: '', release: () => {} });
       this.steps = null;
       this.image = null;
+      this.failure = new Error('the seed was released before it was written');
+      this.wake();
     }
     this.result?.release();
     this.result = null;

@@ -297,6 +297,15 @@ export class StateRegistry<V extends VendorData = VendorData> {
     return this.compiled.pending?.done ?? true;
   }
 
+  /**
+   * Null when the seed file is written; else a promise of it, the write going on in the background
+   * meanwhile: what needs the file can wait for it without holding up the other requests.
+   */
+  seedReady(): Promise<void> | null {
+    const pending = this.compiled.pending;
+    return pending && !pending.done ? pending.whenDone() : null;
+  }
+
   /** Write the seed file in the background, if it is still to be written (the server calls it once it listens). */
   writeSeedInBackground(): void {
     this.compiled.pending?.background();

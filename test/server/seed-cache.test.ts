@@ -14,6 +14,7 @@ import { API_SECRET, API_UUID } from '../rackcorp/helpers.js';
 import { compileSeed } from '../../src/store/seed.js';
 import { vendors } from '../../src/vendors.js';
 import { makeApp } from '../helpers.js';
+import { seedContents } from './seed-contents.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'dist', 'server', 'cli.js');
@@ -266,28 +267,6 @@ describe('the seed cache', () => {
   });
 });
 
-/** Every table's rows of a seed file (search index shadow tables included), in a stable order, and its schema. */
-function seedContents(file: string): Record<string, string[]> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const out: Record<string, string[]> = {};
-    const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")
-      .pluck()
-      .all() as string[];
-    out.schema = (db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY name').raw().all() as unknown[][]).map(
-      (r) => JSON.stringify(r),
-    );
-    for (const t of tables)
-      out[t] = (db.prepare(`SELECT * FROM "${t}"`).raw().all() as unknown[][])
-        .map((r) => JSON.stringify(r, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))
-        .sort();
-    return out;
-  } finally {
-    db.close();
-  }
-}
-
 describe('a big seed is written after the emulator starts answering (--seed-write-later-bytes)', () => {
   const rackcorp = (app: Awaited<ReturnType<typeof makeApp>>, body: Record<string, unknown>, session?: string) =>
     app
@@ -365,6 +344,34 @@ describe('a big seed is written after the emulator starts answering (--seed-writ
       db.close();
     } finally {
       next.release();
+    }
+  });
+
+  it('a new session waits for the file while the default state goes on answering', async () => {
+    const cache = path.join(tmpDir(), 'cache');
+    const fixtures = fixturesNamed('Waiting Pty');
+    const app = await makeApp({ fixtures, seedCache: cache, seedWriteLaterBytes: 0, sessionCopyMaxBytes: 0 });
+    try {
+      const answered: string[] = [];
+      const inSession = rackcorp(app, { cmd: 'customer.get', id: 1 }, 'waiting-1').then((r) => {
+        answered.push('vendor session');
+        return r;
+      });
+      const made = app.inject({ method: 'POST', url: '/_emulator/sessions?session=waiting-2' }).then((r) => {
+        answered.push('control session');
+        return r;
+      });
+      // The key is found a file per event loop turn and the file written after: a request in the
+      // default state is answered within those turns, before either session is made.
+      const inDefault = await rackcorp(app, { cmd: 'customer.get', id: 1 });
+      expect(inDefault.customer?.companyName).toBe('Waiting Pty');
+      expect(answered).toEqual([]);
+      expect((await inSession).customer?.companyName).toBe('Waiting Pty');
+      expect((await made).statusCode).toBe(201);
+      expect(await seedOf(app)).toMatchObject({ written: true });
+      expect(entries(cache)).toHaveLength(1);
+    } finally {
+      await app.close();
     }
   });
 

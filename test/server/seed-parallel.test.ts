@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import type * as SeedModule from '../../src/store/seed.js';
 import type * as VendorsModule from '../../src/vendors.js';
 import { API_SECRET, API_UUID } from '../rackcorp/helpers.js';
+import { seedContents as contents } from './seed-contents.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = (p: string) => pathToFileURL(path.join(root, 'dist', p)).href;
@@ -47,31 +48,6 @@ function compile(cacheDir: string, parallel: boolean, dir = fixtures) {
     cacheDir,
     parallelMinBytes: parallel ? 0 : Number.POSITIVE_INFINITY,
   });
-}
-
-/** Every table's rows (the search indexes' shadow tables and sqlite_sequence included), and the schema. */
-function contents(file: string): Record<string, unknown[]> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const out: Record<string, unknown[]> = {};
-    out.schema = db
-      .prepare(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
-      )
-      .all();
-    const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")
-      .pluck()
-      .all() as string[];
-    // In a stable order whatever the table's key (the search indexes' _idx tables have no rowid).
-    for (const t of tables)
-      out[t] = (db.prepare(`SELECT * FROM "${t}"`).raw().all() as unknown[][])
-        .map((r) => JSON.stringify(r, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))
-        .sort();
-    return out;
-  } finally {
-    db.close();
-  }
 }
 
 interface Started {

@@ -348,6 +348,15 @@ export async function registerControlPlane(app: FastifyInstance): Promise<void> 
         });
       }
 
+      // A write (a session made, a reset, a restore, an import) may need the seed file: while a big
+      // seed compiled at this start is being written, it waits for the file and the other requests
+      // are answered meanwhile. After the token check: a caller without it never waits.
+      scope.addHook('preHandler', (request, _reply, done) => {
+        const ready = request.method === 'GET' || request.method === 'HEAD' ? null : app.registry.seedReady();
+        if (ready) ready.then(() => done(), done);
+        else done();
+      });
+
       scope.get('/health', async (_request, reply) => {
         const db = app.registry.defaultState.db;
         // Ready means: the store answers a query and the fixtures were loaded into it.
