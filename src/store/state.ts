@@ -279,8 +279,9 @@ export class StateRegistry<V extends VendorData = VendorData> {
   /**
    * The seed: a read-only SQLite file with the fixtures, what every session overlays and every reset
    * copies. A big seed compiled at this start is written after the server listens
-   * (PendingSeedWrite): until then this writes the rest of it first (in a session's first request
-   * at most once, about 3 s at a million customers per vendor).
+   * (PendingSeedWrite): until then, reading this writes the rest at once (about 3 s at a million
+   * customers per vendor), so what can wait for it awaits seedReady() first (a new session, a
+   * control-plane write); a stop writes it at once.
    */
   get seedFile(): string {
     try {
