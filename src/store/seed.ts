@@ -450,9 +450,14 @@ export class PendingSeedWrite {
     this.steps = steps(image);
   }
 
-  /** Whether the file is written (or writing it failed). */
+  /** Whether the write is over (the file written, or writing it failed or was stopped). */
   get done(): boolean {
     return this.steps === null;
+  }
+
+  /** Whether the file is written. */
+  get written(): boolean {
+    return this.result !== null;
   }
 
   /** Resolves once the file is written (or the write failed or was stopped), writing on in the background meanwhile. */
@@ -631,14 +636,15 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
           warn(`seed cache ${cache} cannot be written (${(e as Error).message}); using a temporary copy`);
         }
       }
-      const { file, tmpDir } = tempSeedFile();
+      let temp: { file: string; tmpDir: string } | null = null;
       try {
-        yield* writeSlices(file, image, k, false);
+        temp = tempSeedFile();
+        yield* writeSlices(temp.file, image, k, false);
       } catch (e) {
-        fs.rmSync(tmpDir, { recursive: true, force: true });
+        if (temp) fs.rmSync(temp.tmpDir, { recursive: true, force: true });
         throw tempWriteError(e);
       }
-      return { file, release: hold(file, tmpDir) };
+      return { file: temp.file, release: hold(temp.file, temp.tmpDir) };
     });
     return {
       get file() {

@@ -293,9 +293,13 @@ export class StateRegistry<V extends VendorData = VendorData> {
     }
   }
 
-  /** Whether the seed file is written (false only while a big seed compiled at this start is being written). */
+  /**
+   * Whether the seed file is written: false while a big seed compiled at this start is being
+   * written, and if writing it failed (then a new session or a reset is refused, naming why).
+   */
   get seedWritten(): boolean {
-    return this.compiled.pending?.done ?? true;
+    const pending = this.compiled.pending;
+    return pending === undefined || pending.written;
   }
 
   /**
@@ -370,7 +374,8 @@ export class StateRegistry<V extends VendorData = VendorData> {
   }
 
   private open(sessionId: string): EmulatorState {
-    // The seed's image, held until its file is written, is not what a session costs.
+    // The seed's image, held until its file is written, is not what a session costs (and a seed
+    // that could not be written refuses the session here).
     if (!this.seedWritten) void this.seedFile;
     this.affordOne();
     if (this.sessions.size >= this.maxSessions) this.evictOne();
@@ -426,7 +431,7 @@ export class StateRegistry<V extends VendorData = VendorData> {
     this.sessions.clear();
     this.defaultState.close();
     // A seed still being written is finished, so that the next start finds it in the cache.
-    if (this.compiled.pending && !this.compiled.pending.done) {
+    if (this.compiled.pending?.done === false) {
       try {
         void this.compiled.file;
       } catch {

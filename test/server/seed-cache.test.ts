@@ -387,6 +387,32 @@ describe('a big seed is written after the emulator starts answering (--seed-writ
     next.release();
   });
 
+  it("a seed that cannot be written refuses a new session in the vendor's busy answer naming why; the default state goes on", async () => {
+    const app = await makeApp({ seedCache: false, seedWriteLaterBytes: 0, sessionCopyMaxBytes: 0 });
+    const tmp = process.env.TMPDIR;
+    // No cache folder, and a temporary folder that does not exist: nowhere to write the seed.
+    process.env.TMPDIR = path.join(tmpDir(), 'missing');
+    try {
+      const inSession = await app.inject({
+        method: 'POST',
+        url: '/api/rest/v2.9/json.php',
+        headers: { 'x-emulator-session': 'unwritable-1' },
+        payload: { cmd: 'customer.get', id: 1, APIUUID: API_UUID, APISECRET: API_SECRET },
+      });
+      // RackCorp answers every error as a FAULT at HTTP 200; the refusal carries Retry-After.
+      expect(inSession.headers['retry-after']).toBe('1');
+      expect(inSession.json()).toMatchObject({ code: 'FAULT' });
+      expect(inSession.body).toMatch(/could not be written to disk.*TMPDIR/);
+      // (A reset of this small seed needs no file: it is also kept in memory.)
+      expect(await seedOf(app)).toMatchObject({ written: false });
+      expect((await rackcorp(app, { cmd: 'customer.get', id: 1 })).code).toBe('OK');
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+      await app.close();
+    }
+  });
+
   it('without a seed cache, writes a temporary file when it is needed and removes it at the stop', async () => {
     const app = await makeApp({ seedCache: false, seedWriteLaterBytes: 0, sessionCopyMaxBytes: 0 });
     try {
