@@ -345,21 +345,13 @@ function collectNow(): void {
   }
 }
 
-/**
- * Write bytes, or a database's serialized image, to a file (the image lives only in this call, so collectNow() frees it
- * after).
- */
-function writeImage(file: string, content: Buffer | DB, mode: number): void {
-  fs.writeFileSync(file, Buffer.isBuffer(content) ? content : content.serialize(), { mode });
-}
-
 const tmpName = (file: string) => `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /** Write `content` to `file` so that no reader ever sees it half written. */
-function writeAtomically(file: string, content: Buffer | DB, mode = 0o400): void {
+function writeAtomically(file: string, content: Buffer, mode: number): void {
   const tmp = tmpName(file);
   try {
-    writeImage(tmp, content, mode);
+    fs.writeFileSync(tmp, content, { mode });
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
@@ -426,13 +418,14 @@ function* writeSlices(file: string, image: Buffer, key: string, atomically: bool
 }
 
 /**
- * A seed compiled at this start and bigger than DEFER_WRITE_MIN_BYTES: its image was taken the
- * moment the compile ended (db.serialize(), before anything could write to the database, which
- * becomes the default state), and the rest (finding its cache key when it was not known, writing
- * the file, about 3 s at a million customers per vendor) is done after the server listens, a slice
- * per event loop turn, so that the first request does not wait for it. What needs the file (a new
- * session, a reset, a restore, the server's close) reads `CompiledSeed.file`, which finishes the
- * write at once.
+ * Writing a seed compiled at this start to its file, from its image: taken the moment the compile
+ * ended (db.serialize(), before anything could write to the database, which becomes the default
+ * state). The steps find the cache key when it was not known, write the file and mark it. A small
+ * seed, or one whose database is not kept, is written at once (file()); a bigger one (over
+ * DEFER_WRITE_MIN_BYTES; about 3 s at a million customers per vendor) after the server listens, a
+ * slice per event loop turn, so that the first request does not wait for it. What needs the file
+ * meanwhile awaits whenDone() (a new session, a control-plane write) or reads `CompiledSeed.file`,
+ * which finishes the write at once (a stop).
  */
 export class PendingSeedWrite {
   private steps: Generator<void, { file: string; release: () => void }> | null;
@@ -611,41 +604,42 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
   startCompile();
   const { db, helperVendors } = compile(vendors, opts.fixtures, parallel);
   timing?.('compiled');
-  const bytes = () =>
-    (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
-  if (opts.keepDb && bytes() > (opts.deferWriteMinBytes ?? DEFER_WRITE_MIN_BYTES)) {
-    let image: Buffer;
-    try {
-      image = db.serialize();
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    timing?.('image taken');
-    const pending = new PendingSeedWrite(image, function* (image) {
-      const k = key ?? (yield* keyOf.find());
-      key = k;
-      if (cache !== null) {
-        const entry = path.join(cache, `${k}.sqlite`);
-        try {
-          yield* writeSlices(entry, image, k, true);
-          const link = liveLink(cache, entry);
-          prune(cache, entry);
-          return { file: link, release: hold(link) };
-        } catch (e) {
-          warn(`seed cache ${cache} cannot be written (${(e as Error).message}); using a temporary copy`);
-        }
-      }
-      let temp: { file: string; tmpDir: string } | null = null;
+  // The image is the seed as compiled: written from it, now (a small seed, or a database that is
+  // not kept) or after the server listens (PendingSeedWrite), while the database may change.
+  let image: Buffer;
+  try {
+    image = db.serialize();
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  timing?.('image taken');
+  const pending = new PendingSeedWrite(image, function* (image) {
+    const k = key ?? (yield* keyOf.find());
+    key = k;
+    if (cache !== null) {
+      const entry = path.join(cache, `${k}.sqlite`);
       try {
-        temp = tempSeedFile();
-        yield* writeSlices(temp.file, image, k, false);
+        yield* writeSlices(entry, image, k, true);
+        const link = liveLink(cache, entry);
+        prune(cache, entry);
+        return { file: link, release: hold(link) };
       } catch (e) {
-        if (temp) fs.rmSync(temp.tmpDir, { recursive: true, force: true });
-        throw tempWriteError(e);
+        warn(`seed cache ${cache} cannot be written (${(e as Error).message}); using a temporary copy`);
       }
-      return { file: temp.file, release: hold(temp.file, temp.tmpDir) };
-    });
+    }
+    let temp: { file: string; tmpDir: string } | null = null;
+    try {
+      temp = tempSeedFile();
+      yield* writeSlices(temp.file, image, k, false);
+    } catch (e) {
+      if (temp) fs.rmSync(temp.tmpDir, { recursive: true, force: true });
+      throw tempWriteError(e);
+    }
+    return { file: temp.file, release: hold(temp.file, temp.tmpDir) };
+  });
+  const release = () => pending.release();
+  if (opts.keepDb && image.length > (opts.deferWriteMinBytes ?? DEFER_WRITE_MIN_BYTES)) {
     return {
       get file() {
         return pending.file();
@@ -659,57 +653,28 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
       helperVendors,
       db,
       pending,
-      release: () => pending.release(),
+      release,
     };
   }
-
+  let file: string;
   try {
-    key ??= drain(keyOf.find());
-    setMeta(db, 'seed_key', key);
+    file = pending.file();
+    timing?.('seed written');
   } catch (e) {
     db.close();
     throw e;
   }
-  const k = key;
-  if (cache !== null) {
-    const entry = path.join(cache, `${k}.sqlite`);
-    try {
-      writeAtomically(entry, db);
-      timing?.('seed written');
-      collectNow();
-      timing?.('collected');
-      const link = liveLink(cache, entry);
-      prune(cache, entry);
-      return finish(link, hold(link));
-    } catch (e) {
-      warn(`seed cache ${cache} cannot be written (${(e as Error).message}); using a temporary copy`);
-    }
-  }
-  let temp: { file: string; tmpDir: string } | null = null;
-  try {
-    temp = tempSeedFile();
-    writeImage(temp.file, db, 0o400);
-    collectNow();
-  } catch (e) {
-    db.close();
-    if (temp) fs.rmSync(temp.tmpDir, { recursive: true, force: true });
-    throw tempWriteError(e);
-  }
-  return finish(temp.file, hold(temp.file, temp.tmpDir));
-
-  function finish(file: string, release: () => void): CompiledSeed {
-    if (!opts.keepDb) db.close();
-    return {
-      file,
-      cached: false,
-      ms: ms(),
-      source: 'fixtures',
-      key: k,
-      helperVendors,
-      ...(opts.keepDb ? { db } : {}),
-      release,
-    };
-  }
+  if (!opts.keepDb) db.close();
+  return {
+    file,
+    cached: false,
+    ms: ms(),
+    source: 'fixtures',
+    key,
+    helperVendors,
+    ...(opts.keepDb ? { db } : {}),
+    release,
+  };
 }
 
 /** A temporary folder for a seed that no cache folder holds (removed with the file on release). */
