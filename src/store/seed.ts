@@ -488,7 +488,7 @@ export class PendingSeedWrite {
     }
     this.steps = null;
     this.image = null;
-    this.timing?.('seed written after listening');
+    this.timing?.('seed written');
     this.wake();
     // From a fresh stack: a collection run here found the image still held by this frame's
     // registers (the generator it has just finished) and left the gigabyte in place.
@@ -659,7 +659,6 @@ export function compileSeed(opts: CompileSeedOptions): CompiledSeed {
   let file: string;
   try {
     file = pending.file();
-    timing?.('seed written');
   } catch (e) {
     db.close();
     throw e;
