@@ -212,9 +212,10 @@ export async function buildApp(options: Partial<Config> = {}): Promise<FastifyIn
       return;
     }
     // A session still to be made from a seed that is being written (a big one compiled at this
-    // start) waits for the file; the other requests are answered meanwhile.
+    // start) waits for the file; the other requests are answered meanwhile. Once the seed is
+    // written (every request but those of a big first start's first seconds), nothing is looked up here.
     const seedReady =
-      !request.routeOptions.config.createsSession && registry.find(sessionId) === undefined
+      !registry.seedWritten && !request.routeOptions.config.createsSession && registry.find(sessionId) === undefined
         ? registry.seedReady()
         : null;
     if (seedReady) seedReady.then(() => enterSession(request, reply, sessionId, done)).catch(done);

@@ -133,7 +133,7 @@ const HASH_SLICE = 4 << 20;
 /**
  * The cache key: the schema version and every fixture file the loader would read (name, length,
  * bytes). A generator that yields after each slice, so that it can run a slice per event loop turn
- * (see PendingWrite); drain() runs it at once.
+ * (see PendingSeedWrite); drain() runs it at once.
  */
 function* hashKey(schema: string, dir: string, files: string[]): Generator<void, string> {
   const h = createHash('sha256');
