@@ -60,6 +60,9 @@ export interface JournalEntry {
  * request beyond those bounds: not the parsed body (a 1 MB JSON body kept whole would be 1 MB per
  * entry whatever the byte limit says), only the names of its credential fields. The public entry (ISO
  * time, path, texts) is built when the journal is read, not on the request's path.
+ *
+ * Every field is there from the start (record() writes them all in one literal): an entry has one
+ * shape and keeps its fields in itself, with no second object for the ones added later.
  */
 interface StoredEntry {
   seq: number;
@@ -70,48 +73,63 @@ interface StoredEntry {
   warnings: string[] | null;
   method: string;
   url: string;
-  /** The query, the request's headers and the answer's, as name/value pairs (see Pairs). */
-  query: Pairs;
-  headers: Pairs;
+  /** The query, the request's headers and the answer's (see Flat). */
+  query: Flat;
+  headers: Flat;
   /** The request body's text as received (bounded); null when none was read. */
   rawBody: string | null;
   /** `body:<field>` for the top-level body fields that carry credentials. */
   bodyCredentials: string[];
   bodyTruncated: boolean;
   status: number | null;
-  responseHeaders: Pairs;
+  responseHeaders: Flat;
   responseBody: string | Buffer | null;
   responseBodyTruncated: boolean;
-  durationMs: number;
-  fault?: number;
-  dropped?: boolean;
+  /** In hundredths of a millisecond: a small integer, kept in the entry itself (a fraction is one more object). */
+  duration: number;
+  fault: number | undefined;
+  dropped: boolean;
   /** What keeping it costs, in bytes (an estimate that errs high). */
   bytes: number;
   /** Still held by its journal (the process-wide budget skips entries already dropped). */
   held: boolean;
-  owner: Journal;
-  redacted?: string[];
-  drift?: unknown;
-  built?: JournalEntry;
+  owner: Journal | null;
+  redacted: string[] | undefined;
+  drift: unknown;
+  built: JournalEntry | undefined;
 }
 
 /**
- * A header or query map as one flat array, name then value, in the object's order. The objects themselves
- * (Fastify's reply headers copy, Node's request headers, the parsed query), kept for the last 1,000
- * requests, were most of what the journal cost per request: with the answer's headers alone kept as
- * pairs instead, RackCorp customer.get went from 44-50 to 34-38 us of CPU, UniPay find from 66-72 to
- * 52-57 (the builds alternated, 4 runs each). A flat array of strings is cheap to keep.
+ * A header or query map as the journal keeps it: one text, `name\nvalue\nname\nvalue...`, when every
+ * name and value is a string without a line feed (HTTP allows none in a header: every request and
+ * answer header, and almost every query); otherwise one flat array, name then value, in the object's
+ * order; and one shared empty array for an empty map. What the journal keeps for the last 1,000
+ * requests is what it costs: the objects themselves (Fastify's reply headers copy, Node's request
+ * headers, the parsed query) cost RackCorp customer.get 44-50 us of CPU per request against 34-38
+ * with the answer's headers kept as pairs; the pairs still cost 46-49 against 32-43 with one text
+ * (the builds alternated, 4 runs each). A text is one object the garbage collector copies and never
+ * traces; an array is one more object, and each of its strings another.
  */
-type Pairs = unknown[];
+type Flat = string | unknown[];
 
-function pairsOf(obj: object | null | undefined): Pairs {
-  const out: Pairs = [];
-  if (obj) for (const k in obj) out.push(k, (obj as Record<string, unknown>)[k]);
-  return out;
+const NO_PAIRS: readonly unknown[] = Object.freeze([]);
+
+function flatOf(obj: object | null | undefined): Flat {
+  if (!obj) return NO_PAIRS as unknown[];
+  const out: unknown[] = [];
+  let text = true;
+  for (const k in obj) {
+    const v = (obj as Record<string, unknown>)[k];
+    out.push(k, v);
+    if (text && (typeof v !== 'string' || v.includes('\n') || k.includes('\n'))) text = false;
+  }
+  if (out.length === 0) return NO_PAIRS as unknown[];
+  return text ? out.join('\n') : out;
 }
 
 /** The map again, as a plain object (defineProperty: a name such as `__proto__` stays a name). */
-function objectOf(pairs: Pairs): Record<string, unknown> {
+function objectOf(flat: Flat): Record<string, unknown> {
+  const pairs = typeof flat === 'string' ? flat.split('\n') : flat;
   const out: Record<string, unknown> = {};
   for (let i = 0; i < pairs.length; i += 2)
     Object.defineProperty(out, pairs[i] as string, {
@@ -144,7 +162,7 @@ export class JournalBudget {
     this.live++;
     while (this.bytes > this.max && this.head < this.queue.length) {
       const oldest = this.queue[this.head];
-      if (oldest.held) oldest.owner.dropOldest();
+      if (oldest.held) oldest.owner!.dropOldest();
       else this.head++;
     }
     this.compact();
@@ -183,10 +201,14 @@ export class Journal {
   ) {}
 
   /** Keep an entry (the oldest go while the count or the bytes are past their bounds). */
-  keep(e: Omit<StoredEntry, 'seq' | 'held' | 'owner'>): void {
-    if (this.disposed || this.size <= 0 || e.bytes > this.maxBytes || (this.budget && e.bytes > this.budget.max))
+  keep(entry: StoredEntry): void {
+    if (
+      this.disposed ||
+      this.size <= 0 ||
+      entry.bytes > this.maxBytes ||
+      (this.budget && entry.bytes > this.budget.max)
+    )
       return;
-    const entry = e as StoredEntry;
     entry.seq = this.nextSeq++;
     entry.held = true;
     entry.owner = this;
@@ -329,7 +351,7 @@ function built(e: StoredEntry, max: number): JournalEntry {
     status: e.status,
     responseHeaders: objectOf(e.responseHeaders),
     responseBody,
-    durationMs: e.durationMs,
+    durationMs: e.duration / 100,
   };
   if (bodyTruncated) entry.bodyTruncated = true;
   if (responseTruncated) entry.responseBodyTruncated = true;
@@ -419,7 +441,7 @@ export function keepResponse(trace: Trace, payload: unknown, max: number): void 
 const MAX_BODY_CREDENTIALS = 32;
 
 function bodyCredentialNames(body: unknown): string[] {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return [];
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return NO_PAIRS as string[];
   const out: string[] = [];
   for (const k in body) {
     if (Object.hasOwn(body, k) && CREDENTIAL.test(k) && k.length <= 256) {
@@ -427,7 +449,7 @@ function bodyCredentialNames(body: unknown): string[] {
       if (out.length === MAX_BODY_CREDENTIALS) break;
     }
   }
-  return out;
+  return out.length === 0 ? (NO_PAIRS as string[]) : out;
 }
 
 /** The warnings of one request, up to `max` bytes of them (a note says how many more there were). */
@@ -477,7 +499,8 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
   const raw = request.raw.rawHeaders;
   for (let i = 0; i < raw.length; i++) headerBytes += raw[i].length;
   const url = request.originalUrl;
-  const entry: Omit<StoredEntry, 'seq' | 'held' | 'owner'> = {
+  const entry: StoredEntry = {
+    seq: 0,
     timeMs: trace.timeMs,
     session: info.sessionId,
     vendor: info.vendor ?? '',
@@ -485,21 +508,25 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
     warnings,
     method: request.method,
     url,
-    query: pairsOf(request.query as object | undefined),
-    headers: pairsOf(request.headers),
+    query: flatOf(request.query as object | undefined),
+    headers: flatOf(request.headers),
     rawBody,
     bodyCredentials: bodyCredentialNames(request.body),
     bodyTruncated,
     status: answered ? reply!.statusCode : null,
-    responseHeaders: answered ? pairsOf(reply!.getHeaders()) : [],
+    responseHeaders: answered ? flatOf(reply!.getHeaders()) : (NO_PAIRS as unknown[]),
     responseBody: trace.responseBody,
     responseBodyTruncated: trace.responseTruncated,
-    durationMs: Math.round((performance.now() - trace.startedAt) * 100) / 100,
+    duration: Math.round((performance.now() - trace.startedAt) * 100),
+    fault: trace.fault,
+    dropped: trace.dropped === true,
     bytes: 0,
+    held: false,
+    owner: null,
+    redacted: undefined,
+    drift: trace.drift,
+    built: undefined,
   };
-  if (trace.fault !== undefined) entry.fault = trace.fault;
-  if (trace.dropped) entry.dropped = true;
-  if (trace.drift !== undefined) entry.drift = trace.drift;
   if (trace.redact) redactEntry(entry, request);
   // Redaction may lengthen the texts a little ("<redacted>"); the comparison is counted as its JSON.
   entry.bytes =
@@ -514,15 +541,15 @@ export function record(request: FastifyRequest, reply: FastifyReply | null, conf
 }
 
 /** Shadow mode: the entry without credential values (the texts are made now, bounded as they are). */
-function redactEntry(entry: Omit<StoredEntry, 'seq' | 'held' | 'owner'>, request: FastifyRequest): void {
+function redactEntry(entry: StoredEntry, request: FastifyRequest): void {
   const names = new Set<string>();
   entry.url = redactUrl(entry.url, names);
-  entry.query = pairsOf(redactQuery(objectOf(entry.query), names));
-  entry.headers = pairsOf(redactHeaders(objectOf(entry.headers), 'header', names));
+  entry.query = flatOf(redactQuery(objectOf(entry.query), names));
+  entry.headers = flatOf(redactHeaders(objectOf(entry.headers), 'header', names));
   // Only the kept text of the body exists (no parsed body is kept): that is what is redacted.
   if (entry.rawBody !== null) entry.rawBody = redactBody(entry.rawBody, request.headers['content-type'], 'body', names);
   const responseHeaders = redactHeaders(objectOf(entry.responseHeaders), 'response-header', names);
-  entry.responseHeaders = pairsOf(responseHeaders);
+  entry.responseHeaders = flatOf(responseHeaders);
   if (entry.responseBody !== null)
     entry.responseBody = redactBody(
       text(entry.responseBody),
