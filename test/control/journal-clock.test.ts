@@ -55,7 +55,7 @@ describe('request journal', () => {
     sock.write(
       'GET /api/rest/v2.9/customers/123?q=a%0Ab&tag=x&tag=y&empty= HTTP/1.1\r\nHost: x\r\n' +
         'X-Many: one\r\nx-many: two\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nCookie: c=3\r\nCookie: d=4\r\n' +
-        'User-Agent: first\r\nUser-Agent: second\r\nX-Blank:\r\nConnection: close\r\n\r\n',
+        'User-Agent: first\r\nUser-Agent: second\r\nX-Blank:\r\n__proto__: p\r\nConnection: close\r\n\r\n',
     );
     await answered;
     sock.destroy();
@@ -71,6 +71,7 @@ describe('request journal', () => {
       'x-blank': '',
       connection: 'close',
     });
+    expect(Object.keys(e.headers)).not.toContain('__proto__');
     // The answer's headers are those the emulator set, as sent; not the ones Node adds (date, connection).
     expect(answer).toMatch(/\r\nDate: /);
     expect(e.responseHeaders).toEqual({

@@ -165,6 +165,8 @@ function headersOfLines(lines: unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (let i = 0; i + 1 < lines.length; i += 2) {
     const name = String(lines[i]).toLowerCase();
+    // Node assigns each header to a plain object, where a `__proto__` header is no property at all.
+    if (name === '__proto__') continue;
     const value = lines[i + 1];
     const had = Object.hasOwn(out, name);
     if (name === 'set-cookie') {
