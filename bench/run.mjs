@@ -454,12 +454,15 @@ async function throughput(results) {
       const w = await cannon(s.url, list(), { sessions: sc.sessions, duration: 1, tag: `warm-${k}` });
       if (k === 'emulator') warmSessions += w.sessions;
     }
+    // Who runs first takes turns: the server measured right after a pause (or after the other
+    // server's run) is measured differently, and a fixed order would lean every ratio one way.
     for (let i = 0; i < RUNS; i++) {
-      for (const [k, s] of [
+      const order = [
         ['emulator', emu],
         ['ceiling', ceil],
-      ])
-        per[k].push(await cannon(s.url, list(), { sessions: sc.sessions, tag: `${k}${i}` }));
+      ];
+      if (i % 2 === 1) order.reverse();
+      for (const [k, s] of order) per[k].push(await cannon(s.url, list(), { sessions: sc.sessions, tag: `${k}${i}` }));
     }
     const ratios = per.emulator.map((e, i) => e.rps / per.ceiling[i].rps);
     const row = {
