@@ -74,9 +74,33 @@ const median = (a) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const stats = (a) => ({ median: median(a), min: Math.min(...a), max: Math.max(...a), n: a.length });
+/** Stats of the runs' CPU per request (µs), or null where it could not be read. */
+const cpuStats = (runs) => {
+  const us = runs.flatMap((r) => (r.cpuUs ? [r.cpuUs] : []));
+  return us.length ? stats(us) : null;
+};
 const rssKb = (pid) => {
   const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
+};
+/** Clock ticks per second of /proc/<pid>/stat (null off Linux). */
+const CLK_TCK = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return r.status === 0 && Number(r.stdout) > 0 ? Number(r.stdout) : null;
+})();
+/**
+ * CPU time the process has used so far (user + system, every thread), ms; null where /proc has no
+ * stat. Read around each run, it gives the server's CPU per request, which moves far less between
+ * runs on a shared machine than req/s does.
+ */
+const cpuMs = (pid) => {
+  if (CLK_TCK === null) return null;
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
 };
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 
@@ -462,7 +486,13 @@ async function throughput(results) {
         ['ceiling', ceil],
       ];
       if (i % 2 === 1) order.reverse();
-      for (const [k, s] of order) per[k].push(await cannon(s.url, list(), { sessions: sc.sessions, tag: `${k}${i}` }));
+      for (const [k, s] of order) {
+        const c0 = cpuMs(s.proc.pid);
+        const r = await cannon(s.url, list(), { sessions: sc.sessions, tag: `${k}${i}` });
+        const c1 = cpuMs(s.proc.pid);
+        r.cpuUs = c0 === null || c1 === null || r.total === 0 ? null : ((c1 - c0) * 1000) / r.total;
+        per[k].push(r);
+      }
     }
     const ratios = per.emulator.map((e, i) => e.rps / per.ceiling[i].rps);
     const row = {
@@ -476,18 +506,25 @@ async function throughput(results) {
         non2xx: per.emulator.reduce((a, r) => a + r.non2xx, 0),
         errors: per.emulator.reduce((a, r) => a + r.errors, 0),
         sessions_made: per.emulator.reduce((a, r) => a + r.sessions, 0),
+        cpu_us_per_request: cpuStats(per.emulator),
       },
       ceiling: {
         rps: stats(per.ceiling.map((r) => r.rps)),
         p50_ms: stats(per.ceiling.map((r) => r.p50)),
         p99_ms: stats(per.ceiling.map((r) => r.p99)),
+        cpu_us_per_request: cpuStats(per.ceiling),
       },
       ratio: stats(ratios),
     };
+    // The same comparison by CPU: the ceiling's CPU per request over the emulator's, run by run.
+    const cpuRatios = per.emulator.flatMap((e, i) =>
+      e.cpuUs && per.ceiling[i].cpuUs ? [per.ceiling[i].cpuUs / e.cpuUs] : [],
+    );
+    if (cpuRatios.length) row.cpu_ratio = stats(cpuRatios);
     if (sc.name.includes('REST Bearer')) row.p99_target_ms = 5;
     results.scenarios.push(row);
     log(
-      `${sc.name}: emulator ${row.emulator.rps.median.toFixed(0)} rps, ceiling ${row.ceiling.rps.median.toFixed(0)} rps, ratio ${row.ratio.median.toFixed(2)}, p99 ${row.emulator.p99_ms.median} ms${row.emulator.non2xx ? `, non-2xx ${row.emulator.non2xx}` : ''}`,
+      `${sc.name}: emulator ${row.emulator.rps.median.toFixed(0)} rps, ceiling ${row.ceiling.rps.median.toFixed(0)} rps, ratio ${row.ratio.median.toFixed(2)}${row.cpu_ratio ? ` (CPU ${row.emulator.cpu_us_per_request.median.toFixed(1)} / ${row.ceiling.cpu_us_per_request.median.toFixed(1)} µs, ${row.cpu_ratio.median.toFixed(2)})` : ''}, p99 ${row.emulator.p99_ms.median} ms${row.emulator.non2xx ? `, non-2xx ${row.emulator.non2xx}` : ''}`,
     );
   }
 
@@ -809,15 +846,17 @@ function table(r) {
   );
   if (r.scenarios.length) {
     lines.push('');
-    lines.push('| scenario | emulator rps | ceiling rps | ratio | target | emu p50 / p99 ms | ceil p50 / p99 ms | |');
-    lines.push('|---|---|---|---|---|---|---|---|');
+    lines.push(
+      '| scenario | emulator rps | ceiling rps | ratio | target | emu p50 / p99 ms | ceil p50 / p99 ms | CPU µs/req emu / ceil (ratio) | |',
+    );
+    lines.push('|---|---|---|---|---|---|---|---|---|');
     for (const s of r.scenarios) {
       const pass =
         s.ratio.median >= s.target_ratio &&
         (!s.p99_target_ms || s.emulator.p99_ms.median < s.p99_target_ms) &&
         s.emulator.non2xx === 0;
       lines.push(
-        `| ${s.name} | ${f(s.emulator.rps.median)} | ${f(s.ceiling.rps.median)} | ${mm(s.ratio)} | >= ${s.target_ratio}${s.p99_target_ms ? `, p99 < ${s.p99_target_ms} ms` : ''} | ${f(s.emulator.p50_ms.median)} / ${f(s.emulator.p99_ms.median)} | ${f(s.ceiling.p50_ms.median)} / ${f(s.ceiling.p99_ms.median)} | ${ok(pass)}${s.emulator.non2xx ? ` (${s.emulator.non2xx} non-2xx)` : ''} |`,
+        `| ${s.name} | ${f(s.emulator.rps.median)} | ${f(s.ceiling.rps.median)} | ${mm(s.ratio)} | >= ${s.target_ratio}${s.p99_target_ms ? `, p99 < ${s.p99_target_ms} ms` : ''} | ${f(s.emulator.p50_ms.median)} / ${f(s.emulator.p99_ms.median)} | ${f(s.ceiling.p50_ms.median)} / ${f(s.ceiling.p99_ms.median)} | ${s.cpu_ratio ? `${f(s.emulator.cpu_us_per_request.median, 1)} / ${f(s.ceiling.cpu_us_per_request.median, 1)} (${f(s.cpu_ratio.median, 2)})` : 'n/a'} | ${ok(pass)}${s.emulator.non2xx ? ` (${s.emulator.non2xx} non-2xx)` : ''} |`,
       );
     }
     lines.push('');
