@@ -250,7 +250,7 @@ function define(out: Record<string, unknown>, name: string, value: unknown): voi
   Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
-/** Bytes every entry costs besides its texts (the object, its numbers, the header and query arrays). */
+/** Bytes an entry costs besides the texts counted on their own (the object, its numbers, the query). */
 const ENTRY_OVERHEAD = 512;
 
 /**
