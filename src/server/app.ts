@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { LazyChildLogger } from './lazy-logger.js';
+import { keepTickShape } from './tick-shape.js';
 import formbody from '@fastify/formbody';
 import type { IncomingMessage } from 'node:http';
 import { resolveConfig } from './config.js';
@@ -131,6 +132,8 @@ export function seedCacheOption(value: string | false | null): string | false | 
 }
 
 export async function buildApp(options: Partial<Config> = {}): Promise<FastifyInstance> {
+  // The command line did this first thing; an app made by a library user (startEmulator) does it here.
+  keepTickShape();
   const config = resolveConfig(options);
   const app = Fastify({
     // Request URLs are logged without the values of credential query parameters (APISECRET...).

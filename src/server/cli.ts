@@ -5,7 +5,10 @@
  * `npm run build` made one (see bundle.ts), else from the separate modules.
  */
 import { loadBundle } from './bundle.js';
+import { keepTickShape } from './tick-shape.js';
 
+// Before the bundle is loaded: its load and the start that follows make the first full collections.
+keepTickShape();
 const bundle = loadBundle();
 if (bundle) bundle.run();
 else await import('./main.js');
