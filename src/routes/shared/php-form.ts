@@ -76,6 +76,16 @@ export function parsePhpFields(
 }
 
 /**
+ * The object the fields are kept in: no Object.prototype in its chain (a field named `__proto__`
+ * or `constructor` is a field like any other), in V8's fast mode. `Object.create(null)` starts in
+ * dictionary mode, which sent every later walk over the fields (the operation's Object.entries,
+ * the journal's and coverage's for-in) through V8's runtime: about 2 % of a NeuCRM list request's
+ * CPU. fast-querystring makes its result the same way.
+ */
+const Fields = function Fields() {} as unknown as new () => Record<string, unknown>;
+Fields.prototype = Object.create(null) as object;
+
+/**
  * Fields without brackets, split by fast-querystring (Fastify's own parser), then PHP's renaming
  * and last-wins. qs's option handling and bracket machinery cost ~4% of a whole cached
  * customer.get (20 of 530 us, measured in-process with app.inject), for nothing to nest.
@@ -83,7 +93,7 @@ export function parsePhpFields(
  */
 function flatFields(text: string, warn: (message: string) => void): Record<string, unknown> | undefined {
   const split = fastQueryString.parse(text) as Record<string, string | string[]>;
-  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  const out = new Fields();
   let fields = 0;
   let counts: Map<string, number> | null = null;
   for (const name of Object.keys(split)) {

@@ -182,6 +182,9 @@ function hasBody(request: FastifyRequest): boolean {
  * never finish holds at most this many: it cannot keep every session busy (a session with a
  * request running is never evicted) and so make every new session answer 503.
  */
+/** Client addresses kept at 0 requests running (past this, an idle one's entry is deleted). */
+const IDLE_CLIENTS_KEPT = 64;
+
 export class ClientSlots {
   private running = new Map<string, number>();
   constructor(readonly max: number) {}
@@ -203,8 +206,10 @@ export class ClientSlots {
     // 'close' comes once per response: `on`, not `once`, which would wrap the listener in another function.
     reply.raw.on('close', () => {
       const left = (this.running.get(who) ?? 1) - 1;
-      if (left <= 0) this.running.delete(who);
-      else this.running.set(who, left);
+      // An idle client keeps its entry (at 0) while few are kept: deleting it and adding it back on
+      // its next request made V8 shrink and grow the map on most requests (Runtime_MapShrink).
+      if (left <= 0 && this.running.size > IDLE_CLIENTS_KEPT) this.running.delete(who);
+      else this.running.set(who, Math.max(0, left));
       closed?.(request);
     });
     return true;
