@@ -8,9 +8,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { lastJournalEntry, makeApp } from '../helpers.js';
 import { ReadCache } from '../../src/store/read-cache.js';
-import { SANDBOX, fail, ok } from './helpers.js';
+import { SANDBOX, callJson, fail, ok } from './helpers.js';
 
 describe('ISP CRM: remembered reads follow every write', () => {
   let app: FastifyInstance;
@@ -43,6 +43,43 @@ describe('ISP CRM: remembered reads follow every write', () => {
     expect(await fail(app, 'list', { ...SANDBOX, name: '%Trad%' })).toBe('Invalid userid or api_key');
     db().prepare('UPDATE ispcrm_users SET active = 1 WHERE userid = ?').run(Number(SANDBOX.userid));
     expect(await ok(app, 'list', { ...SANDBOX, name: '%Trad%', show_count: '1' })).toBe(count - 1);
+  });
+
+  it('a list asked again with the same fields answers the same, with the same warnings, until a write', async () => {
+    const fields = { ...SANDBOX, name: '%Trad%', rows_limit: '5000', colour: 'blue' };
+    const warnings = [
+      'unknown field "colour" ignored (NeuCRM ignores unknown fields in both modes)',
+      "rows_limit 5000 counts as 100 (NeuCRM's maximum)",
+    ];
+    const first = await ok(app, 'list', fields);
+    expect((await lastJournalEntry(app)).warnings).toEqual(warnings);
+    for (let i = 0; i < 2; i++) {
+      expect(await ok(app, 'list', fields)).toEqual(first);
+      expect((await lastJournalEntry(app)).warnings).toEqual(warnings);
+    }
+    // The same fields as JSON: the same answer and warnings.
+    const json = await callJson(app, 'list', fields);
+    expect(json.result).toEqual(first);
+    expect((await lastJournalEntry(app)).warnings).toEqual(warnings);
+    // A bad key is refused every time (a refusal is never remembered), and the good one still answers.
+    expect(await fail(app, 'list', { ...fields, api_key: 'wrong' })).toBe('Invalid userid or api_key');
+    expect(await fail(app, 'list', { ...fields, api_key: 'wrong' })).toBe('Invalid userid or api_key');
+    // A write through the API: the next identical list sees it.
+    const created = await ok(app, 'create', {
+      ...SANDBOX,
+      type: 'Individual',
+      name: 'Trad Newcomer',
+      mobile: '12344444',
+      email: 'newcomer@example.com',
+      zipcode: '12345',
+      state: 'Goa',
+      city: 'Panaji',
+      street: '3rd street',
+    });
+    const after = await ok(app, 'list', fields);
+    expect(after.length).toBe(first.length + 1);
+    expect(after.map((c: { id: number }) => c.id)).toContain(Number(created.id ?? created));
+    expect((await lastJournalEntry(app)).warnings).toEqual(warnings);
   });
 
   it('a reset brings the fixtures back into the answers', async () => {

@@ -52,6 +52,11 @@ export interface IspcrmOperation<S extends TObject = TObject> {
   request: S;
   /** The success envelope. */
   result: TObject;
+  /**
+   * Reads only (changes nothing, and its answer depends on the fields and the data alone, not on
+   * the clock): the same fields answer the same until the data changes (see run() in index.ts).
+   */
+  readOnly?: true;
   handler(input: Input<S>, ctx: IspcrmContext): unknown;
 }
 
@@ -102,6 +107,7 @@ const list: IspcrmOperation<typeof ListRequest> = {
   path: '/list',
   request: ListRequest,
   result: ListResult,
+  readOnly: true,
   handler(input, ctx) {
     const like = (v: string | undefined) => (v === undefined ? null : likePattern(v));
     const filter: IspcrmListFilter = {
