@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { makeApp } from '../helpers.js';
+import { lastJournalEntry, makeApp } from '../helpers.js';
 import { hashPassword } from '../../src/routes/mgmt/auth.js';
 import { SANDBOX, putJson, req } from './helpers.js';
 
@@ -41,6 +41,39 @@ describe('UniPay: remembered reads follow every write', () => {
     const created = await putJson(app, { accountId: 2001, lastName: 'Smithers' });
     expect(created.statusCode).toBe(200);
     expect(Number((await find()).headers['x-total-count'])).toBe(total);
+  });
+
+  it('a read asked again answers the same, with the same warnings, for the same user and format, until a write', async () => {
+    const url = '/api/v01/customers?lastName=smi&limit=20&_=123&limit=5';
+    const warnings = [
+      'limit was given 2 times: the first value ("20") was used',
+      '_ is not a known parameter of find: ignored',
+    ];
+    const first = await find(url);
+    expect(first.statusCode).toBe(200);
+    expect((await lastJournalEntry(app)).warnings).toEqual(warnings);
+    for (let i = 0; i < 2; i++) {
+      const again = await find(url);
+      expect(again.body).toBe(first.body);
+      expect(again.headers['x-total-count']).toBe(first.headers['x-total-count']);
+      expect((await lastJournalEntry(app)).warnings).toEqual(warnings);
+    }
+    // Another format is another answer; a refused call is refused every time.
+    expect((await find(url, { accept: 'application/xml' })).body).toMatch(/^<\?xml|^</);
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await req(app, { method: 'GET', url, auth: 'Basic ' + Buffer.from('api-sandbox:wrong').toString('base64') }))
+          .statusCode,
+      ).toBe(401);
+    const load = `/api/v01/customers/${first.json()[0].id}?_=1`;
+    expect((await req(app, { method: 'GET', url: load })).statusCode).toBe(200);
+    expect((await req(app, { method: 'GET', url: load })).json().id).toBe(first.json()[0].id);
+    expect((await lastJournalEntry(app)).warnings).toEqual(['_ is not a known parameter of load: ignored']);
+    // A write through the API: the same read sees it.
+    expect((await putJson(app, { accountId: 2001, lastName: 'Smithson' })).statusCode).toBe(200);
+    const after = await find(url);
+    expect(Number(after.headers['x-total-count'])).toBe(Number(first.headers['x-total-count']) + 1);
+    expect((await lastJournalEntry(app)).warnings).toEqual(warnings);
   });
 
   it('the user is checked again after its row, password or accounts change', async () => {

@@ -37,6 +37,12 @@ function send(reply: FastifyReply, a: WireAnswer): FastifyReply {
 
 const answerSize = (a: WireAnswer) => textBytes(a.body) + 128;
 
+/** A read's answer, with the warnings its query gave (given again when it is answered again). */
+interface Answered {
+  answer: WireAnswer;
+  warnings: string[];
+}
+
 export const mgmt: VendorModule = {
   ...mgmtData,
   title: 'Payment gateway Management API (UniPay)',
@@ -159,6 +165,21 @@ export const mgmt: VendorModule = {
               request.emulator.warnings.push(message);
             },
           };
+          // A read asked again (the same URL, format and user, while the data is the same) answers
+          // what it answered, with the warnings its query gave, without reading the query again.
+          const memoKey = op.readOnly
+            ? `mgmt call ${strict ? 's' : 'l'} ${format} ${ctx.auth.userId} ${request.url}`
+            : null;
+          const reads = readCache(request.emulator.state.db);
+          if (memoKey !== null) {
+            const hit = reads.peek<Answered>(memoKey);
+            if (hit !== undefined) {
+              for (const w of hit.warnings) request.emulator.warnings.push(w);
+              send(reply, hit.answer);
+              return;
+            }
+          }
+          const warned = request.emulator.warnings.length;
           let body: unknown = request.body;
           if (op.consumesBody && bodyFormatOf(request.headers['content-type']) === 'xml' && body !== undefined) {
             body = customerFromXml(body as Record<string, unknown>, mode);
@@ -168,18 +189,18 @@ export const mgmt: VendorModule = {
             { body, query: request.query, params: request.params as Record<string, string> },
             mode,
           );
-          if (op.readOnly) {
+          if (memoKey !== null) {
             // A read's answer depends on the input, the format and the accounts the user may act on,
             // all in the key, and on the database, whose every change empties the state's read cache.
             const key = `${op.name} ${format} ${ctx.auth.accountIds.join(',')} ${JSON.stringify(input)}`;
-            send(
-              reply,
-              readCache(request.emulator.state.db).get(
-                `mgmt ${key}`,
-                () => renderResult(op.handler(input, ctx), format),
-                answerSize,
-              ),
+            const answer = reads.get(`mgmt ${key}`, () => renderResult(op.handler(input, ctx), format), answerSize);
+            const warnings = request.emulator.warnings.slice(warned);
+            reads.set(
+              memoKey,
+              { answer, warnings } satisfies Answered,
+              answerSize(answer) + warnings.reduce((n, w) => n + textBytes(w), 0),
             );
+            send(reply, answer);
             return;
           }
           const result = op.handler(input, ctx);
