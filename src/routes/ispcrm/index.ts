@@ -22,6 +22,7 @@ import {
   successBody,
 } from './envelope.js';
 import { installErrorPath } from '../shared/errors.js';
+import { rememberCall } from '../shared/remember.js';
 import { Input } from './input.js';
 import type { AnyRequest } from './schemas.js';
 import { ispcrmContract } from './contract.js';
@@ -39,41 +40,25 @@ function authenticate(input: Input<typeof AnyRequest>, request: FastifyRequest) 
   return { store, user };
 }
 
-/** What a read-only call answered, with the warnings its fields gave. */
-interface Answered {
-  result: unknown;
-  warnings: string[];
-}
-
 /** Bodies whose fields are all a call reads (a multipart body may carry files). */
 const MEMO_TYPES = /^\s*(?:application\/x-www-form-urlencoded|application\/json)\s*(?:;|$)/i;
 
 /**
- * A read-only operation's answer for the same fields (and the same --strict), remembered in the
- * state's read cache until its data changes. Reading and checking the fields, checking the API key
- * and building the list's own cache key were most of a NeuCRM `%` list request: it now costs 54 us
- * of CPU instead of 75 (medians of 7 alternated runs; docs/performance.md). A refused call (a bad
- * key, a bad field) throws and is never remembered; the warnings the fields gave are given again.
+ * A read-only operation's answer for the same fields (and the same --strict) is remembered whole
+ * until the state's data changes (rememberCall). Reading and checking the fields, checking the API
+ * key and building the list's own cache key were most of a NeuCRM `%` list request: it now costs
+ * 54 us of CPU instead of 75 (medians of 7 alternated runs; docs/performance.md).
  */
 function run(op: IspcrmOperation, request: FastifyRequest, strict: boolean): unknown {
   if (!op.readOnly || !MEMO_TYPES.test(request.headers['content-type'] ?? '')) return call(op, request, strict);
-  const reads = readCache(request.emulator.state.db);
-  const warnings = request.emulator.warnings;
-  const key = `isp call ${op.name} ${strict ? 's' : 'l'} ${JSON.stringify(request.body ?? null)}`;
-  const hit = reads.peek<Answered>(key);
-  if (hit !== undefined) {
-    for (const w of hit.warnings) warnings.push(w);
-    return hit.result;
-  }
-  const before = warnings.length;
-  const result = call(op, request, strict);
-  const given = warnings.slice(before);
-  // Weighed whole, though the list's own entry holds the same text: this one may outlive that one.
-  const bytes =
-    (result instanceof RawJson ? 2 * textBytes(result.json) : textBytes(JSON.stringify(result) ?? '')) +
-    given.reduce((n, w) => n + textBytes(w), 64);
-  reads.set(key, { result, warnings: given } satisfies Answered, bytes);
-  return result;
+  return rememberCall(
+    readCache(request.emulator.state.db),
+    `isp call ${op.name} ${strict ? 's' : 'l'} ${JSON.stringify(request.body ?? null)}`,
+    request.emulator.warnings,
+    () => call(op, request, strict),
+    // Weighed whole, though the list's own entry holds the same text: this one may outlive that one.
+    (result) => 64 + (result instanceof RawJson ? 2 * textBytes(result.json) : textBytes(JSON.stringify(result) ?? '')),
+  );
 }
 
 function call(op: IspcrmOperation, request: FastifyRequest, strict: boolean): unknown {

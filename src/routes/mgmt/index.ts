@@ -8,6 +8,7 @@ import type { FastifyReply } from 'fastify';
 import type { VendorModule } from '../shared/vendor.js';
 import { addXmlBodyParser } from '../shared/xml.js';
 import { installErrorPath } from '../shared/errors.js';
+import { rememberCall } from '../shared/remember.js';
 import { createMgmtStore } from '../../store/mgmt.js';
 import { mgmtData } from '../../store/vendor-data.js';
 import { readCache, textBytes } from '../../store/read-cache.js';
@@ -36,12 +37,6 @@ function send(reply: FastifyReply, a: WireAnswer): FastifyReply {
 }
 
 const answerSize = (a: WireAnswer) => textBytes(a.body) + 128;
-
-/** A read's answer, with the warnings its query gave (given again when it is answered again). */
-interface Answered {
-  answer: WireAnswer;
-  warnings: string[];
-}
 
 export const mgmt: VendorModule = {
   ...mgmtData,
@@ -165,49 +160,36 @@ export const mgmt: VendorModule = {
               request.emulator.warnings.push(message);
             },
           };
-          // A read asked again (the same URL, format and user, while the data is the same) answers
-          // what it answered, with the warnings its query gave, without reading the query again.
-          const memoKey = op.readOnly
-            ? `mgmt call ${strict ? 's' : 'l'} ${format} ${ctx.auth.userId} ${request.url}`
-            : null;
           const reads = readCache(request.emulator.state.db);
-          if (memoKey !== null) {
-            const hit = reads.peek<Answered>(memoKey);
-            if (hit !== undefined) {
-              for (const w of hit.warnings) request.emulator.warnings.push(w);
-              send(reply, hit.answer);
-              return;
+          const answer = (): WireAnswer => {
+            let body: unknown = request.body;
+            if (op.consumesBody && bodyFormatOf(request.headers['content-type']) === 'xml' && body !== undefined) {
+              body = customerFromXml(body as Record<string, unknown>, mode);
             }
-          }
-          const warned = request.emulator.warnings.length;
-          let body: unknown = request.body;
-          if (op.consumesBody && bodyFormatOf(request.headers['content-type']) === 'xml' && body !== undefined) {
-            body = customerFromXml(body as Record<string, unknown>, mode);
-          }
-          // Reading the input (and its --lenient warnings) happens on every call; only the answer is remembered.
-          const input = op.input(
-            { body, query: request.query, params: request.params as Record<string, string> },
-            mode,
-          );
-          if (memoKey !== null) {
-            // A read's answer depends on the input, the format and the accounts the user may act on,
-            // all in the key, and on the database, whose every change empties the state's read cache.
-            const key = `${op.name} ${format} ${ctx.auth.accountIds.join(',')} ${JSON.stringify(input)}`;
-            const answer = reads.get(`mgmt ${key}`, () => renderResult(op.handler(input, ctx), format), answerSize);
-            const warnings = request.emulator.warnings.slice(warned);
-            reads.set(
-              memoKey,
-              { answer, warnings } satisfies Answered,
-              answerSize(answer) + warnings.reduce((n, w) => n + textBytes(w), 0),
+            const input = op.input(
+              { body, query: request.query, params: request.params as Record<string, string> },
+              mode,
             );
-            send(reply, answer);
+            if (op.readOnly) {
+              // A read's answer depends on the input, the format and the accounts the user may act on,
+              // all in the key, and on the database, whose every change empties the state's read cache.
+              const key = `${op.name} ${format} ${ctx.auth.accountIds.join(',')} ${JSON.stringify(input)}`;
+              return reads.get(`mgmt ${key}`, () => renderResult(op.handler(input, ctx), format), answerSize);
+            }
+            const result = op.handler(input, ctx);
+            const extra: Record<string, string> = {};
+            if (op.name === 'create' && result.kind === 'customer')
+              extra.Location = `${PREFIX}/customers/${result.customer.id}`;
+            return renderResult(result, format, 200, extra);
+          };
+          if (!op.readOnly) {
+            send(reply, answer());
             return;
           }
-          const result = op.handler(input, ctx);
-          const extra: Record<string, string> = {};
-          if (op.name === 'create' && result.kind === 'customer')
-            extra.Location = `${PREFIX}/customers/${result.customer.id}`;
-          send(reply, renderResult(result, format, 200, extra));
+          // A read asked again (the same URL, format and user, while the data is the same) answers what
+          // it answered, with the warnings its query gave, without reading the query again.
+          const key = `mgmt call ${strict ? 's' : 'l'} ${format} ${ctx.auth.userId} ${request.url}`;
+          send(reply, rememberCall(reads, key, request.emulator.warnings, answer, answerSize));
         },
       });
     }
