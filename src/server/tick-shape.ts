@@ -9,9 +9,9 @@
  * emulator's start, which loads the fixtures and compiles the schemas, makes several), the next
  * entry gets a new map, and V8 marks those keys as seen with many maps (megamorphic) for good:
  * from then on every entry is made through V8's runtime instead of the optimised code. Node's HTTP
- * server makes a few entries per request (the end of each request's stream, among others): with the keys
- * megamorphic, `customer.get` cost 53.7 µs of CPU per request instead of 43.7, and NeuCRM's `%` list
- * 91.3 instead of 80.3 (medians of 7 alternated runs; docs/performance.md).
+ * server makes a few entries per request (the end of each request's stream, among others): with the
+ * keys megamorphic, `customer.get` cost 48.0 µs of CPU per request instead of 38.7, and keyword
+ * lists 64.0 instead of 50.7 (medians of 5 alternated runs; docs/performance.md).
  *
  * An entry held here holds its map, and the map the maps before it (V8 keeps a map's parent
  * strongly), so the literal's keys keep seeing the maps they first saw. The entry is the one the

@@ -176,15 +176,15 @@ function hasBody(request: FastifyRequest): boolean {
   return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
 }
 
+/** Client addresses kept at 0 requests running (past this, an idle one's entry is deleted). */
+const IDLE_CLIENTS_KEPT = 64;
+
 /**
  * Requests running per client address (--max-in-flight-per-client). A request keeps its slot until
  * its connection is done with it (answered, or the client gone), so a caller sending bodies that
  * never finish holds at most this many: it cannot keep every session busy (a session with a
  * request running is never evicted) and so make every new session answer 503.
  */
-/** Client addresses kept at 0 requests running (past this, an idle one's entry is deleted). */
-const IDLE_CLIENTS_KEPT = 64;
-
 export class ClientSlots {
   private running = new Map<string, number>();
   constructor(readonly max: number) {}
