@@ -21,18 +21,18 @@ export function rememberCall<T>(
   compute: () => T,
   weigh: (value: T) => number,
 ): T {
-  const hit = reads.peek<Remembered<T>>(key);
-  if (hit !== undefined) {
-    for (const w of hit.warnings) warnings.push(w);
-    return hit.value;
-  }
-  const before = warnings.length;
-  const value = compute();
-  const given = warnings.slice(before);
-  reads.set(
+  let computed = false;
+  const r = reads.get<Remembered<T>>(
     key,
-    { value, warnings: given } satisfies Remembered<T>,
-    given.reduce((n, w) => n + textBytes(w), weigh(value)),
+    () => {
+      computed = true;
+      const before = warnings.length;
+      const value = compute();
+      return { value, warnings: warnings.slice(before) };
+    },
+    (m) => m.warnings.reduce((n, w) => n + textBytes(w), weigh(m.value)),
   );
-  return value;
+  // Computed now, the warnings are already the request's; remembered, they are given again.
+  if (!computed) for (const w of r.warnings) warnings.push(w);
+  return r.value;
 }
